@@ -1,0 +1,34 @@
+# Two commands from a fresh clone: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-fast bench nest-env clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[test,synth]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/neuroaix run brunel --scale 0.2 --t-sim 500 --t-presim 100 --out demo-out
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not rtl" -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+# NEST 3.10 from PyPI in its own environment, for benchmarks/validate_nest.py.
+nest-env: $(STAMP)
+	$(BIN)/pip install -q nest-simulator
+
+clean:
+	rm -rf $(VENV) build demo-out .pytest_cache

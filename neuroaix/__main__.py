@@ -1,0 +1,3 @@
+from neuroaix.cli import main
+
+raise SystemExit(main())

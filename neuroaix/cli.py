@@ -1,0 +1,56 @@
+"""The ``neuroaix`` command: one subcommand per module in ``neuroaix.commands``.
+
+Each command module defines ``register(subparsers)``, which adds its parser and sets
+``func`` (called with the parsed arguments, returning the exit status).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from neuroaix import __version__
+
+__all__ = ["main", "build_parser"]
+
+#: Command modules in the order ``--help`` lists them.
+COMMANDS = ("run", "rtl", "emulate", "energy", "info")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="neuroaix",
+        description=(
+            "Deterministic fixed-point spiking-network simulation (Numba engine), its RTL "
+            "(Amaranth, verified on Verilator), a cycle-accurate emulator of an FPGA cluster "
+            "and an energy model. Every command explains itself with --help."
+        ),
+        epilog="Example: neuroaix run brunel --scale 0.2 --t-sim 500 --out results",
+    )
+    parser.add_argument("--version", action="version", version=f"neuroaix {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"neuroaix.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"neuroaix.commands.{name}":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0 if args.command is None else 2
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, TypeError, RuntimeError, FileNotFoundError, MemoryError) as exc:
+        print(f"neuroaix {args.command}: error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,1 @@
+"""Subcommands of the ``neuroaix`` command line, one module each (see ``neuroaix.cli``)."""
