@@ -69,7 +69,7 @@ INT32_MIN = -(1 << 31)
 INT32_MAX = (1 << 31) - 1
 #: Largest refractory count (uint16 counter).
 REF_MAX = (1 << 16) - 1
-#: Entries of a Poisson inverse-CDF table; bounds lambda per step to about 8.
+#: Entries of a Poisson inverse-CDF table; bounds lambda per step to about 7.5.
 POISSON_TABLE_LEN = 32
 MASK64 = (1 << 64) - 1
 
@@ -231,7 +231,7 @@ def poisson_table(lam: float) -> tuple[int, ...]:
     if table[-1] != one:
         raise ValueError(
             f"Poisson mean per step {lam!r} is too large for the {POISSON_TABLE_LEN}-entry "
-            "sampler table (at most about 8 per step); use a smaller rate or a smaller dt"
+            "sampler table (at most about 7.5 per step); use a smaller rate or a smaller dt"
         )
     return tuple(table)
 
