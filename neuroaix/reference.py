@@ -43,14 +43,15 @@ def run_fixed(coef: nx.LIFCoefficients, in_ex, in_in, v0: int = 0):
 def run_float(p: LIF, dt: float, in_ex_pa, in_in_pa, v0_mv: float = 0.0):
     """Run the float64 exact-integration neuron (NEST's update order) over inputs in pA.
 
-    Potentials are relative to E_L. Returns ``(v, i_ex, i_in, spikes)`` as float64 arrays
-    and the int64 spike steps.
+    Potentials are relative to E_L. Returns ``(v, i_ex, i_in, spikes, v_pre)``: float64
+    arrays of the state at the end of every step, the int64 spike steps, and the potential
+    of every step before the threshold test (where a spike decision is made).
     """
     pr = propagators(p, dt)
     theta, v_reset = p.V_th - p.E_L, p.V_reset - p.E_L
     refs = ref_steps(p.t_ref, dt)
     n = len(in_ex_pa)
-    v_out, iex_out, iin_out = np.empty(n), np.empty(n), np.empty(n)
+    v_out, iex_out, iin_out, v_pre = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     spikes = []
     v, iex, iin, ref = v0_mv, 0.0, 0.0, 0
     for t in range(n):
@@ -60,12 +61,13 @@ def run_float(p: LIF, dt: float, in_ex_pa, in_in_pa, v0_mv: float = 0.0):
             ref -= 1
         iex = pr["p11ex"] * iex + in_ex_pa[t]
         iin = pr["p11in"] * iin + in_in_pa[t]
+        v_pre[t] = v
         if v >= theta:
             ref = refs
             v = v_reset
             spikes.append(t)
         v_out[t], iex_out[t], iin_out[t] = v, iex, iin
-    return v_out, iex_out, iin_out, np.array(spikes, np.int64)
+    return v_out, iex_out, iin_out, np.array(spikes, np.int64), v_pre
 
 
 def error_bound_mv(p: LIF, dt: float, i_max_pa: float, v_max_mv: float) -> float:
