@@ -1,0 +1,274 @@
+"""The energy model: activity counts (or a measured run) to energy, power, E_syn and q_RTF.
+
+Model form (Ostrau et al. 2022, Front Neurosci 16:873935), one term per kind of work::
+
+    E = T_wall * n_nodes * P_static
+        + N_update * E_update + N_packet * E_packet + N_hop * E_hop
+        + N_byte * E_byte + N_syn * E_syn_event
+
+Metrics (Senk et al. 2026): ``q_RTF = T_wall / T_bio``, acceleration ``= 1 / q_RTF``,
+``E_syn = E / N_syn`` (reported in nJ) and mean power ``E / T_wall``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+
+from neuroaix.energy.config import EnergyConfig
+
+__all__ = [
+    "ACTIVITY_KEYS",
+    "Activity",
+    "EnergyReport",
+    "estimate_energy",
+    "energy_from_power",
+    "REPORT_FIELDS",
+]
+
+#: Keys of the emulator's ``activity`` dict, in order.
+ACTIVITY_KEYS = ("n_nodes", "steps", "bio_time_s", "hw_time_s", "neuron_updates", "spikes",
+                 "packets", "hops", "bytes_fetched", "synaptic_events")
+
+_COUNT_KEYS = ("n_nodes", "steps", "neuron_updates", "spikes", "packets", "hops",
+               "bytes_fetched", "synaptic_events")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Activity:
+    """Work done by one simulation, as counted by the emulator.
+
+    Parameters
+    ----------
+    n_nodes : int
+        Nodes (boards) in the system.
+    steps : int
+        Time steps simulated.
+    bio_time_s : float
+        Simulated biological time (s).
+    hw_time_s : float
+        Wall time of the (emulated) hardware for those steps (s).
+    neuron_updates, spikes, packets, hops, bytes_fetched, synaptic_events : int
+        Event counts over the whole system.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For non-integer counts, negative values or a non-positive time.
+    """
+
+    n_nodes: int
+    steps: int
+    bio_time_s: float
+    hw_time_s: float
+    neuron_updates: int = 0
+    spikes: int = 0
+    packets: int = 0
+    hops: int = 0
+    bytes_fetched: int = 0
+    synaptic_events: int = 0
+
+    def __post_init__(self):
+        for name in _COUNT_KEYS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"activity {name} must be an integer count, not {value!r}")
+            if value < 0:
+                raise ValueError(f"activity {name} must be >= 0, not {value!r}")
+        if self.n_nodes < 1:
+            raise ValueError(f"activity n_nodes must be >= 1, not {self.n_nodes!r}")
+        for name in ("bio_time_s", "hw_time_s"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"activity {name} must be a number of seconds, not {value!r}")
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"activity {name} must be a positive number of seconds, not "
+                                 f"{value!r}")
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Activity":
+        """Return the activity of an emulator result's ``activity`` dict.
+
+        Parameters
+        ----------
+        data : dict
+            Exactly the keys of :data:`ACTIVITY_KEYS`.
+
+        Raises
+        ------
+        ValueError
+            For a missing or unknown key.
+        """
+        if not isinstance(data, dict):
+            raise TypeError(f"activity must be a dict, not {data!r}")
+        missing = [k for k in ACTIVITY_KEYS if k not in data]
+        unknown = [k for k in data if k not in ACTIVITY_KEYS]
+        if missing or unknown:
+            raise ValueError(f"activity keys must be exactly {', '.join(ACTIVITY_KEYS)}; "
+                             f"missing {missing!r}, unknown {unknown!r}")
+        return cls(**data)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnergyReport:
+    """Energy metrics of one simulation (emulated, measured or estimated).
+
+    Attributes
+    ----------
+    label : str
+        Row label (platform and model).
+    kind : str
+        ``"emulated"`` (energy model on emulator counts), ``"measured"`` (power read from
+        the machine) or ``"estimate"`` (power from a stated figure).
+    energy_j, static_j : float
+        Total and static energy (J).
+    dynamic_j : dict
+        Energy per dynamic term (J): ``neuron_updates``, ``packets``, ``hops``,
+        ``bytes_fetched``, ``synaptic_events`` (empty for measured runs).
+    mean_power_w : float
+        ``energy_j / wall_time_s``.
+    e_syn_nj : float
+        Energy per synaptic event (nJ); NaN without synaptic events.
+    q_rtf, acceleration : float
+        ``wall_time_s / bio_time_s`` and its inverse.
+    wall_time_s, bio_time_s : float
+        Wall time of the simulation phase and simulated time (s).
+    synaptic_events : int
+        Synaptic events in the simulation phase.
+    power_source : str
+        Where the power figure came from (parameter file, RAPL, nvidia-smi, TDP).
+    """
+
+    label: str
+    kind: str
+    energy_j: float
+    static_j: float
+    mean_power_w: float
+    e_syn_nj: float
+    q_rtf: float
+    acceleration: float
+    wall_time_s: float
+    bio_time_s: float
+    synaptic_events: int
+    power_source: str
+    dynamic_j: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """Return the report as a JSON-ready dict (NaN becomes None)."""
+        out = asdict(self)
+        for key, value in out.items():
+            if isinstance(value, float) and math.isnan(value):
+                out[key] = None
+        return out
+
+
+_TERMS = (("neuron_updates", "e_neuron_update_j"), ("packets", "e_packet_j"),
+          ("hops", "e_hop_j"), ("bytes_fetched", "e_byte_j"),
+          ("synaptic_events", "e_syn_event_j"))
+
+
+def _e_syn_nj(energy_j: float, events: int) -> float:
+    return energy_j / events * 1e9 if events > 0 else math.nan
+
+
+def estimate_energy(activity: Activity, config: EnergyConfig, *, label: str = "") -> EnergyReport:
+    """Return the energy of emulated activity under the parameters ``config``.
+
+    Parameters
+    ----------
+    activity : Activity or dict
+        Emulator counts (a dict is read with :meth:`Activity.from_dict`).
+    config : EnergyConfig
+        Energy parameters.
+    label : str
+        Row label; defaults to the config's name.
+
+    Returns
+    -------
+    EnergyReport
+        With ``kind="emulated"``.
+
+    Raises
+    ------
+    TypeError
+        If ``config`` is not an :class:`EnergyConfig`.
+    """
+    if isinstance(activity, dict):
+        activity = Activity.from_dict(activity)
+    if not isinstance(activity, Activity):
+        raise TypeError(f"activity must be an Activity or dict, not {activity!r}")
+    if not isinstance(config, EnergyConfig):
+        raise TypeError(f"config must be an EnergyConfig, not {config!r}; load one with "
+                        "load_energy_config(path)")
+    static_j = activity.hw_time_s * activity.n_nodes * config.p_static_node_w
+    dynamic = {count: getattr(activity, count) * getattr(config, param)
+               for count, param in _TERMS}
+    energy = static_j + math.fsum(dynamic.values())
+    q_rtf = activity.hw_time_s / activity.bio_time_s
+    return EnergyReport(
+        label=label or config.name, kind="emulated", energy_j=energy, static_j=static_j,
+        dynamic_j=dynamic, mean_power_w=energy / activity.hw_time_s,
+        e_syn_nj=_e_syn_nj(energy, activity.synaptic_events), q_rtf=q_rtf,
+        acceleration=1.0 / q_rtf, wall_time_s=activity.hw_time_s,
+        bio_time_s=activity.bio_time_s, synaptic_events=activity.synaptic_events,
+        power_source=f"energy model, parameters of {config.name!r}",
+    )
+
+
+def energy_from_power(*, wall_time_s: float, bio_time_s: float, synaptic_events: int,
+                      power_w: float, kind: str, power_source: str, label: str,
+                      energy_j: float | None = None) -> EnergyReport:
+    """Return the metrics of a run on a real machine, given its power (or energy).
+
+    Parameters
+    ----------
+    wall_time_s : float
+        Wall time of the simulation phase (s).
+    bio_time_s : float
+        Simulated biological time (s).
+    synaptic_events : int
+        Synaptic events in the simulation phase.
+    power_w : float
+        Mean power during the simulation phase (W).
+    kind : {"measured", "estimate"}
+        Whether the power was read from the machine or estimated.
+    power_source : str
+        Where the power figure came from.
+    label : str
+        Row label.
+    energy_j : float, optional
+        Measured energy (J); defaults to ``power_w * wall_time_s``.
+
+    Returns
+    -------
+    EnergyReport
+
+    Raises
+    ------
+    ValueError
+        For a non-positive time or power or an unknown ``kind``.
+    """
+    if kind not in ("measured", "estimate"):
+        raise ValueError(f"kind must be 'measured' or 'estimate', not {kind!r}")
+    for name, value in (("wall_time_s", wall_time_s), ("bio_time_s", bio_time_s),
+                        ("power_w", power_w)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{name} must be a number, not {value!r}")
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a positive number, not {value!r}")
+    if isinstance(synaptic_events, bool) or not isinstance(synaptic_events, int) \
+            or synaptic_events < 0:
+        raise ValueError(f"synaptic_events must be a non-negative integer, not "
+                         f"{synaptic_events!r}")
+    energy = power_w * wall_time_s if energy_j is None else float(energy_j)
+    q_rtf = wall_time_s / bio_time_s
+    return EnergyReport(
+        label=label, kind=kind, energy_j=energy, static_j=math.nan,
+        mean_power_w=energy / wall_time_s, e_syn_nj=_e_syn_nj(energy, synaptic_events),
+        q_rtf=q_rtf, acceleration=1.0 / q_rtf, wall_time_s=wall_time_s,
+        bio_time_s=bio_time_s, synaptic_events=synaptic_events, power_source=power_source,
+    )
+
+
+#: Keys of :meth:`EnergyReport.to_dict` (the JSON output's fields).
+REPORT_FIELDS = tuple(f.name for f in fields(EnergyReport))
