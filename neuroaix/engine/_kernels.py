@@ -1,0 +1,225 @@
+"""Jitted kernels of the simulation engine (private; see neuroaix.engine.simulator).
+
+Layout shared by all kernels (docs/architecture.md):
+
+- neuron state is flat and partition-major: partition ``p`` owns ``n_loc[p]`` neurons at
+  ``noff[p] .. noff[p] + n_loc[p]``; local index ``l`` is global id ``l * P + p``;
+- ring buffers are flat: partition ``p``'s block starts at ``roff[p]`` and holds
+  ``[slot][channel][local]`` int32 (channel 0 excitatory, 1 inhibitory);
+- synapses: ``row_ptrs[p]`` (int64, indexed by global source id) and ``words[p]`` (uint64
+  packed synapse words, neuroaix.formats).
+
+Every arithmetic step is the one of docs/numerics.md; the names of the schedule follow it:
+background, update, exchange, deliver.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+_I32_MIN = -(1 << 31)
+_I32_MAX = (1 << 31) - 1
+_HALF = np.int64(1 << 29)
+_TWO31 = np.int64(1 << 31)
+_TWO32 = np.int64(1 << 32)
+_XS_MULT = np.uint64(0x2545F4914F6CDD1D)
+_U12 = np.uint64(12)
+_U25 = np.uint64(25)
+_U27 = np.uint64(27)
+_U32 = np.uint64(32)
+_U56 = np.uint64(56)
+_MASK24 = np.uint64(0xFFFFFF)
+_MASK32 = np.uint64(0xFFFFFFFF)
+
+# Counter columns per partition.
+N_COUNTERS = 4
+C_SPIKES, C_SYN_EVENTS, C_POISSON, C_SATURATIONS = range(N_COUNTERS)
+
+
+@njit(cache=True, nogil=True)
+def _sat32(x):
+    """Clamp to int32; return (value, 1 if clamped else 0)."""
+    if x > _I32_MAX:
+        return np.int64(_I32_MAX), 1
+    if x < _I32_MIN:
+        return np.int64(_I32_MIN), 1
+    return np.int64(x), 0
+
+
+@njit(cache=True, nogil=True)
+def _update_partition(p, t, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, ref, rng,
+                      pop, coef, has_poisson, ptable, pweight, spk_buf, counters):
+    """Run background input and the neuron update of partition ``p`` at step ``t``.
+
+    Spiking neurons' global ids are written, ascending, to ``spk_buf[noff[p]:]``; returns
+    their number.
+    """
+    n = n_loc[p]
+    base = noff[p]
+    ex_base = roff[p] + ((t & mask) * 2) * n
+    in_base = ex_base + n
+    sat = 0
+    n_spk = 0
+    n_pois = 0
+    tlen = ptable.shape[1]
+    for l in range(n):
+        g = base + l
+        k = pop[g]
+        in_ex = np.int64(ring[ex_base + l])
+        in_in = np.int64(ring[in_base + l])
+        ring[ex_base + l] = 0
+        ring[in_base + l] = 0
+        # background: one xorshift64* step, inverse-CDF Poisson count
+        if has_poisson[k]:
+            x = rng[g]
+            x ^= x >> _U12
+            x ^= x << _U25
+            x ^= x >> _U27
+            rng[g] = x
+            u = np.int64((x * _XS_MULT) >> _U32)
+            c = 0
+            while c < tlen and u >= ptable[k, c]:
+                c += 1
+            if c > 0:
+                n_pois += c
+                w = pweight[k]
+                if w >= 0:
+                    in_ex, s = _sat32(in_ex + c * w)
+                else:
+                    in_in, s = _sat32(in_in + c * w)
+                sat += s
+        # update: NEST iaf_psc_exp order
+        vm = np.int64(v[g])
+        ie = np.int64(iex[g])
+        ii = np.int64(iin[g])
+        r = ref[g]
+        if r == 0:
+            acc = coef[k, 0] * vm + coef[k, 3] * ie + coef[k, 4] * ii + coef[k, 5] * coef[k, 8]
+            vm, s = _sat32((acc + _HALF) >> 30)
+            sat += s
+        else:
+            r -= 1
+        ie = (coef[k, 1] * ie + _HALF) >> 30
+        ii = (coef[k, 2] * ii + _HALF) >> 30
+        ie, s = _sat32(ie + in_ex)
+        sat += s
+        ii, s = _sat32(ii + in_in)
+        sat += s
+        if vm >= coef[k, 6]:
+            r = coef[k, 9]
+            vm = coef[k, 7]
+            spk_buf[base + n_spk] = l * n_part + p
+            n_spk += 1
+        v[g] = vm
+        iex[g] = ie
+        iin[g] = ii
+        ref[g] = r
+    counters[p, C_SPIKES] += n_spk
+    counters[p, C_POISSON] += n_pois
+    counters[p, C_SATURATIONS] += sat
+    return n_spk
+
+
+@njit(cache=True, nogil=True)
+def _deliver_partition(p, t, n_loc, roff, mask, ring, row_ptr, words, spikes, counters):
+    """Accumulate the synapses of ``spikes`` (ascending global ids) onto partition ``p``."""
+    n = n_loc[p]
+    rbase = roff[p]
+    sat = 0
+    events = 0
+    for j in range(spikes.shape[0]):
+        src = spikes[j]
+        a = row_ptr[src]
+        b = row_ptr[src + 1]
+        events += b - a
+        for q in range(a, b):
+            word = words[q]
+            w = np.int64(word & _MASK32)
+            if w >= _TWO31:
+                w -= _TWO32
+            tgt = np.int64((word >> _U32) & _MASK24)
+            d = np.int64(word >> _U56)
+            ch = 1 if w < 0 else 0
+            idx = rbase + ((((t + d) & mask) * 2) + ch) * n + tgt
+            val, s = _sat32(np.int64(ring[idx]) + w)
+            ring[idx] = val
+            sat += s
+    counters[p, C_SYN_EVENTS] += events
+    counters[p, C_SATURATIONS] += sat
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _run_steps(t0, n_steps, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, ref, rng,
+               pop, coef, has_poisson, ptable, pweight, row_ptrs, words, counters,
+               rec_senders, rec_steps, rec_n, probe_idx, probe_buf, probe_t0):
+    """Run steps ``t0 .. t0 + n_steps - 1``; partitions in parallel, exchange in between.
+
+    Spikes are appended to ``rec_senders``/``rec_steps`` from position ``rec_n[0]``. If the
+    record buffers could overflow, stops before the step and returns the number of steps
+    done (the caller grows the buffers and continues). Probes record (V, I_ex, I_in) of the
+    flat indices ``probe_idx`` at the end of every step into ``probe_buf[:, :, t - probe_t0]``.
+    """
+    n_total = v.shape[0]
+    spk_buf = np.empty(n_total, np.int32)
+    spk_cnt = np.zeros(n_part, np.int64)
+    for step in range(n_steps):
+        t = t0 + step
+        if rec_n[0] + n_total > rec_senders.shape[0]:
+            return step
+        # background + update
+        for p in prange(n_part):
+            spk_cnt[p] = _update_partition(p, t, n_part, n_loc, noff, roff, mask, ring, v,
+                                           iex, iin, ref, rng, pop, coef, has_poisson,
+                                           ptable, pweight, spk_buf, counters)
+        # exchange: all partitions' spikes in ascending global id
+        total = 0
+        for p in range(n_part):
+            total += spk_cnt[p]
+        spikes = np.empty(total, np.int32)
+        pos = 0
+        for p in range(n_part):
+            for j in range(spk_cnt[p]):
+                spikes[pos] = spk_buf[noff[p] + j]
+                pos += 1
+        spikes.sort()
+        r0 = rec_n[0]
+        for j in range(total):
+            rec_senders[r0 + j] = spikes[j]
+            rec_steps[r0 + j] = t
+        rec_n[0] = r0 + total
+        # deliver
+        for p in prange(n_part):
+            _deliver_partition(p, t, n_loc, roff, mask, ring, row_ptrs[p], words[p], spikes,
+                               counters)
+        for j in range(probe_idx.shape[0]):
+            g = probe_idx[j]
+            col = t - probe_t0
+            probe_buf[j, 0, col] = v[g]
+            probe_buf[j, 1, col] = iex[g]
+            probe_buf[j, 2, col] = iin[g]
+    return n_steps
+
+
+@njit(cache=True, nogil=True)
+def _init_rng(seeds_gid_order, n_part, n_loc, noff, out):
+    """Scatter per-neuron generator states from global order into partition-major order."""
+    for p in range(n_part):
+        for l in range(n_loc[p]):
+            out[noff[p] + l] = seeds_gid_order[l * n_part + p]
+
+
+@njit(cache=True, nogil=True)
+def _splitmix64(z):
+    z = z + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True, nogil=True)
+def _background_seeds(key, n):
+    """Return ``background_seed(seed, gid)`` for gid = 0..n-1, given ``key = stream_key(seed, 0)``."""
+    out = np.empty(n, np.uint64)
+    for g in range(n):
+        s = _splitmix64(key ^ np.uint64(g))
+        out[g] = s if s != np.uint64(0) else np.uint64(0x9E3779B97F4A7C15)
+    return out
