@@ -1,0 +1,43 @@
+"""Energy model: emulator activity or measured runs to energy, E_syn and q_RTF.
+
+``config`` (parameters in TOML, each with its source), ``model`` (the Ostrau et al. 2022 model
+form), ``power`` (RAPL, nvidia-smi, TDP estimate), ``platforms`` (published records),
+``project`` (whole-brain projection) and ``plot`` (the comparison plot). See docs/energy.md.
+"""
+
+from neuroaix.energy.config import (
+    EnergyConfig,
+    OperatingPoint,
+    derive_parameters,
+    load_energy_config,
+    parse_energy_config,
+)
+from neuroaix.energy.model import (
+    Activity,
+    EnergyReport,
+    energy_from_power,
+    estimate_energy,
+)
+from neuroaix.energy.platforms import RECORDS, PlatformRecord
+from neuroaix.energy.power import EnergyMeter, PowerReading, estimate_power
+from neuroaix.energy.project import SPECIES, Projection, project_brain
+
+__all__ = [
+    "Activity",
+    "EnergyConfig",
+    "EnergyMeter",
+    "EnergyReport",
+    "OperatingPoint",
+    "PlatformRecord",
+    "PowerReading",
+    "Projection",
+    "RECORDS",
+    "SPECIES",
+    "derive_parameters",
+    "energy_from_power",
+    "estimate_energy",
+    "estimate_power",
+    "load_energy_config",
+    "parse_energy_config",
+    "project_brain",
+]

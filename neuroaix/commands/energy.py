@@ -1,0 +1,339 @@
+"""``neuroaix energy``: energy, E_syn and q_RTF of emulated and measured runs.
+
+Forms::
+
+    neuroaix energy --hardware configs/neuroaix-35.toml --model microcircuit [--scale S]
+    neuroaix energy --from-emulation EMULATE.json [--energy PATH]
+    neuroaix energy --from-run DIR [--power-w W]
+    neuroaix energy compare [--from-run DIR] [--hardware H] [--plot PATH]
+    neuroaix energy project --species mouse|marmoset|human --hardware CONFIG
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import tomllib
+from pathlib import Path
+
+__all__ = ["register"]
+
+
+# Inputs --------------------------------------------------------------------------------------
+
+
+def _energy_path(args) -> Path:
+    """Return the energy file: ``--energy``, else the hardware config's ``energy`` key."""
+    if getattr(args, "energy", None):
+        return Path(args.energy)
+    hardware = getattr(args, "hardware", None)
+    if not hardware:
+        raise ValueError("no energy parameters: pass --energy PATH or --hardware H.toml whose "
+                         "'energy' key names one")
+    hw = Path(hardware)
+    if not hw.is_file():
+        raise FileNotFoundError(f"hardware config {str(hw)!r} does not exist; pass e.g. "
+                                "configs/neuroaix-35.toml")
+    try:
+        data = tomllib.loads(hw.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"hardware config {str(hw)!r} is not valid TOML: {exc}") from None
+    name = data.get("energy")
+    if not name:
+        raise ValueError(f"hardware config {str(hw)!r} names no energy file; add energy = "
+                         "\"<file>.toml\" to it or pass --energy PATH")
+    return hw.parent / name
+
+
+def _emulate(args) -> dict:
+    """Run the emulator (or read its JSON) and return its result dict."""
+    if getattr(args, "from_emulation", None):
+        path = Path(args.from_emulation)
+        if not path.is_file():
+            raise FileNotFoundError(f"emulator result {str(path)!r} does not exist; write one "
+                                    "with neuroaix emulate --json PATH")
+        return json.loads(path.read_text())
+    try:
+        from neuroaix.emulator import emulate_model
+    except ImportError as exc:
+        raise RuntimeError(f"the emulator is not available ({exc}); pass --from-emulation "
+                           "JSON with a saved emulator result instead") from None
+    return emulate_model(args.model, args.hardware, scale=args.scale, k_scale=args.k_scale,
+                         input=args.input, t_sim_ms=args.t_sim, t_presim_ms=args.t_presim,
+                         seed=args.seed)
+
+
+def _emulated_row(args):
+    from neuroaix.energy import estimate_energy, load_energy_config
+
+    result = _emulate(args)
+    if "activity" not in result:
+        raise ValueError("the emulator result has no 'activity' dict; it must come from "
+                         "neuroaix emulate --json")
+    energy_path = _energy_path(args)
+    cfg = load_energy_config(energy_path)
+    label = f"{cfg.name}: {getattr(args, 'model', None) or 'model'}"
+    scale = getattr(args, "scale", None)
+    if scale is not None and scale != 1.0:
+        label += f" x{scale:g}"
+    rep = estimate_energy(result["activity"], cfg, label=label + " (emulated)")
+    extra = {"activity": result["activity"], "energy_config": str(energy_path),
+             "emulator_q_rtf": result.get("q_rtf"), "power": None}
+    return rep, extra
+
+
+def _measured_row(run_dir, *, power_w=None, watts_per_core=None):
+    from neuroaix.energy import energy_from_power, estimate_power
+    from neuroaix.energy.power import DEFAULT_WATTS_PER_CORE
+
+    path = Path(run_dir) / "summary.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"run summary {str(path)!r} does not exist; pass the --out "
+                                "folder of neuroaix run")
+    summary = json.loads(path.read_text())
+    total = summary.get("total")
+    if not isinstance(total, dict):
+        raise ValueError(f"{path}: no 'total' table; it must be written by neuroaix run")
+    needed = ("synaptic_events", "wall_s_sim", "t_sim_ms", "threads")
+    missing = [k for k in needed if k not in total]
+    if missing:
+        raise ValueError(f"{path}: 'total' lacks {', '.join(missing)}; rerun neuroaix run")
+    measured = summary.get("energy") if isinstance(summary.get("energy"), dict) else None
+    if power_w is not None:
+        power = estimate_power(1, power_w=power_w)
+        kind, energy_j = power.kind, None
+        source = power.detail
+    elif measured and measured.get("kind") == "measured":
+        kind, energy_j = "measured", measured.get("energy_j")
+        power_w_m = measured["power_w"]
+        source = f"{measured.get('method', 'measured')}: {measured.get('detail', '')}".strip()
+        power = None
+    else:
+        power = estimate_power(int(total["threads"]),
+                               watts_per_core=watts_per_core or DEFAULT_WATTS_PER_CORE)
+        kind, energy_j, source = power.kind, None, power.detail
+    rep = energy_from_power(
+        wall_time_s=float(total["wall_s_sim"]), bio_time_s=float(total["t_sim_ms"]) * 1e-3,
+        synaptic_events=int(total["synaptic_events"]),
+        power_w=power.power_w if power is not None else float(power_w_m), kind=kind,
+        power_source=source, energy_j=energy_j,
+        label=f"neuroaix engine, {total['threads']} threads ({kind})",
+    )
+    extra = {"run": str(path), "power": power.to_dict() if power is not None else measured,
+             "activity": None, "energy_config": None}
+    return rep, extra
+
+
+# Output --------------------------------------------------------------------------------------
+
+
+def _fmt(value, spec):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    return format(value, spec)
+
+
+def _table(rows: list[dict]) -> str:
+    head = f"{'platform':<46} {'kind':<9} {'q_RTF':>9} {'accel.':>8} {'E_syn nJ':>10} " \
+           f"{'power W':>10}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        q = r.get("q_rtf_qualifier", "") + _fmt(r.get("q_rtf"), ".4g")
+        e = r.get("e_syn_qualifier", "") + _fmt(r.get("e_syn_nj"), ".4g")
+        acc = _fmt(1.0 / r["q_rtf"] if r.get("q_rtf") else None, ".4g")
+        lines.append(f"{r['label'][:46]:<46} {r['kind']:<9} {q:>9} {acc:>8} {e:>10} "
+                     f"{_fmt(r.get('mean_power_w'), '.4g'):>10}")
+    return "\n".join(lines)
+
+
+def _write_json(path, data) -> None:
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(data, indent=2, allow_nan=False) + "\n")
+
+
+# Commands ------------------------------------------------------------------------------------
+
+
+def _energy(args) -> int:
+    sources = sum(bool(x) for x in (args.from_run, args.from_emulation, args.hardware))
+    if args.from_run and (args.from_emulation or args.hardware):
+        raise ValueError("pass either --from-run DIR or --hardware/--from-emulation, not both")
+    if sources == 0:
+        raise ValueError("nothing to evaluate: pass --hardware H.toml --model M, "
+                         "--from-emulation JSON or --from-run DIR (see --help)")
+    if args.from_run:
+        rep, extra = _measured_row(args.from_run, power_w=args.power_w,
+                                   watts_per_core=args.watts_per_core)
+    else:
+        rep, extra = _emulated_row(args)
+    out = rep.to_dict() | extra
+    print(_table([out]))
+    print(f"energy {rep.energy_j:.6g} J over {rep.wall_time_s:.6g} s wall time "
+          f"({rep.bio_time_s:.6g} s biological), {rep.synaptic_events} synaptic events")
+    if rep.kind == "emulated":
+        print(f"  static {rep.static_j:.6g} J; " + "; ".join(
+            f"{k} {v:.4g} J" for k, v in rep.dynamic_j.items()))
+    print(f"  power: {rep.kind}, {rep.power_source}")
+    _write_json(args.json, out)
+    return 0
+
+
+def _compare(args) -> int:
+    from neuroaix.energy import RECORDS
+    from neuroaix.energy.plot import plot_compare
+
+    rows = [dict(r.to_dict(), label=r.label, kind="published", mean_power_w=None)
+            for r in RECORDS]
+    ours = []
+    if args.hardware or args.from_emulation:
+        rep, extra = _emulated_row(args)
+        ours.append(rep.to_dict() | extra)
+    for run_dir in args.from_run or ():
+        rep, extra = _measured_row(run_dir, power_w=args.power_w,
+                                   watts_per_core=args.watts_per_core)
+        ours.append(rep.to_dict() | extra)
+    print(_table(rows + ours))
+    print("\nsources:")
+    for r in RECORDS:
+        print(f"  {r.label}: {r.citation}")
+    for r in ours:
+        print(f"  {r['label']}: {r['power_source']}")
+    if args.plot:
+        path = plot_compare(rows + ours, args.plot)
+        print(f"plot written to {path}")
+    _write_json(args.json, {"published": rows, "ours": ours})
+    return 0
+
+
+def _project(args) -> int:
+    from neuroaix.energy import load_energy_config
+    from neuroaix.energy.project import (
+        MICROCIRCUIT_RATE_HZ,
+        load_projection_hardware,
+        project_brain,
+    )
+
+    hw = load_projection_hardware(args.hardware, memory_gb=args.memory_gb)
+    cfg = load_energy_config(_energy_path(args))
+    choices = ("low", "high") if args.synapses == "both" else (args.synapses,)
+    results = [project_brain(args.species, hw, cfg, synapses=c, rate_hz=args.rate_hz or MICROCIRCUIT_RATE_HZ,
+                             target_acceleration=args.target) for c in choices]
+    first = results[0]
+    print(f"{args.species}: {first.neurons:.3g} neurons ({first.sources['neurons']})")
+    print(f"  synapses: {first.sources['synapses']}")
+    print(f"  mean rate {first.rate_hz:.3g} Hz; hardware {hw.name}, {hw.memory_gb:g} GB "
+          f"synapse memory per node; target acceleration {args.target:g}x")
+    head = (f"{'synapses':>9} {'nodes':>9} {'memory':>9} {'target':>9} {'accel.':>9} "
+            f"{'limit':<13} {'power kW':>10} {'E_syn nJ':>10} {'best':>16}")
+    print(head)
+    print("-" * len(head))
+    for p in results:
+        target = str(p.nodes_target) if p.target_reachable else "unreach."
+        best = f"{p.best_acceleration:.3g}x@{p.best_nodes}"
+        print(f"{p.synapses:>9.3g} {p.nodes:>9} {p.nodes_memory:>9} {target:>9} "
+              f"{p.acceleration:>9.3g} {p.limit:<13} {p.power_w / 1e3:>10.4g} "
+              f"{p.e_syn_nj:>10.4g} {best:>16}")
+    print("  bounds on the acceleration at the projected size: " + "; ".join(
+        f"{k} {v:.3g}x" for k, v in results[-1].bounds.items()))
+    _write_json(args.json, {"species": args.species, "hardware": str(args.hardware),
+                            "projections": [p.to_dict() for p in results]})
+    return 0
+
+
+# Parser --------------------------------------------------------------------------------------
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
+    return value
+
+
+def _emulation_options(p) -> None:
+    p.add_argument("--hardware", metavar="H.toml",
+                   help="hardware configuration (e.g. configs/neuroaix-35.toml); its 'energy' "
+                        "key names the energy parameters")
+    p.add_argument("--energy", metavar="PATH",
+                   help="energy parameter file; overrides the hardware config's 'energy' key")
+    p.add_argument("--from-emulation", metavar="JSON",
+                   help="a saved emulator result (neuroaix emulate --json) instead of running "
+                        "the emulator")
+    p.add_argument("--model", default="microcircuit",
+                   help="network model to emulate (default: microcircuit)")
+    p.add_argument("--scale", type=_positive, default=1.0, help="neuron-count scale (1.0)")
+    p.add_argument("--k-scale", type=_positive, default=1.0, help="in-degree scale (1.0)")
+    p.add_argument("--input", choices=("dc", "poisson"), default="dc",
+                   help="external input of the model (dc)")
+    p.add_argument("--t-sim", type=_positive, default=1000.0, metavar="MS",
+                   help="simulated time in ms after the pre-simulation (1000)")
+    p.add_argument("--t-presim", type=float, default=100.0, metavar="MS",
+                   help="pre-simulation in ms, not counted (100)")
+    p.add_argument("--seed", type=int, default=12345, help="network seed (12345)")
+    p.add_argument("--power-w", type=_positive, metavar="W",
+                   help="stated mean power of a measured run (labelled an estimate)")
+    p.add_argument("--watts-per-core", type=_positive, metavar="W",
+                   help="per-core power for the TDP estimate (default 10 W)")
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+
+
+def register(sub) -> None:
+    """Add the ``energy`` subcommand and its ``compare`` and ``project`` forms."""
+    p = sub.add_parser(
+        "energy", help="energy per synaptic event and real-time factor (emulated or measured)",
+        description="Turn emulator activity counts (energy model, docs/energy.md) or a "
+                    "measured run (power from RAPL or nvidia-smi where readable, else a stated "
+                    "TDP estimate) into energy, mean power, E_syn (nJ per synaptic event), "
+                    "q_RTF and acceleration. Subcommands: 'compare' (published platforms "
+                    "beside ours, with a plot) and 'project' (whole-brain projection).",
+        epilog="Examples: neuroaix energy --hardware configs/neuroaix-35.toml --model "
+               "microcircuit; neuroaix energy --from-run results --power-w 65; neuroaix "
+               "energy compare --plot build/compare.png; neuroaix energy project --species "
+               "mouse --hardware configs/neuroaix-35.toml",
+    )
+    _emulation_options(p)
+    p.add_argument("--from-run", metavar="DIR",
+                   help="folder written by neuroaix run (reads DIR/summary.json)")
+    p.set_defaults(func=_energy)
+    subs = p.add_subparsers(dest="energy_command", metavar="{compare,project}")
+
+    c = subs.add_parser(
+        "compare", help="published platforms beside our emulated and measured rows",
+        description="Print the published records for the full microcircuit (q_RTF, E_syn, "
+                    "with citations) beside our emulated (--hardware or --from-emulation) and "
+                    "measured (--from-run, repeatable) rows; --plot writes a log-log plot of "
+                    "q_RTF against E_syn with one labelled point per platform.",
+    )
+    _emulation_options(c)
+    c.add_argument("--from-run", metavar="DIR", action="append",
+                   help="folder written by neuroaix run; repeat for several runs")
+    c.add_argument("--plot", metavar="PATH", help="write the plot (.png, .pdf, .svg)")
+    c.set_defaults(func=_compare)
+
+    j = subs.add_parser(
+        "project", help="whole-brain projection: nodes, acceleration and power",
+        description="Scale a cluster of the hardware configuration's nodes to a whole brain "
+                    "(neuron and synapse counts from the literature, cited in the output): "
+                    "nodes needed (synapse memory, bandwidth), the acceleration and its "
+                    "limiting bound, and the power (docs/energy.md).",
+    )
+    j.add_argument("--species", required=True, choices=("mouse", "marmoset", "human"))
+    j.add_argument("--hardware", required=True, metavar="CONFIG",
+                   help="hardware configuration, e.g. configs/neuroaix-35.toml")
+    j.add_argument("--energy", metavar="PATH",
+                   help="energy parameter file; overrides the hardware config's 'energy' key")
+    j.add_argument("--synapses", choices=("low", "high", "both"), default="both",
+                   help="end of the literature range of synapse counts (both)")
+    j.add_argument("--rate-hz", type=_positive, default=None, metavar="HZ",
+                   help="mean firing rate (default: the microcircuit's, 3.24 Hz)")
+    j.add_argument("--target", type=_positive, default=1.0, metavar="X",
+                   help="acceleration to size the cluster for (1 = real time)")
+    j.add_argument("--memory-gb", type=_positive, default=None, metavar="GB",
+                   help="synapse memory per node if the hardware config has none (8)")
+    j.add_argument("--json", metavar="PATH", help="also write the projection as JSON")
+    j.set_defaults(func=_project)

@@ -1,0 +1,259 @@
+"""Power of the machine running a simulation: measured where it can be read, else estimated.
+
+Three sources, in order of preference:
+
+``rapl``
+    Linux powercap counters of Intel RAPL (also exposed for AMD Zen by the ``intel-rapl``
+    driver): ``/sys/class/powercap/intel-rapl:<n>/energy_uj``, a cumulative package energy in
+    microjoules that wraps at ``max_energy_range_uj``. Read before and after; often not
+    readable by unprivileged users (the kernel restricts it since 2020).
+``nvidia-smi``
+    ``nvidia-smi --query-gpu=power.draw --format=csv,noheader,nounits``: the board power of
+    each GPU in W, sampled at the start and the end.
+``tdp``
+    An estimate: ``cores * watts_per_core``, from a stated figure (``--power-w``) or the
+    default :data:`DEFAULT_WATTS_PER_CORE`. Always labelled ``"estimate"``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "DEFAULT_WATTS_PER_CORE",
+    "POWERCAP_ROOT",
+    "PowerReading",
+    "EnergyMeter",
+    "read_rapl",
+    "rapl_energy_j",
+    "nvidia_smi_power_w",
+    "estimate_power",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Where Linux exposes the powercap counters.
+POWERCAP_ROOT = Path("/sys/class/powercap")
+
+#: Default estimate of CPU power per busy core (W). A round, deliberately generous figure:
+#: server parts spend 3-8 W per core at TDP (e.g. AMD EPYC 7702: 200 W / 64 cores), desktop
+#: parts 8-15 W per core, and a machine adds memory and board power on top.
+DEFAULT_WATTS_PER_CORE = 10.0
+
+_PACKAGE = re.compile(r"^intel-rapl:\d+$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PowerReading:
+    """Mean power over an interval, and where it came from.
+
+    Attributes
+    ----------
+    power_w : float
+        Mean power (W).
+    energy_j : float or None
+        Energy over the interval (J), where it was measured as energy.
+    kind : str
+        ``"measured"`` or ``"estimate"``.
+    method : str
+        ``"rapl"``, ``"nvidia-smi"``, ``"rapl+nvidia-smi"``, ``"stated"`` or ``"tdp"``.
+    detail : str
+        Human-readable provenance (domains read, cores and W per core, ...).
+    """
+
+    power_w: float
+    energy_j: float | None
+    kind: str
+    method: str
+    detail: str
+
+    def to_dict(self) -> dict:
+        """Return the reading as a JSON-ready dict."""
+        return {"power_w": self.power_w, "energy_j": self.energy_j, "kind": self.kind,
+                "method": self.method, "detail": self.detail}
+
+
+def _packages(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if _PACKAGE.match(p.name))
+
+
+def read_rapl(root=POWERCAP_ROOT) -> dict[str, tuple[int, int]] | None:
+    """Return ``{package: (energy_uj, max_energy_range_uj)}``, or None where unreadable.
+
+    Only top-level package zones (``intel-rapl:<n>``) are read; their sub-zones (cores,
+    uncore, dram) are contained in them and would count twice.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        The powercap directory (``/sys/class/powercap``).
+
+    Returns
+    -------
+    dict or None
+        None if there is no package zone or any of them cannot be read.
+    """
+    packages = _packages(Path(root))
+    if not packages:
+        return None
+    out = {}
+    for pkg in packages:
+        try:
+            energy = int((pkg / "energy_uj").read_text().strip())
+            max_range = int((pkg / "max_energy_range_uj").read_text().strip())
+        except (OSError, ValueError) as exc:
+            logger.debug("RAPL zone %s not readable: %s", pkg, exc)
+            return None
+        out[pkg.name] = (energy, max_range)
+    return out
+
+
+def rapl_energy_j(before: dict, after: dict) -> float:
+    """Return the energy (J) between two :func:`read_rapl` readings, across wrap-arounds.
+
+    Parameters
+    ----------
+    before, after : dict
+        Readings of the same zones, ``after`` taken later (at most one wrap per zone).
+
+    Raises
+    ------
+    ValueError
+        If the readings name different zones.
+    """
+    if set(before) != set(after):
+        raise ValueError(f"RAPL readings name different zones: {sorted(before)!r} and "
+                         f"{sorted(after)!r}; read the same powercap tree twice")
+    total_uj = 0
+    for zone, (e0, max_range) in before.items():
+        e1 = after[zone][0]
+        total_uj += e1 - e0 if e1 >= e0 else e1 + max_range + 1 - e0
+    return total_uj * 1e-6
+
+
+def nvidia_smi_power_w(executable: str | None = None) -> float | None:
+    """Return the summed board power of all GPUs (W), or None without nvidia-smi.
+
+    Parameters
+    ----------
+    executable : str, optional
+        The nvidia-smi program; defaults to the one on ``PATH``.
+    """
+    exe = executable or shutil.which("nvidia-smi")
+    if not exe or not os.path.exists(exe):
+        return None
+    try:
+        out = subprocess.run([exe, "--query-gpu=power.draw", "--format=csv,noheader,nounits"],
+                             capture_output=True, text=True, timeout=10, check=True).stdout
+        values = [float(line) for line in out.split() if line.strip()]
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        logger.debug("nvidia-smi gave no power reading: %s", exc)
+        return None
+    return sum(values) if values else None
+
+
+def estimate_power(cores: int, *, watts_per_core: float = DEFAULT_WATTS_PER_CORE,
+                   power_w: float | None = None) -> PowerReading:
+    """Return an estimated power: a stated figure, or ``cores * watts_per_core``.
+
+    Parameters
+    ----------
+    cores : int
+        Busy cores (threads of the run).
+    watts_per_core : float
+        Power per busy core (W).
+    power_w : float, optional
+        A stated total power (W); takes precedence.
+
+    Returns
+    -------
+    PowerReading
+        With ``kind="estimate"``.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive figure.
+    """
+    if power_w is not None:
+        if isinstance(power_w, bool) or not isinstance(power_w, (int, float)) \
+                or not (math.isfinite(power_w) and power_w > 0):
+            raise ValueError(f"power_w must be a positive number of watts, not {power_w!r}")
+        return PowerReading(power_w=float(power_w), energy_j=None, kind="estimate",
+                            method="stated", detail=f"stated power {power_w:g} W")
+    if isinstance(cores, bool) or not isinstance(cores, int) or cores < 1:
+        raise ValueError(f"cores must be a positive integer, not {cores!r}")
+    if not (math.isfinite(watts_per_core) and watts_per_core > 0):
+        raise ValueError(f"watts_per_core must be a positive number, not {watts_per_core!r}")
+    return PowerReading(power_w=cores * watts_per_core, energy_j=None, kind="estimate",
+                        method="tdp",
+                        detail=f"{cores} cores x {watts_per_core:g} W per core (TDP estimate)")
+
+
+class EnergyMeter:
+    """Measure the energy of a block of code with RAPL and nvidia-smi, where readable.
+
+    Use as a context manager; afterwards :attr:`reading` is a measured
+    :class:`PowerReading`, or None when neither source was readable (then fall back to
+    :func:`estimate_power`).
+
+    Parameters
+    ----------
+    powercap_root : str or os.PathLike
+        The powercap directory.
+    nvidia_smi : str or None
+        The nvidia-smi program; ``""`` disables GPU sampling.
+
+    Examples
+    --------
+    >>> with EnergyMeter() as meter:          # doctest: +SKIP
+    ...     sim.run(t_sim)
+    >>> meter.reading                         # doctest: +SKIP
+    """
+
+    def __init__(self, *, powercap_root=POWERCAP_ROOT, nvidia_smi: str | None = None):
+        self._root = Path(powercap_root)
+        self._smi = nvidia_smi
+        self._t0 = self._rapl0 = self._gpu0 = None
+        #: The measurement after the block (None before, or when nothing was readable).
+        self.reading: PowerReading | None = None
+
+    def _gpu(self):
+        return None if self._smi == "" else nvidia_smi_power_w(self._smi)
+
+    def __enter__(self) -> "EnergyMeter":
+        self.reading = None
+        self._rapl0 = read_rapl(self._root)
+        self._gpu0 = self._gpu()
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        elapsed = time.perf_counter() - self._t0
+        rapl1 = read_rapl(self._root) if self._rapl0 is not None else None
+        gpu1 = self._gpu() if self._gpu0 is not None else None
+        energy, methods, details = 0.0, [], []
+        if self._rapl0 is not None and rapl1 is not None and set(rapl1) == set(self._rapl0):
+            e = rapl_energy_j(self._rapl0, rapl1)
+            energy += e
+            methods.append("rapl")
+            details.append(f"RAPL {', '.join(sorted(rapl1))}: {e:.3f} J")
+        if self._gpu0 is not None and gpu1 is not None:
+            p = 0.5 * (self._gpu0 + gpu1)
+            energy += p * elapsed
+            methods.append("nvidia-smi")
+            details.append(f"nvidia-smi mean of start/end {p:.1f} W")
+        if methods and elapsed > 0:
+            self.reading = PowerReading(power_w=energy / elapsed, energy_j=energy,
+                                        kind="measured", method="+".join(methods),
+                                        detail="; ".join(details) + f" over {elapsed:.3f} s")

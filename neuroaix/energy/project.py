@@ -1,0 +1,395 @@
+"""Whole-brain projection: nodes, acceleration and power of a neuroAIx-style cluster.
+
+In the spirit of Igarashi 2024 (when does hardware reach a whole mouse, marmoset, human
+brain?), this scales the cluster of a hardware configuration to a species' neuron and synapse
+counts, keeping its architecture: every spike is multicast to every node, each node stores the
+synapses of its own neurons in its synapse memory and fetches, for every arriving spike, the
+local part of the sender's row.
+
+Bounds, for ``N`` nodes (every quantity per biological second unless stated):
+
+memory
+    ``N >= S * synapse_bytes / memory_per_node``.
+bandwidth
+    A node fetches, per spike, ``k`` local synapses with ``k ~ Poisson(K_out / N)``, rounded up
+    to whole ``fetch_bytes`` bursts; empty rows cost nothing. The usable bandwidth of one
+    request follows the measured efficiency table (log-linear in the request size). So
+    ``A_bw = N * B(request) / (R_spk * E[bytes fetched per spike and node] * N)``.
+neuron update
+    One step's updates take ``(n / N) / (cores * f_neuron)``: ``A_upd = h * N * cores *
+    f_neuron / n``.
+spike intake
+    Every node takes in every spike (all-to-all multicast) at ``f_spike`` spikes per second:
+    ``A_spk = f_spike * spikes_per_cycle / R_spk``, independent of ``N``.
+link
+    In the multicast tree every node receives every spike over one link: ``A_link =
+    link_packets_per_second / R_spk``.
+latency
+    A step cannot be shorter than a spike's worst-case path through a square torus of ``N``
+    nodes: dispatcher + router + clock crossing + transceiver + cable + extra hops.
+
+The acceleration is the smallest of these; the power is ``N * P_static`` plus the dynamic
+energy per biological second (energy parameters of the platform) times the acceleration.
+Firing rate and out-degree come from the microcircuit (Potjans & Diesmann 2014) unless given.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from neuroaix.energy.config import EnergyConfig
+
+__all__ = [
+    "Species",
+    "SPECIES",
+    "ProjectionHardware",
+    "Projection",
+    "load_projection_hardware",
+    "project_brain",
+    "DEFAULT_MEMORY_GB",
+    "MICROCIRCUIT_RATE_HZ",
+]
+
+#: Synapse memory per node (GB, 10**9 bytes) where the hardware file gives none: a NetFPGA
+#: SUME board carries two 4 GB DDR3 SODIMMs.
+DEFAULT_MEMORY_GB = 8.0
+
+#: Mean firing rate of the microcircuit: ~2.5e5 spikes/s over 77,169 neurons (3.24 Hz).
+MICROCIRCUIT_RATE_HZ = 2.5e5 / 77_169
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Species:
+    """Neuron and synapse counts of one brain, with sources.
+
+    Attributes
+    ----------
+    name : str
+        Species.
+    neurons : float
+        Neurons in the whole brain.
+    synapses_low, synapses_high : float
+        Range of the whole-brain synapse count.
+    neurons_source, synapses_source : str
+        Where the numbers come from.
+    """
+
+    name: str
+    neurons: float
+    synapses_low: float
+    synapses_high: float
+    neurons_source: str
+    synapses_source: str
+
+
+#: Whole-brain counts. Synapse counts are known only to an order of magnitude.
+SPECIES: dict[str, Species] = {
+    "mouse": Species(
+        name="mouse", neurons=7.1e7, synapses_low=1e11, synapses_high=1e12,
+        neurons_source="Herculano-Houzel et al. 2006, PNAS 103:12138 (71 million neurons)",
+        synapses_source="order-of-magnitude range ~1e11 to 1e12 (no whole-brain census; "
+                        "~1e3 to 1e4 synapses per neuron)",
+    ),
+    "marmoset": Species(
+        name="marmoset", neurons=6.3e8, synapses_low=6.3e11, synapses_high=6.3e12,
+        neurons_source="Herculano-Houzel et al. 2007, PNAS 104:3562 (~630 million neurons)",
+        synapses_source="assumption: 1e3 to 1e4 synapses per neuron, the mouse range "
+                        "(no whole-brain census)",
+    ),
+    "human": Species(
+        name="human", neurons=8.6e10, synapses_low=1e14, synapses_high=1.5e14,
+        neurons_source="Azevedo et al. 2009, J Comp Neurol 513:532 (86 billion neurons)",
+        synapses_source="~1e14 to 1.5e14 (e.g. Pakkenberg et al. 2003, Exp Gerontol 38:95: "
+                        "~1.5e14 in the neocortex)",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectionHardware:
+    """The node and link figures the projection needs (read from a hardware TOML).
+
+    Defaults are the neuroAIx node (Kauth et al. 2023); see ``configs/neuroaix-35.toml``.
+    """
+
+    name: str = "neuroaix-35"
+    time_step_ms: float = 0.1
+    n_nodes: int = 35
+    dims: int = 2
+    neuron_cores: int = 10
+    neuron_clock_mhz: float = 189.393
+    spike_clock_mhz: float = 92.0
+    dispatcher_spikes_per_cycle: int = 1
+    dispatcher_latency_ns: float = 880.0
+    memory_gb: float = DEFAULT_MEMORY_GB
+    peak_bandwidth_gbps: float = 12.12
+    efficiency: tuple = ((64, 0.648), (384, 3.08), (768, 4.98), (1600, 6.28), (3200, 7.87),
+                         (8000, 9.5), (16000, 10.2), (32000, 10.56), (64000, 10.88))
+    efficiency_peak_gbps: float = 12.12
+    fetch_bytes: int = 64
+    synapse_bytes: int = 8
+    link_bandwidth_gbps: float = 5.82
+    flit_bits: int = 128
+    packet_bits: int = 64
+    router_ns: float = 43.0
+    cdc_ns: float = 60.0
+    transceiver_ns: float = 600.0
+    cable_ns: float = 17.0
+    extra_hop_ns: float = 309.0
+
+    def __post_init__(self):
+        for name in ("time_step_ms", "neuron_clock_mhz", "spike_clock_mhz", "memory_gb",
+                     "peak_bandwidth_gbps", "efficiency_peak_gbps", "link_bandwidth_gbps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number, not {value!r}")
+
+    def usable_bandwidth(self, request_bytes: float) -> float:
+        """Return the usable bandwidth (bytes/s) for requests of ``request_bytes`` bytes."""
+        sizes = [math.log(s) for s, _ in self.efficiency]
+        gbps = [g for _, g in self.efficiency]
+        x = math.log(max(request_bytes, 1.0))
+        if x <= sizes[0]:
+            g = gbps[0]
+        elif x >= sizes[-1]:
+            g = gbps[-1]
+        else:
+            i = next(i for i in range(1, len(sizes)) if x <= sizes[i])
+            t = (x - sizes[i - 1]) / (sizes[i] - sizes[i - 1])
+            g = gbps[i - 1] + t * (gbps[i] - gbps[i - 1])
+        return g * self.peak_bandwidth_gbps / self.efficiency_peak_gbps * 1e9
+
+
+def load_projection_hardware(path, *, memory_gb: float | None = None) -> ProjectionHardware:
+    """Read the projection's figures from a hardware TOML (``configs/neuroaix-35.toml``).
+
+    Keys not in the file keep the neuroAIx defaults. The synapse memory per node is
+    ``memory.capacity_gb`` if the file has it, else ``memory_gb``, else
+    :data:`DEFAULT_MEMORY_GB`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If it is not valid TOML.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"hardware config {str(path)!r} does not exist; pass e.g. "
+                                "configs/neuroaix-35.toml")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"hardware config {str(path)!r} is not valid TOML: {exc}") from None
+    node, mem = data.get("node", {}), data.get("memory", {})
+    link, topo = data.get("link", {}), data.get("topology", {})
+    kw = {}
+    for src, keys in ((node, ("neuron_cores", "neuron_clock_mhz", "spike_clock_mhz",
+                              "dispatcher_spikes_per_cycle", "dispatcher_latency_ns")),
+                      (mem, ("peak_bandwidth_gbps", "efficiency_peak_gbps", "fetch_bytes",
+                             "synapse_bytes")),
+                      (link, ("flit_bits", "packet_bits", "router_ns", "cdc_ns",
+                              "transceiver_ns", "cable_ns", "extra_hop_ns")),
+                      (data, ("name", "time_step_ms"))):
+        kw.update({k: src[k] for k in keys if k in src})
+    if "bandwidth_gbps" in link:
+        kw["link_bandwidth_gbps"] = link["bandwidth_gbps"]
+    if "efficiency" in mem:
+        kw["efficiency"] = tuple((int(s), float(g)) for s, g in mem["efficiency"])
+    shape = topo.get("shape", (5, 7))
+    kw["n_nodes"], kw["dims"] = math.prod(shape), len(shape)
+    kw["memory_gb"] = mem.get("capacity_gb", memory_gb if memory_gb is not None
+                              else DEFAULT_MEMORY_GB)
+    return ProjectionHardware(**kw)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Projection:
+    """Result of :func:`project_brain` (all rates per biological second).
+
+    Attributes
+    ----------
+    nodes : int
+        Nodes needed: the largest of the memory bound and the nodes the target acceleration
+        needs (bandwidth, neuron update), where that target is reachable at all.
+    nodes_memory, nodes_target : int
+        The memory bound, and the nodes the target acceleration needs (0 if unreachable).
+    best_acceleration, best_nodes : float, int
+        The highest acceleration found from ``nodes_memory`` up to the target (or
+        ``max_nodes``), and the node count reaching it.
+    acceleration : float
+        Acceleration of ``nodes`` nodes: the smallest bound.
+    limit : str
+        The bound that sets it.
+    bounds : dict
+        Every acceleration bound at ``nodes``.
+    power_w, e_syn_nj, q_rtf : float
+        Mean power, energy per synaptic event and real-time factor at that acceleration.
+    """
+
+    species: str
+    synapses: float
+    neurons: float
+    rate_hz: float
+    r_syn_hz: float
+    target_acceleration: float
+    nodes: int
+    nodes_memory: int
+    nodes_target: int
+    target_reachable: bool
+    best_acceleration: float
+    best_nodes: int
+    acceleration: float
+    q_rtf: float
+    limit: str
+    bounds: dict
+    bytes_per_syn_event: float
+    power_w: float
+    static_w: float
+    e_syn_nj: float
+    sources: dict
+
+    def to_dict(self) -> dict:
+        """Return the projection as a JSON-ready dict."""
+        return asdict(self)
+
+
+def _expected_bursts(lam: float, per_burst: int) -> float:
+    """Return E[ceil(k / per_burst)] for k ~ Poisson(lam)."""
+    if lam > 2000:
+        return lam / per_burst + 0.5 * (per_burst - 1) / per_burst
+    total, pmf, k = 0.0, math.exp(-lam), 0
+    kmax = int(lam + 12 * math.sqrt(lam) + 30)
+    while k <= kmax:
+        total += pmf * -(-k // per_burst)
+        k += 1
+        pmf *= lam / k
+    return total
+
+
+def _bounds(hw: ProjectionHardware, n: int, *, neurons: float, r_spk: float,
+            k_out: float) -> tuple[dict, float]:
+    h = hw.time_step_ms * 1e-3
+    per_burst = max(hw.fetch_bytes // hw.synapse_bytes, 1)
+    lam = k_out / n
+    bursts = _expected_bursts(lam, per_burst)
+    p_nonempty = -math.expm1(-lam) if lam < 700 else 1.0
+    request = bursts / p_nonempty * hw.fetch_bytes if p_nonempty > 0 else hw.fetch_bytes
+    bytes_per_spike_node = bursts * hw.fetch_bytes
+    bw = hw.usable_bandwidth(request)
+    side = n ** (1.0 / hw.dims)
+    diameter_hops = hw.dims * math.floor(side / 2)
+    latency_s = (hw.dispatcher_latency_ns + hw.dims * (hw.router_ns + hw.cdc_ns)
+                 + hw.transceiver_ns + hw.cable_ns
+                 + max(diameter_hops - 1, 0) * hw.extra_hop_ns) * 1e-9
+    flits = -(-hw.packet_bits // hw.flit_bits)
+    link_pps = hw.link_bandwidth_gbps * 1e9 / (flits * hw.flit_bits)
+    bounds = {
+        "bandwidth": bw / (r_spk * bytes_per_spike_node) if bytes_per_spike_node else math.inf,
+        "neuron_update": h * n * hw.neuron_cores * hw.neuron_clock_mhz * 1e6 / neurons,
+        "spike_intake": hw.spike_clock_mhz * 1e6 * hw.dispatcher_spikes_per_cycle / r_spk,
+        "link": link_pps / r_spk,
+        "latency": h / latency_s,
+    }
+    bytes_per_event = bytes_per_spike_node * n / k_out
+    return bounds, bytes_per_event
+
+
+def project_brain(species: str | Species, hw: ProjectionHardware, energy: EnergyConfig, *,
+                  synapses: str | float = "low", rate_hz: float = MICROCIRCUIT_RATE_HZ,
+                  target_acceleration: float = 1.0, max_nodes: int = 10**9) -> Projection:
+    """Project a whole brain onto a cluster built from ``hw`` nodes.
+
+    Parameters
+    ----------
+    species : str or Species
+        ``"mouse"``, ``"marmoset"``, ``"human"`` (see :data:`SPECIES`) or a custom one.
+    hw : ProjectionHardware
+        Node and link figures.
+    energy : EnergyConfig
+        Energy parameters per node and per event.
+    synapses : {"low", "high"} or float
+        Which end of the species' synapse range, or a count.
+    rate_hz : float
+        Mean firing rate (Hz); defaults to the microcircuit's.
+    target_acceleration : float
+        The acceleration the node count is sized for (1 = real time).
+    max_nodes : int
+        Largest cluster considered when sizing for the target.
+
+    Returns
+    -------
+    Projection
+
+    Raises
+    ------
+    ValueError
+        For an unknown species, synapse choice or non-positive rate or target.
+    """
+    if isinstance(species, str):
+        if species not in SPECIES:
+            raise ValueError(f"species must be one of {', '.join(map(repr, SPECIES))}, not "
+                             f"{species!r}")
+        species = SPECIES[species]
+    if synapses == "low":
+        n_syn = species.synapses_low
+    elif synapses == "high":
+        n_syn = species.synapses_high
+    elif isinstance(synapses, (int, float)) and not isinstance(synapses, bool) and synapses > 0:
+        n_syn = float(synapses)
+    else:
+        raise ValueError(f"synapses must be 'low', 'high' or a positive count, not "
+                         f"{synapses!r}")
+    for name, value in (("rate_hz", rate_hz), ("target_acceleration", target_acceleration)):
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a positive number, not {value!r}")
+    neurons = species.neurons
+    k_out = n_syn / neurons
+    r_spk = neurons * rate_hz
+    r_syn = r_spk * k_out
+    nodes_memory = max(1, math.ceil(n_syn * hw.synapse_bytes / (hw.memory_gb * 1e9)))
+
+    def accel(n):
+        b, _ = _bounds(hw, n, neurons=neurons, r_spk=r_spk, k_out=k_out)
+        return min(b.values())
+
+    # Sizing for the target: acceleration is not monotonic in N (latency grows, bandwidth
+    # per node shrinks as rows fragment), so scan N geometrically from the memory bound.
+    nodes_target, n, best = 0, nodes_memory, (0.0, -nodes_memory)
+    while n <= max_nodes:
+        a_n = accel(n)
+        best = max(best, (a_n, -n))
+        if a_n >= target_acceleration:
+            nodes_target = n
+            break
+        n = max(n + 1, math.ceil(n * 1.05))
+    nodes = max(nodes_memory, nodes_target)
+    bounds, bytes_per_event = _bounds(hw, nodes, neurons=neurons, r_spk=r_spk, k_out=k_out)
+    limit = min(bounds, key=bounds.get)
+    a = bounds[limit]
+    h = hw.time_step_ms * 1e-3
+    # Dynamic energy per biological second: every spike reaches every other node once.
+    e_dyn = (neurons / h * energy.e_neuron_update_j
+             + r_spk * (nodes - 1) * (energy.e_packet_j + energy.e_hop_j)
+             + r_syn * bytes_per_event * energy.e_byte_j
+             + r_syn * energy.e_syn_event_j)
+    static_w = nodes * energy.p_static_node_w
+    power = static_w + e_dyn * a
+    return Projection(
+        species=species.name, synapses=n_syn, neurons=neurons, rate_hz=rate_hz,
+        r_syn_hz=r_syn, target_acceleration=target_acceleration, nodes=nodes,
+        nodes_memory=nodes_memory, nodes_target=nodes_target,
+        target_reachable=nodes_target > 0, best_acceleration=best[0], best_nodes=-best[1],
+        acceleration=a, q_rtf=1.0 / a, limit=limit,
+        bounds=bounds, bytes_per_syn_event=bytes_per_event, power_w=power,
+        static_w=static_w, e_syn_nj=power / (a * r_syn) * 1e9,
+        sources={"neurons": species.neurons_source, "synapses": species.synapses_source,
+                 "rate": "mean rate of the Potjans-Diesmann microcircuit (2.5e5 spikes/s, "
+                         "77,169 neurons)" if rate_hz == MICROCIRCUIT_RATE_HZ else "given",
+                 "hardware": hw.name, "energy": energy.name},
+    )

@@ -1,0 +1,161 @@
+"""Tests of ``neuroaix energy``: the command line, its JSON output and the compare plot."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from neuroaix.cli import main
+from neuroaix.energy.model import REPORT_FIELDS
+
+ROOT = Path(__file__).resolve().parents[2]
+ENERGY = ROOT / "configs" / "neuroaix-35-energy.toml"
+
+ACTIVITY = {"n_nodes": 35, "steps": 10_000, "bio_time_s": 1.0, "hw_time_s": 0.05,
+            "neuron_updates": 771_690_000, "spikes": 250_000, "packets": 8_500_000,
+            "hops": 8_500_000, "bytes_fetched": 8_016_430_000, "synaptic_events": 967_000_000}
+
+
+@pytest.fixture
+def hardware(tmp_path):
+    shutil.copy(ENERGY, tmp_path / "energy.toml")
+    path = tmp_path / "hw.toml"
+    path.write_text('name = "test"\nenergy = "energy.toml"\n')
+    return path
+
+
+@pytest.fixture
+def emulation(tmp_path):
+    path = tmp_path / "emulate.json"
+    path.write_text(json.dumps({"q_rtf": 0.05, "acceleration": 20.0, "activity": ACTIVITY}))
+    return path
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    d = tmp_path / "run"
+    d.mkdir()
+    (d / "summary.json").write_text(json.dumps({"total": {
+        "spikes": 1000, "synaptic_events": 10**8, "wall_s_build": 3.0, "wall_s_sim": 50.0,
+        "t_sim_ms": 1000.0, "q_rtf": 50.0, "synaptic_events_per_wall_s": 2e6,
+        "peak_rss_bytes": 1 << 30, "threads": 2}}))
+    return d
+
+
+@pytest.mark.parametrize("argv", [["energy", "--help"], ["energy", "compare", "--help"],
+                                  ["energy", "project", "--help"]])
+def test_help(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 0
+    assert "usage: neuroaix energy" in capsys.readouterr().out
+
+
+def test_emulated_json_fields(hardware, emulation, tmp_path, capsys):
+    out = tmp_path / "e.json"
+    assert main(["energy", "--hardware", str(hardware), "--from-emulation", str(emulation),
+                 "--json", str(out)]) == 0
+    d = json.loads(out.read_text())
+    assert set(REPORT_FIELDS) <= set(d)
+    assert {"activity", "energy_config", "emulator_q_rtf", "power"} <= set(d)
+    assert d["kind"] == "emulated"
+    assert d["activity"] == ACTIVITY
+    assert d["q_rtf"] == 0.05 and d["acceleration"] == 20.0
+    assert d["e_syn_nj"] == pytest.approx(47.5, rel=0.02)
+    assert "emulated" in capsys.readouterr().out
+
+
+def test_energy_flag_overrides_hardware(emulation, tmp_path):
+    hw = tmp_path / "plain.toml"
+    hw.write_text('name = "no energy key"\n')
+    assert main(["energy", "--hardware", str(hw), "--from-emulation", str(emulation)]) == 2
+    out = tmp_path / "e.json"
+    assert main(["energy", "--hardware", str(hw), "--energy", str(ENERGY),
+                 "--from-emulation", str(emulation), "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["energy_config"] == str(ENERGY)
+
+
+def test_from_run_tdp_estimate(run_dir, tmp_path):
+    out = tmp_path / "r.json"
+    assert main(["energy", "--from-run", str(run_dir), "--json", str(out)]) == 0
+    d = json.loads(out.read_text())
+    assert d["kind"] == "estimate"
+    assert d["mean_power_w"] == 20.0               # 2 threads x 10 W
+    assert d["energy_j"] == 1000.0                 # 20 W x 50 s
+    assert d["e_syn_nj"] == pytest.approx(1e4)     # 1000 J / 1e8 events
+    assert d["q_rtf"] == 50.0
+    assert d["power"]["method"] == "tdp"
+
+
+def test_from_run_stated_power(run_dir, tmp_path):
+    out = tmp_path / "r.json"
+    assert main(["energy", "--from-run", str(run_dir), "--power-w", "65", "--json",
+                 str(out)]) == 0
+    d = json.loads(out.read_text())
+    assert (d["kind"], d["mean_power_w"], d["power"]["method"]) == ("estimate", 65.0, "stated")
+
+
+def test_from_run_with_recorded_measurement(run_dir, tmp_path):
+    summary = json.loads((run_dir / "summary.json").read_text())
+    summary["energy"] = {"kind": "measured", "energy_j": 2500.0, "power_w": 50.0,
+                         "method": "rapl", "detail": "RAPL intel-rapl:0"}
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    out = tmp_path / "r.json"
+    assert main(["energy", "--from-run", str(run_dir), "--json", str(out)]) == 0
+    d = json.loads(out.read_text())
+    assert (d["kind"], d["energy_j"], d["e_syn_nj"]) == ("measured", 2500.0, 25000.0)
+
+
+def test_from_run_missing_keys(tmp_path, capsys):
+    d = tmp_path / "bad"
+    d.mkdir()
+    (d / "summary.json").write_text(json.dumps({"total": {"spikes": 1}}))
+    assert main(["energy", "--from-run", str(d)]) == 2
+    assert "'total' lacks synaptic_events, wall_s_sim, t_sim_ms, threads" in \
+        capsys.readouterr().err
+
+
+def test_nothing_to_do_is_an_error(capsys):
+    assert main(["energy"]) == 2
+    assert "nothing to evaluate" in capsys.readouterr().err
+
+
+def test_compare_writes_plot_and_json(hardware, emulation, run_dir, tmp_path, capsys):
+    plot, out = tmp_path / "cmp.png", tmp_path / "cmp.json"
+    assert main(["energy", "compare", "--hardware", str(hardware), "--from-emulation",
+                 str(emulation), "--from-run", str(run_dir), "--plot", str(plot),
+                 "--json", str(out)]) == 0
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert plot.stat().st_size > 20_000
+    d = json.loads(out.read_text())
+    assert len(d["published"]) == 8
+    assert [r["kind"] for r in d["ours"]] == ["emulated", "estimate"]
+    text = capsys.readouterr().out
+    assert "Kauth, Stadtmann, Sobhani & Gemmeke 2023" in text
+    assert "Knight & Nowotny 2018" in text
+
+
+def test_compare_published_only(tmp_path):
+    plot = tmp_path / "p.svg"
+    assert main(["energy", "compare", "--plot", str(plot)]) == 0
+    svg = plot.read_text()
+    assert "SpiNNaker 1 (2019)" in svg  # matplotlib keeps each text as an SVG comment
+
+
+def test_project_json(hardware, tmp_path, capsys):
+    out = tmp_path / "p.json"
+    assert main(["energy", "project", "--species", "mouse", "--hardware", str(hardware),
+                 "--json", str(out)]) == 0
+    d = json.loads(out.read_text())
+    assert [p["synapses"] for p in d["projections"]] == [1e11, 1e12]
+    assert all(p["nodes"] >= p["nodes_memory"] for p in d["projections"])
+    assert "Herculano-Houzel et al. 2006" in capsys.readouterr().out
+
+
+def test_project_rejects_unknown_species(hardware, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["energy", "project", "--species", "rat", "--hardware", str(hardware)])
+    assert exc.value.code == 2
