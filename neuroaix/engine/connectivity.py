@@ -1,0 +1,349 @@
+"""Deterministic, parallel construction of packed target-side synapse storage.
+
+A projection's synapses are generated block by block: blocks of ``BLOCK_SIZE`` targets (of
+sources for ``fixed_outdegree``), each with its own counter-based random streams keyed by
+``(seed, STREAM_CONNECT, projection, block, lane)``. Blocks are grouped into contiguous chunks,
+one per thread. A count pass gives, per chunk, the number of synapses of every (partition,
+source) row; prefix sums over (projection, chunk) give each chunk its write positions; a fill
+pass regenerates the same synapses and writes their packed words. Every row therefore lists
+its synapses in (projection, block, draw) order whatever the number of threads or partitions.
+See docs/networks.md for the streams, the rules and the memory budget.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from neuroaix import formats
+from neuroaix import numerics as nx
+from neuroaix.engine import _connectivity_kernels as _k
+
+__all__ = [
+    "BLOCK_SIZE",
+    "RULES",
+    "LANE_STRUCTURE",
+    "LANE_WEIGHT",
+    "LANE_DELAY",
+    "ProjectionSpec",
+    "SynapseStorage",
+    "build_synapses",
+    "split_total_number",
+    "block_capacities",
+    "low_resolution_levels",
+    "truncated_normal_moments",
+    "draw_initial_potentials",
+]
+
+#: Targets per block (sources for ``fixed_outdegree``); fixed, so independent of P and T.
+BLOCK_SIZE = 256
+#: Connection rules (Senk et al. 2022) and their kernel codes.
+RULES = {
+    "one_to_one": 0,
+    "all_to_all": 1,
+    "pairwise_bernoulli": 2,
+    "fixed_indegree": 3,
+    "fixed_outdegree": 4,
+    "fixed_total_number": 5,
+}
+#: Lane words of a block's streams: structure (partners), weights, delays.
+LANE_STRUCTURE, LANE_WEIGHT, LANE_DELAY = 0, 1, 2
+_MAX_STREAM_WORD = (1 << 64) - 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectionSpec:
+    """Everything the construction kernels need to know about one projection.
+
+    Weights are in pA, delays in ms; ``w_std == 0`` (``d_std == 0``) means the constant
+    ``w_mean`` (``d_mean``). ``levels`` holds the I-format values of a low-resolution weight
+    distribution (empty for full resolution), ``lv_low`` and ``lv_width`` its bins.
+    """
+
+    rule: str
+    pre_start: int
+    n_pre: int
+    post_start: int
+    n_post: int
+    same_pop: bool
+    allow_autapses: bool
+    allow_multapses: bool
+    p: float = 0.0
+    degree: int = 0
+    n_total: int = 0
+    w_mean: float
+    w_std: float = 0.0
+    w_low: float = -math.inf
+    w_high: float = math.inf
+    d_mean: float
+    d_std: float = 0.0
+    d_low: float = -math.inf
+    d_high: float = math.inf
+    levels: tuple[int, ...] = ()
+    lv_low: float = 0.0
+    lv_width: float = 1.0
+
+    @property
+    def n_blocks(self) -> int:
+        """Number of blocks: over sources for ``fixed_outdegree``, over targets otherwise."""
+        n = self.n_pre if self.rule == "fixed_outdegree" else self.n_post
+        return -(-n // BLOCK_SIZE)
+
+
+class _Params(NamedTuple):
+    """Scalars of one projection as the kernels read them."""
+
+    seed: int
+    stream_tag: int
+    proj: int
+    rule: int
+    pre_start: int
+    n_pre: int
+    post_start: int
+    n_post: int
+    same_pop: bool
+    allow_autapses: bool
+    allow_multapses: bool
+    p: float
+    degree: int
+    block_size: int
+    n_parts: int
+    w_const: int
+    w_mean: float
+    w_std: float
+    w_low: float
+    w_high: float
+    lv_low: float
+    lv_width: float
+    d_const: int
+    d_mean: float
+    d_std: float
+    d_low: float
+    d_high: float
+    dt: float
+    max_delay_steps: int
+
+
+@dataclass(slots=True)
+class SynapseStorage:
+    """Packed synapses of every partition.
+
+    ``row_ptr[p]`` (int64, ``n_neurons + 1``) indexes ``words[base[p]:base[p+1]]`` by global
+    source id; ``max_delay`` is the largest delay in steps (at least 1).
+    """
+
+    row_ptr: np.ndarray
+    words: np.ndarray
+    base: np.ndarray
+    max_delay: int
+
+
+def block_capacities(spec: ProjectionSpec) -> np.ndarray:
+    """Return the number of allowed (source, target) pairs with the target in each block."""
+    n = spec.n_post
+    sizes = np.minimum(BLOCK_SIZE, n - BLOCK_SIZE * np.arange(spec.n_blocks, dtype=np.int64))
+    per_target = spec.n_pre - (1 if spec.same_pop and not spec.allow_autapses else 0)
+    return sizes.astype(np.int64) * per_target
+
+
+def split_total_number(spec: ProjectionSpec, seed: int, proj: int) -> np.ndarray:
+    """Return the number of synapses of a ``fixed_total_number`` projection in each block.
+
+    Multinomial over blocks in proportion to their allowed pairs (multivariate hypergeometric
+    without multapses), drawn from the stream ``stream_key(seed, STREAM_CONNECT, proj,
+    2**64 - 1)``, so the split does not depend on the partitioning or the threads.
+    """
+    key = nx.stream_key(seed, nx.STREAM_CONNECT, proj, _MAX_STREAM_WORD)
+    cap = block_capacities(spec)
+    return _k._split_total(np.uint64(key), np.int64(spec.n_total), cap,
+                           not spec.allow_multapses)
+
+
+def _phi(x: float) -> float:
+    return 0.0 if math.isinf(x) else math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+
+
+def _cdf(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+def _interval(mean: float, std: float, a: float, b: float) -> tuple[float, float]:
+    """Return (probability, conditional mean) of N(mean, std) on [a, b]."""
+    za, zb = (a - mean) / std, (b - mean) / std
+    prob = _cdf(zb) - _cdf(za)
+    if prob <= 0.0:
+        mid = 0.5 * (max(a, mean - 40 * std) + min(b, mean + 40 * std))
+        return 0.0, mid
+    return prob, mean + std * (_phi(za) - _phi(zb)) / prob
+
+
+def truncated_normal_moments(mean: float, std: float, low: float, high: float):
+    """Return (mean, variance, mass) of N(mean, std) restricted (redrawn) to [low, high]."""
+    if std == 0.0:
+        return mean, 0.0, 1.0
+    za, zb = (low - mean) / std, (high - mean) / std
+    mass = _cdf(zb) - _cdf(za)
+    d = (_phi(za) - _phi(zb)) / mass
+    ta = 0.0 if math.isinf(za) else za * _phi(za)
+    tb = 0.0 if math.isinf(zb) else zb * _phi(zb)
+    var = std * std * (1.0 + (ta - tb) / mass - d * d)
+    return mean + std * d, var, mass
+
+
+def low_resolution_levels(mean: float, std: float, low: float, high: float, bits: int):
+    """Return the ``2**bits`` I-format weight levels and their bins (Dasbach et al. 2021).
+
+    The bins split ``[max(low, mean - 4 std), min(high, mean + 4 std)]`` into ``2**bits``
+    equal parts (the outer two extend to the bounds). Each level starts as the conditional
+    mean of the redrawn normal in its bin, which preserves the mean; the levels are then
+    stretched about the mean so that the discrete distribution has the variance of the
+    continuous one, and rounded to the I format.
+
+    Returns
+    -------
+    (levels, lv_low, lv_width)
+        int64 array of levels, the left edge of the binned range and the bin width (pA).
+    """
+    n = 1 << bits
+    m_t, v_t, mass = truncated_normal_moments(mean, std, low, high)
+    a = max(low, mean - 4.0 * std)
+    b = min(high, mean + 4.0 * std)
+    width = (b - a) / n
+    probs, cmeans = [], []
+    for i in range(n):
+        lo = low if i == 0 else a + i * width
+        hi = high if i == n - 1 else a + (i + 1) * width
+        pr, cm = _interval(mean, std, lo, hi)
+        probs.append(pr / mass)
+        cmeans.append(cm)
+    v_d = sum(p * (c - m_t) ** 2 for p, c in zip(probs, cmeans))
+    f = math.sqrt(v_t / v_d) if v_d > 0 else 1.0
+    levels = np.array([nx.pa_to_fixed(m_t + f * (c - m_t)) for c in cmeans], dtype=np.int64)
+    return levels, a, width
+
+
+def _params(spec: ProjectionSpec, proj: int, seed: int, n_parts: int, dt: float) -> _Params:
+    w_const = nx.pa_to_fixed(spec.w_mean) if spec.w_std == 0.0 else 0
+    d_const = math.floor(spec.d_mean / dt + 0.5) if spec.d_std == 0.0 else 0
+    return _Params(
+        seed=seed & nx.MASK64, stream_tag=nx.STREAM_CONNECT, proj=proj,
+        rule=RULES[spec.rule], pre_start=spec.pre_start, n_pre=spec.n_pre,
+        post_start=spec.post_start, n_post=spec.n_post, same_pop=bool(spec.same_pop),
+        allow_autapses=bool(spec.allow_autapses), allow_multapses=bool(spec.allow_multapses),
+        p=float(spec.p), degree=int(spec.degree), block_size=BLOCK_SIZE, n_parts=n_parts,
+        w_const=int(w_const), w_mean=float(spec.w_mean), w_std=float(spec.w_std),
+        w_low=float(spec.w_low), w_high=float(spec.w_high), lv_low=float(spec.lv_low),
+        lv_width=float(spec.lv_width), d_const=int(d_const), d_mean=float(spec.d_mean),
+        d_std=float(spec.d_std), d_low=float(spec.d_low), d_high=float(spec.d_high),
+        dt=float(dt), max_delay_steps=formats.MAX_DELAY_STEPS,
+    )
+
+
+def _chunk_bounds(n_blocks: int, n_chunks: int) -> np.ndarray:
+    return np.array([(c * n_blocks) // n_chunks for c in range(n_chunks + 1)], dtype=np.int64)
+
+
+def _marker_len(spec: ProjectionSpec) -> int:
+    if spec.allow_multapses or spec.rule not in ("fixed_indegree", "fixed_outdegree"):
+        return 1
+    return spec.n_post if spec.rule == "fixed_outdegree" else spec.n_pre
+
+
+def build_synapses(specs, *, n_neurons: int, n_parts: int, threads: int, seed: int,
+                   dt: float) -> SynapseStorage:
+    """Generate and pack the synapses of all projections for ``n_parts`` partitions.
+
+    Parameters
+    ----------
+    specs : sequence of ProjectionSpec
+        Projections in creation order; the index in this sequence is the stream word.
+    n_neurons : int
+        Total number of neurons (length of every row pointer minus one).
+    n_parts : int
+        Number of partitions; neuron ``gid`` goes to partition ``gid % n_parts``.
+    threads : int
+        Number of chunks (and Numba threads, at most ``numba.config.NUMBA_NUM_THREADS``).
+    seed : int
+        Network seed.
+    dt : float
+        Time step (ms) for rounding delays: ``floor(d / dt + 1/2)`` steps.
+
+    Returns
+    -------
+    SynapseStorage
+
+    Raises
+    ------
+    ValueError
+        If a drawn weight does not fit int32 or a drawn delay is not in
+        ``[1, MAX_DELAY_STEPS]`` steps.
+    """
+    old = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        return _build(list(specs), n_neurons, n_parts, threads, seed, dt)
+    finally:
+        numba.set_num_threads(old)
+
+
+def _build(specs, n_neurons, n_parts, threads, seed, dt):
+    prepared = []
+    for j, spec in enumerate(specs):
+        prm = _params(spec, j, seed, n_parts, dt)
+        split = (split_total_number(spec, seed, j) if spec.rule == "fixed_total_number"
+                 else np.zeros(1, np.int64))
+        levels = np.asarray(spec.levels, dtype=np.int64)
+        prepared.append((spec, prm, split, levels, _chunk_bounds(spec.n_blocks, threads)))
+    no_words = np.zeros(1, np.uint64)
+    no_base = np.zeros(n_parts, np.int64)
+    stats = np.zeros((threads, 3), np.int64)
+    totals = np.zeros((n_parts, n_neurons), np.int64)
+    for spec, prm, split, levels, bounds in prepared:
+        counts = np.zeros((threads, n_parts, spec.n_pre), np.int64)
+        _k._run_projection(0, prm, split, levels, bounds, counts, no_words, no_base, stats,
+                           _marker_len(spec))
+        _k._add_counts(counts, totals, spec.pre_start)
+        del counts
+    row_ptr = np.zeros((n_parts, n_neurons + 1), np.int64)
+    np.cumsum(totals, axis=1, out=row_ptr[:, 1:])
+    del totals
+    base = np.zeros(n_parts + 1, np.int64)
+    np.cumsum(row_ptr[:, -1], out=base[1:])
+    words = np.empty(int(base[-1]), np.uint64)
+    fill_ptr = row_ptr[:, :-1].copy()
+    for spec, prm, split, levels, bounds in prepared:
+        counts = np.zeros((threads, n_parts, spec.n_pre), np.int64)
+        _k._run_projection(0, prm, split, levels, bounds, counts, no_words, no_base, stats,
+                           _marker_len(spec))
+        _k._counts_to_offsets(counts, fill_ptr, spec.pre_start)
+        _k._run_projection(1, prm, split, levels, bounds, counts, words, base, stats,
+                           _marker_len(spec))
+        bad_w, bad_d = int(stats[:, 0].sum()), int(stats[:, 1].sum())
+        if bad_w or bad_d:
+            what = (f"{bad_w} weights do not fit int32 in the I format; bound the weight "
+                    "distribution (low=..., high=...)" if bad_w else
+                    f"{bad_d} delays round to fewer than 1 or more than "
+                    f"{formats.MAX_DELAY_STEPS} steps; bound the delay distribution "
+                    f"(high=...) or use a larger dt")
+            raise ValueError(f"projection {prm.proj}: {what}")
+    del fill_ptr
+    max_delay = max(1, int(stats[:, 2].max()))
+    return SynapseStorage(row_ptr=row_ptr, words=words, base=base, max_delay=max_delay)
+
+
+def draw_initial_potentials(seed: int, start: int, n: int, *, mean: float, std: float,
+                            low: float, high: float, e_l: float) -> np.ndarray:
+    """Return the V-format initial potentials of neurons ``start .. start + n - 1`` (int64).
+
+    Neuron ``gid`` uses the stream ``stream_key(seed, STREAM_INIT, gid)`` (a normal redrawn
+    into ``[low, high]``, Box-Muller on draws 0 and 1, ...); ``std == 0`` gives ``mean``.
+    The value is ``floor((V - E_L) * 2**16 + 1/2)``, as ``numerics.mv_to_fixed``.
+    """
+    out = np.empty(n, np.int64)
+    _k._draw_v0(seed & nx.MASK64, nx.STREAM_INIT, start, float(mean), float(std), float(low),
+                float(high), float(e_l), out)
+    return out

@@ -1,0 +1,718 @@
+"""Networks: populations, projections and inputs (the API), and the built, partitioned network.
+
+Example
+-------
+>>> import neuroaix
+>>> net = neuroaix.Network(dt=0.1, seed=12345)
+>>> exc = net.add_population("E", 800, neuroaix.LIF(), v_init=neuroaix.Normal(-60.0, 5.0))
+>>> inh = net.add_population("I", 200, neuroaix.LIF())
+>>> net.connect(exc, inh, rule="fixed_indegree", indegree=80,
+...             weight=neuroaix.Normal(87.8, 8.8, low=0.0), delay=1.5)
+>>> net.add_poisson_input(exc, rate_hz=8.0, indegree=2000, weight=87.8)
+>>> built = net.build(partitions=4)
+
+Rules (Senk et al. 2022, "Connectivity concepts in neuronal network modeling"):
+
+======================  ==========  ===========================================  =========
+rule                    parameter   what it fixes                                multapses
+======================  ==========  ===========================================  =========
+``one_to_one``          -           source i -> target i (equal sizes)           never
+``all_to_all``          -           every pair                                   never
+``pairwise_bernoulli``  ``p``       each pair independently with probability p   never
+``fixed_indegree``      ``indegree``  K sources per target, drawn uniformly      optional
+``fixed_outdegree``     ``outdegree`` K targets per source, drawn uniformly      optional
+``fixed_total_number``  ``n``       N pairs drawn uniformly                      optional
+======================  ==========  ===========================================  =========
+
+Autapses (a neuron onto itself, only possible when ``pre is post``) are allowed unless
+``allow_autapses=False``; multapses are allowed where the rule permits them unless
+``allow_multapses=False`` (both as in NEST).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import math
+import numbers
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from neuroaix import formats
+from neuroaix import numerics as nx
+from neuroaix.engine import connectivity as conn
+from neuroaix.memory import MemoryEstimate, check_memory, estimate_build
+from neuroaix.neuron import LIF
+
+__all__ = [
+    "Normal",
+    "Population",
+    "Projection",
+    "Network",
+    "Partition",
+    "BuiltNetwork",
+    "RULES",
+]
+
+#: Connection rule names (Senk et al. 2022).
+RULES = tuple(conn.RULES)
+_RULE_PARAM = {
+    "one_to_one": None,
+    "all_to_all": None,
+    "pairwise_bernoulli": "p",
+    "fixed_indegree": "indegree",
+    "fixed_outdegree": "outdegree",
+    "fixed_total_number": "n",
+}
+#: Smallest probability mass a redrawn distribution may keep inside its bounds.
+_MIN_MASS = 1e-6
+
+
+def _hint(name: str, options) -> str:
+    close = difflib.get_close_matches(name, list(options), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _check_number(name: str, value, *, unit: str = "", finite: bool = True) -> float:
+    if not _is_number(value):
+        raise TypeError(f"{name} must be a number{' in ' + unit if unit else ''}, "
+                        f"not {value!r}")
+    value = float(value)
+    if finite and not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, not {value!r}")
+    return value
+
+
+def _check_int(name: str, value, *, low: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, not {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, not {value!r}")
+    return int(value)
+
+
+# Distributions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Normal:
+    """Normal distribution redrawn into ``[low, high]`` (NEST's ``redraw``).
+
+    A value outside the bounds is discarded and drawn again, so the result is the normal
+    distribution truncated to ``[low, high]`` (both bounds included).
+
+    Parameters
+    ----------
+    mean, std : float
+        Mean and standard deviation before truncation (std >= 0).
+    low, high : float
+        Bounds, ``low < high``; infinite by default.
+    """
+
+    mean: float
+    std: float
+    low: float = -math.inf
+    high: float = math.inf
+
+    def __post_init__(self):
+        _check_number("Normal mean", self.mean)
+        std = _check_number("Normal std", self.std)
+        low = _check_number("Normal low", self.low, finite=False)
+        high = _check_number("Normal high", self.high, finite=False)
+        if std < 0:
+            raise ValueError(f"Normal std must be >= 0, not {self.std!r}")
+        if math.isnan(low) or math.isnan(high) or not low < high:
+            raise ValueError(f"Normal bounds need low < high, not low={self.low!r}, "
+                             f"high={self.high!r}")
+        if std == 0:
+            if not low <= self.mean <= high:
+                raise ValueError(f"Normal mean {self.mean!r} lies outside [{low!r}, {high!r}] "
+                                 "and std is 0; widen the bounds")
+        elif conn.truncated_normal_moments(self.mean, std, low, high)[2] < _MIN_MASS:
+            raise ValueError(
+                f"Normal({self.mean!r}, {self.std!r}) keeps less than {_MIN_MASS:g} of its "
+                f"mass in [{low!r}, {high!r}], so redrawing would practically never end; "
+                "widen the bounds or move the mean inside them")
+
+    def moments(self) -> tuple[float, float]:
+        """Mean and standard deviation after redrawing into the bounds."""
+        m, v, _ = conn.truncated_normal_moments(float(self.mean), float(self.std),
+                                                float(self.low), float(self.high))
+        return m, math.sqrt(max(v, 0.0))
+
+
+def _as_distribution(name: str, value, unit: str) -> Normal:
+    if isinstance(value, Normal):
+        return value
+    if _is_number(value):
+        v = _check_number(name, value, unit=unit)
+        return Normal(v, 0.0)
+    raise TypeError(f"{name} must be a number in {unit} or neuroaix.Normal(mean, std, low=..., "
+                    f"high=...), not {value!r}")
+
+
+# Populations and projections -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Population:
+    """A group of neurons with one model, with contiguous global ids ``start .. stop - 1``."""
+
+    name: str
+    size: int
+    model: LIF
+    v_init: Normal  #: initial potential (mV, absolute)
+    index: int
+    start: int
+    network: "Network" = field(repr=False)
+
+    @property
+    def stop(self) -> int:
+        """One past the last global id."""
+        return self.start + self.size
+
+    def __len__(self) -> int:
+        return self.size
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """One ``connect`` call: rule, rule parameter, weight and delay distributions."""
+
+    pre: Population
+    post: Population
+    rule: str
+    value: float | int | None
+    weight: Normal
+    delay: Normal
+    allow_autapses: bool
+    allow_multapses: bool
+    weight_bits: int | None
+
+    def expected_synapses(self) -> float:
+        """Expected number of synapses (exact where the rule fixes it)."""
+        npre, npost = self.pre.size, self.post.size
+        pairs = npre * npost
+        if self.pre is self.post and not self.allow_autapses:
+            pairs -= npre
+        return {
+            "one_to_one": float(npost),
+            "all_to_all": float(pairs),
+            "pairwise_bernoulli": float(self.value or 0.0) * pairs,
+            "fixed_indegree": float(self.value or 0) * npost,
+            "fixed_outdegree": float(self.value or 0) * npre,
+            "fixed_total_number": float(self.value or 0),
+        }[self.rule]
+
+
+# The network ---------------------------------------------------------------------------------
+
+
+class Network:
+    """A spiking network of LIF populations, built into partitioned packed storage.
+
+    Parameters
+    ----------
+    dt : float
+        Time step (ms), > 0.
+    seed : int
+        Seed of every random stream (construction, initial potentials, background input),
+        in ``[0, 2**64)``.
+    """
+
+    def __init__(self, dt: float = 0.1, seed: int = 12345):
+        dt = _check_number("dt", dt, unit="ms")
+        if dt <= 0:
+            raise ValueError(f"dt must be > 0 ms, not {dt!r}; use e.g. dt=0.1")
+        seed = _check_int("seed", seed)
+        if seed > nx.MASK64:
+            raise ValueError(f"seed must be < 2**64, not {seed!r}")
+        self.dt = dt
+        self.seed = seed
+        self.populations: list[Population] = []
+        self.projections: list[Projection] = []
+        self.poisson: dict[int, tuple[float, int, float]] = {}
+        self.dc: dict[int, float] = {}
+        #: ``(scale, exponent)`` set by ``neuroaix.models``: memory grows as scale**exponent.
+        self.scale_hint: tuple[float, float] | None = None
+
+    @property
+    def n_neurons(self) -> int:
+        """Total number of neurons."""
+        return sum(p.size for p in self.populations)
+
+    def _check_pop(self, name: str, pop) -> Population:
+        if not isinstance(pop, Population):
+            raise TypeError(f"{name} must be a Population returned by add_population, "
+                            f"not {pop!r}")
+        if pop.network is not self:
+            raise ValueError(f"{name} {pop.name!r} belongs to another Network; add it to "
+                             "this one")
+        return pop
+
+    def add_population(self, name: str, n: int, model: LIF | None = None, *,
+                       v_init: float | Normal | None = None) -> Population:
+        """Add ``n`` neurons and return their population.
+
+        Parameters
+        ----------
+        name : str
+            Unique name.
+        n : int
+            Number of neurons, >= 1.
+        model : LIF, optional
+            Neuron parameters; ``LIF()`` (the microcircuit's) by default.
+        v_init : float or Normal, optional
+            Initial membrane potential in mV: a constant, or ``Normal(mean, std, ...)``
+            drawn per neuron from its own stream. Default: ``model.E_L``.
+        """
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"name must be a non-empty string, not {name!r}")
+        if any(p.name == name for p in self.populations):
+            raise ValueError(f"a population named {name!r} exists already; use another name")
+        n = _check_int("n", n, low=1)
+        model = LIF() if model is None else model
+        if not isinstance(model, LIF):
+            raise TypeError(f"model must be a neuroaix.LIF, not {model!r}")
+        v = _as_distribution("v_init", model.E_L if v_init is None else v_init, "mV")
+        if self.n_neurons + n > (1 << 32):
+            raise ValueError(f"n={n!r} would exceed 2**32 neurons in total; use fewer neurons")
+        pop = Population(name=name, size=n, model=model, v_init=v, index=len(self.populations),
+                         start=self.n_neurons, network=self)
+        self.populations.append(pop)
+        return pop
+
+    def connect(self, pre: Population, post: Population, rule: str = "all_to_all", *,
+                p: float | None = None, indegree: int | None = None,
+                outdegree: int | None = None, n: int | None = None,
+                weight: float | Normal | None = None, delay: float | Normal | None = None,
+                allow_autapses: bool = True, allow_multapses: bool | None = None,
+                weight_bits: int | None = None, **unknown) -> Projection:
+        """Connect ``pre`` to ``post`` by ``rule`` and return the projection.
+
+        Parameters
+        ----------
+        pre, post : Population
+            Source and target populations.
+        rule : str
+            One of ``RULES``; its parameter is ``p`` (pairwise_bernoulli), ``indegree``,
+            ``outdegree`` or ``n`` (fixed_total_number).
+        p, indegree, outdegree, n : number, optional
+            The rule's parameter (exactly the one the rule names).
+        weight : float or Normal
+            Synaptic current amplitude in pA (>= 0 excitatory, < 0 inhibitory), quantised
+            to the I format: ``floor(w * 2**12 + 1/2)``.
+        delay : float or Normal, optional
+            Delay in ms, rounded to ``floor(d / dt + 1/2)`` steps, which must lie in
+            ``[1, formats.MAX_DELAY_STEPS]``. Default: ``dt`` (one step).
+        allow_autapses : bool
+            Whether a neuron may connect to itself (only matters if ``pre is post``).
+        allow_multapses : bool, optional
+            Whether a pair may be connected more than once; default True for the rules that
+            permit it (fixed_indegree, fixed_outdegree, fixed_total_number).
+        weight_bits : int, optional
+            Low-resolution weights (Dasbach et al. 2021): ``2**weight_bits`` levels per
+            projection, preserving the mean and the variance of the weight distribution.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For unknown keywords (with a hint), wrong types or values out of range.
+        """
+        if unknown:
+            key = next(iter(unknown))
+            options = ("p", "indegree", "outdegree", "n", "weight", "delay", "allow_autapses",
+                       "allow_multapses", "weight_bits", "rule")
+            raise TypeError(f"connect() got an unexpected keyword {key!r}{_hint(key, options)}")
+        pre = self._check_pop("pre", pre)
+        post = self._check_pop("post", post)
+        if not isinstance(rule, str) or rule not in conn.RULES:
+            hint = _hint(rule, RULES) if isinstance(rule, str) else ""
+            raise ValueError(f"rule must be one of {', '.join(RULES)}, not {rule!r}{hint}")
+        given = {k: v for k, v in (("p", p), ("indegree", indegree), ("outdegree", outdegree),
+                                   ("n", n)) if v is not None}
+        want = _RULE_PARAM[rule]
+        for k in given:
+            if k != want:
+                fix = f"use {want}=..." if want else "remove it"
+                raise ValueError(f"{k}={given[k]!r} is not a parameter of rule {rule!r}; {fix}")
+        if want and want not in given:
+            raise ValueError(f"rule {rule!r} needs {want}=...; add it")
+        if not isinstance(allow_autapses, bool):
+            raise TypeError(f"allow_autapses must be True or False, not {allow_autapses!r}")
+        multapse_rules = ("fixed_indegree", "fixed_outdegree", "fixed_total_number")
+        if allow_multapses is None:
+            allow_multapses = rule in multapse_rules
+        elif not isinstance(allow_multapses, bool):
+            raise TypeError(f"allow_multapses must be True or False, not {allow_multapses!r}")
+        elif allow_multapses and rule not in multapse_rules:
+            raise ValueError(f"rule {rule!r} never makes multapses; leave allow_multapses "
+                             "unset or use fixed_indegree, fixed_outdegree or "
+                             "fixed_total_number")
+        same = pre is post
+        per_target = pre.size - (1 if same and not allow_autapses else 0)
+        per_source = post.size - (1 if same and not allow_autapses else 0)
+        value = None
+        if rule == "one_to_one":
+            if pre.size != post.size:
+                raise ValueError(f"one_to_one needs equal sizes, not {pre.name!r} ({pre.size}) "
+                                 f"and {post.name!r} ({post.size}); use populations of one size")
+            if same and not allow_autapses:
+                raise ValueError("one_to_one from a population onto itself makes only "
+                                 "autapses; set allow_autapses=True or use another rule")
+        elif rule == "pairwise_bernoulli":
+            value = _check_number("p", p)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"p must lie in [0, 1], not {p!r}")
+        elif rule in ("fixed_indegree", "fixed_outdegree"):
+            name = want
+            value = _check_int(name, given[name])
+            pool = per_target if rule == "fixed_indegree" else per_source
+            if value > 0 and pool <= 0:
+                raise ValueError(f"{name}={value!r} but there are no allowed partners; "
+                                 "set allow_autapses=True or use a larger population")
+            if not allow_multapses and value > pool:
+                raise ValueError(f"{name}={value!r} exceeds the {pool} distinct partners "
+                                 "available without multapses; use allow_multapses=True or "
+                                 f"{name} <= {pool}")
+        elif rule == "fixed_total_number":
+            value = _check_int("n", n)
+            cap = per_target * post.size
+            if value > 0 and cap <= 0:
+                raise ValueError(f"n={value!r} but there are no allowed pairs; set "
+                                 "allow_autapses=True")
+            if not allow_multapses and value > cap:
+                raise ValueError(f"n={value!r} exceeds the {cap} distinct pairs; use "
+                                 f"allow_multapses=True or n <= {cap}")
+        if weight is None:
+            raise ValueError("weight is required; give weight=... in pA (negative for "
+                             "inhibition)")
+        w = _as_distribution("weight", weight, "pA")
+        lim = float(1 << (31 - nx.I_FRAC_BITS))
+        if w.std == 0:
+            if not -lim <= w.mean < lim:
+                raise ValueError(f"weight={w.mean!r} pA does not fit the I format "
+                                 f"(+-{lim:g} pA); use a smaller weight")
+        elif (w.low < 0 < w.high) and (w.mean - 3 * w.std < 0 < w.mean + 3 * w.std):
+            pass  # mixed-sign weights are allowed; the sign of each picks its channel
+        d = _as_distribution("delay", self.dt if delay is None else delay, "ms")
+        dmax = formats.MAX_DELAY_STEPS
+        if d.std == 0:
+            steps = math.floor(d.mean / self.dt + 0.5)
+            if not 1 <= steps <= dmax:
+                raise ValueError(
+                    f"delay={d.mean!r} ms rounds to {steps} steps of dt={self.dt!r} ms; it must "
+                    f"be 1 to {dmax} steps; use a delay in [{0.5 * self.dt:g}, "
+                    f"{(dmax + 0.49) * self.dt:g}) ms")
+        else:
+            if d.low < 0.5 * self.dt:
+                raise ValueError(
+                    f"delay low={d.low!r} ms can round to 0 steps of dt={self.dt!r} ms; use "
+                    f"low={0.5 * self.dt!r} (or larger) so every delay is >= 1 step")
+            if math.isfinite(d.high) and math.floor(d.high / self.dt + 0.5) > dmax:
+                raise ValueError(
+                    f"delay high={d.high!r} ms exceeds {dmax} steps of dt={self.dt!r} ms; use "
+                    f"high <= {dmax * self.dt:g}")
+        if weight_bits is not None:
+            weight_bits = _check_int("weight_bits", weight_bits, low=1)
+            if weight_bits > 16:
+                raise ValueError(f"weight_bits must be at most 16, not {weight_bits!r}")
+        proj = Projection(pre=pre, post=post, rule=rule, value=value, weight=w, delay=d,
+                          allow_autapses=allow_autapses, allow_multapses=allow_multapses,
+                          weight_bits=weight_bits)
+        self.projections.append(proj)
+        return proj
+
+    def add_poisson_input(self, pop: Population, *, rate_hz: float, weight: float,
+                          indegree: int = 1) -> None:
+        """Give every neuron of ``pop`` background input from ``indegree`` Poisson sources.
+
+        Each source fires at ``rate_hz``; per step a neuron receives a Poisson count of mean
+        ``rate_hz * indegree * dt * 1e-3`` spikes of ``weight`` pA (one generator per neuron,
+        ``numerics.poisson_table``). At most one Poisson input per population.
+        """
+        pop = self._check_pop("pop", pop)
+        if pop.index in self.poisson:
+            raise ValueError(f"population {pop.name!r} has a Poisson input already; give one "
+                             "input with the summed rate (rate_hz * indegree)")
+        rate = _check_number("rate_hz", rate_hz, unit="Hz")
+        if rate < 0:
+            raise ValueError(f"rate_hz must be >= 0 Hz, not {rate_hz!r}")
+        w = _check_number("weight", weight, unit="pA")
+        lim = float(1 << (31 - nx.I_FRAC_BITS))
+        if not -lim <= w < lim:
+            raise ValueError(f"weight={weight!r} pA does not fit the I format (+-{lim:g} pA)")
+        k = _check_int("indegree", indegree, low=0)
+        nx.poisson_table(rate * k * self.dt * 1e-3)  # raises if the table cannot hold it
+        self.poisson[pop.index] = (rate, k, w)
+
+    def add_dc_input(self, pop: Population, *, amplitude_pa: float) -> None:
+        """Add a constant current of ``amplitude_pa`` to every neuron of ``pop``.
+
+        It is added to the model's ``I_e`` (one DC input per population).
+        """
+        pop = self._check_pop("pop", pop)
+        if pop.index in self.dc:
+            raise ValueError(f"population {pop.name!r} has a DC input already; give one input "
+                             "with the summed amplitude")
+        a = _check_number("amplitude_pa", amplitude_pa, unit="pA")
+        dataclasses.replace(pop.model, I_e=pop.model.I_e + a)  # validates the range
+        self.dc[pop.index] = a
+
+    # Building --------------------------------------------------------------------------------
+
+    def expected_synapses(self) -> float:
+        """Expected number of synapses (exact for all rules but pairwise_bernoulli)."""
+        return sum(pr.expected_synapses() for pr in self.projections)
+
+    def estimate_memory(self, partitions: int = 1, threads: int = 1) -> MemoryEstimate:
+        """Return the memory a build with ``partitions`` and ``threads`` needs."""
+        syn = 0.0
+        for pr in self.projections:
+            e = pr.expected_synapses()
+            if pr.rule == "pairwise_bernoulli":
+                e += 6.0 * math.sqrt(e)
+            syn += e
+        max_pre = max((pr.pre.size for pr in self.projections), default=0)
+        return estimate_build(n_neurons=self.n_neurons, synapses=int(math.ceil(syn)),
+                              partitions=partitions, threads=threads, max_pre=max_pre)
+
+    def _specs(self) -> list[conn.ProjectionSpec]:
+        specs = []
+        for pr in self.projections:
+            w, d = pr.weight, pr.delay
+            levels, lv_low, lv_width = (), 0.0, 1.0
+            if pr.weight_bits is not None and w.std > 0:
+                lv, lv_low, lv_width = conn.low_resolution_levels(
+                    float(w.mean), float(w.std), float(w.low), float(w.high), pr.weight_bits)
+                levels = tuple(int(x) for x in lv)
+            rule_value = pr.value if pr.value is not None else 0
+            specs.append(conn.ProjectionSpec(
+                rule=pr.rule, pre_start=pr.pre.start, n_pre=pr.pre.size,
+                post_start=pr.post.start, n_post=pr.post.size, same_pop=pr.pre is pr.post,
+                allow_autapses=pr.allow_autapses, allow_multapses=pr.allow_multapses,
+                p=float(rule_value) if pr.rule == "pairwise_bernoulli" else 0.0,
+                degree=int(rule_value) if pr.rule in ("fixed_indegree", "fixed_outdegree")
+                else 0,
+                n_total=int(rule_value) if pr.rule == "fixed_total_number" else 0,
+                w_mean=float(w.mean), w_std=float(w.std), w_low=float(w.low),
+                w_high=float(w.high), d_mean=float(d.mean), d_std=float(d.std),
+                d_low=float(d.low), d_high=float(d.high), levels=levels, lv_low=lv_low,
+                lv_width=lv_width))
+        return specs
+
+    def build(self, partitions: int = 1, threads: int | None = None,
+              memory_limit: int | None = None) -> "BuiltNetwork":
+        """Generate the synapses and return the partitioned, packed network.
+
+        Parameters
+        ----------
+        partitions : int
+            Number of partitions P (hardware nodes); neuron ``gid`` goes to ``gid % P``.
+        threads : int, optional
+            Work chunks and Numba threads T (default: Numba's thread count). The result does
+            not depend on T or P.
+        memory_limit : int, optional
+            Bytes the build may use; default ``MemAvailable`` from /proc/meminfo.
+
+        Raises
+        ------
+        MemoryError
+            If the estimate exceeds the limit (the message says what would fit).
+        """
+        import numba
+
+        if not self.populations:
+            raise RuntimeError("the network has no populations; call add_population first")
+        partitions = _check_int("partitions", partitions, low=1)
+        if threads is None:
+            threads = numba.config.NUMBA_NUM_THREADS
+        threads = _check_int("threads", threads, low=1)
+        if memory_limit is not None:
+            memory_limit = _check_int("memory_limit", memory_limit, low=1)
+        n = self.n_neurons
+        if -(-n // partitions) > formats.MAX_LOCAL_TARGETS:
+            need = -(-n // formats.MAX_LOCAL_TARGETS)
+            raise ValueError(f"partitions={partitions!r} puts more than "
+                             f"{formats.MAX_LOCAL_TARGETS} neurons on a partition; use "
+                             f"partitions >= {need}")
+        est = self.estimate_memory(partitions, threads)
+        scale, expo = self.scale_hint if self.scale_hint else (None, 1.0)
+        check_memory(est, memory_limit, scale=scale, scale_exponent=expo)
+        t0 = time.perf_counter()
+        n_pop = len(self.populations)
+        pop_of = np.empty(n, np.int32)
+        v0 = np.empty(n, np.int32)
+        coefficients = np.zeros((n_pop, len(nx.LIFCoefficients._fields)), np.int64)
+        ptable = np.full((n_pop, nx.POISSON_TABLE_LEN), 1 << 32, np.int64)
+        pweight = np.zeros(n_pop, np.int64)
+        has_poisson = np.zeros(n_pop, bool)
+        vlim = float(1 << (31 - nx.V_FRAC_BITS))
+        for pop in self.populations:
+            pop_of[pop.start:pop.stop] = pop.index
+            v = pop.v_init
+            e_l = pop.model.E_L
+            if not (-vlim < v.mean - e_l < vlim):
+                raise ValueError(f"v_init of {pop.name!r} ({v.mean!r} mV) does not fit the V "
+                                 "format relative to E_L; use potentials within 32 V of E_L")
+            vals = conn.draw_initial_potentials(self.seed, pop.start, pop.size, mean=v.mean,
+                                                std=v.std, low=v.low, high=v.high, e_l=e_l)
+            if vals.size and (vals.min() < nx.INT32_MIN or vals.max() > nx.INT32_MAX):
+                raise ValueError(f"v_init of {pop.name!r} draws potentials outside the V "
+                                 "format; bound the distribution (low=..., high=...)")
+            v0[pop.start:pop.stop] = vals
+            model = pop.model
+            if pop.index in self.dc:
+                model = dataclasses.replace(model, I_e=model.I_e + self.dc[pop.index])
+            coefficients[pop.index] = model.quantise(self.dt)
+            if pop.index in self.poisson:
+                rate, k, w = self.poisson[pop.index]
+                ptable[pop.index] = nx.poisson_table(rate * k * self.dt * 1e-3)
+                pweight[pop.index] = nx.pa_to_fixed(w)
+                has_poisson[pop.index] = True
+        store = conn.build_synapses(self._specs(), n_neurons=n, n_parts=partitions,
+                                    threads=threads, seed=self.seed, dt=self.dt)
+        parts = [Partition(index=p, n_parts=partitions, n_neurons=n,
+                           row_ptr=store.row_ptr[p],
+                           words=store.words[store.base[p]:store.base[p + 1]])
+                 for p in range(partitions)]
+        depth = 1
+        while depth <= store.max_delay:
+            depth *= 2
+        return BuiltNetwork(
+            n_neurons=n, dt=self.dt, seed=self.seed,
+            populations=[(p.name, p.start, p.stop) for p in self.populations],
+            pop_of=pop_of, v0=v0, coefficients=coefficients, poisson_table=ptable,
+            poisson_weight=pweight, has_poisson=has_poisson, max_delay=store.max_delay,
+            ring_depth=depth, partitions=parts, threads=threads,
+            build_seconds=time.perf_counter() - t0,
+        )
+
+
+# The built network ---------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Partition:
+    """The synapses stored on one partition (hardware node), target side.
+
+    The synapses of global source ``s`` onto this partition's neurons are
+    ``words[row_ptr[s]:row_ptr[s + 1]]`` (``neuroaix.formats`` layout; ``target`` is the
+    local index ``gid // P``), in construction order.
+    """
+
+    index: int
+    n_parts: int
+    n_neurons: int
+    row_ptr: np.ndarray  #: int64, length n_neurons + 1, by global source id
+    words: np.ndarray  #: uint64 packed synapse words
+
+    @property
+    def n_local(self) -> int:
+        """Number of neurons this partition owns."""
+        return len(range(self.index, self.n_neurons, self.n_parts))
+
+    @property
+    def gids(self) -> np.ndarray:
+        """Global ids of the owned neurons, by local index."""
+        return np.arange(self.index, self.n_neurons, self.n_parts, dtype=np.int64)
+
+    @property
+    def n_synapses(self) -> int:
+        """Number of synapses stored here."""
+        return int(self.words.shape[0])
+
+
+@dataclass(eq=False)
+class BuiltNetwork:
+    """A network generated and packed for ``P`` partitions (docs/architecture.md).
+
+    Neuron ``gid`` lives on partition ``gid % P`` at local index ``gid // P``.
+    """
+
+    n_neurons: int
+    dt: float
+    seed: int
+    populations: list  #: (name, start, stop) per population
+    pop_of: np.ndarray  #: int32 population index per neuron
+    v0: np.ndarray  #: int32 initial potential (V format, relative to E_L)
+    coefficients: np.ndarray  #: int64 [n_pop, 10], LIFCoefficients field order
+    poisson_table: np.ndarray  #: int64 [n_pop, POISSON_TABLE_LEN]
+    poisson_weight: np.ndarray  #: int64 I format, 0 without background input
+    has_poisson: np.ndarray  #: bool per population
+    max_delay: int  #: largest delay (steps)
+    ring_depth: int  #: smallest power of two > max_delay
+    partitions: list  #: Partition per partition
+    threads: int = 1
+    build_seconds: float = 0.0
+
+    @property
+    def n_partitions(self) -> int:
+        """Number of partitions P."""
+        return len(self.partitions)
+
+    @property
+    def n_synapses(self) -> int:
+        """Total number of synapses over all partitions."""
+        return sum(p.n_synapses for p in self.partitions)
+
+    def partition_of(self, gid):
+        """Return the partition of neuron ``gid`` (int or array): ``gid % P``."""
+        return np.asarray(gid) % self.n_partitions if np.ndim(gid) else \
+            int(gid) % self.n_partitions
+
+    def local_index(self, gid):
+        """Return the local index of neuron ``gid`` on its partition: ``gid // P``."""
+        return np.asarray(gid) // self.n_partitions if np.ndim(gid) else \
+            int(gid) // self.n_partitions
+
+    def gids_of(self, p: int) -> np.ndarray:
+        """Return the global ids owned by partition ``p``, by local index."""
+        return self.partitions[p].gids
+
+    def synapses(self, sources=None):
+        """Return the synapses as global arrays ``(source, target, weight, delay)``.
+
+        Sorted by source, then partition, then row order; meant for tests and analysis of
+        small networks (int64 source and target, int32 weight and delay).
+        """
+        src_l, tgt_l, w_l, d_l = [], [], [], []
+        n = self.n_neurons
+        lo, hi = (0, n) if sources is None else sources
+        for part in self.partitions:
+            a, b = part.row_ptr[lo], part.row_ptr[hi]
+            t, w, d = formats.unpack_synapses(part.words[a:b])
+            src_l.append(np.repeat(np.arange(lo, hi, dtype=np.int64),
+                                   np.diff(part.row_ptr[lo:hi + 1])))
+            tgt_l.append(t.astype(np.int64) * self.n_partitions + part.index)
+            w_l.append(w)
+            d_l.append(d)
+        src = np.concatenate(src_l)
+        order = np.argsort(src, kind="stable")
+        return (src[order], np.concatenate(tgt_l)[order], np.concatenate(w_l)[order],
+                np.concatenate(d_l)[order])
+
+    def synapse_hash(self) -> str:
+        """Return a sha256 hex digest of the synapse set, equal for every P and T.
+
+        Canonical order: by source, then global target, then delay, then weight; each
+        synapse contributes its source and target (int64) and weight and delay (int32).
+        """
+        h = hashlib.sha256()
+        n = self.n_neurons
+        total = max(self.n_synapses, 1)
+        step = max(1, int(n * min(1.0, 4_000_000 / total)))
+        for lo in range(0, n, step):
+            hi = min(n, lo + step)
+            src, tgt, w, d = self.synapses((lo, hi))
+            order = np.lexsort((w, d, tgt, src))
+            for arr in (src[order], tgt[order], w[order], d[order]):
+                h.update(np.ascontiguousarray(arr).tobytes())
+        return h.hexdigest()
