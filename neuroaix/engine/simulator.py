@@ -240,18 +240,17 @@ class Simulator:
                 "poisson_events": int(c[_k.C_POISSON]), "saturations": int(c[_k.C_SATURATIONS])}
 
     def probes(self) -> dict[str, np.ndarray]:
-        """Return probe traces: ``steps`` and ``v_mv``, ``i_ex_pa``, ``i_in_pa`` (probe x step).
+        """Return probe traces: ``steps``, ``v_rel_mv``, ``i_ex_pa``, ``i_in_pa`` (probe x step).
 
-        Potentials are absolute (E_L added back).
+        Potentials are relative to the neuron's E_L, as the engine stores them.
         """
         if not self._probe_chunks:
             empty = np.zeros((len(self.probe_ids), 0))
-            return {"ids": self.probe_ids, "steps": np.zeros(0, np.int64), "v_mv": empty,
+            return {"ids": self.probe_ids, "steps": np.zeros(0, np.int64), "v_rel_mv": empty,
                     "i_ex_pa": empty, "i_in_pa": empty}
         buf = np.concatenate(self._probe_chunks, axis=2).astype(np.float64)
-        e_l = np.array([self.network.e_l_of(int(g)) for g in self.probe_ids])
         return {"ids": self.probe_ids, "steps": np.concatenate(self._probe_steps),
-                "v_mv": buf[:, 0] / (1 << nx.V_FRAC_BITS) + e_l[:, None],
+                "v_rel_mv": buf[:, 0] / (1 << nx.V_FRAC_BITS),
                 "i_ex_pa": buf[:, 1] / (1 << nx.I_FRAC_BITS),
                 "i_in_pa": buf[:, 2] / (1 << nx.I_FRAC_BITS)}
 

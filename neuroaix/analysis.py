@@ -1,0 +1,115 @@
+"""Spike-train statistics per population: firing rate, ISI CV, spike-count correlation.
+
+These are the statistics of the accepted microcircuit validation recipe (Senk et al. 2026,
+../shared/ANCHORS.md): per-population distributions of rate, coefficient of variation of
+inter-spike intervals, and pairwise correlation coefficients of spike counts in 2 ms bins.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["rates_hz", "isi_cv", "spike_count_correlations", "population_statistics"]
+
+
+def rates_hz(senders, first: int, stop: int, t_ms: float) -> np.ndarray:
+    """Return the firing rate (Hz) of neurons ``first .. stop-1`` over ``t_ms`` milliseconds."""
+    counts = np.bincount(np.asarray(senders)[(senders >= first) & (senders < stop)] - first,
+                         minlength=stop - first)
+    return counts / (t_ms * 1e-3) if t_ms > 0 else np.zeros(stop - first)
+
+
+def isi_cv(senders, steps, first: int, stop: int) -> np.ndarray:
+    """Return the ISI CV of every neuron in ``first .. stop-1`` with at least three spikes."""
+    senders = np.asarray(senders)
+    steps = np.asarray(steps)
+    sel = (senders >= first) & (senders < stop)
+    s, t = senders[sel], steps[sel]
+    order = np.lexsort((t, s))
+    s, t = s[order], t[order]
+    if len(s) < 3:
+        return np.zeros(0)
+    isi = np.diff(t).astype(np.float64)
+    same = s[1:] == s[:-1]
+    neuron = s[1:][same]
+    isi = isi[same]
+    n_isi = np.bincount(neuron - first, minlength=stop - first)
+    total = np.bincount(neuron - first, weights=isi, minlength=stop - first)
+    total2 = np.bincount(neuron - first, weights=isi * isi, minlength=stop - first)
+    ok = n_isi >= 2
+    mean = total[ok] / n_isi[ok]
+    var = total2[ok] / n_isi[ok] - mean * mean
+    return np.sqrt(np.maximum(var, 0.0)) / mean
+
+
+def spike_count_correlations(senders, steps, first: int, stop: int, t0: int, t1: int,
+                             bin_steps: int, n_sample: int = 200, seed: int = 0) -> np.ndarray:
+    """Return pairwise correlation coefficients of spike counts of a neuron sample.
+
+    Neurons are drawn (without replacement, ``seed``) among those of ``first .. stop-1`` that
+    fired in ``[t0, t1)``; counts are taken in bins of ``bin_steps`` steps. Returns the upper
+    triangle (pairs), empty if fewer than two neurons fired.
+    """
+    senders = np.asarray(senders)
+    steps = np.asarray(steps)
+    sel = (senders >= first) & (senders < stop) & (steps >= t0) & (steps < t1)
+    active = np.unique(senders[sel])
+    if len(active) < 2 or t1 - t0 < 2 * bin_steps:
+        return np.zeros(0)
+    rng = np.random.default_rng(seed)
+    chosen = np.sort(rng.choice(active, size=min(n_sample, len(active)), replace=False))
+    n_bins = (t1 - t0) // bin_steps
+    keep = sel & np.isin(senders, chosen) & (steps < t0 + n_bins * bin_steps)
+    row = np.searchsorted(chosen, senders[keep])
+    col = (steps[keep] - t0) // bin_steps
+    counts = np.zeros((len(chosen), n_bins))
+    np.add.at(counts, (row, col), 1.0)
+    cc = np.corrcoef(counts)
+    return cc[np.triu_indices(len(chosen), k=1)]
+
+
+def population_statistics(senders, steps, populations, t0: int, t1: int, dt: float,
+                          bin_ms: float = 2.0, n_sample: int = 200) -> list[dict]:
+    """Return per-population statistics of the spikes in steps ``[t0, t1)``.
+
+    Parameters
+    ----------
+    senders, steps : array_like
+        The raster (global ids, steps).
+    populations : sequence of (name, start, stop)
+        Global-id ranges.
+    t0, t1 : int
+        Analysis window in steps.
+    dt : float
+        Step in ms.
+    bin_ms : float
+        Bin width of the spike-count correlation.
+    n_sample : int
+        Neurons per population sampled for correlations.
+
+    Returns
+    -------
+    list of dict
+        ``name``, ``n``, ``rate_mean_hz``, ``rate_std_hz``, ``cv_isi_mean``,
+        ``correlation_mean`` for each population.
+    """
+    senders = np.asarray(senders)
+    steps = np.asarray(steps)
+    win = (steps >= t0) & (steps < t1)
+    s, t = senders[win], steps[win]
+    t_ms = (t1 - t0) * dt
+    bin_steps = max(1, round(bin_ms / dt))
+    out = []
+    for name, start, stop in populations:
+        r = rates_hz(s, start, stop, t_ms)
+        cv = isi_cv(s, t, start, stop)
+        cc = spike_count_correlations(s, t, start, stop, t0, t1, bin_steps, n_sample)
+        cc = cc[np.isfinite(cc)]
+        out.append({
+            "name": name, "n": int(stop - start),
+            "rate_mean_hz": float(r.mean()) if len(r) else 0.0,
+            "rate_std_hz": float(r.std()) if len(r) else 0.0,
+            "cv_isi_mean": float(cv.mean()) if len(cv) else float("nan"),
+            "correlation_mean": float(cc.mean()) if len(cc) else float("nan"),
+        })
+    return out

@@ -1,0 +1,199 @@
+"""``neuroaix run MODEL``: build a model, simulate it, write spikes, summary and raster."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+
+__all__ = ["register", "run_model", "MODELS"]
+
+MODELS = ("microcircuit", "brunel")
+
+
+def register(sub) -> None:
+    """Add the ``run`` subcommand."""
+    p = sub.add_parser(
+        "run", help="simulate a model with the Numba engine and write its results",
+        description=(
+            "Build MODEL, presimulate, simulate and write DIR/spikes.npz (senders, steps, "
+            "population boundaries), DIR/summary.json (per-population rate, ISI CV, "
+            "correlation; spikes, synaptic events, timings, q_RTF, peak RSS, saturations, "
+            "spike_hash) and DIR/raster.png. The raster is bit-identical for any --threads "
+            "and --partitions. Ctrl-C stops the run and still writes what was recorded."),
+        epilog="Example: neuroaix run microcircuit --scale 0.1 --t-sim 1000 --out results")
+    p.add_argument("model", choices=MODELS, help="network model")
+    p.add_argument("--scale", type=float, default=None,
+                   help="neuron-number scale (default: 0.1 for microcircuit, 0.2 for brunel)")
+    p.add_argument("--k-scale", type=float, default=1.0,
+                   help="in-degree scale (microcircuit; weights scale by 1/sqrt(K))")
+    p.add_argument("--input", choices=("poisson", "dc"), default="poisson",
+                   help="background input (microcircuit)")
+    p.add_argument("--t-sim", type=float, default=1000.0, help="recorded time in ms")
+    p.add_argument("--t-presim", type=float, default=100.0,
+                   help="time simulated before recording starts, in ms")
+    p.add_argument("--seed", type=int, default=12345, help="master seed")
+    p.add_argument("--threads", type=int, default=None, help="worker threads")
+    p.add_argument("--partitions", type=int, default=None,
+                   help="partitions (hardware nodes); default: the number of threads")
+    p.add_argument("--out", default="results", help="output directory")
+    p.add_argument("--no-plot", action="store_true", help="skip raster.png")
+    p.add_argument("--checkpoint", default=None,
+                   help="also save the final state to this file (restorable)")
+    p.set_defaults(func=_run)
+
+
+def _peak_rss_bytes() -> int:
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def build_model(model: str, *, scale=None, k_scale=1.0, input="poisson", seed=12345):
+    """Return the ``neuroaix.Network`` of a named model (see ``neuroaix.models``)."""
+    from neuroaix import models
+
+    if model == "microcircuit":
+        return models.microcircuit(scale=0.1 if scale is None else scale, k_scale=k_scale,
+                                   input=input, seed=seed)
+    if model == "brunel":
+        return models.brunel(scale=0.2 if scale is None else scale, seed=seed)
+    raise ValueError(f"model must be one of {MODELS}, not {model!r}")
+
+
+def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=1000.0,
+              t_presim=100.0, seed=12345, threads=None, partitions=None, out=None,
+              plot=True, checkpoint=None, progress=None) -> dict:
+    """Build, presimulate and simulate a model; write outputs to ``out``; return the summary.
+
+    On Ctrl-C during simulation, the outputs hold what was recorded (``interrupted`` true)
+    and KeyboardInterrupt is raised again after writing.
+    """
+    from neuroaix.analysis import population_statistics
+    from neuroaix.engine import Simulator
+    from neuroaix.engine.simulator import _check_threads
+
+    threads = _check_threads(threads)
+    partitions = threads if partitions is None else partitions
+    if t_sim <= 0 or t_presim < 0:
+        raise ValueError(f"--t-sim must be > 0 and --t-presim >= 0, not {t_sim!r} and "
+                         f"{t_presim!r}")
+    t_start = time.perf_counter()
+    net = build_model(model, scale=scale, k_scale=k_scale, input=input, seed=seed)
+    built = net.build(partitions=partitions, threads=threads)
+    wall_build = time.perf_counter() - t_start
+    sim = Simulator(built, threads=threads, progress=progress)
+    sim.simulate(t_presim, record=False)
+    before = sim.counters
+    t0 = sim.t
+    interrupted = False
+    t_run = time.perf_counter()
+    try:
+        sim.simulate(t_sim)
+    except KeyboardInterrupt:
+        interrupted = True
+    wall_sim = time.perf_counter() - t_run
+    after = sim.counters
+    senders, steps = sim.spikes()
+    t_done_ms = (sim.t - t0) * built.dt
+    stats = population_statistics(senders, steps, built.populations, t0, sim.t, built.dt)
+    syn_events = after["synaptic_events"] - before["synaptic_events"]
+    summary = {
+        "model": model, "scale": built_scale(net, scale, model), "k_scale": k_scale,
+        "input": input, "seed": seed, "dt_ms": built.dt, "threads": threads,
+        "partitions": partitions, "n_neurons": int(built.n_neurons),
+        "n_synapses": int(built.n_synapses), "t_presim_ms": t_presim,
+        "t_sim_ms": t_done_ms, "interrupted": interrupted,
+        "populations": stats,
+        "total": {
+            "spikes": int(len(senders)),
+            "synaptic_events": int(syn_events),
+            "poisson_events": after["poisson_events"] - before["poisson_events"],
+            "saturations": after["saturations"],
+            "wall_s_build": wall_build,
+            "wall_s_sim": wall_sim,
+            "t_sim_ms": t_done_ms,
+            "q_rtf": wall_sim / (t_done_ms * 1e-3) if t_done_ms > 0 else None,
+            "synaptic_events_per_wall_s": syn_events / wall_sim if wall_sim > 0 else None,
+            "peak_rss_bytes": _peak_rss_bytes(),
+            "threads": threads,
+            "spike_hash": sim.spike_hash(),
+        },
+    }
+    if out is not None:
+        write_outputs(out, summary, senders, steps, built, t0, plot=plot)
+    if checkpoint:
+        sim.checkpoint(checkpoint)
+    if interrupted:
+        raise KeyboardInterrupt(f"interrupted after {t_done_ms} ms; outputs written")
+    return summary
+
+
+def built_scale(net, scale, model):
+    """Return the scale a model was built with (its default when ``scale`` is None)."""
+    if scale is not None:
+        return scale
+    return 0.1 if model == "microcircuit" else 0.2
+
+
+def _atomic_write(path: str, write) -> None:
+    tmp = path + ".partial"
+    with open(tmp, "wb") as fh:
+        write(fh)
+    os.replace(tmp, path)
+
+
+def write_outputs(out, summary, senders, steps, built, t0, *, plot=True) -> None:
+    """Write spikes.npz, summary.json and (optionally) raster.png into directory ``out``."""
+    os.makedirs(out, exist_ok=True)
+    names = np.array([p[0] for p in built.populations])
+    bounds = np.array([[p[1], p[2]] for p in built.populations], np.int64)
+    _atomic_write(os.path.join(out, "spikes.npz"), lambda fh: np.savez_compressed(
+        fh, senders=senders, steps=steps, population_names=names, population_bounds=bounds,
+        dt_ms=built.dt, t0_step=t0))
+    _atomic_write(os.path.join(out, "summary.json"),
+                  lambda fh: fh.write(json.dumps(summary, indent=2).encode() + b"\n"))
+    if plot:
+        from neuroaix.plotting import plot_raster
+
+        title = f"{summary['model']} (scale {summary['scale']}), {summary['t_sim_ms']:g} ms"
+        plot_raster(os.path.join(out, "raster.png"), senders, steps, built.populations,
+                    built.dt, t0=t0, title=title,
+                    rates=[p["rate_mean_hz"] for p in summary["populations"]])
+
+
+def print_summary(summary: dict, file=sys.stdout) -> None:
+    """Print the per-population table and the totals of a run summary."""
+    tot = summary["total"]
+    print(f"{summary['model']}: {summary['n_neurons']} neurons, {summary['n_synapses']} "
+          f"synapses, {summary['t_sim_ms']:g} ms simulated"
+          + (" (INTERRUPTED)" if summary["interrupted"] else ""), file=file)
+    print(f"{'population':>12} {'n':>7} {'rate Hz':>9} {'std':>7} {'CV ISI':>7} {'corr':>8}",
+          file=file)
+    for p in summary["populations"]:
+        print(f"{p['name']:>12} {p['n']:>7} {p['rate_mean_hz']:9.3f} {p['rate_std_hz']:7.3f} "
+              f"{p['cv_isi_mean']:7.3f} {p['correlation_mean']:8.4f}", file=file)
+    print(f"spikes {tot['spikes']}, synaptic events {tot['synaptic_events']}, saturations "
+          f"{tot['saturations']}", file=file)
+    print(f"build {tot['wall_s_build']:.2f} s, simulation {tot['wall_s_sim']:.2f} s, q_RTF "
+          f"{tot['q_rtf']:.3f}, {tot['synaptic_events_per_wall_s']:.3e} synaptic events per "
+          f"wall-second, peak RSS {tot['peak_rss_bytes'] / 2**30:.2f} GiB", file=file)
+    print(f"spike_hash {tot['spike_hash']}", file=file)
+
+
+def _run(args) -> int:
+    try:
+        summary = run_model(
+            args.model, scale=args.scale, k_scale=args.k_scale, input=args.input,
+            t_sim=args.t_sim, t_presim=args.t_presim, seed=args.seed, threads=args.threads,
+            partitions=args.partitions, out=args.out, plot=not args.no_plot,
+            checkpoint=args.checkpoint)
+    except KeyboardInterrupt as exc:
+        print(f"neuroaix run: {exc} in {args.out}", file=sys.stderr)
+        return 130
+    print_summary(summary)
+    print(f"wrote {os.path.join(args.out, 'summary.json')}, spikes.npz"
+          + ("" if args.no_plot else ", raster.png"))
+    return 0

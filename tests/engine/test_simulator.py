@@ -1,0 +1,158 @@
+"""neuroaix.engine.simulator: exactness against the reference, invariance, lifecycle, checkpoints."""
+
+import os
+import signal
+import threading
+
+import numpy as np
+import pytest
+
+from neuroaix.engine import Simulator, spike_hash
+from neuroaix.engine._reference import simulate_reference
+from neuroaix.network import Network
+
+from .conftest import small_network
+
+
+def test_every_backend_equals_the_reference(backend, reference_run):
+    built, ref = reference_run
+    senders, steps, rings, counters, state = backend.run(built, 400)
+    assert len(ref.senders) > 80  # the network is active
+    np.testing.assert_array_equal(senders, ref.senders)
+    np.testing.assert_array_equal(steps, ref.steps)
+    for p in range(built.n_partitions):
+        np.testing.assert_array_equal(rings[p], ref.rings[p])
+    assert counters == ref.counters
+    for key in ("v", "i_ex", "i_in", "ref"):
+        np.testing.assert_array_equal(state[key], ref.state[key])
+
+
+def test_saturation_is_counted_identically():
+    net = small_network(w=60_000.0, rate_hz=20_000.0)  # absurd weights: currents saturate
+    built = net.build(partitions=2)
+    ref = simulate_reference(built, 60)
+    sim = Simulator(built, threads=1, progress=False)
+    sim.run_steps(60)
+    assert ref.counters["saturations"] > 0
+    assert sim.counters == ref.counters
+    np.testing.assert_array_equal(sim.spikes()[0], ref.senders)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("partitions", [1, 4, 35])
+def test_raster_is_identical_for_threads_and_partitions(threads, partitions):
+    net = small_network(n_exc=400, n_inh=100, indegree=50, rate_hz=8000.0)
+    base = Simulator(net.build(partitions=1), threads=1, progress=False)
+    base.simulate(200.0)
+    sim = Simulator(net.build(partitions=partitions, threads=threads), threads=threads,
+                    progress=False)
+    sim.simulate(200.0)
+    assert len(base.spikes()[0]) > 400
+    assert sim.spike_hash() == base.spike_hash()
+    assert sim.counters == base.counters
+
+
+def test_simulate_continues_where_it_stopped():
+    built = small_network().build(partitions=2)
+    one = Simulator(built, threads=1, progress=False)
+    one.simulate(30.0)
+    two = Simulator(built, threads=1, progress=False)
+    two.simulate(10.0)
+    two.simulate(20.0)
+    assert two.t == one.t == 300
+    assert two.spike_hash() == one.spike_hash()
+
+
+def test_presimulation_is_not_recorded_but_advances_state():
+    built = small_network().build(partitions=2)
+    full = Simulator(built, threads=1, progress=False)
+    full.simulate(30.0)
+    pre = Simulator(built, threads=1, progress=False)
+    pre.simulate(10.0, record=False)
+    pre.simulate(20.0)
+    senders, steps = full.spikes()
+    late = steps >= 100
+    np.testing.assert_array_equal(pre.spikes()[0], senders[late])
+    np.testing.assert_array_equal(pre.spikes()[1], steps[late])
+
+
+@pytest.mark.parametrize("partitions_after", [2, 5])
+def test_checkpoint_resume_is_bit_identical(tmp_path, partitions_after):
+    net = small_network()
+    straight = Simulator(net.build(partitions=2), threads=1, progress=False)
+    straight.simulate(40.0)
+    first = Simulator(net.build(partitions=2), threads=2, progress=False)
+    first.simulate(15.0)
+    path = tmp_path / "state.npz"
+    first.checkpoint(path)
+    assert not os.path.exists(str(path) + ".partial")
+    resumed = Simulator.restore(net.build(partitions=partitions_after), path, threads=1,
+                                progress=False)
+    assert resumed.t == 150
+    resumed.simulate(25.0)
+    assert resumed.spike_hash() == straight.spike_hash()
+    assert resumed.counters == straight.counters
+    for key, value in straight.state().items():
+        np.testing.assert_array_equal(resumed.state()[key], value)
+
+
+def test_restore_refuses_another_network(tmp_path):
+    sim = Simulator(small_network().build(), threads=1, progress=False)
+    sim.checkpoint(tmp_path / "a.npz")
+    other = small_network(n_exc=81).build()
+    with pytest.raises(ValueError, match=r"was saved for another network"):
+        Simulator.restore(other, tmp_path / "a.npz")
+
+
+def test_interrupt_keeps_a_consistent_prefix():
+    net = small_network(n_exc=400, n_inh=100, indegree=50)
+    built = net.build(partitions=2)
+    full = Simulator(built, threads=1, progress=False)
+    full.simulate(200.0)
+    sim = Simulator(built, threads=1, progress=False)
+    sim.simulate(0.1)  # compile before timing the interrupt
+    timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt, match=r"^simulation interrupted at step \d+$"):
+        sim.simulate(100_000.0)
+    timer.join()
+    assert sim.interrupted and 1 < sim.t < 1_000_000
+    cont = sim.t
+    senders, steps = full.spikes()
+    keep = steps < min(cont, 2000)
+    got = sim.spikes()
+    keep_got = got[1] < min(cont, 2000)
+    np.testing.assert_array_equal(got[0][keep_got], senders[keep])
+
+
+def test_probes_record_state_of_chosen_neurons():
+    built = small_network().build(partitions=3)
+    sim = Simulator(built, threads=1, probes=[0, 57], progress=False)
+    sim.simulate(5.0)
+    pr = sim.probes()
+    assert pr["v_rel_mv"].shape == (2, 50) and list(pr["steps"]) == list(range(50))
+    assert pr["v_rel_mv"][1, -1] == sim.state()["v"][57] / 65536.0
+
+
+def test_spike_hash_orders_by_step_then_sender():
+    a = spike_hash(np.array([5, 2, 9], np.int32), np.array([1, 1, 0], np.int64))
+    b = spike_hash(np.array([9, 2, 5], np.int32), np.array([0, 1, 1], np.int64))
+    c = spike_hash(np.array([9, 5, 2], np.int32), np.array([0, 1, 2], np.int64))
+    assert a == b != c
+
+
+def test_bad_input_is_named():
+    built = small_network().build()
+    with pytest.raises(TypeError, match=r"^Simulator needs a built network, not Network; "
+                                        r"call net\.build\(partitions=\.\.\.\) first$"):
+        Simulator(Network())
+    with pytest.raises(ValueError, match=r"^threads must lie in \[1, \d+\], not 99"):
+        Simulator(built, threads=99)
+    with pytest.raises(ValueError, match=r"^probe ids must lie in \[0, 100\), not 100$"):
+        Simulator(built, probes=[100])
+    sim = Simulator(built, threads=1, progress=False)
+    with pytest.raises(ValueError, match=r"^t_ms must be a non-negative multiple of dt=0\.1 "
+                                         r"ms, not 0\.25; use e\.g\. 0\.2"):
+        sim.simulate(0.25)
+    with pytest.raises(ValueError, match=r"^partition must lie in \[0, 1\), not 3$"):
+        sim.ring_buffer(3)
