@@ -1,0 +1,422 @@
+"""One node's synapse pipeline: spike events in, ring-buffer accumulation out.
+
+Stages (docs/rtl.md gives the cycle rule of each):
+
+1. ``lookup``: a spike event ``(source, step)`` reads the row pointer ``(start, length)`` of its
+   local synapse list (one block-RAM read).
+2. ``request``: the row's 64-byte memory words are requested in bursts of at most
+   ``max_burst`` words, one request per cycle, while the words requested and not yet consumed
+   stay within the ``fifo_words`` credit (so the response FIFO never overflows and the memory
+   is never stalled by this pipeline).
+3. ``unpack``: one synapse per cycle leaves the response FIFO (II=1), with the spike's step.
+4. ``accumulate``: the ring-buffer address ``target * D + ((step + delay) mod D)`` is read,
+   the weight is added to the channel of its sign with int32 saturation
+   (:func:`neuroaix.numerics.accumulate`) and written back; a one-entry forwarding register
+   makes back-to-back updates of one address correct at one synaptic event per cycle.
+
+A read-and-clear port serves the neuron update: ``(slot, neuron)`` in, ``(exc, inh)`` out, the
+entry zeroed. Synaptic events take precedence over clear requests; the port is meant to be
+used between the delivery phases of two steps (``o_idle`` high), as in the step schedule of
+docs/architecture.md.
+"""
+
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.fifo import SyncFIFO
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
+
+from neuroaix import formats, numerics
+from neuroaix.rtl.layouts import MemoryWord, SpikeEvent
+
+__all__ = [
+    "SynapsePipeline",
+    "row_write_layout",
+    "mem_request_layout",
+    "clear_request_layout",
+    "RingValues",
+    "CLEAR_FIFO_DEPTH",
+    "MAX_RING_DEPTH",
+]
+
+#: Entries of the read-and-clear output FIFO.
+CLEAR_FIFO_DEPTH = 4
+#: Largest ring depth: one more than the largest delay a synapse word can hold, rounded up.
+MAX_RING_DEPTH = 1 << ceil_log2(formats.MAX_DELAY_STEPS + 1)
+
+
+class RingValues(data.Struct):
+    """One ring-buffer entry: the excitatory and inhibitory channel (int32, I format)."""
+
+    exc: signed(32)
+    inh: signed(32)
+
+
+def _check_int(name, value, lo, hi=None, fix=""):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {value!r}")
+    if value < lo or (hi is not None and value > hi):
+        bound = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+        raise ValueError(f"{name} must be {bound}, not {value!r}{fix}")
+
+
+def _addr_bits(n):
+    return max(1, ceil_log2(n))
+
+
+def row_write_layout(n_sources: int, memory_words: int) -> data.StructLayout:
+    """Return the layout of a row-pointer write: ``source``, ``start`` and ``length``.
+
+    ``start`` and ``length`` count synapses (8 bytes), not memory words.
+    """
+    n_syn = memory_words * formats.SYNAPSES_PER_WORD
+    return data.StructLayout({
+        "source": unsigned(_addr_bits(n_sources)),
+        "start": unsigned(_addr_bits(n_syn)),
+        "length": unsigned(ceil_log2(n_syn + 1)),
+    })
+
+
+def mem_request_layout(memory_words: int, max_burst: int) -> data.StructLayout:
+    """Return the layout of a memory request: word ``addr`` and word ``count`` (1..burst)."""
+    return data.StructLayout({
+        "addr": unsigned(_addr_bits(memory_words)),
+        "count": unsigned(ceil_log2(max_burst + 1)),
+    })
+
+
+def clear_request_layout(n_neurons: int, ring_depth: int) -> data.StructLayout:
+    """Return the layout of a read-and-clear request: ring ``slot`` and local ``neuron``."""
+    return data.StructLayout({
+        "slot": unsigned(max(1, ceil_log2(ring_depth))),
+        "neuron": unsigned(_addr_bits(n_neurons)),
+    })
+
+
+def _saturating_add(m, a, b):
+    """Return the int32-saturated sum of two signed(32) values and whether it was clamped."""
+    s = Signal(signed(33))
+    m.d.comb += s.eq(a + b)
+    hi = Const(numerics.INT32_MAX, signed(33))
+    lo = Const(numerics.INT32_MIN, signed(33))
+    over = s > hi
+    under = s < lo
+    return Mux(over, hi, Mux(under, lo, s))[:32].as_signed(), over | under
+
+
+class SynapsePipeline(wiring.Component):
+    """The synapse pipeline of one node (II = 1 synaptic event per cycle).
+
+    Parameters
+    ----------
+    n_neurons : int
+        Neurons of the node (local targets ``0 .. n_neurons - 1``).
+    ring_depth : int
+        Ring-buffer slots D, a power of two greater than the largest delay (steps).
+    n_sources : int
+        Entries of the row-pointer table (global source ids ``0 .. n_sources - 1``; a spike
+        from a larger id has no local synapses).
+    memory_words : int
+        Size of the synapse memory in 64-byte words (sets the address widths).
+    max_burst : int
+        Most words in one memory request.
+    fifo_words : int
+        Depth of the response FIFO in words, and the credit: words requested and not yet
+        unpacked never exceed it. At least ``max_burst``.
+
+    Members
+    -------
+    i_spikes : In(stream.Signature(SpikeEvent))
+        Spike events ``(source, step)``.
+    i_rows : In(stream.Signature(row_write_layout(...)))
+        Row-pointer writes ``(source, start, length)``, always ready; load before use.
+    o_mem_req : Out(stream.Signature(mem_request_layout(...)))
+        Memory read requests ``(addr, count)`` in words.
+    i_mem_resp : In(stream.Signature(MemoryWord))
+        Memory words, in request order.
+    i_clear : In(stream.Signature(clear_request_layout(...)))
+        Read-and-clear requests ``(slot, neuron)``.
+    o_cleared : Out(stream.Signature(RingValues))
+        The values read by each clear request, in request order.
+    o_idle : Out(1)
+        High when every accepted spike's synapses have been written to the ring buffers.
+    o_events : Out(32)
+        Synaptic events accumulated since reset (wraps).
+    o_saturations : Out(32)
+        Accumulations that were clamped to int32 since reset.
+    o_dropped : Out(32)
+        Synapses whose local target was ``>= n_neurons`` (ignored) since reset.
+    """
+
+    def __init__(self, *, n_neurons: int, ring_depth: int, n_sources: int,
+                 memory_words: int, max_burst: int = 8, fifo_words: int = 64):
+        _check_int("n_neurons", n_neurons, 1, formats.MAX_LOCAL_TARGETS)
+        _check_int("ring_depth", ring_depth, 2, MAX_RING_DEPTH)
+        if ring_depth & (ring_depth - 1):
+            raise ValueError(
+                f"ring_depth must be a power of two, not {ring_depth!r}; "
+                f"use {1 << ceil_log2(ring_depth)}"
+            )
+        _check_int("n_sources", n_sources, 1)
+        _check_int("memory_words", memory_words, 1)
+        _check_int("max_burst", max_burst, 1, 256)
+        _check_int("fifo_words", fifo_words, max_burst, None,
+                   f"; the response FIFO must hold one burst of max_burst={max_burst} words")
+        self._n_neurons = n_neurons
+        self._ring_depth = ring_depth
+        self._n_sources = n_sources
+        self._memory_words = memory_words
+        self._max_burst = max_burst
+        self._fifo_words = fifo_words
+        super().__init__({
+            "i_spikes": In(stream.Signature(SpikeEvent)),
+            "i_rows": In(stream.Signature(row_write_layout(n_sources, memory_words))),
+            "o_mem_req": Out(stream.Signature(mem_request_layout(memory_words, max_burst))),
+            "i_mem_resp": In(stream.Signature(MemoryWord)),
+            "i_clear": In(stream.Signature(clear_request_layout(n_neurons, ring_depth))),
+            "o_cleared": Out(stream.Signature(RingValues)),
+            "o_idle": Out(1),
+            "o_events": Out(32),
+            "o_saturations": Out(32),
+            "o_dropped": Out(32),
+        })
+
+    @property
+    def n_neurons(self) -> int:
+        """Neurons of the node."""
+        return self._n_neurons
+
+    @property
+    def ring_depth(self) -> int:
+        """Ring-buffer slots D."""
+        return self._ring_depth
+
+    @property
+    def n_sources(self) -> int:
+        """Entries of the row-pointer table."""
+        return self._n_sources
+
+    @property
+    def memory_words(self) -> int:
+        """Synapse memory size in 64-byte words."""
+        return self._memory_words
+
+    @property
+    def max_burst(self) -> int:
+        """Most words in one memory request."""
+        return self._max_burst
+
+    @property
+    def fifo_words(self) -> int:
+        """Response FIFO depth and word credit."""
+        return self._fifo_words
+
+    def elaborate(self, platform):
+        m = Module()
+        per_word = formats.SYNAPSES_PER_WORD
+        off_bits = ceil_log2(per_word)
+        slot_bits = ceil_log2(self._ring_depth)
+        slot_mask = self._ring_depth - 1
+        n_syn = self._memory_words * per_word
+        B = self._max_burst
+        C = self._fifo_words
+
+        row_layout = data.StructLayout({
+            "start": unsigned(_addr_bits(n_syn)),
+            "length": unsigned(ceil_log2(n_syn + 1)),
+        })
+        desc_layout = data.StructLayout({
+            "offset": unsigned(off_bits),
+            "length": unsigned(ceil_log2(n_syn + 1)),
+            "slot": unsigned(slot_bits),
+        })
+
+        # Row pointers ----------------------------------------------------------------------
+        m.submodules.rows = rows = Memory(shape=row_layout, depth=self._n_sources, init=[])
+        row_w = rows.write_port()
+        row_r = rows.read_port()
+        m.d.comb += [
+            self.i_rows.ready.eq(1),
+            row_w.en.eq(self.i_rows.valid),
+            row_w.addr.eq(self.i_rows.payload.source),
+            row_w.data.start.eq(self.i_rows.payload.start),
+            row_w.data.length.eq(self.i_rows.payload.length),
+        ]
+
+        # Lookup stage: the spike waits here while its row pointer is read.
+        l_valid = Signal()
+        l_step = Signal(32)
+        l_oob = Signal()
+        l_fire = Signal()
+        m.d.comb += [
+            self.i_spikes.ready.eq(~l_valid | l_fire),
+            row_r.en.eq(self.i_spikes.ready),
+            row_r.addr.eq(self.i_spikes.payload.source),
+        ]
+        with m.If(l_fire):
+            m.d.sync += l_valid.eq(0)
+        with m.If(self.i_spikes.valid & self.i_spikes.ready):
+            m.d.sync += [
+                l_valid.eq(1),
+                l_step.eq(self.i_spikes.payload.step),
+                l_oob.eq(self.i_spikes.payload.source >= self._n_sources),
+            ]
+
+        # Request generator -----------------------------------------------------------------
+        rg_words = Signal(range(self._memory_words + 1))
+        rg_addr = Signal(range(self._memory_words + 1))
+        outstanding = Signal(range(C + 1))
+        req_count = Signal(range(B + 1))
+        word_pop = Signal()
+        m.d.comb += req_count.eq(Mux(rg_words > B, B, rg_words))
+        credit_ok = (outstanding + req_count) <= C
+        req_fire = self.o_mem_req.valid & self.o_mem_req.ready
+        m.d.comb += [
+            self.o_mem_req.valid.eq((rg_words != 0) & credit_ok),
+            self.o_mem_req.payload.addr.eq(rg_addr),
+            self.o_mem_req.payload.count.eq(req_count),
+        ]
+        rg_free = (rg_words == 0) | (req_fire & (rg_words <= B))
+        m.d.sync += outstanding.eq(outstanding + Mux(req_fire, req_count, 0) - word_pop)
+
+        m.submodules.desc = desc = SyncFIFO(width=desc_layout.size, depth=C + 2)
+        m.d.comb += l_fire.eq(l_valid & rg_free & desc.w_rdy)
+
+        start = row_r.data.start
+        length = Mux(l_oob, 0, row_r.data.length)
+        first_word = start >> off_bits
+        last_word = (start + length - 1)[:len(start) + 1] >> off_bits
+        n_words = Mux(length == 0, 0, last_word - first_word + 1)
+        new_desc = Signal(desc_layout)
+        m.d.comb += [
+            new_desc.offset.eq(start[:off_bits]),
+            new_desc.length.eq(length),
+            new_desc.slot.eq(l_step[:slot_bits]),
+            desc.w_data.eq(new_desc),
+            desc.w_en.eq(l_fire & (length != 0)),
+        ]
+        with m.If(req_fire):
+            m.d.sync += [rg_words.eq(rg_words - req_count), rg_addr.eq(rg_addr + req_count)]
+        with m.If(l_fire):
+            m.d.sync += [rg_words.eq(n_words), rg_addr.eq(first_word)]
+
+        # Response FIFO ---------------------------------------------------------------------
+        m.submodules.resp = resp = SyncFIFO(width=MemoryWord.size, depth=C)
+        m.d.comb += [
+            resp.w_data.eq(self.i_mem_resp.payload),
+            resp.w_en.eq(self.i_mem_resp.valid),
+            self.i_mem_resp.ready.eq(resp.w_rdy),
+        ]
+
+        # Unpacker: one synapse per cycle ---------------------------------------------------
+        u_valid = Signal()
+        u_idx = Signal(off_bits)
+        u_left = Signal(ceil_log2(n_syn + 1))
+        u_slot = Signal(slot_bits)
+        word = MemoryWord(resp.r_data)
+        syn = word[u_idx]
+        can_emit = u_valid & resp.r_rdy
+        last_in_row = u_left == 1
+        last_in_word = (u_idx == per_word - 1) | last_in_row
+        m.d.comb += [
+            resp.r_en.eq(can_emit & last_in_word),
+            word_pop.eq(can_emit & last_in_word),
+        ]
+        cur_desc = desc_layout(desc.r_data)
+        take_desc = (~u_valid | (can_emit & last_in_row)) & desc.r_rdy
+        m.d.comb += desc.r_en.eq(take_desc)
+
+        e_valid = Signal()
+        e_target = Signal(formats.SYNAPSE_FIELDS[1].width)
+        e_slot = Signal(slot_bits)
+        e_weight = Signal(signed(32))
+        m.d.sync += e_valid.eq(can_emit)
+        with m.If(can_emit):
+            m.d.sync += [
+                u_idx.eq(u_idx + 1),
+                u_left.eq(u_left - 1),
+                e_target.eq(syn.target),
+                e_weight.eq(syn.weight),
+                e_slot.eq((u_slot + syn.delay)[:slot_bits]),
+            ]
+            with m.If(last_in_row):
+                m.d.sync += u_valid.eq(0)
+        with m.If(take_desc):
+            m.d.sync += [
+                u_valid.eq(1),
+                u_idx.eq(cur_desc.offset),
+                u_left.eq(cur_desc.length),
+                u_slot.eq(cur_desc.slot),
+            ]
+
+        # Ring buffers: read-modify-write with forwarding ----------------------------------
+        depth = self._n_neurons * self._ring_depth
+        addr_w = _addr_bits(depth)
+        m.submodules.ring = ring = Memory(shape=RingValues, depth=depth, init=[])
+        ring_r = ring.read_port()
+        ring_w = ring.write_port()
+        m.submodules.cleared = cleared = SyncFIFO(width=RingValues.as_shape().size,
+                                                  depth=CLEAR_FIFO_DEPTH)
+
+        e_in_range = e_target < self._n_neurons
+        syn_ok = e_valid & e_in_range
+        s1_valid = Signal()
+        s1_clear = Signal()
+        s1_addr = Signal(addr_w)
+        s1_weight = Signal(signed(32))
+        clear_space = (cleared.level + s1_clear) < CLEAR_FIFO_DEPTH
+        m.d.comb += self.i_clear.ready.eq(~e_valid & clear_space)
+        take_clear = self.i_clear.valid & self.i_clear.ready
+        syn_addr = Cat(e_slot[:slot_bits], e_target)[:addr_w]
+        clr_addr = Cat(self.i_clear.payload.slot[:slot_bits],
+                       self.i_clear.payload.neuron)[:addr_w]
+        a_addr = Mux(e_valid, syn_addr, clr_addr)
+        m.d.comb += [ring_r.addr.eq(a_addr), ring_r.en.eq(1)]
+        m.d.sync += [
+            s1_valid.eq(syn_ok | take_clear),
+            s1_clear.eq(~e_valid & take_clear),
+            s1_addr.eq(a_addr),
+            s1_weight.eq(e_weight),
+        ]
+
+        fwd_valid = Signal()
+        fwd_addr = Signal(addr_w)
+        fwd_data = Signal(RingValues)
+        old = Signal(RingValues)
+        new = Signal(RingValues)
+        m.d.comb += old.eq(Mux(fwd_valid & (fwd_addr == s1_addr), fwd_data, ring_r.data))
+        inh = s1_weight < 0
+        ch_old = Mux(inh, old.inh, old.exc)
+        ch_new, ch_sat = _saturating_add(m, ch_old, s1_weight)
+        with m.If(s1_clear):
+            m.d.comb += new.eq(0)
+        with m.Elif(inh):
+            m.d.comb += [new.exc.eq(old.exc), new.inh.eq(ch_new)]
+        with m.Else():
+            m.d.comb += [new.exc.eq(ch_new), new.inh.eq(old.inh)]
+        m.d.comb += [
+            ring_w.addr.eq(s1_addr),
+            ring_w.data.eq(new),
+            ring_w.en.eq(s1_valid),
+            cleared.w_data.eq(old),
+            cleared.w_en.eq(s1_valid & s1_clear),
+            self.o_cleared.payload.eq(cleared.r_data),
+            self.o_cleared.valid.eq(cleared.r_rdy),
+            cleared.r_en.eq(self.o_cleared.ready),
+        ]
+        m.d.sync += [fwd_valid.eq(s1_valid), fwd_addr.eq(s1_addr), fwd_data.eq(new)]
+
+        # Counters and idle -----------------------------------------------------------------
+        with m.If(s1_valid & ~s1_clear):
+            m.d.sync += self.o_events.eq(self.o_events + 1)
+            with m.If(ch_sat):
+                m.d.sync += self.o_saturations.eq(self.o_saturations + 1)
+        with m.If(e_valid & ~e_in_range):
+            m.d.sync += self.o_dropped.eq(self.o_dropped + 1)
+        m.d.comb += self.o_idle.eq(
+            ~l_valid & (rg_words == 0) & ~desc.r_rdy & ~u_valid & (outstanding == 0)
+            & ~e_valid & ~s1_valid
+        )
+        return m

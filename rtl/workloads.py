@@ -1,0 +1,117 @@
+"""Deterministic workloads for the synapse pipeline: row pointers, synapse words, spikes.
+
+Every workload is a pure function of its arguments (seeded ``numpy.random.default_rng``), so
+the cycle counts in ``tests/data/rtl_cycles.json`` can be regenerated and compared exactly.
+"""
+
+import numpy as np
+
+from neuroaix import formats
+from neuroaix.rtl.model import PipelineConfig
+from neuroaix.rtl.sim import Workload
+
+__all__ = [
+    "random_workload",
+    "hazard_workload",
+    "network_workload",
+    "memory_words_for",
+]
+
+
+def memory_words_for(n_synapses: int) -> int:
+    """Return the memory words that hold ``n_synapses`` synapses (at least one)."""
+    return max(1, -(-int(n_synapses) // formats.SYNAPSES_PER_WORD))
+
+
+def _config(n_synapses, **params) -> PipelineConfig:
+    return PipelineConfig(memory_words=memory_words_for(n_synapses), **params)
+
+
+def random_workload(*, seed: int, n_neurons: int, ring_depth: int, n_sources: int,
+                    max_row: int, n_steps: int, spikes_per_step: int,
+                    weight_range: tuple[int, int] = (-4096, 4096), **params) -> Workload:
+    """Return a workload of random rows (lengths uniform in ``[0, max_row]``) and spikes.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the generator; the workload is a pure function of the arguments.
+    n_neurons, ring_depth, n_sources : int
+        Node size, ring depth and row-pointer entries.
+    max_row : int
+        Longest row.
+    n_steps, spikes_per_step : int
+        Steps, and distinct sources firing per step (sorted ascending).
+    weight_range : (int, int)
+        Weights are uniform in ``[lo, hi)`` (I format).
+    **params
+        ``max_burst``, ``fifo_words``, ``latency`` for :class:`PipelineConfig`.
+    """
+    if spikes_per_step > n_sources:
+        raise ValueError(
+            f"spikes_per_step must be <= n_sources={n_sources!r}, not {spikes_per_step!r}"
+        )
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(0, max_row + 1, n_sources).astype(np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    total = int(lengths.sum())
+    words = formats.pack_synapses(
+        rng.integers(0, n_neurons, total),
+        rng.integers(weight_range[0], weight_range[1], total),
+        rng.integers(1, ring_depth, total),
+    )
+    spikes = [np.sort(rng.choice(n_sources, spikes_per_step, replace=False)).tolist()
+              for _ in range(n_steps)]
+    config = _config(total, n_neurons=n_neurons, ring_depth=ring_depth,
+                     n_sources=n_sources, **params)
+    return Workload(config, starts, lengths, words, spikes)
+
+
+def hazard_workload(*, seed: int, n_neurons: int, ring_depth: int, n_sources: int,
+                    row: int, n_steps: int, saturate: bool, **params) -> Workload:
+    """Return a workload in which every synapse hits neuron 0 with one delay.
+
+    Every synapse of every row then read-modify-writes the same ring-buffer address on
+    consecutive cycles (the forwarding path). With ``saturate`` the weights are near the
+    int32 limits, of both signs, so that the channel clamps and recovers repeatedly.
+    """
+    rng = np.random.default_rng(seed)
+    lengths = np.full(n_sources, row, dtype=np.int64)
+    # Odd starting offsets: rows straddle memory words.
+    starts = (np.arange(n_sources, dtype=np.int64) * (row + 3)) + 1
+    total = int(starts[-1] + row + 1)
+    if saturate:
+        big = (1 << 31) - 1
+        weight = rng.choice(np.array([big, big // 2, -big - 1, -(big // 3), 7, -7]), total)
+    else:
+        weight = rng.integers(-1000, 1000, total)
+    words = formats.pack_synapses(np.zeros(total, dtype=np.int64), weight,
+                                  np.ones(total, dtype=np.int64))
+    spikes = [list(range(n_sources)) for _ in range(n_steps)]
+    config = _config(total, n_neurons=n_neurons, ring_depth=ring_depth,
+                     n_sources=n_sources, **params)
+    return Workload(config, starts, lengths, words, spikes)
+
+
+def network_workload(built, partition: int, spikes, **params) -> Workload:
+    """Return the workload of one partition of a built network.
+
+    Parameters
+    ----------
+    built : BuiltNetwork
+        A built network (docs/architecture.md): ``partitions[p].row_ptr`` and ``.words``.
+    partition : int
+        The partition (node) to load.
+    spikes : list of sequence of int
+        Global source ids per step, ascending (e.g. the engine's raster).
+    **params
+        ``max_burst``, ``fifo_words``, ``latency`` for :class:`PipelineConfig`.
+    """
+    part = built.partitions[partition]
+    row_ptr = np.asarray(part.row_ptr, dtype=np.int64)
+    words = np.asarray(part.words, dtype=np.uint64)
+    n_local = len(range(partition, built.n_neurons, len(built.partitions)))
+    config = _config(len(words), n_neurons=max(1, n_local), ring_depth=built.ring_depth,
+                     n_sources=built.n_neurons, **params)
+    return Workload(config, row_ptr[:-1].copy(), np.diff(row_ptr), words,
+                    [list(map(int, s)) for s in spikes])
