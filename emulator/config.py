@@ -1,0 +1,511 @@
+"""Hardware configuration of an emulated cluster: frozen dataclasses loaded from TOML.
+
+A configuration file has one table per section (``[node]``, ``[memory]``, ``[link]``,
+``[topology]``, ``[sync]``) and a few top-level keys (``name``, ``time_step_ms``, ``energy``).
+Every section and key is optional and defaults to the neuroAIx cluster (Kauth et al. 2023);
+unknown keys are rejected by name with a "did you mean" hint, and every value is validated
+with a message naming the key, the bad value and the fix. ``configs/neuroaix-35.toml`` states
+the source of each value.
+
+``HardwareConfig.with_value("link.transceiver_ns", 34)`` returns a copy with one dotted key
+changed; the ``--sweep`` option of ``neuroaix emulate`` is built on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "NodeConfig",
+    "MemoryConfig",
+    "LinkConfig",
+    "TopologyConfig",
+    "SyncConfig",
+    "HardwareConfig",
+    "load_hardware",
+    "PAPER_EFFICIENCY",
+]
+
+#: Usable DDR3 bandwidth (GB/s) against request size (bytes), measured on the neuroAIx node
+#: with both channels at 12.12 GB/s peak (Kauth et al. 2023).
+PAPER_EFFICIENCY = (
+    (64, 0.648), (384, 3.08), (768, 4.98), (1600, 6.28), (3200, 7.87),
+    (8000, 9.5), (16000, 10.2), (32000, 10.56), (64000, 10.88),
+)
+
+
+# Validation helpers --------------------------------------------------------------------------
+
+
+def _where(section: str, key: str) -> str:
+    return f"{section}.{key}" if section else key
+
+
+def _number(section: str, key: str, value, *, positive: bool = False,
+            minimum: float | None = None) -> float:
+    where = _where(section, key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{where} must be a number, not {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{where} must be finite, not {value!r}; give a finite number")
+    if positive and value <= 0:
+        raise ValueError(f"{where} must be > 0, not {value!r}; give a positive number")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{where} must be >= {minimum}, not {value!r}; give a larger value")
+    return value
+
+
+def _integer(section: str, key: str, value, *, minimum: int = 0) -> int:
+    where = _where(section, key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{where} must be an integer, not {value!r}")
+    if value < minimum:
+        raise ValueError(f"{where} must be >= {minimum}, not {value!r}; give a larger integer")
+    return value
+
+
+def _choice(section: str, key: str, value, choices: tuple[str, ...]) -> str:
+    where = _where(section, key)
+    if not isinstance(value, str):
+        raise TypeError(f"{where} must be a string, not {value!r}")
+    if value not in choices:
+        hint = difflib.get_close_matches(value, choices, n=1)
+        extra = f"; did you mean {hint[0]!r}?" if hint else ""
+        raise ValueError(f"{where} must be one of {', '.join(map(repr, choices))}, "
+                         f"not {value!r}{extra}")
+    return value
+
+
+def _reject_unknown(section: str, data: dict, cls) -> None:
+    names = [f.name for f in dataclasses.fields(cls)]
+    for key in data:
+        if key not in names:
+            hint = difflib.get_close_matches(key, names, n=1)
+            extra = f"; did you mean {hint[0]!r}?" if hint else ""
+            where = f"[{section}]" if section else "the top level"
+            raise ValueError(f"unknown key {key!r} in {where}{extra} "
+                             f"(known keys: {', '.join(names)})")
+
+
+# Sections ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeConfig:
+    """One node: neuron-update cores, spike dispatcher and synapse pipeline.
+
+    Parameters
+    ----------
+    neuron_cores : int
+        Neuron-update cores; each updates one neuron per neuron-clock cycle (II=1).
+    neuron_clock_mhz : float
+        Neuron-update clock.
+    neuron_pipeline_depth : int
+        Cycles from a neuron entering a core to its spike leaving it.
+    spike_clock_mhz : float
+        Spike-handling clock (dispatcher, fetch requests, synapse pipeline).
+    dispatcher_spikes_per_cycle : int
+        Spikes the dispatcher accepts per spike-clock cycle.
+    dispatcher_latency_ns : float
+        Latency of the spike dispatcher, from spike to router input and to the local fetch.
+    synapse_lanes : int
+        Synapses the synapse pipeline writes into the ring buffers per spike-clock cycle.
+    synapse_pipeline_depth : int
+        Spike-clock cycles from a synapse entering the pipeline to its ring-buffer write.
+    spike_overhead_cycles : int
+        Spike-clock cycles the synapse pipeline spends per spike besides its writes (header).
+    """
+
+    neuron_cores: int = 10
+    neuron_clock_mhz: float = 189.393
+    neuron_pipeline_depth: int = 30
+    spike_clock_mhz: float = 92.0
+    dispatcher_spikes_per_cycle: int = 1
+    dispatcher_latency_ns: float = 880.0
+    synapse_lanes: int = 8
+    synapse_pipeline_depth: int = 4
+    spike_overhead_cycles: int = 0
+
+    def __post_init__(self):
+        s = "node"
+        _integer(s, "neuron_cores", self.neuron_cores, minimum=1)
+        _number(s, "neuron_clock_mhz", self.neuron_clock_mhz, positive=True)
+        _integer(s, "neuron_pipeline_depth", self.neuron_pipeline_depth, minimum=0)
+        _number(s, "spike_clock_mhz", self.spike_clock_mhz, positive=True)
+        _integer(s, "dispatcher_spikes_per_cycle", self.dispatcher_spikes_per_cycle, minimum=1)
+        _number(s, "dispatcher_latency_ns", self.dispatcher_latency_ns, minimum=0)
+        _integer(s, "synapse_lanes", self.synapse_lanes, minimum=1)
+        _integer(s, "synapse_pipeline_depth", self.synapse_pipeline_depth, minimum=0)
+        _integer(s, "spike_overhead_cycles", self.spike_overhead_cycles, minimum=0)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemoryConfig:
+    """The synapse memory (DDR3) of one node.
+
+    Parameters
+    ----------
+    channels : int
+        Memory channels; rows are interleaved over them at the fetch granularity, so they act
+        as one memory of ``peak_bandwidth_gbps``.
+    peak_bandwidth_gbps : float
+        Peak bandwidth of all channels together, GB/s (10**9 bytes per second).
+    efficiency : tuple of (int, float)
+        Usable bandwidth (GB/s) of one request of a given size (bytes), measured at
+        ``efficiency_peak_gbps``; sizes strictly increasing. Interpolated linearly in the
+        logarithm of the size, clamped at both ends, and scaled by
+        ``peak_bandwidth_gbps / efficiency_peak_gbps``.
+    efficiency_peak_gbps : float
+        The peak bandwidth at which ``efficiency`` was measured.
+    latency_ns : float
+        Access latency contained in each measured request time; with ``prefetch`` it overlaps
+        the previous request's transfer.
+    fetch_bytes : int
+        Fetch granularity: every request is rounded up to a multiple of it.
+    synapse_bytes : int
+        Bytes per stored synapse.
+    prefetch : bool
+        Issue the next request while the current one transfers (hides the latency).
+    """
+
+    channels: int = 2
+    peak_bandwidth_gbps: float = 12.12
+    efficiency: tuple = PAPER_EFFICIENCY
+    efficiency_peak_gbps: float = 12.12
+    latency_ns: float = 90.0
+    fetch_bytes: int = 64
+    synapse_bytes: int = 8
+    prefetch: bool = True
+
+    def __post_init__(self):
+        s = "memory"
+        _integer(s, "channels", self.channels, minimum=1)
+        _number(s, "peak_bandwidth_gbps", self.peak_bandwidth_gbps, positive=True)
+        _number(s, "efficiency_peak_gbps", self.efficiency_peak_gbps, positive=True)
+        _number(s, "latency_ns", self.latency_ns, minimum=0)
+        _integer(s, "fetch_bytes", self.fetch_bytes, minimum=1)
+        _integer(s, "synapse_bytes", self.synapse_bytes, minimum=1)
+        if not isinstance(self.prefetch, bool):
+            raise TypeError(f"memory.prefetch must be true or false, not {self.prefetch!r}")
+        table = self.efficiency
+        if not isinstance(table, (tuple, list)) or len(table) == 0:
+            raise ValueError(f"memory.efficiency must be a non-empty list of [bytes, GB/s] "
+                             f"pairs, not {table!r}")
+        rows = []
+        for row in table:
+            if not isinstance(row, (tuple, list)) or len(row) != 2:
+                raise ValueError(f"memory.efficiency entries must be [bytes, GB/s] pairs, "
+                                 f"not {row!r}")
+            size = _integer(s, "efficiency size", row[0], minimum=1)
+            gbps = _number(s, "efficiency bandwidth", row[1], positive=True)
+            if gbps > self.efficiency_peak_gbps:
+                raise ValueError(f"memory.efficiency bandwidth {gbps!r} exceeds "
+                                 f"efficiency_peak_gbps={self.efficiency_peak_gbps!r}; "
+                                 "measured bandwidth cannot exceed the peak")
+            rows.append((size, float(gbps)))
+        sizes = [r[0] for r in rows]
+        if any(b <= a for a, b in zip(sizes, sizes[1:])):
+            raise ValueError(f"memory.efficiency sizes must increase strictly, not {sizes!r}")
+        object.__setattr__(self, "efficiency", tuple(rows))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkConfig:
+    """The inter-node links and routers.
+
+    Parameters
+    ----------
+    bandwidth_gbps : float
+        Payload bandwidth of one link direction, Gbit/s.
+    flit_bits : int
+        Flit width; a link carries one flit at a time.
+    packet_bits : int
+        Bits of one spike packet (rounded up to whole flits).
+    router_ns, cdc_ns : float
+        Router and clock-domain-crossing latency paid where a packet enters a dimension.
+    transceiver_ns : float
+        Transceiver (serialiser, deserialiser) latency of one link.
+    cable_ns : float
+        Cable propagation delay of one link.
+    extra_hop_ns : float
+        Latency of each further hop along the same ring dimension (pass-through), measured
+        from departure to arrival; at least the flit serialisation time.
+    """
+
+    bandwidth_gbps: float = 5.82
+    flit_bits: int = 128
+    packet_bits: int = 64
+    router_ns: float = 43.0
+    cdc_ns: float = 60.0
+    transceiver_ns: float = 600.0
+    cable_ns: float = 17.0
+    extra_hop_ns: float = 309.0
+
+    def __post_init__(self):
+        s = "link"
+        _number(s, "bandwidth_gbps", self.bandwidth_gbps, positive=True)
+        _integer(s, "flit_bits", self.flit_bits, minimum=1)
+        _integer(s, "packet_bits", self.packet_bits, minimum=1)
+        for key in ("router_ns", "cdc_ns", "transceiver_ns", "cable_ns", "extra_hop_ns"):
+            _number(s, key, getattr(self, key), minimum=0)
+        ser_ns = self.flits_per_packet * self.flit_bits / self.bandwidth_gbps
+        if self.extra_hop_ns < ser_ns:
+            raise ValueError(f"link.extra_hop_ns must be at least the packet serialisation "
+                             f"time {ser_ns:.3f} ns, not {self.extra_hop_ns!r}; raise it")
+
+    @property
+    def flits_per_packet(self) -> int:
+        """Flits of one spike packet."""
+        return -(-self.packet_bits // self.flit_bits)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TopologyConfig:
+    """The node grid, the multicast scheme and the neuron-to-node mapping.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Grid extent per dimension (1 to 3 dimensions); nodes are numbered row-major.
+    kind : {"torus", "mesh"}
+        Torus: every dimension is a ring; mesh: a line.
+    long_hops : tuple of (int, int)
+        Extra bidirectional links between node pairs. With long hops the multicast follows a
+        breadth-first tree over all links instead of dimension order.
+    multicast : {"dimension-ordered", "unicast"}
+        Dimension-ordered: a tree that covers dimension 0 first, then from every node reached
+        dimension 1, and so on (on the 5 x 7 grid: first the row and column, then the other
+        24 nodes). Unicast: one packet per destination along its dimension-ordered path.
+    mapping : {"round-robin"}
+        Neuron ``gid`` lives on node ``gid % nodes`` (docs/architecture.md).
+    """
+
+    shape: tuple = (5, 7)
+    kind: str = "torus"
+    long_hops: tuple = ()
+    multicast: str = "dimension-ordered"
+    mapping: str = "round-robin"
+
+    def __post_init__(self):
+        s = "topology"
+        shape = self.shape
+        if not isinstance(shape, (tuple, list)) or not 1 <= len(shape) <= 3:
+            raise ValueError(f"topology.shape must list 1 to 3 grid extents, not {shape!r}; "
+                             "use e.g. [5, 7]")
+        for n in shape:
+            _integer(s, "shape entry", n, minimum=1)
+        object.__setattr__(self, "shape", tuple(shape))
+        _choice(s, "kind", self.kind, ("torus", "mesh"))
+        _choice(s, "multicast", self.multicast, ("dimension-ordered", "unicast"))
+        _choice(s, "mapping", self.mapping, ("round-robin",))
+        hops = []
+        n_nodes = self.n_nodes
+        for pair in self.long_hops:
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise ValueError(f"topology.long_hops entries must be [node, node] pairs, "
+                                 f"not {pair!r}")
+            a = _integer(s, "long_hops node", pair[0])
+            b = _integer(s, "long_hops node", pair[1])
+            if a >= n_nodes or b >= n_nodes or a == b:
+                raise ValueError(f"topology.long_hops pair {list(pair)!r} must name two "
+                                 f"different nodes in [0, {n_nodes})")
+            hops.append((a, b))
+        object.__setattr__(self, "long_hops", tuple(hops))
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes, the product of ``shape``."""
+        return math.prod(self.shape)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncConfig:
+    """Step synchronisation.
+
+    Parameters
+    ----------
+    scheme : {"marker", "barrier"}
+        ``marker``: after its last spike of a step every node multicasts an end-of-step
+        marker along the spike paths (links keep order), and a node has the step's traffic
+        when it holds the markers of all nodes. ``barrier``: no markers; the step ends when
+        the last ring-buffer write of the cluster completes plus ``barrier_ns``.
+    barrier_ns : float
+        Latency from the end of the step's last ring-buffer write to the start of the next
+        neuron update.
+    """
+
+    scheme: str = "marker"
+    barrier_ns: float = 0.0
+
+    def __post_init__(self):
+        _choice("sync", "scheme", self.scheme, ("marker", "barrier"))
+        _number("sync", "barrier_ns", self.barrier_ns, minimum=0)
+
+
+_SECTIONS = {
+    "node": NodeConfig,
+    "memory": MemoryConfig,
+    "link": LinkConfig,
+    "topology": TopologyConfig,
+    "sync": SyncConfig,
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HardwareConfig:
+    """A cluster: its sections, the time step and an optional energy-model file.
+
+    Parameters
+    ----------
+    name : str
+        Label used in reports.
+    time_step_ms : float
+        Simulation time step h in ms (sets q_RTF and the acceleration).
+    energy : str or None
+        Energy-model file, a path relative to the configuration file (kept as written).
+    node, memory, link, topology, sync
+        The sections (see their classes).
+    source : str or None
+        The file the configuration was loaded from (set by ``load_hardware``).
+    """
+
+    name: str = "neuroaix-35"
+    time_step_ms: float = 0.1
+    energy: str | None = None
+    node: NodeConfig = field(default_factory=NodeConfig)
+    memory: MemoryConfig = field(default_factory=MemoryConfig)
+    link: LinkConfig = field(default_factory=LinkConfig)
+    topology: TopologyConfig = field(default_factory=TopologyConfig)
+    sync: SyncConfig = field(default_factory=SyncConfig)
+    source: str | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a string, not {self.name!r}")
+        _number("", "time_step_ms", self.time_step_ms, positive=True)
+        if self.energy is not None and not isinstance(self.energy, str):
+            raise TypeError(f"energy must be a file name (string), not {self.energy!r}")
+        for key, cls in _SECTIONS.items():
+            if not isinstance(getattr(self, key), cls):
+                raise TypeError(f"{key} must be a {cls.__name__}, not {getattr(self, key)!r}")
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return self.topology.n_nodes
+
+    @property
+    def energy_path(self) -> Path | None:
+        """The energy-model file resolved against the configuration file's folder."""
+        if self.energy is None:
+            return None
+        base = Path(self.source).parent if self.source else Path.cwd()
+        return base / self.energy
+
+    @classmethod
+    def from_dict(cls, data: dict, *, source: str | None = None) -> "HardwareConfig":
+        """Build a configuration from a parsed TOML document.
+
+        Raises
+        ------
+        ValueError
+            For unknown keys (named, with a hint) and invalid values.
+        TypeError
+            For values of the wrong type.
+        """
+        if not isinstance(data, dict):
+            raise TypeError(f"configuration must be a table, not {data!r}")
+        top_keys = ("name", "time_step_ms", "energy", *_SECTIONS)
+        for key in data:
+            if key not in top_keys:
+                hint = difflib.get_close_matches(key, top_keys, n=1)
+                extra = f"; did you mean {hint[0]!r}?" if hint else ""
+                raise ValueError(f"unknown key {key!r} at the top level{extra} "
+                                 f"(known keys: {', '.join(top_keys)})")
+        kwargs = {k: data[k] for k in ("name", "time_step_ms", "energy") if k in data}
+        for key, section_cls in _SECTIONS.items():
+            sub = data.get(key, {})
+            if not isinstance(sub, dict):
+                raise TypeError(f"[{key}] must be a table, not {sub!r}")
+            _reject_unknown(key, sub, section_cls)
+            kwargs[key] = section_cls(**sub)
+        return cls(**kwargs, source=source)
+
+    def to_dict(self) -> dict:
+        """Return the configuration as plain data (TOML-shaped, JSON-serialisable)."""
+        out = {"name": self.name, "time_step_ms": self.time_step_ms, "energy": self.energy}
+        for key in _SECTIONS:
+            sec = getattr(self, key)
+            out[key] = {f.name: _plain(getattr(sec, f.name)) for f in dataclasses.fields(sec)}
+        return out
+
+    def with_value(self, key: str, value) -> "HardwareConfig":
+        """Return a copy with one dotted key (``"link.transceiver_ns"``) set to ``value``.
+
+        Raises
+        ------
+        ValueError
+            If the key is unknown (with a hint) or the value invalid.
+        """
+        if not isinstance(key, str):
+            raise TypeError(f"key must be a dotted string like 'link.transceiver_ns', "
+                            f"not {key!r}")
+        parts = key.split(".")
+        if len(parts) == 1:
+            if parts[0] not in ("time_step_ms", "energy", "name"):
+                known = [f"{s}.{f.name}" for s, c in _SECTIONS.items()
+                         for f in dataclasses.fields(c)]
+                hint = difflib.get_close_matches(key, known, n=1)
+                extra = f"; did you mean {hint[0]!r}?" if hint else ""
+                raise ValueError(f"unknown key {key!r}{extra}")
+            return dataclasses.replace(self, **{parts[0]: value})
+        if len(parts) != 2 or parts[0] not in _SECTIONS:
+            hint = difflib.get_close_matches(parts[0], list(_SECTIONS), n=1)
+            extra = f"; did you mean {hint[0]!r}?" if hint else ""
+            raise ValueError(f"unknown section in key {key!r}{extra} "
+                             f"(sections: {', '.join(_SECTIONS)})")
+        section, name = parts
+        sec = getattr(self, section)
+        _reject_unknown(section, {name: value}, type(sec))
+        return dataclasses.replace(self, **{section: dataclasses.replace(sec, **{name: value})})
+
+
+def _plain(value):
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def load_hardware(path) -> HardwareConfig:
+    """Load a hardware configuration from a TOML file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The TOML file.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If the file is not valid TOML, or for unknown keys and invalid values (the message
+        names the file).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"hardware configuration {str(p)!r} does not exist; "
+                                "pass e.g. configs/neuroaix-35.toml")
+    try:
+        data = tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{p}: not valid TOML: {exc}") from None
+    try:
+        return HardwareConfig.from_dict(data, source=str(p))
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(f"{p}: {exc}") from None

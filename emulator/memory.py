@@ -1,0 +1,96 @@
+"""Synapse memory: request sizes and times from the measured bandwidth-versus-size table.
+
+A spike's local synapse list (``n`` synapses of ``synapse_bytes``) is fetched as one request
+of ``ceil(n * synapse_bytes / fetch_bytes) * fetch_bytes`` bytes (rows aligned to the fetch
+granularity: an assumption). The table gives the usable bandwidth of one request on its own,
+so a request of ``b`` bytes takes ``service(b) = b / bandwidth(b)``, latency included.
+Requests are served in order of arrival, one at a time. Without prefetch the memory is busy
+for ``service(b)``; with prefetch the next request's access latency overlaps the current
+transfer, so the memory is busy ``max(service(b) - latency, b / peak)`` while the data of the
+request is complete ``service(b)`` after it starts. All times are whole femtoseconds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neuroaix.emulator.clock import ns_to_fs
+from neuroaix.emulator.config import MemoryConfig
+
+__all__ = ["MemoryModel"]
+
+
+class MemoryModel:
+    """Request sizes and service times of one node's synapse memory.
+
+    Parameters
+    ----------
+    config : MemoryConfig
+        Bandwidth table, latency, granularity, prefetch.
+    """
+
+    def __init__(self, config: MemoryConfig):
+        if not isinstance(config, MemoryConfig):
+            raise TypeError(f"config must be a MemoryConfig, not {config!r}")
+        self.config = config
+        self._log_sizes = np.log(np.array([r[0] for r in config.efficiency], np.float64))
+        scale = config.peak_bandwidth_gbps / config.efficiency_peak_gbps
+        self._gbps = np.array([r[1] for r in config.efficiency], np.float64) * scale
+        self.latency_fs = ns_to_fs(config.latency_ns)
+
+    def request_bytes(self, n_synapses):
+        """Return the bytes fetched for rows of ``n_synapses`` synapses (0 for empty rows)."""
+        c = self.config
+        n = np.asarray(n_synapses, np.int64)
+        if n.size and n.min() < 0:
+            raise ValueError(f"n_synapses must be >= 0, not {int(n.min())!r}")
+        words = -(-(n * c.synapse_bytes) // c.fetch_bytes)
+        return words * c.fetch_bytes
+
+    def bandwidth_gbps(self, request_bytes):
+        """Return the usable bandwidth (GB/s) of requests of ``request_bytes`` bytes."""
+        b = np.asarray(request_bytes, np.float64)
+        if b.size and b.min() <= 0:
+            raise ValueError("request_bytes must be > 0")
+        return np.interp(np.log(b), self._log_sizes, self._gbps)
+
+    def service_fs(self, request_bytes):
+        """Return the time of one request on its own (latency included), femtoseconds."""
+        b = np.asarray(request_bytes, np.int64)
+        out = np.zeros(b.shape, np.int64)
+        nz = b > 0
+        # GB/s = bytes per ns; bytes / (bytes/ns) * 1e6 = fs
+        out[nz] = np.floor(b[nz] / self.bandwidth_gbps(b[nz]) * 1e6 + 0.5).astype(np.int64)
+        return out
+
+    def occupancy_fs(self, request_bytes):
+        """Return how long one request keeps the memory from starting the next, femtoseconds."""
+        service = self.service_fs(request_bytes)
+        if not self.config.prefetch:
+            return service
+        b = np.asarray(request_bytes, np.int64)
+        streaming = np.floor(b / self.config.peak_bandwidth_gbps * 1e6 + 0.5).astype(np.int64)
+        return np.maximum(service - self.latency_fs, streaming)
+
+    def tables(self, max_words: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return (service_fs, occupancy_fs) indexed by request size in fetch words.
+
+        Parameters
+        ----------
+        max_words : int
+            Largest request, in fetch words; entry 0 (no request) is 0.
+        """
+        if isinstance(max_words, bool) or not isinstance(max_words, (int, np.integer)):
+            raise TypeError(f"max_words must be an integer, not {max_words!r}")
+        if max_words < 0:
+            raise ValueError(f"max_words must be >= 0, not {max_words!r}")
+        b = np.arange(int(max_words) + 1, dtype=np.int64) * self.config.fetch_bytes
+        return self.service_fs(b), self.occupancy_fs(b)
+
+    def describe(self) -> str:
+        """Return a one-line summary."""
+        c = self.config
+        return (f"{c.channels} channel(s), {c.peak_bandwidth_gbps} GB/s peak, latency "
+                f"{c.latency_ns} ns, prefetch {'on' if c.prefetch else 'off'}, "
+                f"{c.fetch_bytes} B granularity")
+

@@ -1,0 +1,144 @@
+"""Workloads: run a model on the engine and emulate its raster on a cluster.
+
+``emulate_model("microcircuit", "configs/neuroaix-35.toml", input="dc", t_sim_ms=1000.0)``
+builds the network with one partition per node, simulates ``t_presim_ms + t_sim_ms`` on the
+Numba engine, drops the spikes of the pre-simulation and emulates the rest; it returns
+``EmulationResult.to_json()`` (with the ``activity`` dict of the energy model).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+
+from neuroaix.emulator.config import HardwareConfig, load_hardware
+from neuroaix.emulator.engine import EmulationResult, Emulator, counts_from_built
+
+__all__ = ["emulate_model", "emulate_network", "simulate_raster", "MODELS"]
+
+logger = logging.getLogger(__name__)
+
+#: Model names accepted by ``emulate_model``.
+MODELS = ("microcircuit", "brunel")
+
+
+def _hardware(hardware) -> HardwareConfig:
+    if isinstance(hardware, HardwareConfig):
+        return hardware
+    if isinstance(hardware, str) or hasattr(hardware, "__fspath__"):
+        return load_hardware(hardware)
+    raise TypeError(f"hardware must be a HardwareConfig or a TOML path, not {hardware!r}")
+
+
+def _steps(name: str, ms: float, dt: float) -> int:
+    if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not math.isfinite(ms):
+        raise TypeError(f"{name} must be a number of ms, not {ms!r}")
+    if ms < 0:
+        raise ValueError(f"{name} must be >= 0 ms, not {ms!r}")
+    n = ms / dt
+    if abs(n - round(n)) > 1e-9:
+        raise ValueError(f"{name}={ms!r} ms must be a multiple of dt={dt!r} ms")
+    return int(round(n))
+
+
+def build_model(model, *, partitions: int, scale: float = 1.0, k_scale: float = 1.0,
+                input: str = "dc", seed: int = 1):
+    """Return the ``BuiltNetwork`` of a named model (or of a ``Network``) with ``partitions``."""
+    if isinstance(model, str):
+        if model not in MODELS:
+            import difflib
+            hint = difflib.get_close_matches(model, MODELS, n=1)
+            extra = f"; did you mean {hint[0]!r}?" if hint else ""
+            raise ValueError(f"model must be one of {', '.join(map(repr, MODELS))}, "
+                             f"not {model!r}{extra}")
+        if input not in ("poisson", "dc"):
+            raise ValueError(f"input must be 'poisson' or 'dc', not {input!r}")
+        from neuroaix import models
+        net = getattr(models, model)(scale=scale, k_scale=k_scale, input=input, seed=seed)
+    elif hasattr(model, "build"):
+        net = model
+    else:
+        raise TypeError(f"model must be a model name or a Network, not {model!r}")
+    return net.build(partitions=partitions)
+
+
+def simulate_raster(built, t_ms: float, *, threads=None):
+    """Simulate ``t_ms`` on the Numba engine; return ``(senders, steps)``."""
+    from neuroaix.engine import Simulator
+
+    sim = Simulator(built, threads=threads)
+    sim.simulate(t_ms)
+    senders, steps = sim.spikes()
+    return np.asarray(senders, np.int64), np.asarray(steps, np.int64)
+
+
+def emulate_network(built, hardware, *, t_sim_ms: float, t_presim_ms: float = 0.0,
+                    threads=None) -> EmulationResult:
+    """Simulate a built network and emulate its raster after the pre-simulation.
+
+    Parameters
+    ----------
+    built : BuiltNetwork
+        Built with ``partitions`` equal to the cluster's node count.
+    hardware : HardwareConfig or path
+        The cluster.
+    t_sim_ms, t_presim_ms : float
+        Emulated and discarded simulation time (ms, multiples of dt).
+    threads : int, optional
+        Engine threads.
+    """
+    hw = _hardware(hardware)
+    n_parts = len(built.partitions)
+    if n_parts != hw.n_nodes:
+        raise ValueError(f"built network has {n_parts} partitions but the cluster has "
+                         f"{hw.n_nodes} nodes; build with partitions={hw.n_nodes}")
+    dt = float(built.dt)
+    pre = _steps("t_presim_ms", t_presim_ms, dt)
+    n = _steps("t_sim_ms", t_sim_ms, dt)
+    if n == 0:
+        raise ValueError("t_sim_ms must be > 0; give the time to emulate")
+    senders, steps = simulate_raster(built, (pre + n) * dt, threads=threads)
+    keep = steps >= pre
+    counts = counts_from_built(built)
+    return Emulator(hw).run(counts, senders[keep], steps[keep] - pre, n_steps=n)
+
+
+def emulate_model(model, hardware, *, scale: float = 1.0, k_scale: float = 1.0,
+                  input: str = "dc", t_sim_ms: float = 1000.0, t_presim_ms: float = 100.0,
+                  seed: int = 1, threads=None) -> dict:
+    """Build, simulate and emulate a model; return ``EmulationResult.to_json()``.
+
+    Parameters
+    ----------
+    model : str or Network
+        ``"microcircuit"``, ``"brunel"``, or a ``neuroaix.Network``.
+    hardware : HardwareConfig or path
+        The cluster (a TOML file such as ``configs/neuroaix-35.toml``).
+    scale, k_scale : float
+        Neuron and in-degree scaling of a named model.
+    input : {"dc", "poisson"}
+        Background input of a named model.
+    t_sim_ms, t_presim_ms : float
+        Emulated time and discarded warm-up (ms).
+    seed : int
+        Network seed.
+    threads : int, optional
+        Engine threads.
+
+    Returns
+    -------
+    dict
+        The result as data, including ``activity`` (``neuroaix.emulator.ACTIVITY_KEYS``).
+    """
+    hw = _hardware(hardware)
+    built = build_model(model, partitions=hw.n_nodes, scale=scale, k_scale=k_scale,
+                        input=input, seed=seed)
+    result = emulate_network(built, hw, t_sim_ms=t_sim_ms, t_presim_ms=t_presim_ms,
+                             threads=threads)
+    out = result.to_json()
+    out["workload"] = {"model": model if isinstance(model, str) else type(model).__name__,
+                       "scale": scale, "k_scale": k_scale, "input": input,
+                       "t_sim_ms": t_sim_ms, "t_presim_ms": t_presim_ms, "seed": seed}
+    return out
