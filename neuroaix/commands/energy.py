@@ -73,11 +73,11 @@ def _emulated_row(args):
                          "neuroaix emulate --json")
     energy_path = _energy_path(args)
     cfg = load_energy_config(energy_path)
-    label = f"{cfg.name}: {getattr(args, 'model', None) or 'model'}"
-    scale = getattr(args, "scale", None)
-    if scale is not None and scale != 1.0:
-        label += f" x{scale:g}"
-    rep = estimate_energy(result["activity"], cfg, label=label + " (emulated)")
+    workload = result.get("workload", {})
+    model = workload.get("model") or getattr(args, "model", None) or "model"
+    scale = workload.get("scale", getattr(args, "scale", 1.0))
+    label = f"{model}{f' x{scale:g}' if scale != 1.0 else ''} on {cfg.name}"
+    rep = estimate_energy(result["activity"], cfg, label=label)
     extra = {"activity": result["activity"], "energy_config": str(energy_path),
              "emulator_q_rtf": result.get("q_rtf"), "power": None}
     return rep, extra
@@ -135,14 +135,14 @@ def _fmt(value, spec):
 
 
 def _table(rows: list[dict]) -> str:
-    head = f"{'platform':<46} {'kind':<9} {'q_RTF':>9} {'accel.':>8} {'E_syn nJ':>10} " \
+    head = f"{'platform':<54} {'kind':<9} {'q_RTF':>9} {'accel.':>8} {'E_syn nJ':>10} " \
            f"{'power W':>10}"
     lines = [head, "-" * len(head)]
     for r in rows:
         q = r.get("q_rtf_qualifier", "") + _fmt(r.get("q_rtf"), ".4g")
         e = r.get("e_syn_qualifier", "") + _fmt(r.get("e_syn_nj"), ".4g")
         acc = _fmt(1.0 / r["q_rtf"] if r.get("q_rtf") else None, ".4g")
-        lines.append(f"{r['label'][:46]:<46} {r['kind']:<9} {q:>9} {acc:>8} {e:>10} "
+        lines.append(f"{r['label'][:54]:<54} {r['kind']:<9} {q:>9} {acc:>8} {e:>10} "
                      f"{_fmt(r.get('mean_power_w'), '.4g'):>10}")
     return "\n".join(lines)
 

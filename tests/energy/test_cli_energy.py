@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ENERGY = ROOT / "configs" / "neuroaix-35-energy.toml"
 
 ACTIVITY = {"n_nodes": 35, "steps": 10_000, "bio_time_s": 1.0, "hw_time_s": 0.05,
-            "neuron_updates": 771_690_000, "spikes": 250_000, "packets": 8_500_000,
+            "neuron_updates": 771_690_000, "spikes": 250_000, "packets": 1_000_000,
             "hops": 8_500_000, "bytes_fetched": 8_016_430_000, "synaptic_events": 967_000_000}
 
 
