@@ -28,12 +28,14 @@ class KernelParams(NamedTuple):
     neuron_period: int
     neuron_depth: int
     spike_period: int
+    synapse_period: int
     dispatch_per_cycle: int
     dispatch_fs: int
     lanes: int
-    pipe_depth: int
-    overhead: int
-    synapse_bytes: int
+    drain: int
+    max_burst: int
+    fifo_words: int
+    per_word: int
     fetch_bytes: int
     first_word_fs: int
     serialisation_fs: int
@@ -90,14 +92,143 @@ def _ceil_div(a, b):
 
 
 @njit(cache=True, nogil=True)
+def _deliver_timing(valid, starts, lengths, max_burst, fifo_words, latency, lanes, drain,
+                    per_word, ddr, spike_fs, service, occupancy, first_fs, accept, done,
+                    stats):
+    """Cycle timing of one node's delivery phase (docs/emulator.md, "Synapse pipeline").
+
+    Spikes in order; spike ``i`` is offered from cycle ``valid[i]`` (-1: the cycle after the
+    previous accept). The lookup stage takes one cycle, the request generator issues
+    requests of at most ``max_burst`` words, one per cycle, while the words in flight stay
+    within ``fifo_words``; the memory hands over one word per cycle at most; the unpacker
+    issues ``lanes`` synapses of a word per cycle; the last write of a spike is ``drain - 1``
+    cycles after its last synapse is issued. ``ddr``: a word is ready when the DDR model
+    (``service``/``occupancy``/``first_fs`` tables by request words, times in fs with the
+    spike period ``spike_fs``) has it; otherwise ``latency`` cycles after its request.
+
+    Fills ``accept`` and ``done`` (-1 for an empty row); ``stats`` gets [phase cycles,
+    memory busy fs, issue cycles, cause of the last write (1 network, 2 memory, 3 pipeline),
+    words]. Returns nothing.
+    """
+    n = valid.shape[0]
+    total_words = 0
+    for i in range(n):
+        if lengths[i] > 0:
+            total_words += (starts[i] + lengths[i] - 1) // per_word - starts[i] // per_word + 1
+    pops = np.empty(max(total_words, 1), np.int64)
+    n_pops = 0
+    words_requested = 0
+    prev_word = -(1 << 60)
+    prev_emit = -(1 << 60)
+    fire_prev = -1
+    have_prev = False
+    rg_free = 0
+    end = 0
+    mem_free = 0
+    mem_busy = 0
+    issue = 0
+    cause = 1
+    last_done = -1
+    for i in range(n):
+        if valid[i] >= 0:
+            offered = valid[i]
+        else:
+            offered = accept[i - 1] + 1 if i > 0 else 0
+        a = offered
+        waited = False
+        if have_prev and fire_prev > a:
+            a = fire_prev
+            waited = True
+        f = a + 1
+        if rg_free > f:
+            f = rg_free
+            waited = True
+        length = lengths[i]
+        accept[i] = a
+        fire_prev = f
+        have_prev = True
+        if length == 0:
+            rg_free = f + 1
+            done[i] = -1
+            if f + 1 > end:
+                end = f + 1
+            continue
+        start = starts[i]
+        w = (start + length - 1) // per_word - start // per_word + 1
+        req = f
+        left = w
+        idx = start % per_word
+        remaining = length
+        mem_wait = False
+        while left > 0:
+            count = left if left < max_burst else max_burst
+            r = req + 1
+            total = words_requested + count
+            if total > fifo_words:
+                c = pops[total - fifo_words - 1] + 1
+                if c > r:
+                    r = c
+                    waited = True
+            words_requested = total
+            if ddr:
+                t_issue = r * spike_fs
+                t0 = t_issue if t_issue > mem_free else mem_free
+                if mem_free > t_issue:
+                    mem_wait = True
+                mem_free = t0 + occupancy[count]
+                mem_busy += occupancy[count]
+                first = first_fs if first_fs < service[count] else service[count]
+                step_fs = (service[count] - first) // (count - 1) if count > 1 else 0
+            for k in range(count):
+                if ddr:
+                    ready = -((-(t0 + first + k * step_fs)) // spike_fs)
+                elif k == 0:
+                    ready = r + latency
+                else:
+                    ready = -(1 << 60)
+                h = prev_word + 1
+                if ready > h:
+                    h = ready
+                prev_word = h
+                n_syn = per_word - idx
+                if remaining < n_syn:
+                    n_syn = remaining
+                e0 = h + 1
+                if prev_emit + 1 > e0:
+                    e0 = prev_emit + 1
+                    waited = True
+                cyc = (n_syn + lanes - 1) // lanes
+                prev_emit = e0 + cyc - 1
+                issue += cyc
+                pops[n_pops] = prev_emit
+                n_pops += 1
+                remaining -= n_syn
+                idx = 0
+            left -= count
+            req = r
+        rg_free = req
+        done[i] = prev_emit + drain - 1
+        if prev_emit + drain > end:
+            end = prev_emit + drain
+        if done[i] >= last_done:
+            last_done = done[i]
+            cause = 2 if mem_wait else (3 if waited else 1)
+    stats[0] = end if n > 0 else 0
+    stats[1] = mem_busy
+    stats[2] = issue
+    stats[3] = cause
+    stats[4] = total_words
+
+
+@njit(cache=True, nogil=True)
 def _emulate_step(gids, counts, update_end, tptr, tnode, tlink, tpass, tdeliver, tcstart,
                   tccount, troot, n_links, service, occupancy, prm, done, network, mem_busy,
                   pipe_busy, cause, act, trace, tracing):
     """Emulate one step; fill the per-node rows and add to the activity counters.
 
     ``act``: [packets, hops, bytes, synaptic events, marker hops]. ``trace`` (when
-    ``tracing``): [6, n_nodes, m] arrival, memory start, data done, pipeline start (fs),
-    last write (fs), synapses.
+    ``tracing``): [4, n_nodes, m] per node and spike (in sender order) arrival, accept and
+    last write (fs; -1 without synapses) and synapses.
     """
     P = prm.n_nodes
     m = gids.shape[0]
@@ -189,61 +320,38 @@ def _emulate_step(gids, counts, update_end, tptr, tnode, tlink, tpass, tdeliver,
             else:
                 act[4] += 1
     # Fetch and synapse pipeline per node -----------------------------------------------------
+    syn = prm.synapse_period
+    valid = np.empty(m, np.int64)
+    starts = np.zeros(m, np.int64)
+    lengths = np.empty(m, np.int64)
+    acc = np.empty(m, np.int64)
+    dn = np.empty(m, np.int64)
+    stats = np.zeros(5, np.int64)
     for p in range(P):
         order = np.argsort(arrival[p], kind="mergesort")
-        mem_free = 0
-        pipe_free = 0
-        last_write = 0
-        last_cause = _NETWORK
-        mb = 0
-        pb = 0
         net = marker_last[p] if prm.markers else 0
         for j in range(m):
             k = order[j]
             a = arrival[p, k]
             if a > net:
                 net = a
-            n = counts[p, gids[k]]
-            if n == 0:
-                continue
-            words = _ceil_div(n * prm.synapse_bytes, prm.fetch_bytes)
-            ms = a if a > mem_free else mem_free
-            queued = mem_free > a
-            mem_free = ms + occupancy[words]
-            mb += occupancy[words]
-            data_done = ms + service[words]
-            first = prm.first_word_fs if prm.first_word_fs < service[words] else service[words]
-            ready_c = _ceil_div(ms + first, sp)
-            start_c = ready_c if ready_c > pipe_free else pipe_free
-            piped = pipe_free > ready_c
-            busy = prm.overhead + _ceil_div(n, prm.lanes)
-            end_c = start_c + busy
-            done_c = _ceil_div(data_done, sp)
-            streamed = done_c > end_c
-            if streamed:
-                end_c = done_c
-            pipe_free = end_c
-            pb += busy
-            lw = (end_c + prm.pipe_depth) * sp
-            if lw >= last_write:
-                last_write = lw
-                if streamed:
-                    last_cause = _MEMORY
-                elif piped:
-                    last_cause = _PIPELINE
-                elif queued:
-                    last_cause = _MEMORY
-                else:
-                    last_cause = _NETWORK
-            act[2] += words * prm.fetch_bytes
-            act[3] += n
-            if tracing:
-                trace[0, p, k] = a
-                trace[1, p, k] = ms
-                trace[2, p, k] = data_done
-                trace[3, p, k] = start_c * sp
-                trace[4, p, k] = lw
-                trace[5, p, k] = n
+            valid[j] = _ceil_div(a, syn)
+            lengths[j] = counts[p, gids[k]]
+        _deliver_timing(valid, starts, lengths, prm.max_burst, prm.fifo_words, 1, prm.lanes,
+                        prm.drain, prm.per_word, True, syn, service, occupancy,
+                        prm.first_word_fs, acc, dn, stats)
+        last_write = stats[0] * syn
+        for j in range(m):
+            if lengths[j] > 0:
+                act[2] += _ceil_div(lengths[j], prm.per_word) * prm.fetch_bytes
+                act[3] += lengths[j]
+        if tracing:
+            for j in range(m):
+                k = order[j]
+                trace[0, p, k] = arrival[p, k]
+                trace[1, p, k] = acc[j] * syn
+                trace[2, p, k] = (dn[j] + 1) * syn if dn[j] >= 0 else -1
+                trace[3, p, k] = lengths[j]
         d = update_end[p]
         why = _UPDATE
         if prm.markers and marker_last[p] > d:
@@ -251,17 +359,12 @@ def _emulate_step(gids, counts, update_end, tptr, tnode, tlink, tpass, tdeliver,
             why = _NETWORK
         if last_write > d:
             d = last_write
-            why = last_cause
+            why = stats[3]
         done[p] = d
         network[p] = net
-        mem_busy[p] = mb
-        pipe_busy[p] = pb
+        mem_busy[p] = stats[1]
+        pipe_busy[p] = stats[2]
         cause[p] = why
-        if tracing:
-            for k in range(m):
-                if counts[p, gids[k]] == 0:
-                    trace[0, p, k] = arrival[p, k]
-                    trace[5, p, k] = 0
 
 
 @njit(cache=True, nogil=True)
@@ -270,7 +373,7 @@ def _emulate_steps(senders, step_ptr, counts, update_end, tptr, tnode, tlink, tp
                    mem_busy, pipe_busy, cause, step_fs, bottleneck, act):
     """Emulate every step; ``step_ptr`` delimits each step's senders (sorted by id)."""
     n_steps = step_ptr.shape[0] - 1
-    trace = np.zeros((6, 1, 1), np.int64)
+    trace = np.zeros((4, 1, 1), np.int64)
     for t in range(n_steps):
         gids = senders[step_ptr[t]:step_ptr[t + 1]]
         _emulate_step(gids, counts, update_end, tptr, tnode, tlink, tpass, tdeliver, tcstart,

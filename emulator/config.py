@@ -113,12 +113,16 @@ class NodeConfig:
         Spikes the dispatcher accepts per spike-clock cycle.
     dispatcher_latency_ns : float
         Latency of the spike dispatcher, from spike to router input and to the local fetch.
+    synapse_clock_mhz : float
+        Clock of the synapse pipeline (row lookup, requests, unpacker, ring-buffer writes).
     synapse_lanes : int
-        Synapses the synapse pipeline writes into the ring buffers per spike-clock cycle.
-    synapse_pipeline_depth : int
-        Spike-clock cycles from a synapse entering the pipeline to its ring-buffer write.
-    spike_overhead_cycles : int
-        Spike-clock cycles the synapse pipeline spends per spike besides its writes (header).
+        Synapses the unpacker issues per synapse-clock cycle (the RTL pipeline: 1).
+    synapse_drain : int
+        Synapse-clock cycles from a synapse's issue to the cycle after its ring-buffer write.
+    max_burst : int
+        Most 64-byte words per synapse-memory request.
+    fifo_words : int
+        Response FIFO depth: most words requested but not yet unpacked.
     """
 
     neuron_cores: int = 10
@@ -127,9 +131,11 @@ class NodeConfig:
     spike_clock_mhz: float = 92.0
     dispatcher_spikes_per_cycle: int = 1
     dispatcher_latency_ns: float = 880.0
+    synapse_clock_mhz: float = 189.393
     synapse_lanes: int = 8
-    synapse_pipeline_depth: int = 4
-    spike_overhead_cycles: int = 0
+    synapse_drain: int = 3
+    max_burst: int = 64
+    fifo_words: int = 128
 
     def __post_init__(self):
         s = "node"
@@ -139,9 +145,14 @@ class NodeConfig:
         _number(s, "spike_clock_mhz", self.spike_clock_mhz, positive=True)
         _integer(s, "dispatcher_spikes_per_cycle", self.dispatcher_spikes_per_cycle, minimum=1)
         _number(s, "dispatcher_latency_ns", self.dispatcher_latency_ns, minimum=0)
+        _number(s, "synapse_clock_mhz", self.synapse_clock_mhz, positive=True)
         _integer(s, "synapse_lanes", self.synapse_lanes, minimum=1)
-        _integer(s, "synapse_pipeline_depth", self.synapse_pipeline_depth, minimum=0)
-        _integer(s, "spike_overhead_cycles", self.spike_overhead_cycles, minimum=0)
+        _integer(s, "synapse_drain", self.synapse_drain, minimum=1)
+        _integer(s, "max_burst", self.max_burst, minimum=1)
+        _integer(s, "fifo_words", self.fifo_words, minimum=1)
+        if self.fifo_words < self.max_burst:
+            raise ValueError(f"node.fifo_words must be >= max_burst={self.max_burst!r}, not "
+                             f"{self.fifo_words!r}; the FIFO must hold one burst")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -190,6 +201,9 @@ class MemoryConfig:
         _number(s, "latency_ns", self.latency_ns, minimum=0)
         _integer(s, "fetch_bytes", self.fetch_bytes, minimum=1)
         _integer(s, "synapse_bytes", self.synapse_bytes, minimum=1)
+        if self.fetch_bytes % self.synapse_bytes:
+            raise ValueError(f"memory.fetch_bytes={self.fetch_bytes!r} must be a multiple of "
+                             f"synapse_bytes={self.synapse_bytes!r}; words hold whole synapses")
         if not isinstance(self.prefetch, bool):
             raise TypeError(f"memory.prefetch must be true or false, not {self.prefetch!r}")
         table = self.efficiency

@@ -148,7 +148,7 @@ class EmulationResult:
 
         ``update`` (neuron clock, constant over steps), ``network`` (spike clock, from the
         step start to the node's last arrival), ``memory`` (spike clock, busy time),
-        ``pipeline`` (spike clock, issue cycles), ``step`` (spike clock, node done).
+        ``pipeline`` (synapse clock, issue cycles), ``step`` (spike clock, node done).
         """
         sp = Clock("spike", self.hardware.node.spike_clock_mhz).period_fs
         up = np.broadcast_to(self.update_cycles, self.done_fs.shape)
@@ -175,10 +175,11 @@ class EmulationResult:
                    for name, a in cyc.items()}
         out = {
             "hardware": self.hardware.to_dict(),
-            "time_base": "femtoseconds; phase cycles on the neuron clock (update) or the "
-                         "spike clock (others)",
+            "time_base": "femtoseconds; phase cycles on the neuron clock (update), the "
+                         "synapse clock (pipeline) or the spike clock (others)",
             "clocks_mhz": {"neuron": self.hardware.node.neuron_clock_mhz,
-                           "spike": self.hardware.node.spike_clock_mhz},
+                           "spike": self.hardware.node.spike_clock_mhz,
+                           "synapse": self.hardware.node.synapse_clock_mhz},
             "steps": self.n_steps,
             "q_rtf": self.q_rtf if self.n_steps else None,
             "acceleration": self.acceleration if self.n_steps else None,
@@ -225,12 +226,14 @@ class Emulator:
             neuron_period=Clock("neuron", node.neuron_clock_mhz).period_fs,
             neuron_depth=node.neuron_pipeline_depth,
             spike_period=sp.period_fs,
+            synapse_period=Clock("synapse", node.synapse_clock_mhz).period_fs,
             dispatch_per_cycle=node.dispatcher_spikes_per_cycle,
             dispatch_fs=ns_to_fs(node.dispatcher_latency_ns),
             lanes=node.synapse_lanes,
-            pipe_depth=node.synapse_pipeline_depth,
-            overhead=node.spike_overhead_cycles,
-            synapse_bytes=mem.synapse_bytes,
+            drain=node.synapse_drain,
+            max_burst=node.max_burst,
+            fifo_words=node.fifo_words,
+            per_word=mem.fetch_bytes // mem.synapse_bytes,
             fetch_bytes=mem.fetch_bytes,
             first_word_fs=self.memory.latency_fs + word_fs,
             serialisation_fs=lt.serialisation_fs,
@@ -286,10 +289,7 @@ class Emulator:
         return cycles, cycles * self.params.neuron_period
 
     def _tables(self, counts):
-        max_n = int(counts.max()) if counts.size else 0
-        mem = self.hardware.memory
-        max_words = -(-max_n * mem.synapse_bytes // mem.fetch_bytes)
-        return self.memory.tables(max_words)
+        return self.memory.tables(self.hardware.node.max_burst)
 
     # Run ----------------------------------------------------------------------------------
 
@@ -343,8 +343,9 @@ class Emulator:
         -------
         dict
             ``senders`` (the step's spikes, by id), per node and spike (``[nodes, spikes]``,
-            fs): ``arrival``, ``memory_start``, ``data_done``, ``pipeline_start``,
-            ``last_write``, ``synapses``; per node ``update_end`` and ``done``; ``step_fs``.
+            fs): ``arrival``, ``accept`` (by the synapse pipeline), ``last_write`` (end of
+            the spike's last write, -1 without synapses), ``synapses``; per node
+            ``update_end``, ``done`` and ``cause``; ``step_fs``.
         """
         counts, senders_s, step_ptr, n_steps = self._check(counts, senders, steps, None)
         if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
@@ -357,7 +358,7 @@ class Emulator:
         service, occupancy = self._tables(counts)
         t = self._trees
         m = len(gids)
-        trace = np.full((6, P, max(m, 1)), -1, np.int64)
+        trace = np.full((4, P, max(m, 1)), -1, np.int64)
         done = np.zeros(P, np.int64)
         network = np.zeros(P, np.int64)
         mem_busy = np.zeros(P, np.int64)
@@ -368,8 +369,7 @@ class Emulator:
                       t["passthrough"], t["deliver"], t["child_start"], t["child_count"],
                       t["root_count"], len(self.topology.links), service, occupancy,
                       self.params, done, network, mem_busy, pipe_busy, cause, act, trace, True)
-        names = ("arrival", "memory_start", "data_done", "pipeline_start", "last_write",
-                 "synapses")
+        names = ("arrival", "accept", "last_write", "synapses")
         out = {name: trace[i, :, :m] for i, name in enumerate(names)}
         out.update(senders=gids, update_end=update_end, done=done,
                    step_fs=int(done.max()) + self.params.barrier_fs if P else 0,

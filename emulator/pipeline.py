@@ -1,102 +1,129 @@
-"""Synapse-pipeline timing in spike-clock cycles (the cycle model of the RTL pipeline).
+"""Synapse-pipeline timing in spike-clock cycles: the cycle rule of the RTL pipeline.
 
-The pipeline takes spikes in order. Spike ``k`` can start in the cycle its synapse data is
-ready (``ready[k]``) and not before the pipeline has issued the previous spike's writes. It
-then spends ``overhead`` cycles on the spike and issues its ``n[k]`` synapses ``lanes`` per
-cycle; a synapse issued in cycle ``c`` is written into the ring buffer in cycle
-``c + depth``. A spike without synapses on the node costs nothing (its row is empty).
+The rule (the RTL's ``neuroaix.rtl.model.spike_timing`` and docs/rtl.md, re-implemented here
+as a Numba kernel that the cluster emulator runs for every node and step), with cycles
+counted from the first cycle of a node's delivery phase:
 
-For a spike with ``n > 0`` synapses::
-
-    start[k]      = max(ready[k], free)
-    free          = start[k] + overhead + ceil(n[k] / lanes)
-    last_write[k] = free - 1 + depth
-
-and the pipeline has finished a sequence ``last_write + 1`` cycles after cycle 0.
+* spike ``i`` is offered from cycle ``valid[i]`` and accepted at
+  ``a = max(offered, lookup of the previous spike)``; the row lookup takes one cycle and
+  hands the row to the request generator at ``f = max(a + 1, generator free)``;
+* the row's 64-byte words (``row_words``) are requested in bursts of at most ``max_burst``
+  words, one request per cycle from ``f + 1``, and never more than ``fifo_words`` words in
+  flight (a burst waits for the cycle after enough words have left the response FIFO);
+* memory hands over one word per cycle at most, the first word of a request ``latency``
+  cycles after the request (with the DDR model of the cluster: when the DDR has it);
+* the unpacker issues a word's synapses of the row, ``lanes`` per cycle (the RTL: one), from
+  the cycle after the word's handover, and the word leaves the FIFO with its last synapse;
+* the last ring-buffer write of the spike is ``drain - 1`` cycles after its last synapse
+  (``drain = 3``: read, add, write), and the phase ends ``drain`` cycles after it. A spike
+  with no synapses on the node frees the generator one cycle after its lookup.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
+from neuroaix import formats
+from neuroaix.emulator._kernels import _deliver_timing
 from neuroaix.emulator.config import NodeConfig
 
-__all__ = ["SynapsePipeline"]
+__all__ = ["SynapsePipeline", "DeliveryTiming", "DRAIN"]
+
+#: Cycles from a synapse's issue to the cycle after its ring-buffer write (read, add, write).
+DRAIN = 3
+
+
+class DeliveryTiming(NamedTuple):
+    """Timing of one delivery phase, in cycles from its first cycle."""
+
+    accept: np.ndarray  #: cycle each spike was accepted
+    done: np.ndarray  #: cycle of each spike's last ring-buffer write (-1: no synapses)
+    cycles: int  #: cycles until the pipeline is idle again (0 without spikes)
+    issue_cycles: int  #: cycles in which the unpacker issued synapses
+    words: int  #: 64-byte words fetched
+
+
+def _int(name, value, low):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, not {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, not {value!r}")
+    return int(value)
 
 
 class SynapsePipeline:
-    """The synapse pipeline's timing parameters and its per-spike schedule.
+    """The synapse pipeline of one node and its fixed-latency memory.
 
     Parameters
     ----------
+    max_burst : int
+        Most words per memory request (B).
+    fifo_words : int
+        Response FIFO depth and word credit (C); at least ``max_burst``.
+    latency : int
+        Cycles from a request to its first word (L).
     lanes : int
-        Synapses issued per cycle.
-    depth : int
-        Cycles from issue to ring-buffer write.
-    overhead : int
-        Cycles per spike besides its synapses.
+        Synapses issued per cycle (the RTL has 1).
+    drain : int
+        Cycles from a synapse's issue to the cycle after its write.
     """
 
-    def __init__(self, *, lanes: int = 1, depth: int = 0, overhead: int = 0):
-        for name, value, low in (("lanes", lanes, 1), ("depth", depth, 0),
-                                 ("overhead", overhead, 0)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                raise TypeError(f"{name} must be an integer, not {value!r}")
-            if value < low:
-                raise ValueError(f"{name} must be >= {low}, not {value!r}")
-        self.lanes = int(lanes)
-        self.depth = int(depth)
-        self.overhead = int(overhead)
+    def __init__(self, *, max_burst: int = 8, fifo_words: int = 64, latency: int = 32,
+                 lanes: int = 1, drain: int = DRAIN):
+        self.max_burst = _int("max_burst", max_burst, 1)
+        self.fifo_words = _int("fifo_words", fifo_words, 1)
+        self.latency = _int("latency", latency, 1)
+        self.lanes = _int("lanes", lanes, 1)
+        self.drain = _int("drain", drain, 1)
+        if self.fifo_words < self.max_burst:
+            raise ValueError(f"fifo_words must be >= max_burst={self.max_burst!r}, not "
+                             f"{self.fifo_words!r}; the FIFO must hold one burst")
 
     @classmethod
-    def from_config(cls, node: NodeConfig) -> "SynapsePipeline":
-        """Return the pipeline of a node configuration."""
+    def from_config(cls, node: NodeConfig, *, latency: int = 1) -> "SynapsePipeline":
+        """Return the pipeline of a node configuration (``latency``: fixed-latency memory)."""
         if not isinstance(node, NodeConfig):
             raise TypeError(f"node must be a NodeConfig, not {node!r}")
-        return cls(lanes=node.synapse_lanes, depth=node.synapse_pipeline_depth,
-                   overhead=node.spike_overhead_cycles)
+        return cls(max_burst=node.max_burst, fifo_words=node.fifo_words, latency=latency,
+                   lanes=node.synapse_lanes, drain=node.synapse_drain)
 
-    def busy_cycles(self, n_synapses):
-        """Return the issue cycles of spikes with ``n_synapses`` synapses (0 for empty rows)."""
-        n = np.asarray(n_synapses, np.int64)
-        if n.size and n.min() < 0:
-            raise ValueError(f"n_synapses must be >= 0, not {int(n.min())!r}")
-        return np.where(n > 0, self.overhead + -(-n // self.lanes), 0)
-
-    def schedule(self, ready, n_synapses) -> tuple[np.ndarray, np.ndarray]:
-        """Return the start cycle and the last-write cycle of every spike, in input order.
+    def timing(self, starts, lengths, valid=None) -> DeliveryTiming:
+        """Return the cycle timing of one delivery phase.
 
         Parameters
         ----------
-        ready : array of int
-            Cycle in which each spike's synapse data is ready (non-decreasing not required;
-            spikes are taken in the given order).
-        n_synapses : array of int
-            Synapses of each spike on this node.
+        starts, lengths : arrays of int
+            Row start (synapse address) and length of each spike, in arrival order.
+        valid : array of int, optional
+            Cycle each spike is first offered; by default the cycle after the previous
+            accept (the first at cycle 0).
 
         Returns
         -------
-        (start, last_write)
-            int64 arrays; both are -1 for a spike with no synapses.
+        DeliveryTiming
         """
-        ready = np.asarray(ready, np.int64)
-        n = np.asarray(n_synapses, np.int64)
-        if ready.shape != n.shape or ready.ndim != 1:
-            raise ValueError(f"ready and n_synapses must be 1-D of equal length, not "
-                             f"{ready.shape!r} and {n.shape!r}")
-        busy = self.busy_cycles(n)
-        start = np.full(len(n), -1, np.int64)
-        last = np.full(len(n), -1, np.int64)
-        free = 0
-        for k in range(len(n)):
-            if busy[k] == 0:
-                continue
-            start[k] = max(int(ready[k]), free)
-            free = int(start[k] + busy[k])
-            last[k] = free - 1 + self.depth
-        return start, last
-
-    def total_cycles(self, ready, n_synapses) -> int:
-        """Return the cycles until the last ring-buffer write of the sequence is done."""
-        _, last = self.schedule(ready, n_synapses)
-        return int(last.max()) + 1 if len(last) and last.max() >= 0 else 0
+        starts = np.asarray(starts, np.int64)
+        lengths = np.asarray(lengths, np.int64)
+        if starts.ndim != 1 or starts.shape != lengths.shape:
+            raise ValueError(f"starts and lengths must be 1-D of equal length, not "
+                             f"{starts.shape!r} and {lengths.shape!r}")
+        if starts.size and (starts.min() < 0 or lengths.min() < 0):
+            raise ValueError("starts and lengths must be >= 0")
+        if valid is None:
+            valid = np.full(starts.shape, -1, np.int64)
+        else:
+            valid = np.asarray(valid, np.int64)
+            if valid.shape != starts.shape:
+                raise ValueError(f"valid must have one entry per spike, not {valid.shape!r}")
+            if valid.size and valid.min() < 0:
+                raise ValueError("valid cycles must be >= 0")
+        accept = np.zeros(starts.shape, np.int64)
+        done = np.zeros(starts.shape, np.int64)
+        stats = np.zeros(5, np.int64)
+        empty = np.zeros(1, np.int64)
+        _deliver_timing(valid, starts, lengths, self.max_burst, self.fifo_words, self.latency,
+                        self.lanes, self.drain, formats.SYNAPSES_PER_WORD, False, 1, empty,
+                        empty, 0, accept, done, stats)
+        return DeliveryTiming(accept, done, int(stats[0]), int(stats[2]), int(stats[4]))
