@@ -56,7 +56,13 @@ def build_model(model, *, partitions: int, scale: float = 1.0, k_scale: float = 
         if input not in ("poisson", "dc"):
             raise ValueError(f"input must be 'poisson' or 'dc', not {input!r}")
         from neuroaix import models
-        net = getattr(models, model)(scale=scale, k_scale=k_scale, input=input, seed=seed)
+        if model == "microcircuit":
+            net = models.microcircuit(scale=scale, k_scale=k_scale, input=input, seed=seed)
+        else:
+            if k_scale != 1.0:
+                raise ValueError(f"k_scale applies to the microcircuit only, not to "
+                                 f"{model!r}; leave it at 1.0")
+            net = models.brunel(scale=scale, seed=seed)
     elif hasattr(model, "build"):
         net = model
     else:
@@ -119,7 +125,7 @@ def emulate_model(model, hardware, *, scale: float = 1.0, k_scale: float = 1.0,
     scale, k_scale : float
         Neuron and in-degree scaling of a named model.
     input : {"dc", "poisson"}
-        Background input of a named model.
+        Background input of the microcircuit (Brunel's network has its own Poisson drive).
     t_sim_ms, t_presim_ms : float
         Emulated time and discarded warm-up (ms).
     seed : int

@@ -1,0 +1,110 @@
+"""Benchmark: the full microcircuit on the neuroAIx cluster, against the paper's numbers.
+
+Builds the Potjans-Diesmann microcircuit (full scale, DC input unless told otherwise) with 35
+partitions, simulates a warm-up plus the emulated time on the Numba engine, and emulates the
+raster on ``configs/neuroaix-35.toml`` and on the design-space points of Kauth et al. (2023):
+Aurora link latency 34 ns and 120 ns, DRAM bandwidth 6.4 GB/s. Prints a table and writes
+JSON. The emulation is timed after a JIT warm-up; the engine run is timed separately.
+
+Usage::
+
+    python benchmarks/bench_emulator.py [--scale 1.0] [--t-sim 1000] [--t-presim 100]
+                                        [--input dc] [--json build/bench_emulator.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from neuroaix import models
+from neuroaix.emulator import Emulator, counts_from_built, load_hardware
+from neuroaix.emulator.workload import simulate_raster
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: (label, dotted key, value, the paper's acceleration)
+POINTS = (
+    ("baseline", None, None, 20.36),
+    ("aurora link latency 34 ns", "link.transceiver_ns", 34.0, 24.7),
+    ("aurora link latency 120 ns", "link.transceiver_ns", 120.0, 23.9),
+    ("DRAM 6.4 GB/s", "memory.peak_bandwidth_gbps", 6.4, 11.0),
+)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--t-sim", type=float, default=1000.0, help="emulated time (ms)")
+    ap.add_argument("--t-presim", type=float, default=100.0, help="discarded warm-up (ms)")
+    ap.add_argument("--input", choices=("dc", "poisson"), default="dc")
+    ap.add_argument("--seed", type=int, default=12345)
+    ap.add_argument("--hardware", default=str(ROOT / "configs" / "neuroaix-35.toml"))
+    ap.add_argument("--json", default=str(ROOT / "build" / "bench_emulator.json"))
+    args = ap.parse_args(argv)
+
+    hw = load_hardware(args.hardware)
+    t0 = time.perf_counter()
+    built = models.microcircuit(scale=args.scale, input=args.input,
+                                seed=args.seed).build(partitions=hw.n_nodes)
+    t_build = time.perf_counter() - t0
+    counts = counts_from_built(built)
+    dt = float(built.dt)
+    pre = int(round(args.t_presim / dt))
+    n = int(round(args.t_sim / dt))
+    t0 = time.perf_counter()
+    senders, steps = simulate_raster(built, (pre + n) * dt)
+    t_engine = time.perf_counter() - t0
+    keep = steps >= pre
+    senders, steps = senders[keep], steps[keep] - pre
+    del built
+
+    # JIT warm-up on a few steps, then time the full emulation
+    Emulator(hw).run(counts, senders[steps < 10], steps[steps < 10], n_steps=10)
+    rows = []
+    for label, key, value, paper in POINTS:
+        cfg = hw if key is None else hw.with_value(key, value)
+        t0 = time.perf_counter()
+        res = Emulator(cfg).run(counts, senders, steps, n_steps=n)
+        t_emu = time.perf_counter() - t0
+        rows.append({
+            "point": label, "key": key, "value": value, "paper_acceleration": paper,
+            "acceleration": res.acceleration, "q_rtf": res.q_rtf,
+            "deviation": res.acceleration / paper - 1.0,
+            "mean_step_ns": float(res.step_fs.mean() / 1e6),
+            "max_step_ns": float(res.step_fs.max() / 1e6),
+            "bottleneck_counts": res.bottleneck_counts(),
+            "emulation_s": t_emu,
+            "activity": res.activity,
+        })
+    out = {
+        "workload": {"model": "microcircuit", "scale": args.scale, "input": args.input,
+                     "seed": args.seed, "t_sim_ms": args.t_sim, "t_presim_ms": args.t_presim,
+                     "neurons": int(counts.shape[1]), "synapses": int(counts.sum()),
+                     "spikes": int(senders.size),
+                     "spikes_per_step": float(senders.size / max(n, 1))},
+        "build_s": t_build, "engine_s": t_engine, "points": rows,
+    }
+    print(f"microcircuit scale {args.scale}, input {args.input}, {counts.shape[1]} neurons, "
+          f"{int(counts.sum())} synapses, {senders.size} spikes in {args.t_sim} ms "
+          f"({senders.size / max(n, 1):.1f} per step)")
+    print(f"build {t_build:.1f} s, engine {t_engine:.1f} s")
+    print(f"{'point':<28}{'paper':>8}{'emulated':>10}{'dev':>8}{'step ns':>10}"
+          f"{'emulation s':>13}  bottlenecks")
+    for r in rows:
+        bn = ", ".join(f"{k} {v}" for k, v in r["bottleneck_counts"].items() if v)
+        print(f"{r['point']:<28}{r['paper_acceleration']:>8.2f}{r['acceleration']:>10.2f}"
+              f"{r['deviation']:>+8.1%}{r['mean_step_ns']:>10.0f}{r['emulation_s']:>13.2f}  {bn}")
+    path = Path(args.json)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=1))
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""``neuroaix emulate``: run a model on the engine and emulate it on a hardware cluster."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+__all__ = ["register", "parse_sweep"]
+
+
+def register(sub) -> None:
+    """Add the ``emulate`` subcommand."""
+    p = sub.add_parser(
+        "emulate", help="emulate a model on an FPGA cluster, cycle by cycle",
+        description="Build MODEL with one partition per node of the cluster, simulate it on "
+        "the Numba engine and emulate its spikes step by step on the hardware described by "
+        "--hardware (docs/emulator.md). Prints acceleration, q_RTF, the bottleneck of the "
+        "steps and the activity counts; --sweep KEY=V1,V2,... repeats the emulation for each "
+        "value of one configuration key (e.g. link.transceiver_ns=34,120,600) and plots it.",
+        epilog="Example: neuroaix emulate microcircuit --hardware configs/neuroaix-35.toml "
+        "--scale 0.1 --input dc --t-sim 200 --plot build/step.png")
+    p.add_argument("model", choices=("microcircuit", "brunel"), help="network model")
+    p.add_argument("--hardware", required=True, metavar="CONFIG.toml",
+                   help="hardware configuration (e.g. configs/neuroaix-35.toml)")
+    p.add_argument("--scale", type=float, default=1.0, help="neuron scaling (default 1.0)")
+    p.add_argument("--k-scale", type=float, default=1.0,
+                   help="in-degree scaling of the microcircuit (default 1.0)")
+    p.add_argument("--input", choices=("poisson", "dc"), default="dc",
+                   help="background input of the microcircuit (default dc, as the paper)")
+    p.add_argument("--t-sim", type=float, default=1000.0, metavar="MS",
+                   help="emulated biological time in ms (default 1000)")
+    p.add_argument("--t-presim", type=float, default=100.0, metavar="MS",
+                   help="simulated but not emulated warm-up in ms (default 100)")
+    p.add_argument("--seed", type=int, default=12345, help="network seed")
+    p.add_argument("--threads", type=int, default=None, help="engine threads")
+    p.add_argument("--json", metavar="PATH", help="write the result (or sweep) as JSON")
+    p.add_argument("--sweep", metavar="KEY=V1,V2,...",
+                   help="emulate once per value of a dotted configuration key")
+    p.add_argument("--plot", metavar="PATH",
+                   help="timeline of the slowest step, or the sweep plot with --sweep")
+    p.set_defaults(func=_emulate)
+
+
+def _value(text: str):
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for kind in (int, float):
+        try:
+            v = kind(text)
+        except ValueError:
+            continue
+        if kind is float and not math.isfinite(v):
+            raise ValueError(f"sweep value {text!r} is not finite; give a finite number")
+        return v
+    return text.strip()
+
+
+def parse_sweep(text: str) -> tuple[str, list]:
+    """Return ``(key, values)`` of a ``KEY=V1,V2,...`` sweep option.
+
+    Raises
+    ------
+    ValueError
+        If the option has no ``=`` or no values.
+    """
+    if "=" not in text:
+        raise ValueError(f"--sweep must look like KEY=V1,V2,..., not {text!r}; e.g. "
+                         "link.transceiver_ns=34,120,600")
+    key, _, rest = text.partition("=")
+    values = [_value(v) for v in rest.split(",") if v.strip()]
+    if not key.strip() or not values:
+        raise ValueError(f"--sweep must name a key and at least one value, not {text!r}")
+    return key.strip(), values
+
+
+def _table(rows) -> str:
+    lines = [f"{'':<24}{'acceleration':>13}{'q_RTF':>9}{'mean step us':>14}"
+             f"{'max step us':>13}  bottlenecks"]
+    for label, res in rows:
+        bn = ", ".join(f"{k} {v}" for k, v in res.bottleneck_counts().items() if v)
+        lines.append(f"{label:<24}{res.acceleration:>13.2f}{res.q_rtf:>9.4f}"
+                     f"{res.step_fs.mean() / 1e9:>14.3f}{res.step_fs.max() / 1e9:>13.3f}  {bn}")
+    return "\n".join(lines)
+
+
+def _emulate(args) -> int:
+    from neuroaix.emulator import Emulator, counts_from_built, load_hardware
+    from neuroaix.emulator.plot import plot_sweep, plot_timeline
+    from neuroaix.emulator.workload import build_model, simulate_raster
+
+    hw = load_hardware(args.hardware)
+    sweep = parse_sweep(args.sweep) if args.sweep else None
+    configs = [("configured", hw)]
+    if sweep:
+        key, values = sweep
+        configs = [(f"{key}={v}", hw.with_value(key, v)) for v in values]
+        if any(c.n_nodes != hw.n_nodes for _, c in configs):
+            raise ValueError(f"--sweep {key} changes the number of nodes; sweep keys that "
+                             "keep the node count, or run one configuration per invocation")
+    built = build_model(args.model, partitions=hw.n_nodes, scale=args.scale,
+                        k_scale=args.k_scale, input=args.input, seed=args.seed)
+    dt = float(built.dt)
+    pre = round(args.t_presim / dt)
+    n = round(args.t_sim / dt)
+    if n <= 0 or pre < 0:
+        raise ValueError(f"--t-sim must be > 0 and --t-presim >= 0 ms, not {args.t_sim!r} "
+                         f"and {args.t_presim!r}")
+    senders, steps = simulate_raster(built, (pre + n) * dt, threads=args.threads)
+    keep = steps >= pre
+    senders, steps = senders[keep], steps[keep] - pre
+    counts = counts_from_built(built)
+    results = [(label, Emulator(cfg).run(counts, senders, steps, n_steps=n))
+               for label, cfg in configs]
+    res0 = results[0][1]
+    print(f"{args.model} scale {args.scale}, input {args.input}: {counts.shape[1]} neurons, "
+          f"{int(counts.sum())} synapses, {senders.size} spikes in {args.t_sim} ms, "
+          f"{hw.n_nodes} nodes ({hw.name})")
+    print(_table(results))
+    act = res0.activity
+    print("activity: " + ", ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}"
+                                   for k, v in act.items()))
+    if args.json:
+        path = Path(args.json)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if sweep:
+            doc = {"sweep": {"key": sweep[0], "values": sweep[1]},
+                   "results": [r.to_json() for _, r in results]}
+        else:
+            doc = res0.to_json()
+        path.write_text(json.dumps(doc, indent=1))
+        print(f"wrote {path}")
+    if sweep:
+        key, values = sweep
+        path = args.plot or str(Path("build") / f"sweep_{key.replace('.', '_')}.png")
+        dominant = [max(r.bottleneck_counts().items(), key=lambda kv: kv[1])[0]
+                    for _, r in results]
+        out = plot_sweep(key, values, [r.acceleration for _, r in results], path,
+                         bottlenecks=dominant)
+        print(f"wrote {out}")
+    elif args.plot:
+        slowest = int(res0.step_fs.argmax())
+        trace = Emulator(hw).trace_step(counts, senders, steps, slowest)
+        out = plot_timeline(trace, args.plot, title=f"{args.model}: step {slowest} "
+                            f"(slowest), {trace['step_fs'] / 1e9:.2f} us")
+        print(f"wrote {out}")
+    return 0
