@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+from neuroaix.emulator import ACTIVITY_KEYS, Emulator, HardwareConfig, counts_from_built
+from neuroaix.emulator.config import TopologyConfig
+from neuroaix.emulator.workload import build_model, emulate_model, simulate_raster
+
+SMALL = HardwareConfig(topology=TopologyConfig(shape=(2, 2)))
+
+
+def test_counts_follow_the_built_row_pointers():
+    built = build_model("brunel", partitions=4, scale=0.02, seed=3)
+    counts = counts_from_built(built)
+    assert counts.shape == (4, built.n_neurons)
+    for p, part in enumerate(built.partitions):
+        np.testing.assert_array_equal(counts[p], np.diff(part.row_ptr))
+
+
+def test_emulate_model_activity_matches_the_raster():
+    out = emulate_model("brunel", SMALL, scale=0.02, t_sim_ms=20.0, t_presim_ms=10.0, seed=3)
+    act = out["activity"]
+    assert list(act) == list(ACTIVITY_KEYS)
+    assert act["n_nodes"] == 4 and act["steps"] == 200
+    assert act["bio_time_s"] == pytest.approx(0.02)
+    # the same raster, emulated by hand, gives the same counts
+    built = build_model("brunel", partitions=4, scale=0.02, seed=3)
+    senders, steps = simulate_raster(built, 30.0)
+    keep = steps >= 100
+    counts = counts_from_built(built)
+    res = Emulator(SMALL).run(counts, senders[keep], steps[keep] - 100, n_steps=200)
+    assert res.activity == act
+    assert act["spikes"] == int(keep.sum()) > 0
+    assert act["synaptic_events"] == int(counts[:, senders[keep]].sum())
+    assert act["neuron_updates"] == built.n_neurons * 200
+    assert out["workload"]["model"] == "brunel"
+
+
+def test_bad_model_arguments():
+    with pytest.raises(ValueError, match=r"^model must be one of 'microcircuit', 'brunel', not "
+                                         r"'brunell'; did you mean 'brunel'\?$"):
+        build_model("brunell", partitions=2)
+    with pytest.raises(ValueError, match=r"^k_scale applies to the microcircuit only"):
+        build_model("brunel", partitions=2, k_scale=0.5)
+    with pytest.raises(ValueError, match=r"^input must be 'poisson' or 'dc', not 'ac'$"):
+        build_model("microcircuit", partitions=2, input="ac")
+    with pytest.raises(ValueError, match=r"^built network has 4 partitions but the cluster"):
+        from neuroaix.emulator.workload import emulate_network
+        emulate_network(build_model("brunel", partitions=4, scale=0.02), HardwareConfig(),
+                        t_sim_ms=1.0)
