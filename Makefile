@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/neuroaix run brunel --scale 0.2 --t-sim 500 --t-presim 100 --out demo-out
+	$(BIN)/neuroaix run microcircuit --scale 0.1 --t-sim 500 --t-presim 100 --out demo-out
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -q

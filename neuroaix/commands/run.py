@@ -28,7 +28,7 @@ def register(sub) -> None:
         epilog="Example: neuroaix run microcircuit --scale 0.1 --t-sim 1000 --out results")
     p.add_argument("model", choices=MODELS, help="network model")
     p.add_argument("--scale", type=float, default=None,
-                   help="neuron-number scale (default: 0.1 for microcircuit, 0.2 for brunel)")
+                   help="neuron-number scale (default: 0.1 for microcircuit, 1.0 for brunel)")
     p.add_argument("--k-scale", type=float, default=1.0,
                    help="in-degree scale (microcircuit; weights scale by 1/sqrt(K))")
     p.add_argument("--input", choices=("poisson", "dc"), default="poisson",
@@ -59,7 +59,7 @@ def build_model(model: str, *, scale=None, k_scale=1.0, input="poisson", seed=12
         return models.microcircuit(scale=0.1 if scale is None else scale, k_scale=k_scale,
                                    input=input, seed=seed)
     if model == "brunel":
-        return models.brunel(scale=0.2 if scale is None else scale, seed=seed)
+        return models.brunel(scale=1.0 if scale is None else scale, seed=seed)
     raise ValueError(f"model must be one of {MODELS}, not {model!r}")
 
 
@@ -135,7 +135,7 @@ def built_scale(net, scale, model):
     """Return the scale a model was built with (its default when ``scale`` is None)."""
     if scale is not None:
         return scale
-    return 0.1 if model == "microcircuit" else 0.2
+    return 0.1 if model == "microcircuit" else 1.0
 
 
 def _atomic_write(path: str, write) -> None:
@@ -164,8 +164,9 @@ def write_outputs(out, summary, senders, steps, built, t0, *, plot=True) -> None
                     rates=[p["rate_mean_hz"] for p in summary["populations"]])
 
 
-def print_summary(summary: dict, file=sys.stdout) -> None:
-    """Print the per-population table and the totals of a run summary."""
+def print_summary(summary: dict, file=None) -> None:
+    """Print the per-population table and the totals of a run summary (to stdout by default)."""
+    file = sys.stdout if file is None else file
     tot = summary["total"]
     print(f"{summary['model']}: {summary['n_neurons']} neurons, {summary['n_synapses']} "
           f"synapses, {summary['t_sim_ms']:g} ms simulated"
