@@ -412,14 +412,8 @@ class Network:
                     f"be 1 to {dmax} steps; use a delay in [{0.5 * self.dt:g}, "
                     f"{(dmax + 0.49) * self.dt:g}) ms")
         else:
-            if d.low < 0.5 * self.dt:
-                raise ValueError(
-                    f"delay low={d.low!r} ms can round to 0 steps of dt={self.dt!r} ms; use "
-                    f"low={0.5 * self.dt!r} (or larger) so every delay is >= 1 step")
-            if math.isfinite(d.high) and math.floor(d.high / self.dt + 0.5) > dmax:
-                raise ValueError(
-                    f"delay high={d.high!r} ms exceeds {dmax} steps of dt={self.dt!r} ms; use "
-                    f"high <= {dmax * self.dt:g}")
+            conn.delay_step_table(float(d.mean), float(d.std), float(d.low), float(d.high),
+                                  self.dt)  # raises if a delay can round outside the range
         if weight_bits is not None:
             weight_bits = _check_int("weight_bits", weight_bits, low=1)
             if weight_bits > 16:

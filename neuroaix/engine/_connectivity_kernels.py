@@ -208,21 +208,38 @@ def _split_total(key, n, capacity, without_replacement):
 # Synapse emission ----------------------------------------------------------------------------
 
 
-@njit(cache=True, nogil=True)
-def _emit(mode, c, s, t, prm, levels, counts, words, base, stats, key_w, i_w, key_d, i_d):
+@njit(cache=True, nogil=True, inline="always")
+def _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, stats, key_w, i_w, spare,
+          key_d, i_d):
     """Count (mode 0) or write (mode 1) the synapse from local source ``s`` to local target ``t``.
 
     In mode 1 the weight and the delay are drawn from their lanes; ``counts[c, p, s]`` holds
-    the next write position of chunk ``c`` in row ``s`` of partition ``p``. Returns the
-    advanced lane indices ``(i_w, i_d)``.
+    the next write position of chunk ``c`` in row ``s`` of partition ``p``. The weight lane is
+    a sequence of standard normals, normal ``k`` made from draws ``k - k % 2`` and
+    ``k - k % 2 + 1`` by Box-Muller (cosine for even ``k``, sine for odd), redrawn until
+    ``mean + std * z`` lies within the bounds; ``spare`` carries the sine. A random delay is
+    one draw of the delay lane looked up in the cumulative table ``dtable`` of its steps.
+    Returns the advanced lane state ``(i_w, spare, i_d)``.
     """
     gid = prm.post_start + t
     p = gid % prm.n_parts
     if mode == 0:
         counts[c, p, s] += 1
-        return i_w, i_d
+        return i_w, spare, i_d
     if prm.w_std > 0.0:
-        x, i_w = _normal(key_w, i_w, prm.w_mean, prm.w_std, prm.w_low, prm.w_high)
+        while True:
+            if i_w & 1:
+                z = spare
+            else:
+                u1 = _u01(_draw(key_w, i_w))
+                u2 = _u01(_draw(key_w, i_w + 1))
+                r = math.sqrt(-2.0 * math.log(1.0 - u1))
+                z = r * math.cos(2.0 * math.pi * u2)
+                spare = r * math.sin(2.0 * math.pi * u2)
+            i_w += 1
+            x = prm.w_mean + prm.w_std * z
+            if prm.w_low <= x <= prm.w_high:
+                break
         if levels.shape[0] > 0:
             k = np.int64(math.floor((x - prm.lv_low) / prm.lv_width))
             k = min(max(k, 0), levels.shape[0] - 1)
@@ -231,9 +248,10 @@ def _emit(mode, c, s, t, prm, levels, counts, words, base, stats, key_w, i_w, ke
             w = np.int64(math.floor(x * 4096.0 + 0.5))
     else:
         w = prm.w_const
-    if prm.d_std > 0.0:
-        x, i_d = _normal(key_d, i_d, prm.d_mean, prm.d_std, prm.d_low, prm.d_high)
-        d = np.int64(math.floor(x / prm.dt + 0.5))
+    if dtable.shape[0] > 0:
+        u = _u01(_draw(key_d, i_d))
+        i_d += 1
+        d = prm.d_const + np.searchsorted(dtable, u, side="right")
     else:
         d = prm.d_const
     if w < -2147483648 or w > 2147483647:
@@ -249,11 +267,12 @@ def _emit(mode, c, s, t, prm, levels, counts, words, base, stats, key_w, i_w, ke
     local = np.uint64(gid // prm.n_parts)
     words[pos] = ((np.uint64(w & 0xFFFFFFFF)) | (local << np.uint64(32))
                   | (np.uint64(d) << np.uint64(56)))
-    return i_w, i_d
+    return i_w, spare, i_d
 
 
 @njit(cache=True, nogil=True)
-def _process_block(mode, c, b, prm, split, levels, counts, words, base, stats, marker, chosen):
+def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, stats, marker,
+                   chosen):
     """Generate the synapses of block ``b`` of one projection in draw order (count or fill).
 
     Blocks run over targets (over sources for ``fixed_outdegree``), ``prm.block_size`` each.
@@ -266,6 +285,7 @@ def _process_block(mode, c, b, prm, split, levels, counts, words, base, stats, m
     key_d = _mix(root, 2)
     i_s = np.int64(0)
     i_w = np.int64(0)
+    spare = 0.0
     i_d = np.int64(0)
     rule = prm.rule
     n_pre = prm.n_pre
@@ -286,8 +306,8 @@ def _process_block(mode, c, b, prm, split, levels, counts, words, base, stats, m
                         continue
                     marker[t] = 1
                     chosen[k] = t
-                i_w, i_d = _emit(mode, c, s, t, prm, levels, counts, words, base, stats,
-                                 key_w, i_w, key_d, i_d)
+                i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words, base,
+                                        stats, key_w, i_w, spare, key_d, i_d)
                 k += 1
             if not prm.allow_multapses:
                 for j in range(prm.degree):
@@ -296,15 +316,15 @@ def _process_block(mode, c, b, prm, split, levels, counts, words, base, stats, m
     hi = min(lo + prm.block_size, n_post)
     if rule == 0:  # one_to_one
         for t in range(lo, hi):
-            i_w, i_d = _emit(mode, c, t, t, prm, levels, counts, words, base, stats,
-                             key_w, i_w, key_d, i_d)
+            i_w, spare, i_d = _emit(mode, c, t, t, prm, levels, dtable, counts, words, base,
+                                    stats, key_w, i_w, spare, key_d, i_d)
     elif rule == 1:  # all_to_all
         for t in range(lo, hi):
             for s in range(n_pre):
                 if no_self and s == t:
                     continue
-                i_w, i_d = _emit(mode, c, s, t, prm, levels, counts, words, base, stats,
-                                 key_w, i_w, key_d, i_d)
+                i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words, base,
+                                        stats, key_w, i_w, spare, key_d, i_d)
     elif rule == 2:  # pairwise_bernoulli, geometric skipping over sources
         if prm.p <= 0.0:
             return
@@ -325,8 +345,8 @@ def _process_block(mode, c, b, prm, split, levels, counts, words, base, stats, m
                     break
                 if no_self and s == t:
                     continue
-                i_w, i_d = _emit(mode, c, s, t, prm, levels, counts, words, base, stats,
-                                 key_w, i_w, key_d, i_d)
+                i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words, base,
+                                        stats, key_w, i_w, spare, key_d, i_d)
     elif rule == 3:  # fixed_indegree
         for t in range(lo, hi):
             k = 0
@@ -340,8 +360,8 @@ def _process_block(mode, c, b, prm, split, levels, counts, words, base, stats, m
                         continue
                     marker[s] = 1
                     chosen[k] = s
-                i_w, i_d = _emit(mode, c, s, t, prm, levels, counts, words, base, stats,
-                                 key_w, i_w, key_d, i_d)
+                i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words, base,
+                                        stats, key_w, i_w, spare, key_d, i_d)
                 k += 1
             if not prm.allow_multapses:
                 for j in range(prm.degree):
@@ -376,13 +396,13 @@ def _process_block(mode, c, b, prm, split, levels, counts, words, base, stats, m
                 if dup:
                     continue
                 table[h] = pair
-            i_w, i_d = _emit(mode, c, s, t, prm, levels, counts, words, base, stats,
-                             key_w, i_w, key_d, i_d)
+            i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words, base,
+                                    stats, key_w, i_w, spare, key_d, i_d)
             j += 1
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _run_projection(mode, prm, split, levels, chunk_bounds, counts, words, base, stats,
+def _run_projection(mode, prm, split, levels, dtable, chunk_bounds, counts, words, base, stats,
                     marker_len):
     """Process every block of one projection, chunk ``c`` taking blocks
     ``chunk_bounds[c]:chunk_bounds[c+1]`` in order (prange over chunks)."""
@@ -391,8 +411,8 @@ def _run_projection(mode, prm, split, levels, chunk_bounds, counts, words, base,
         marker = np.zeros(marker_len, np.uint8)
         chosen = np.zeros(max(prm.degree, 1) if marker_len > 1 else 1, np.int64)
         for b in range(chunk_bounds[c], chunk_bounds[c + 1]):
-            _process_block(mode, c, b, prm, split, levels, counts, words, base, stats,
-                           marker, chosen)
+            _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base,
+                           stats, marker, chosen)
 
 
 @njit(cache=True, nogil=True)

@@ -36,6 +36,7 @@ __all__ = [
     "block_capacities",
     "low_resolution_levels",
     "truncated_normal_moments",
+    "delay_step_table",
     "draw_initial_potentials",
 ]
 
@@ -194,6 +195,50 @@ def truncated_normal_moments(mean: float, std: float, low: float, high: float):
     return mean + std * d, var, mass
 
 
+def delay_step_table(mean: float, std: float, low: float, high: float, dt: float):
+    """Return ``(k0, table)``: the distribution of a redrawn normal delay in whole steps.
+
+    A delay ``x`` (ms) becomes ``floor(x / dt + 1/2)`` steps, so step ``k`` has the mass of
+    ``N(mean, std)`` on ``[(k - 1/2) dt, (k + 1/2) dt)`` within ``[low, high]``, normalised.
+    ``table[j]`` is the probability of at most ``k0 + j`` steps; the last entry is exactly 1
+    and absorbs an upper tail below ``2**-60``. A uniform ``u`` in [0, 1) gives the step
+    ``k0 + (number of entries <= u)``.
+
+    Raises
+    ------
+    ValueError
+        If the steps do not all lie in ``[1, formats.MAX_DELAY_STEPS]``.
+    """
+    def upper(x):
+        return 0.5 * math.erfc((x - mean) / (std * math.sqrt(2.0)))
+
+    dmax = formats.MAX_DELAY_STEPS
+    k0 = math.floor(low / dt + 0.5)
+    if k0 < 1:
+        raise ValueError(f"delay low={low!r} ms can round to {k0} steps of dt={dt!r} ms; use "
+                         f"low={0.5 * dt!r} (or larger) so that every delay is >= 1 step")
+    top = upper(high) if math.isfinite(high) else 0.0
+    mass = upper(low) - top
+    table = []
+    k = k0
+    while True:
+        edge = (k + 0.5) * dt
+        if edge >= high:
+            table.append(1.0)
+            break
+        tail = (upper(edge) - top) / mass
+        if tail < 2.0 ** -60:
+            table.append(1.0)
+            break
+        table.append(1.0 - tail)
+        k += 1
+        if k > dmax:
+            raise ValueError(
+                f"delay Normal({mean!r}, {std!r}) reaches beyond {dmax} steps of dt={dt!r} ms "
+                f"with probability {tail:.3g}; bound it with high <= {dmax * dt:g} ms")
+    return k0, tuple(table)
+
+
 def low_resolution_levels(mean: float, std: float, low: float, high: float, bits: int):
     """Return the ``2**bits`` I-format weight levels and their bins (Dasbach et al. 2021).
 
@@ -228,7 +273,10 @@ def low_resolution_levels(mean: float, std: float, low: float, high: float, bits
 
 def _params(spec: ProjectionSpec, proj: int, seed: int, n_parts: int, dt: float) -> _Params:
     w_const = nx.pa_to_fixed(spec.w_mean) if spec.w_std == 0.0 else 0
-    d_const = math.floor(spec.d_mean / dt + 0.5) if spec.d_std == 0.0 else 0
+    if spec.d_std == 0.0:
+        d_const = math.floor(spec.d_mean / dt + 0.5)
+    else:
+        d_const = delay_step_table(spec.d_mean, spec.d_std, spec.d_low, spec.d_high, dt)[0]
     return _Params(
         seed=seed & nx.MASK64, stream_tag=nx.STREAM_CONNECT, proj=proj,
         rule=RULES[spec.rule], pre_start=spec.pre_start, n_pre=spec.n_pre,
@@ -290,23 +338,40 @@ def build_synapses(specs, *, n_neurons: int, n_parts: int, threads: int, seed: i
         numba.set_num_threads(old)
 
 
+#: Largest total size (bytes) of the chunk counts kept between the count and fill passes;
+#: above it the fill pass counts again instead.
+_KEEP_COUNTS_BYTES = 256 << 20
+
+
 def _build(specs, n_neurons, n_parts, threads, seed, dt):
     prepared = []
+    keep_bytes = 0
     for j, spec in enumerate(specs):
         prm = _params(spec, j, seed, n_parts, dt)
         split = (split_total_number(spec, seed, j) if spec.rule == "fixed_total_number"
                  else np.zeros(1, np.int64))
         levels = np.asarray(spec.levels, dtype=np.int64)
-        prepared.append((spec, prm, split, levels, _chunk_bounds(spec.n_blocks, threads)))
+        if spec.d_std > 0.0:
+            dtable = np.asarray(delay_step_table(spec.d_mean, spec.d_std, spec.d_low,
+                                                 spec.d_high, dt)[1], dtype=np.float64)
+        else:
+            dtable = np.zeros(0, np.float64)
+        prepared.append((spec, prm, split, levels, dtable,
+                         _chunk_bounds(spec.n_blocks, threads)))
+        keep_bytes += threads * n_parts * spec.n_pre * 4
+    keep = keep_bytes <= _KEEP_COUNTS_BYTES
+    kept = []
     no_words = np.zeros(1, np.uint64)
     no_base = np.zeros(n_parts, np.int64)
     stats = np.zeros((threads, 3), np.int64)
     totals = np.zeros((n_parts, n_neurons), np.int64)
-    for spec, prm, split, levels, bounds in prepared:
+    for spec, prm, split, levels, dtable, bounds in prepared:
         counts = np.zeros((threads, n_parts, spec.n_pre), np.int64)
-        _k._run_projection(0, prm, split, levels, bounds, counts, no_words, no_base, stats,
-                           _marker_len(spec))
+        _k._run_projection(0, prm, split, levels, dtable, bounds, counts, no_words, no_base,
+                           stats, _marker_len(spec))
         _k._add_counts(counts, totals, spec.pre_start)
+        if keep:
+            kept.append(counts.astype(np.int32))
         del counts
     row_ptr = np.zeros((n_parts, n_neurons + 1), np.int64)
     np.cumsum(totals, axis=1, out=row_ptr[:, 1:])
@@ -315,12 +380,16 @@ def _build(specs, n_neurons, n_parts, threads, seed, dt):
     np.cumsum(row_ptr[:, -1], out=base[1:])
     words = np.empty(int(base[-1]), np.uint64)
     fill_ptr = row_ptr[:, :-1].copy()
-    for spec, prm, split, levels, bounds in prepared:
-        counts = np.zeros((threads, n_parts, spec.n_pre), np.int64)
-        _k._run_projection(0, prm, split, levels, bounds, counts, no_words, no_base, stats,
-                           _marker_len(spec))
+    for j, (spec, prm, split, levels, dtable, bounds) in enumerate(prepared):
+        if keep:
+            counts = kept[j].astype(np.int64)
+            kept[j] = None
+        else:
+            counts = np.zeros((threads, n_parts, spec.n_pre), np.int64)
+            _k._run_projection(0, prm, split, levels, dtable, bounds, counts, no_words,
+                               no_base, stats, _marker_len(spec))
         _k._counts_to_offsets(counts, fill_ptr, spec.pre_start)
-        _k._run_projection(1, prm, split, levels, bounds, counts, words, base, stats,
+        _k._run_projection(1, prm, split, levels, dtable, bounds, counts, words, base, stats,
                            _marker_len(spec))
         bad_w, bad_d = int(stats[:, 0].sum()), int(stats[:, 1].sum())
         if bad_w or bad_d:
