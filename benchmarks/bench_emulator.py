@@ -19,11 +19,10 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-
-from neuroaix import models
 from neuroaix.emulator import Emulator, counts_from_built, load_hardware
 from neuroaix.emulator.workload import simulate_raster
+
+from neuroaix import models
 
 ROOT = Path(__file__).resolve().parents[1]
 

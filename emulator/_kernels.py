@@ -71,12 +71,12 @@ def _heap_pop(ht, hk, n):
     hk[0] = hk[n]
     i = 0
     while True:
-        l = 2 * i + 1
-        if l >= n:
+        lc = 2 * i + 1
+        if lc >= n:
             break
-        c = l
-        r = l + 1
-        if r < n and (ht[r] < ht[l] or (ht[r] == ht[l] and hk[r] < hk[l])):
+        c = lc
+        r = lc + 1
+        if r < n and (ht[r] < ht[lc] or (ht[r] == ht[lc] and hk[r] < hk[lc])):
             c = r
         if ht[i] < ht[c] or (ht[i] == ht[c] and hk[i] <= hk[c]):
             break

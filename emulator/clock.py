@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["FS_PER_NS", "FS_PER_US", "FS_PER_S", "Clock", "ns_to_fs", "fs_to_ns"]
+__all__ = ["FS_PER_NS", "FS_PER_S", "FS_PER_US", "Clock", "fs_to_ns", "ns_to_fs"]
 
 #: Femtoseconds per nanosecond.
 FS_PER_NS = 1_000_000
@@ -83,5 +83,5 @@ class Clock:
         return -(-int(fs) // p)
 
     def next_edge(self, fs: int) -> int:
-        """Return the first rising edge at or after time ``fs`` (edges at multiples of the period)."""
+        """Return the first rising edge at or after ``fs`` (edges at multiples of the period)."""
         return self.fs_to_cycles(fs) * self.period_fs

@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
-    "NodeConfig",
-    "MemoryConfig",
-    "LinkConfig",
-    "TopologyConfig",
-    "SyncConfig",
-    "HardwareConfig",
-    "load_hardware",
     "PAPER_EFFICIENCY",
+    "HardwareConfig",
+    "LinkConfig",
+    "MemoryConfig",
+    "NodeConfig",
+    "SyncConfig",
+    "TopologyConfig",
+    "load_hardware",
 ]
 
 #: Usable DDR3 bandwidth (GB/s) against request size (bytes), measured on the neuroAIx node
@@ -422,7 +422,7 @@ class HardwareConfig:
         return base / self.energy
 
     @classmethod
-    def from_dict(cls, data: dict, *, source: str | None = None) -> "HardwareConfig":
+    def from_dict(cls, data: dict, *, source: str | None = None) -> HardwareConfig:
         """Build a configuration from a parsed TOML document.
 
         Raises
@@ -458,7 +458,7 @@ class HardwareConfig:
             out[key] = {f.name: _plain(getattr(sec, f.name)) for f in dataclasses.fields(sec)}
         return out
 
-    def with_value(self, key: str, value) -> "HardwareConfig":
+    def with_value(self, key: str, value) -> HardwareConfig:
         """Return a copy with one dotted key (``"link.transceiver_ns"``) set to ``value``.
 
         Raises

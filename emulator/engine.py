@@ -29,7 +29,6 @@ import logging
 import math
 
 import numpy as np
-
 from neuroaix.emulator._kernels import KernelParams, _emulate_step, _emulate_steps
 from neuroaix.emulator.clock import FS_PER_NS, FS_PER_S, Clock, ns_to_fs
 from neuroaix.emulator.config import HardwareConfig
@@ -38,7 +37,7 @@ from neuroaix.emulator.memory import MemoryModel
 from neuroaix.emulator.node import NodeModel
 from neuroaix.emulator.topology import Topology
 
-__all__ = ["PHASES", "ACTIVITY_KEYS", "Emulator", "EmulationResult", "counts_from_built"]
+__all__ = ["ACTIVITY_KEYS", "PHASES", "EmulationResult", "Emulator", "counts_from_built"]
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from typing import NamedTuple
 from neuroaix.emulator.clock import ns_to_fs
 from neuroaix.emulator.config import LinkConfig
 
-__all__ = ["LinkTiming", "Link"]
+__all__ = ["Link", "LinkTiming"]
 
 
 class LinkTiming(NamedTuple):
@@ -38,7 +38,7 @@ class LinkTiming(NamedTuple):
     deliver_fs: int
 
     @classmethod
-    def from_config(cls, link: LinkConfig) -> "LinkTiming":
+    def from_config(cls, link: LinkConfig) -> LinkTiming:
         """Return the timing of ``link`` in femtoseconds."""
         if not isinstance(link, LinkConfig):
             raise TypeError(f"link must be a LinkConfig, not {link!r}")

@@ -13,7 +13,6 @@ request is complete ``service(b)`` after it starts. All times are whole femtosec
 from __future__ import annotations
 
 import numpy as np
-
 from neuroaix.emulator.clock import ns_to_fs
 from neuroaix.emulator.config import MemoryConfig
 

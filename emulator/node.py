@@ -12,7 +12,6 @@ the order the spikes leave the cores, at the first spike-clock edge after they a
 from __future__ import annotations
 
 import numpy as np
-
 from neuroaix.emulator.clock import Clock
 from neuroaix.emulator.config import NodeConfig
 

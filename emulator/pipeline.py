@@ -24,12 +24,12 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-
-from neuroaix import formats
 from neuroaix.emulator._kernels import _deliver_timing
 from neuroaix.emulator.config import NodeConfig
 
-__all__ = ["SynapsePipeline", "DeliveryTiming", "DRAIN"]
+from neuroaix import formats
+
+__all__ = ["DRAIN", "DeliveryTiming", "SynapsePipeline"]
 
 #: Cycles from a synapse's issue to the cycle after its ring-buffer write (read, add, write).
 DRAIN = 3
@@ -82,7 +82,7 @@ class SynapsePipeline:
                              f"{self.fifo_words!r}; the FIFO must hold one burst")
 
     @classmethod
-    def from_config(cls, node: NodeConfig, *, latency: int = 1) -> "SynapsePipeline":
+    def from_config(cls, node: NodeConfig, *, latency: int = 1) -> SynapsePipeline:
         """Return the pipeline of a node configuration (``latency``: fixed-latency memory)."""
         if not isinstance(node, NodeConfig):
             raise TypeError(f"node must be a NodeConfig, not {node!r}")

@@ -10,10 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
 from neuroaix.emulator.clock import FS_PER_NS
 
-__all__ = ["plot_timeline", "plot_sweep"]
+__all__ = ["plot_sweep", "plot_timeline"]
 
 
 def _figure(width, height):

@@ -16,10 +16,9 @@ from collections import deque
 from typing import NamedTuple
 
 import numpy as np
-
 from neuroaix.emulator.config import TopologyConfig
 
-__all__ = ["Tree", "Topology"]
+__all__ = ["Topology", "Tree"]
 
 
 class Tree(NamedTuple):

@@ -12,11 +12,10 @@ import logging
 import math
 
 import numpy as np
-
 from neuroaix.emulator.config import HardwareConfig, load_hardware
 from neuroaix.emulator.engine import EmulationResult, Emulator, counts_from_built
 
-__all__ = ["emulate_model", "emulate_network", "simulate_raster", "MODELS"]
+__all__ = ["MODELS", "emulate_model", "emulate_network", "simulate_raster"]
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import json
 import math
 from pathlib import Path
 
-__all__ = ["register", "parse_sweep"]
+__all__ = ["parse_sweep", "register"]
 
 
 def register(sub) -> None:

@@ -1,5 +1,4 @@
 import pytest
-
 from neuroaix.emulator.clock import FS_PER_NS, Clock, fs_to_ns, ns_to_fs
 
 

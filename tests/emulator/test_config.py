@@ -3,7 +3,6 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 from neuroaix.emulator.config import (
     PAPER_EFFICIENCY,
     HardwareConfig,

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
-
-from neuroaix.emulator import ACTIVITY_KEYS, HardwareConfig, Emulator
+from neuroaix.emulator import ACTIVITY_KEYS, Emulator, HardwareConfig
 from neuroaix.emulator.clock import Clock, ns_to_fs
 from neuroaix.emulator.config import TopologyConfig
 from neuroaix.emulator.link import LinkTiming

@@ -1,5 +1,4 @@
 import pytest
-
 from neuroaix.emulator.config import LinkConfig
 from neuroaix.emulator.link import Link, LinkTiming
 

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from neuroaix.emulator.config import NodeConfig
 from neuroaix.emulator.node import NodeModel
 

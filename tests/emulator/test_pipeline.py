@@ -3,7 +3,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from neuroaix.emulator.config import NodeConfig
 from neuroaix.emulator.pipeline import SynapsePipeline
 

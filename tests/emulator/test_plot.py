@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from neuroaix.emulator import Emulator, HardwareConfig
 from neuroaix.emulator.plot import plot_sweep, plot_timeline
 

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from neuroaix.emulator.config import TopologyConfig
 from neuroaix.emulator.topology import Topology
 

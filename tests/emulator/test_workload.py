@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from neuroaix.emulator import ACTIVITY_KEYS, Emulator, HardwareConfig, counts_from_built
 from neuroaix.emulator.config import TopologyConfig
 from neuroaix.emulator.workload import build_model, emulate_model, simulate_raster
