@@ -1,0 +1,27 @@
+"""Packaging: rtl/ and emulator/ install as neuroaix.rtl and neuroaix.emulator, never bare."""
+
+import pathlib
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.backend_independent
+def test_wheel_maps_subpackages_under_neuroaix(tmp_path):
+    res = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True)
+    if res.returncode != 0:
+        pytest.fail(res.stderr[-2000:])
+    wheel = next(tmp_path.glob("neuroaix-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for required in ("neuroaix/rtl/__init__.py", "neuroaix/emulator/__init__.py",
+                     "neuroaix/commands/run.py", "neuroaix/engine/_kernels.py",
+                     "neuroaix/energy/__init__.py"):
+        assert required in names
+    tops = {n.split("/")[0] for n in names if not n.startswith("neuroaix-")}
+    assert tops == {"neuroaix"}
