@@ -31,7 +31,7 @@ def _splitmix64(z):
 @njit(cache=True, nogil=True)
 def _mix(key, word):
     """Return ``splitmix64(key ^ word)``: one step of ``numerics.stream_key``."""
-    return _splitmix64(key ^ np.uint64(word))
+    return _splitmix64(np.uint64(key) ^ np.uint64(word))
 
 
 @njit(cache=True, nogil=True)
@@ -46,7 +46,7 @@ def _stream_key(seed, words):
 @njit(cache=True, nogil=True)
 def _draw(key, index):
     """Return draw ``index`` of the stream ``key``: ``splitmix64(key + index)``."""
-    return _splitmix64(key + np.uint64(index))
+    return _splitmix64(np.uint64(key) + np.uint64(index))
 
 
 @njit(cache=True, nogil=True)
