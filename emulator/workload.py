@@ -112,7 +112,7 @@ def emulate_network(built, hardware, *, t_sim_ms: float, t_presim_ms: float = 0.
 
 def emulate_model(model, hardware, *, scale: float = 1.0, k_scale: float = 1.0,
                   input: str = "dc", t_sim_ms: float = 1000.0, t_presim_ms: float = 100.0,
-                  seed: int = 1, threads=None) -> dict:
+                  seed: int = 12345, threads=None) -> dict:
     """Build, simulate and emulate a model; return ``EmulationResult.to_json()``.
 
     Parameters
