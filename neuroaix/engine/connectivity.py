@@ -183,11 +183,20 @@ def _interval(mean: float, std: float, a: float, b: float) -> tuple[float, float
 
 
 def truncated_normal_moments(mean: float, std: float, low: float, high: float):
-    """Return (mean, variance, mass) of N(mean, std) restricted (redrawn) to [low, high]."""
+    """Return (mean, variance, mass) of N(mean, std) restricted (redrawn) to [low, high].
+
+    ``mass`` is the probability of ``[low, high]`` before redrawing; where it underflows to
+    0 the mean and variance are NaN.
+    """
     if std == 0.0:
         return mean, 0.0, 1.0
     za, zb = (low - mean) / std, (high - mean) / std
-    mass = _cdf(zb) - _cdf(za)
+    if za > 0:  # both bounds in the upper tail: difference of upper-tail probabilities
+        mass = _cdf(-za) - _cdf(-zb)
+    else:
+        mass = _cdf(zb) - _cdf(za)
+    if not mass > 0.0:
+        return math.nan, math.nan, 0.0
     d = (_phi(za) - _phi(zb)) / mass
     ta = 0.0 if math.isinf(za) else za * _phi(za)
     tb = 0.0 if math.isinf(zb) else zb * _phi(zb)

@@ -1,0 +1,342 @@
+"""Tests of neuroaix.network: rules, determinism, the BuiltNetwork interface and the errors."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from neuroaix import formats
+from neuroaix import numerics as nx
+from neuroaix.engine import connectivity as conn
+from neuroaix.network import BuiltNetwork, Network, Normal
+from neuroaix.neuron import LIF
+
+
+def _two(n_a=400, n_b=300, seed=5):
+    net = Network(dt=0.1, seed=seed)
+    a = net.add_population("A", n_a, LIF())
+    b = net.add_population("B", n_b, LIF())
+    return net, a, b
+
+
+def _pairs(built: BuiltNetwork):
+    src, tgt, w, d = built.synapses()
+    return src, tgt, w, d
+
+
+# Rules ---------------------------------------------------------------------------------------
+
+
+def test_one_to_one_and_all_to_all_exact():
+    net, a, b = _two(50, 50)
+    net.connect(a, b, "one_to_one", weight=1.0)
+    src, tgt, _, _ = _pairs(net.build(3, threads=2))
+    assert sorted(zip(src.tolist(), tgt.tolist())) == [(i, 50 + i) for i in range(50)]
+    net, a, b = _two(30, 20)
+    net.connect(a, a, "all_to_all", weight=1.0, allow_autapses=False)
+    src, tgt, _, _ = _pairs(net.build(1))
+    assert len(src) == 30 * 29 and not np.any(src == tgt)
+    assert len(set(zip(src.tolist(), tgt.tolist()))) == 30 * 29
+
+
+@pytest.mark.parametrize("multapses", [True, False])
+def test_fixed_indegree_counts(multapses):
+    net, a, _ = _two(200, 10)
+    net.connect(a, a, "fixed_indegree", indegree=40, weight=1.0, allow_autapses=False,
+                allow_multapses=multapses)
+    src, tgt, _, _ = _pairs(net.build(4, threads=2))
+    assert np.all(np.bincount(tgt, minlength=200) == 40)
+    assert not np.any(src == tgt)
+    pairs = src * 1000 + tgt
+    if not multapses:
+        assert len(np.unique(pairs)) == len(pairs)
+    else:  # 200*40 draws from 199 sources each: some repeats are certain
+        assert len(np.unique(pairs)) < len(pairs)
+
+
+def test_fixed_outdegree_counts():
+    net, a, b = _two(100, 150)
+    net.connect(a, b, "fixed_outdegree", outdegree=150, weight=1.0, allow_multapses=False)
+    src, tgt, _, _ = _pairs(net.build(2))
+    assert np.all(np.bincount(src, minlength=100) == 150)
+    assert len(np.unique(src * 1000 + tgt)) == len(src)  # each source hits every target once
+
+
+def test_fixed_total_number_exact_and_uniform():
+    net, a, b = _two(300, 700)
+    net.connect(a, b, "fixed_total_number", n=50000, weight=1.0)
+    src, tgt, _, _ = _pairs(net.build(5, threads=2))
+    assert len(src) == 50000
+    # in-degrees are Binomial(50000, 1/700): mean 71.4, sd 8.4
+    indeg = np.bincount(tgt - 300, minlength=700)
+    assert abs(indeg.mean() - 50000 / 700) < 1e-9
+    assert 8.45 * 0.85 < indeg.std() < 8.45 * 1.15
+    outdeg = np.bincount(src, minlength=300)
+    assert abs(outdeg.std() - math.sqrt(50000 / 300)) < 0.15 * math.sqrt(50000 / 300)
+
+
+def test_fixed_total_number_without_multapses_or_autapses():
+    net, a, _ = _two(40, 5)
+    net.connect(a, a, "fixed_total_number", n=40 * 39 - 10, weight=1.0, allow_autapses=False,
+                allow_multapses=False)
+    src, tgt, _, _ = _pairs(net.build(3))
+    assert len(src) == 40 * 39 - 10 and not np.any(src == tgt)
+    assert len(np.unique(src * 100 + tgt)) == len(src)
+
+
+def test_pairwise_bernoulli_binomial_bounds():
+    net, a, b = _two(400, 500)
+    net.connect(a, b, "pairwise_bernoulli", p=0.03, weight=1.0)
+    net.connect(b, b, "pairwise_bernoulli", p=0.2, weight=1.0, allow_autapses=False)
+    src, tgt, _, _ = _pairs(net.build(4, threads=2))
+    ab = (src < 400)
+    n1, mean1 = ab.sum(), 0.03 * 400 * 500
+    assert abs(n1 - mean1) < 5 * math.sqrt(mean1 * 0.97)
+    bb = ~ab
+    n2, mean2 = bb.sum(), 0.2 * 500 * 499
+    assert abs(n2 - mean2) < 5 * math.sqrt(mean2 * 0.8)
+    assert not np.any(src[bb] == tgt[bb])
+    assert len(np.unique(src * 1000 + tgt)) == len(src)
+    # each target's in-degree from A is Binomial(400, 0.03)
+    indeg = np.bincount(tgt[ab] - 400, minlength=500)
+    assert abs(indeg.var() - 400 * 0.03 * 0.97) < 0.2 * 400 * 0.03 * 0.97
+
+
+def test_pairwise_bernoulli_extremes():
+    net, a, b = _two(20, 30)
+    net.connect(a, b, "pairwise_bernoulli", p=1.0, weight=1.0)
+    net.connect(b, a, "pairwise_bernoulli", p=0.0, weight=1.0)
+    assert net.build(1).n_synapses == 600
+
+
+# Determinism ---------------------------------------------------------------------------------
+
+
+def _all_rules_network(seed=11):
+    net = Network(dt=0.1, seed=seed)
+    e = net.add_population("E", 350, LIF(), v_init=Normal(-60.0, 4.0))
+    i = net.add_population("I", 90, LIF(), v_init=-65.0)
+    w = Normal(80.0, 8.0, low=0.0)
+    dly = Normal(1.5, 0.75, low=0.05)
+    net.connect(e, e, "fixed_total_number", n=20000, weight=w, delay=dly)
+    net.connect(e, i, "fixed_indegree", indegree=30, weight=w, delay=dly,
+                allow_multapses=False)
+    net.connect(i, e, "fixed_outdegree", outdegree=25, weight=Normal(-320.0, 32.0, high=0.0),
+                delay=0.7, weight_bits=3)
+    net.connect(i, i, "pairwise_bernoulli", p=0.1, weight=-300.0, allow_autapses=False)
+    net.connect(e, i, "all_to_all", weight=0.5, delay=3.0)
+    net.connect(i, i, "one_to_one", weight=2.0)
+    return net
+
+
+def test_synapse_hash_independent_of_threads_and_partitions():
+    net = _all_rules_network()
+    ref = net.build(1, threads=1)
+    h = ref.synapse_hash()
+    for partitions, threads in ((1, 2), (4, 1), (4, 2), (35, 1), (35, 2)):
+        b = net.build(partitions, threads=threads)
+        assert b.n_synapses == ref.n_synapses
+        assert b.synapse_hash() == h
+        assert np.array_equal(b.v0, ref.v0)
+    other = _all_rules_network(seed=12).build(1)
+    assert other.synapse_hash() != h
+
+
+def test_rows_keep_construction_order_per_partition():
+    net = _all_rules_network()
+    one = net.build(1, threads=1).partitions[0]
+    for built in (net.build(4, threads=2), net.build(35, threads=1)):
+        n_parts = built.n_partitions
+        for part in built.partitions:
+            for s in range(0, built.n_neurons, 7):
+                t1, w1, d1 = formats.unpack_synapses(one.words[one.row_ptr[s]:one.row_ptr[s + 1]])
+                keep = t1 % n_parts == part.index
+                t, w, d = formats.unpack_synapses(
+                    part.words[part.row_ptr[s]:part.row_ptr[s + 1]])
+                np.testing.assert_array_equal(t, t1[keep] // n_parts)
+                np.testing.assert_array_equal(w, w1[keep])
+                np.testing.assert_array_equal(d, d1[keep])
+
+
+# Weights and delays --------------------------------------------------------------------------
+
+
+def test_weight_and_delay_statistics():
+    net, a, b = _two(500, 400)
+    w = Normal(87.81, 8.781, low=0.0)
+    dly = Normal(1.5, 0.75, low=0.05)
+    net.connect(a, b, "fixed_indegree", indegree=100, weight=w, delay=dly)
+    _, _, wq, dq = _pairs(net.build(2, threads=2))
+    n = len(wq)
+    x = wq / 2**nx.I_FRAC_BITS
+    m, sd = w.moments()
+    assert abs(x.mean() - m) < 5 * sd / math.sqrt(n)
+    assert abs(x.std() - sd) < 5 * sd / math.sqrt(2 * n)
+    k0, table = conn.delay_step_table(1.5, 0.75, 0.05, math.inf, 0.1)
+    probs = np.diff(np.concatenate([[0.0], table]))
+    steps = k0 + np.arange(len(table))
+    dm = np.sum(probs * steps)
+    dsd = math.sqrt(np.sum(probs * (steps - dm) ** 2))
+    assert dq.min() >= 1
+    assert abs(dq.mean() - dm) < 5 * dsd / math.sqrt(n)
+    assert abs(dq.std() - dsd) < 5 * dsd / math.sqrt(n / 2)
+    # rounding to the nearest step keeps the mean of the redrawn normal (1.5475 ms)
+    assert dm == pytest.approx(dly.moments()[0] / 0.1, abs=0.01)
+
+
+def test_inhibitory_weights_stay_negative_and_constants_are_exact():
+    net, a, b = _two(200, 200)
+    net.connect(a, b, "fixed_indegree", indegree=50, weight=Normal(-351.24, 35.124, high=0.0),
+                delay=0.75)
+    net.connect(b, a, "fixed_indegree", indegree=5, weight=87.81, delay=1.5)
+    src, _, w, d = _pairs(net.build(1))
+    inh = src < 200
+    assert np.all(w[inh] < 0) and np.all(d[inh] == 8)  # floor(7.5 + 0.5)
+    assert np.all(w[~inh] == nx.pa_to_fixed(87.81)) and np.all(d[~inh] == 15)
+
+
+@pytest.mark.parametrize("bits", [1, 3])
+def test_low_resolution_weights_preserve_mean_and_variance(bits):
+    net, a, b = _two(500, 400)
+    w = Normal(87.81, 8.781, low=0.0)
+    net.connect(a, b, "fixed_indegree", indegree=100, weight=w, weight_bits=bits)
+    _, _, wq, _ = _pairs(net.build(1))
+    assert len(np.unique(wq)) == 2**bits
+    x = wq / 2**nx.I_FRAC_BITS
+    m, sd = w.moments()
+    n = len(x)
+    assert abs(x.mean() - m) < 5 * sd / math.sqrt(n)
+    # the variance of a discrete estimate: sd * sqrt(kurtosis - 1) / sqrt(n); 2-level -> ~0
+    assert abs(x.std() - sd) < 6 * sd / math.sqrt(n)
+
+
+# The BuiltNetwork interface ------------------------------------------------------------------
+
+
+def test_built_network_interface():
+    net = Network(dt=0.1, seed=3)
+    model = LIF(I_e=10.0)
+    e = net.add_population("E", 13, model, v_init=Normal(-60.0, 2.0))
+    i = net.add_population("I", 7, LIF(), v_init=-64.0)
+    net.connect(e, i, "all_to_all", weight=5.0, delay=Normal(3.0, 1.0, low=0.05, high=9.0))
+    net.add_poisson_input(e, rate_hz=8.0, indegree=1600, weight=87.81)
+    net.add_dc_input(i, amplitude_pa=42.0)
+    b = net.build(3, threads=2)
+    assert b.n_neurons == 20 and b.dt == 0.1 and b.seed == 3
+    assert b.populations == [("E", 0, 13), ("I", 13, 20)]
+    assert b.pop_of.dtype == np.int32 and b.pop_of.tolist() == [0] * 13 + [1] * 7
+    assert b.v0.dtype == np.int32 and np.all(b.v0[13:] == nx.mv_to_fixed(1.0))
+    assert b.coefficients.dtype == np.int64 and b.coefficients.shape == (2, 10)
+    assert tuple(b.coefficients[0]) == tuple(model.quantise(0.1))
+    assert tuple(b.coefficients[1]) == tuple(LIF(I_e=42.0).quantise(0.1))
+    assert b.poisson_table.dtype == np.int64
+    assert tuple(b.poisson_table[0]) == nx.poisson_table(8.0 * 1600 * 0.1 * 1e-3)
+    assert np.all(b.poisson_table[1] == 2**32)
+    assert b.poisson_weight.tolist() == [nx.pa_to_fixed(87.81), 0]
+    assert b.has_poisson.tolist() == [True, False]
+    assert 1 <= b.max_delay <= 90 and b.ring_depth > b.max_delay
+    assert b.ring_depth & (b.ring_depth - 1) == 0 and b.ring_depth // 2 <= b.max_delay
+    assert b.partition_of(14) == 2 and b.local_index(14) == 4
+    assert b.gids_of(1).tolist() == [1, 4, 7, 10, 13, 16, 19]
+    for part in b.partitions:
+        assert part.row_ptr.dtype == np.int64 and part.row_ptr.shape == (21,)
+        assert part.words.dtype == np.uint64
+        assert part.row_ptr[-1] == len(part.words)
+    assert b.n_synapses == 13 * 7
+    _, d = formats.unpack_synapses(b.partitions[0].words)[1:]
+    assert d.max() <= b.max_delay
+
+
+def test_ring_depth_is_the_next_power_of_two():
+    for delay, depth in ((0.1, 2), (0.7, 8), (0.8, 16), (1.5, 16), (25.5, 256)):
+        net, a, b = _two(3, 3)
+        net.connect(a, b, "one_to_one", weight=1.0, delay=delay)
+        built = net.build(1)
+        assert (built.max_delay, built.ring_depth) == (round(delay / 0.1), depth)
+
+
+# Errors --------------------------------------------------------------------------------------
+
+
+def test_connect_error_messages():
+    net, a, b = _two(10, 10)
+    with pytest.raises(TypeError, match=r"^connect\(\) got an unexpected keyword 'wieght'; "
+                                        r"did you mean 'weight'\?$"):
+        net.connect(a, b, "all_to_all", wieght=1.0)
+    with pytest.raises(ValueError, match=r"not 'fixed_indegre'; did you mean 'fixed_indegree'"):
+        net.connect(a, b, "fixed_indegre", indegree=3, weight=1.0)
+    with pytest.raises(ValueError, match=r"^rule 'fixed_indegree' needs indegree=\.\.\.; add it$"):
+        net.connect(a, b, "fixed_indegree", weight=1.0)
+    with pytest.raises(ValueError, match=r"^p=0\.1 is not a parameter of rule 'fixed_indegree'; "
+                                         r"use indegree=\.\.\.$"):
+        net.connect(a, b, "fixed_indegree", p=0.1, weight=1.0)
+    with pytest.raises(ValueError, match=r"^p must lie in \[0, 1\], not 1\.5$"):
+        net.connect(a, b, "pairwise_bernoulli", p=1.5, weight=1.0)
+    with pytest.raises(ValueError, match=r"^indegree=11 exceeds the 10 distinct partners"):
+        net.connect(a, b, "fixed_indegree", indegree=11, weight=1.0, allow_multapses=False)
+    with pytest.raises(ValueError, match=r"^delay=0\.04 ms rounds to 0 steps of dt=0\.1 ms"):
+        net.connect(a, b, "all_to_all", weight=1.0, delay=0.04)
+    with pytest.raises(ValueError, match=r"^delay=30\.0 ms rounds to 300 steps"):
+        net.connect(a, b, "all_to_all", weight=1.0, delay=30.0)
+    with pytest.raises(ValueError, match=r"^delay low=0\.0 ms can round to 0 steps"):
+        net.connect(a, b, "all_to_all", weight=1.0, delay=Normal(1.5, 0.7, low=0.0))
+    with pytest.raises(ValueError, match=r"^weight is required"):
+        net.connect(a, b, "all_to_all")
+    with pytest.raises(TypeError, match=r"^weight must be a number in pA or neuroaix\.Normal"):
+        net.connect(a, b, "all_to_all", weight="strong")
+    with pytest.raises(ValueError, match=r"^rule 'all_to_all' never makes multapses"):
+        net.connect(a, b, "all_to_all", weight=1.0, allow_multapses=True)
+    with pytest.raises(ValueError, match=r"^one_to_one from a population onto itself makes only"):
+        net.connect(a, a, "one_to_one", weight=1.0, allow_autapses=False)
+    other, c, _ = _two(10, 10)
+    with pytest.raises(ValueError, match=r"^post 'A' belongs to another Network"):
+        net.connect(a, c, "all_to_all", weight=1.0)
+    assert net.projections == []
+
+
+def test_network_and_input_error_messages():
+    with pytest.raises(ValueError, match=r"^dt must be > 0 ms, not -0\.1; use e\.g\. dt=0\.1$"):
+        Network(dt=-0.1)
+    with pytest.raises(TypeError, match=r"^seed must be an integer, not 1\.5$"):
+        Network(seed=1.5)
+    net, a, b = _two(10, 10)
+    with pytest.raises(ValueError, match=r"^a population named 'A' exists already"):
+        net.add_population("A", 3)
+    with pytest.raises(ValueError, match=r"^n must be >= 1, not 0$"):
+        net.add_population("C", 0)
+    net.add_poisson_input(a, rate_hz=8.0, weight=87.8, indegree=100)
+    with pytest.raises(ValueError, match=r"^population 'A' has a Poisson input already"):
+        net.add_poisson_input(a, rate_hz=8.0, weight=87.8)
+    with pytest.raises(ValueError, match=r"too large for the 32-entry sampler table"):
+        net.add_poisson_input(b, rate_hz=8.0, weight=87.8, indegree=100000)
+    net.add_dc_input(b, amplitude_pa=5.0)
+    with pytest.raises(ValueError, match=r"^population 'B' has a DC input already"):
+        net.add_dc_input(b, amplitude_pa=5.0)
+    with pytest.raises(ValueError, match=r"^Normal std must be >= 0, not -1\.0$"):
+        Normal(1.0, -1.0)
+    with pytest.raises(ValueError, match=r"keeps less than 1e-06 of its mass"):
+        Normal(0.0, 1.0, low=10.0)
+    with pytest.raises(ValueError, match=r"^partitions must be >= 1, not 0$"):
+        net.build(0)
+
+
+def test_memory_limit_refuses_with_numbers():
+    net, a, b = _two(1000, 1000)
+    net.connect(a, b, "fixed_indegree", indegree=1000, weight=1.0)
+    net.scale_hint = (0.5, 1.0)
+    with pytest.raises(MemoryError, match=r"^building this network needs about 0\.07 GiB "
+                                          r"\(1e\+06 synapses x 8 bytes plus indexes\), but "
+                                          r"only 0\.07 GiB are available \(memory_limit\); use "
+                                          r"--scale 0\.[1-4]\d? or smaller$"):
+        net.build(1, threads=1, memory_limit=68 << 20)
+    assert net.build(1, threads=1, memory_limit=1 << 30).n_synapses == 10**6
+
+
+def test_population_and_normal_helpers():
+    net, a, b = _two(10, 20)
+    assert (a.start, a.stop, len(b), b.start) == (0, 10, 20, 10)
+    m, sd = Normal(0.0, 1.0, low=0.0).moments()
+    assert m == pytest.approx(math.sqrt(2 / math.pi))
+    assert sd == pytest.approx(math.sqrt(1 - 2 / math.pi))
+    assert dataclasses.is_dataclass(net.build(2))
