@@ -83,6 +83,11 @@ RECORDS: tuple[PlatformRecord, ...] = (
 def record(system: str) -> PlatformRecord:
     """Return the record whose system name starts with ``system`` (case-insensitive).
 
+    Parameters
+    ----------
+    system : str
+        Start of the system name, e.g. ``"neuroAIx"`` or ``"SpiNNaker"``.
+
     Raises
     ------
     ValueError

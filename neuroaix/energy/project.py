@@ -171,6 +171,17 @@ def load_projection_hardware(path, *, memory_gb: float | None = None) -> Project
     ``memory.capacity_gb`` if the file has it, else ``memory_gb``, else
     :data:`DEFAULT_MEMORY_GB`.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The hardware TOML.
+    memory_gb : float, optional
+        Synapse memory per node (GB) where the file gives none.
+
+    Returns
+    -------
+    ProjectionHardware
+
     Raises
     ------
     FileNotFoundError

@@ -169,3 +169,8 @@ def test_energy_from_power_rejects_unknown_kind():
     with pytest.raises(ValueError, match=r"^kind must be 'measured' or 'estimate', not 'guess'$"):
         energy_from_power(wall_time_s=1.0, bio_time_s=1.0, synaptic_events=1, power_w=1.0,
                           kind="guess", power_source="", label="")
+
+
+def test_activity_keys_match_the_emulator():
+    emulator = pytest.importorskip("neuroaix.emulator")
+    assert emulator.ACTIVITY_KEYS == ACTIVITY_KEYS
