@@ -14,7 +14,7 @@ import json
 import subprocess
 import sys
 
-__all__ = ["measure", "main"]
+__all__ = ["main", "measure"]
 
 
 def measure(scale: float, threads: int, partitions: int) -> dict:

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from neuroaix import formats
 
-__all__ = ["MemoryEstimate", "available_bytes", "estimate_build", "check_memory", "GIB"]
+__all__ = ["GIB", "MemoryEstimate", "available_bytes", "check_memory", "estimate_build"]
 
 GIB = float(1 << 30)
 #: Fixed allowance for interpreter, Numba and bookkeeping on top of the arrays (bytes).

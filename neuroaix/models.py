@@ -14,18 +14,18 @@ from neuroaix.network import Network, Normal
 from neuroaix.neuron import LIF
 
 __all__ = [
-    "POPULATIONS",
-    "FULL_SIZES",
     "CONN_PROBS",
-    "K_EXT",
     "FULL_MEAN_RATES",
+    "FULL_SIZES",
+    "K_EXT",
+    "POPULATIONS",
     "V0_MEAN",
     "V0_STD",
-    "psp_to_psc",
-    "full_scale_synapses",
-    "microcircuit_synapses",
-    "microcircuit",
     "brunel",
+    "full_scale_synapses",
+    "microcircuit",
+    "microcircuit_synapses",
+    "psp_to_psc",
 ]
 
 # Potjans-Diesmann microcircuit (as in NEST's PyNEST example) ---------------------------------
@@ -74,11 +74,15 @@ def psp_to_psc(psp_mv: float, C_m: float, tau_m: float, tau_syn: float) -> float
 
 
 def full_scale_synapses() -> np.ndarray:
-    """Return the full-scale synapse numbers ``K = ln(1-C) / ln(1 - 1/(N_pre N_post))``."""
+    """Return the full-scale synapse numbers ``K = ln(1-C) / ln(1 - 1/(N_pre N_post))``.
+
+    Evaluated as NEST's example does, ``log(1 - C) / log((N_pre N_post - 1) / (N_pre
+    N_post))`` in float64, so that the rounded counts at every scale agree with it exactly.
+    """
     n = np.array(FULL_SIZES, dtype=np.float64)
     prod = np.outer(n, n)  # [target, source]
     c = np.array(CONN_PROBS, dtype=np.float64)
-    return np.log1p(-c) / np.log1p(-1.0 / prod)
+    return np.log(1.0 - c) / np.log((prod - 1.0) / prod)
 
 
 def microcircuit_synapses(scale: float = 1.0, k_scale: float = 1.0) -> np.ndarray:
@@ -148,7 +152,7 @@ def microcircuit(scale: float = 1.0, k_scale: float = 1.0, input: str = "poisson
     net.scale_hint = (scale, 1.0)
     pops = []
     for i, name in enumerate(POPULATIONS):
-        n = int(round(FULL_SIZES[i] * scale))
+        n = round(FULL_SIZES[i] * scale)
         pops.append(net.add_population(name, max(n, 1), model,
                                        v_init=Normal(V0_MEAN[i], V0_STD[i])))
     for i, post in enumerate(pops):
@@ -220,10 +224,10 @@ def brunel(scale: float = 1.0, g: float = 5.0, eta: float = 2.0, *, epsilon: flo
         raise ValueError(f"J must be > 0 mV, not {J!r}")
     model = LIF(C_m=250.0, tau_m=20.0, tau_syn_ex=0.5, tau_syn_in=0.5, t_ref=2.0, E_L=0.0,
                 V_th=20.0, V_reset=10.0)
-    n_e = max(1, int(round(10000 * scale)))
-    n_i = max(1, int(round(2500 * scale)))
-    c_e = max(1, int(round(epsilon * n_e)))
-    c_i = max(1, int(round(epsilon * n_i)))
+    n_e = max(1, round(10000 * scale))
+    n_i = max(1, round(2500 * scale))
+    c_e = max(1, round(epsilon * n_e))
+    c_i = max(1, round(epsilon * n_i))
     j_ex = psp_to_psc(J, model.C_m, model.tau_m, model.tau_syn_ex)
     j_in = -g * j_ex
     theta = model.V_th - model.E_L

@@ -48,13 +48,13 @@ from neuroaix.memory import MemoryEstimate, check_memory, estimate_build
 from neuroaix.neuron import LIF
 
 __all__ = [
+    "RULES",
+    "BuiltNetwork",
+    "Network",
     "Normal",
+    "Partition",
     "Population",
     "Projection",
-    "Network",
-    "Partition",
-    "BuiltNetwork",
-    "RULES",
 ]
 
 #: Connection rule names (Senk et al. 2022).
@@ -171,7 +171,7 @@ class Population:
     v_init: Normal  #: initial potential (mV, absolute)
     index: int
     start: int
-    network: "Network" = field(repr=False)
+    network: Network = field(repr=False)
 
     @property
     def stop(self) -> int:
@@ -339,10 +339,10 @@ class Network:
         given = {k: v for k, v in (("p", p), ("indegree", indegree), ("outdegree", outdegree),
                                    ("n", n)) if v is not None}
         want = _RULE_PARAM[rule]
-        for k in given:
+        for k, v in given.items():
             if k != want:
                 fix = f"use {want}=..." if want else "remove it"
-                raise ValueError(f"{k}={given[k]!r} is not a parameter of rule {rule!r}; {fix}")
+                raise ValueError(f"{k}={v!r} is not a parameter of rule {rule!r}; {fix}")
         if want and want not in given:
             raise ValueError(f"rule {rule!r} needs {want}=...; add it")
         if not isinstance(allow_autapses, bool):
@@ -475,7 +475,7 @@ class Network:
                 e += 6.0 * math.sqrt(e)
             syn += e
         max_pre = max((pr.pre.size for pr in self.projections), default=0)
-        return estimate_build(n_neurons=self.n_neurons, synapses=int(math.ceil(syn)),
+        return estimate_build(n_neurons=self.n_neurons, synapses=math.ceil(syn),
                               partitions=partitions, threads=threads, max_pre=max_pre)
 
     def _specs(self) -> list[conn.ProjectionSpec]:
@@ -503,7 +503,7 @@ class Network:
         return specs
 
     def build(self, partitions: int = 1, threads: int | None = None,
-              memory_limit: int | None = None) -> "BuiltNetwork":
+              memory_limit: int | None = None) -> BuiltNetwork:
         """Generate the synapses and return the partitioned, packed network.
 
         Parameters

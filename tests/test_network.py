@@ -289,7 +289,7 @@ def test_connect_error_messages():
         net.connect(a, b, "all_to_all", weight=1.0, allow_multapses=True)
     with pytest.raises(ValueError, match=r"^one_to_one from a population onto itself makes only"):
         net.connect(a, a, "one_to_one", weight=1.0, allow_autapses=False)
-    other, c, _ = _two(10, 10)
+    _other, c, _ = _two(10, 10)
     with pytest.raises(ValueError, match=r"^post 'A' belongs to another Network"):
         net.connect(a, c, "all_to_all", weight=1.0)
     assert net.projections == []

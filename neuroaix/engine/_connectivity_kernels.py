@@ -260,8 +260,7 @@ def _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, stats, key_w,
     if d < 1 or d > prm.max_delay_steps:
         stats[c, 1] += 1
         d = 1
-    if d > stats[c, 2]:
-        stats[c, 2] = d
+    stats[c, 2] = max(stats[c, 2], d)
     pos = base[p] + counts[c, p, s]
     counts[c, p, s] += 1
     local = np.uint64(gid // prm.n_parts)

@@ -25,19 +25,19 @@ from neuroaix.engine import _connectivity_kernels as _k
 
 __all__ = [
     "BLOCK_SIZE",
-    "RULES",
+    "LANE_DELAY",
     "LANE_STRUCTURE",
     "LANE_WEIGHT",
-    "LANE_DELAY",
+    "RULES",
     "ProjectionSpec",
     "SynapseStorage",
-    "build_synapses",
-    "split_total_number",
     "block_capacities",
-    "low_resolution_levels",
-    "truncated_normal_moments",
+    "build_synapses",
     "delay_step_table",
     "draw_initial_potentials",
+    "low_resolution_levels",
+    "split_total_number",
+    "truncated_normal_moments",
 ]
 
 #: Targets per block (sources for ``fixed_outdegree``); fixed, so independent of P and T.

@@ -1,5 +1,6 @@
 """Tests of neuroaix.engine.connectivity and its kernels: streams, samplers, tables, builds."""
 
+import itertools
 import math
 
 import numpy as np
@@ -79,9 +80,9 @@ def test_hypergeometric_matches_distribution():
 
 
 def _spec(rule, n_pre=300, n_post=700, **kw):
-    base = dict(rule=rule, pre_start=0, n_pre=n_pre, post_start=n_pre, n_post=n_post,
-                same_pop=False, allow_autapses=True, allow_multapses=True, w_mean=1.0,
-                d_mean=1.0)
+    base = {"rule": rule, "pre_start": 0, "n_pre": n_pre, "post_start": n_pre, "n_post": n_post,
+                "same_pop": False, "allow_autapses": True, "allow_multapses": True, "w_mean": 1.0,
+                "d_mean": 1.0}
     base.update(kw)
     return conn.ProjectionSpec(**base)
 
@@ -123,7 +124,7 @@ def test_truncated_normal_moments_match_scipy():
 def test_delay_step_table_is_the_rounded_distribution():
     k0, table = conn.delay_step_table(1.5, 0.75, 0.05, math.inf, 0.1)
     assert k0 == 1 and table[-1] == 1.0
-    assert all(a <= b for a, b in zip(table, table[1:]))
+    assert all(a <= b for a, b in itertools.pairwise(table))
     d = stats.truncnorm((0.05 - 1.5) / 0.75, np.inf, loc=1.5, scale=0.75)
     for j in (0, 5, 14, 30):
         edge = (k0 + j + 0.5) * 0.1
@@ -169,10 +170,10 @@ def _table(store, n_parts):
 
 
 @pytest.mark.parametrize("rule,kw", [
-    ("fixed_total_number", dict(n_total=9000)),
-    ("fixed_indegree", dict(degree=13, allow_multapses=False)),
-    ("fixed_outdegree", dict(degree=21)),
-    ("pairwise_bernoulli", dict(p=0.05)),
+    ("fixed_total_number", {"n_total": 9000}),
+    ("fixed_indegree", {"degree": 13, "allow_multapses": False}),
+    ("fixed_outdegree", {"degree": 21}),
+    ("pairwise_bernoulli", {"p": 0.05}),
     ("all_to_all", {}),
 ])
 def test_rows_are_subsequences_of_the_single_partition_rows(rule, kw):
