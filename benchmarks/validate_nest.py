@@ -1,0 +1,195 @@
+"""Validate neuroaix's microcircuit against NEST 3.10: per-population statistics over seeds.
+
+The accepted recipe (Senk et al. 2026; ../shared/ANCHORS.md): simulate the Potjans-Diesmann
+microcircuit in both simulators for several seeds, discard the first 500 ms, and compare the
+per-population distributions of firing rate, ISI CV and spike-count correlation coefficient
+(2 ms bins, 200 sampled neurons) with the Kolmogorov-Smirnov distance. The KS distances
+between seeds of NEST itself are the tolerance: neuroaix passes a (population, statistic)
+when its mean KS distance to NEST is within the largest NEST-to-NEST distance.
+
+Each run is a subprocess: ``neuroaix run`` in this environment, ``benchmarks/_nest_models.py``
+in the NEST environment (``--nest-python``, default ``.venv-nest/bin/python``), so that this
+environment needs no NEST. Example::
+
+    python benchmarks/validate_nest.py --scale 0.1 --seeds 3 --json results/validation.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from neuroaix.analysis import isi_cv, rates_hz, spike_count_correlations
+
+__all__ = ["STATISTICS", "compare", "distributions", "main", "run_nest", "run_neuroaix"]
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+#: Statistics compared, in table order.
+STATISTICS = ("rate", "cv_isi", "correlation")
+
+
+def run_neuroaix(out: pathlib.Path, *, scale, k_scale, input, seed, threads, t_discard,
+                 t_sim) -> dict:
+    """Run ``neuroaix run microcircuit`` in a subprocess; return its raster and summary."""
+    cmd = [sys.executable, "-m", "neuroaix", "run", "microcircuit", "--scale", str(scale),
+           "--k-scale", str(k_scale), "--input", input, "--seed", str(seed),
+           "--threads", str(threads), "--t-presim", str(t_discard), "--t-sim", str(t_sim),
+           "--out", str(out), "--no-plot"]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    z = np.load(out / "spikes.npz")
+    summary = json.loads((out / "summary.json").read_text())
+    pops = [(str(n), int(a), int(b)) for n, (a, b) in zip(z["population_names"],
+                                                           z["population_bounds"])]
+    return {"senders": z["senders"], "steps": z["steps"], "t0": int(z["t0_step"]),
+            "dt": float(z["dt_ms"]), "populations": pops, "summary": summary}
+
+
+def run_nest(out: pathlib.Path, nest_python: str, *, scale, k_scale, input, seed, threads,
+             t_discard, t_sim) -> dict:
+    """Run ``_nest_models.py`` in the NEST environment; return its raster and summary."""
+    cmd = [nest_python, str(ROOT / "benchmarks" / "_nest_models.py"), "microcircuit",
+           "--scale", str(scale), "--k-scale", str(k_scale), "--input", input,
+           "--seed", str(seed), "--threads", str(threads), "--t-presim", str(t_discard),
+           "--t-sim", str(t_sim), "--out", str(out)]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    z = np.load(out)
+    summary = json.loads(out.with_suffix(".json").read_text())
+    pops = [(str(n), int(a), int(b)) for n, a, b in summary["populations"]]
+    return {"senders": z["senders"], "steps": z["steps"], "t0": summary["t0_step"],
+            "dt": summary["dt_ms"], "populations": pops, "summary": summary}
+
+
+def distributions(run: dict, t_sim: float, bin_ms: float = 2.0,
+                  n_sample: int = 200) -> dict[str, dict[str, np.ndarray]]:
+    """Return per-population arrays of rate (Hz), ISI CV and correlation of one run."""
+    dt, t0 = run["dt"], run["t0"]
+    t1 = t0 + round(t_sim / dt)
+    s, t = np.asarray(run["senders"]), np.asarray(run["steps"])
+    win = (t >= t0) & (t < t1)
+    s, t = s[win], t[win]
+    out = {}
+    for name, a, b in run["populations"]:
+        cc = spike_count_correlations(s, t, a, b, t0, t1, max(1, round(bin_ms / dt)),
+                                      n_sample)
+        out[name] = {"rate": rates_hz(s, a, b, (t1 - t0) * dt), "cv_isi": isi_cv(s, t, a, b),
+                     "correlation": cc[np.isfinite(cc)]}
+    return out
+
+
+def _ks(a: np.ndarray, b: np.ndarray) -> float:
+    from scipy.stats import ks_2samp
+
+    if len(a) == 0 or len(b) == 0:
+        return float("nan")
+    return float(ks_2samp(a, b).statistic)
+
+
+def compare(nest: list[dict], nx: list[dict]) -> list[dict]:
+    """Compare per-seed distributions of both simulators; return one row per (pop, stat).
+
+    Each row holds the mean over seeds of each simulator's population mean, the KS distances
+    between seeds of NEST (``ks_nest``: max and mean over pairs) and of neuroaix
+    (``ks_neuroaix``), between the simulators over all seed pairs (``ks_cross``), and ``ok``:
+    the mean cross distance is within the largest NEST-to-NEST distance.
+    """
+    rows = []
+    for pop in nest[0]:
+        for stat in STATISTICS:
+            a = [d[pop][stat] for d in nest]
+            b = [d[pop][stat] for d in nx]
+            within_nest = [_ks(x, y) for x, y in itertools.combinations(a, 2)]
+            within_nx = [_ks(x, y) for x, y in itertools.combinations(b, 2)]
+            cross = [_ks(x, y) for x in a for y in b]
+            tol = float(np.nanmax(within_nest)) if within_nest else float("nan")
+            rows.append({
+                "population": pop, "statistic": stat,
+                "nest_mean": float(np.mean([x.mean() for x in a if len(x)] or [np.nan])),
+                "neuroaix_mean": float(np.mean([x.mean() for x in b if len(x)] or [np.nan])),
+                "ks_nest_max": tol, "ks_nest_mean": float(np.nanmean(within_nest)),
+                "ks_neuroaix_max": float(np.nanmax(within_nx)),
+                "ks_neuroaix_mean": float(np.nanmean(within_nx)),
+                "ks_cross_mean": float(np.nanmean(cross)), "ks_cross_max": float(np.nanmax(cross)),
+                "ok": bool(np.nanmean(cross) <= tol),
+            })
+    return rows
+
+
+def print_table(rows: list[dict], file=sys.stdout) -> None:
+    """Print the comparison table."""
+    print(f"{'pop':>5} {'statistic':>11} {'NEST':>8} {'neuroaix':>8} | {'KS NEST-NEST':>12} "
+          f"{'KS nx-nx':>9} {'KS cross':>9} {'(max)':>6}  within", file=file)
+    print(f"{'':>5} {'':>11} {'mean':>8} {'mean':>8} | {'max':>12} {'max':>9} {'mean':>9}",
+          file=file)
+    for r in rows:
+        print(f"{r['population']:>5} {r['statistic']:>11} {r['nest_mean']:8.4f} "
+              f"{r['neuroaix_mean']:8.4f} | {r['ks_nest_max']:12.3f} "
+              f"{r['ks_neuroaix_max']:9.3f} {r['ks_cross_mean']:9.3f} "
+              f"{r['ks_cross_max']:6.3f}  {'yes' if r['ok'] else 'NO'}", file=file)
+    n_ok = sum(r["ok"] for r in rows)
+    print(f"{n_ok} of {len(rows)} (population, statistic) pairs within NEST's seed-to-seed "
+          "KS distance", file=file)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the validation; print the table and write JSON (``--json``)."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--scale", type=float, default=0.1, help="neuron-number scale")
+    p.add_argument("--k-scale", type=float, default=1.0, help="in-degree scale")
+    p.add_argument("--input", choices=("poisson", "dc"), default="poisson")
+    p.add_argument("--seeds", type=int, default=3, help="seeds per simulator (1 .. N)")
+    p.add_argument("--t-sim", type=float, default=2000.0, help="analysed time (ms)")
+    p.add_argument("--t-discard", type=float, default=500.0,
+                   help="time simulated and discarded before the analysis (ms)")
+    p.add_argument("--threads", type=int, default=2, help="threads of each simulator")
+    p.add_argument("--nest-python", default=str(ROOT / ".venv-nest" / "bin" / "python"),
+                   help="Python of the NEST environment")
+    p.add_argument("--workdir", default=None, help="keep rasters here (default: temporary)")
+    p.add_argument("--json", default=None, help="write the results to this file")
+    args = p.parse_args(argv)
+    if args.seeds < 2:
+        p.error(f"--seeds must be >= 2 (the tolerance needs pairs of seeds), not {args.seeds}")
+    if not os.path.exists(args.nest_python):
+        p.error(f"--nest-python {args.nest_python!r} does not exist; create the NEST "
+                "environment first (docs/validation.md)")
+    kw = {"scale": args.scale, "k_scale": args.k_scale, "input": args.input,
+          "threads": args.threads, "t_discard": args.t_discard, "t_sim": args.t_sim}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = pathlib.Path(args.workdir or tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        nest_d, nx_d, runs = [], [], []
+        for seed in range(1, args.seeds + 1):
+            t = time.perf_counter()
+            r_nx = run_neuroaix(work / f"neuroaix_{seed}", seed=seed, **kw)
+            t_nx = time.perf_counter() - t
+            t = time.perf_counter()
+            r_nest = run_nest(work / f"nest_{seed}.npz", args.nest_python, seed=seed, **kw)
+            t_nest = time.perf_counter() - t
+            nx_d.append(distributions(r_nx, args.t_sim))
+            nest_d.append(distributions(r_nest, args.t_sim))
+            runs.append({"seed": seed, "neuroaix_spikes": len(r_nx["senders"]),
+                         "nest_spikes": len(r_nest["senders"]),
+                         "neuroaix_wall_s": t_nx, "nest_wall_s": t_nest})
+            print(f"seed {seed}: neuroaix {len(r_nx['senders'])} spikes ({t_nx:.0f} s), "
+                  f"NEST {len(r_nest['senders'])} spikes ({t_nest:.0f} s)", file=sys.stderr)
+    rows = compare(nest_d, nx_d)
+    print(f"microcircuit scale {args.scale}, k_scale {args.k_scale}, {args.input} input, "
+          f"{args.seeds} seeds, {args.t_sim:g} ms analysed after {args.t_discard:g} ms")
+    print_table(rows)
+    if args.json:
+        pathlib.Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        with open(args.json, "w") as fh:
+            json.dump({"config": vars(args), "runs": runs, "rows": rows}, fh, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
