@@ -173,7 +173,10 @@ def run(model: str, *, scale: float, k_scale: float = 1.0, input: str = "poisson
     pop_of = np.repeat(np.arange(len(pops)), [len(p) for p in pops])
     per_pop = np.bincount(pop_of[senders], minlength=len(pops))
     syn_events = float(per_pop @ out_degrees(net))
-    n_syn = int(nest.GetKernelStatus("num_connections"))
+    # Neuron-to-neuron synapses: all connections but those of generators and the recorder.
+    n_devices = sum(len(pops[i]) for i, (r, k, _) in net.poisson.items()
+                                       if r * k > 0) + sum(len(p) for p in pops)
+    n_syn = int(nest.GetKernelStatus("num_connections")) - n_devices
     summary = {
         "simulator": "nest", "nest_version": nest.__version__, "model": model,
         "scale": scale, "k_scale": k_scale, "input": input, "seed": seed, "threads": threads,
