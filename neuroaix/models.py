@@ -185,23 +185,28 @@ def brunel(scale: float = 1.0, g: float = 5.0, eta: float = 2.0, *, epsilon: flo
 
     ``N_E = round(10000 * scale)`` excitatory and ``N_I = round(2500 * scale)`` inhibitory
     ``iaf_psc_exp`` neurons (tau_m 20 ms, C_m 250 pF, tau_syn 0.5 ms, theta 20 mV, V_reset
-    10 mV, t_ref 2 ms, E_L 0). Every neuron draws ``C_E = round(epsilon N_E)`` excitatory and
-    ``C_I = round(epsilon N_I)`` inhibitory inputs (fixed_indegree, autapses and multapses
-    allowed as in NEST's example) with delay ``delay``. The excitatory PSC ``J_ex`` gives a
-    PSP peak of ``J`` mV; inhibitory weights are ``-g J_ex``. Each neuron receives Poisson
-    input from ``C_E`` sources at ``eta * nu_thr``, where ``nu_thr = theta C_m / (J_ex tau_syn
-    C_E tau_m)`` is the rate whose mean current alone brings V to threshold.
+    10 mV, t_ref 2 ms, E_L 0). Every neuron draws ``C_E = round(epsilon * 10000)`` excitatory
+    and ``C_I = round(epsilon * 2500)`` inhibitory inputs (fixed_indegree, autapses and
+    multapses allowed as in NEST's example) with delay ``delay``: the in-degrees of the full
+    network at every scale, as the microcircuit's ``scale`` keeps its in-degrees, so that a
+    smaller network stays in the same dynamical regime (with ``epsilon * N`` inputs at
+    scale 0.2 the mean drive stays suprathreshold and the network fires regularly near
+    70 Hz). The excitatory PSC ``J_ex`` gives a PSP peak of ``J`` mV; inhibitory weights are
+    ``-g J_ex``. Each neuron receives Poisson input from ``C_E`` sources at
+    ``eta * nu_thr``, where ``nu_thr = theta C_m / (J_ex tau_syn C_E tau_m)`` is the rate
+    whose mean current alone brings V to threshold. Initial potentials are
+    ``Normal(10 mV, 5 mV)`` redrawn below ``theta - 0.1 mV``.
 
     Parameters
     ----------
     scale : float
-        Size scaling, in (0, 1].
+        Size scaling of both populations, in (0, 1]; in-degrees do not scale.
     g : float
         Relative inhibition, >= 0.
     eta : float
         External rate relative to nu_thr, >= 0.
     epsilon : float
-        Connection probability (in-degree fraction), in (0, 1].
+        Connection probability of the full-scale network (in-degree fraction), in (0, 1].
     J : float
         Excitatory PSP peak (mV), > 0.
     delay : float
@@ -226,14 +231,14 @@ def brunel(scale: float = 1.0, g: float = 5.0, eta: float = 2.0, *, epsilon: flo
                 V_th=20.0, V_reset=10.0)
     n_e = max(1, round(10000 * scale))
     n_i = max(1, round(2500 * scale))
-    c_e = max(1, round(epsilon * n_e))
-    c_i = max(1, round(epsilon * n_i))
+    c_e = max(1, round(epsilon * 10000))  # full-scale in-degrees at every scale
+    c_i = max(1, round(epsilon * 2500))
     j_ex = psp_to_psc(J, model.C_m, model.tau_m, model.tau_syn_ex)
     j_in = -g * j_ex
     theta = model.V_th - model.E_L
     nu_thr = theta * model.C_m / (j_ex * model.tau_syn_ex * 1e-3 * c_e * model.tau_m)
     net = Network(dt=dt, seed=seed)
-    net.scale_hint = (scale, 2.0)
+    net.scale_hint = (scale, 1.0)
     v_init = Normal(10.0, 5.0, high=theta - 0.1)
     exc = net.add_population("E", n_e, model, v_init=v_init)
     inh = net.add_population("I", n_i, model, v_init=v_init)

@@ -113,15 +113,15 @@ def test_brunel_parameters():
                           E_L=0.0, V_th=20.0, V_reset=10.0)
     j = models.psp_to_psc(0.1, 250.0, 20.0, 0.5)
     assert [(p.rule, p.value, p.weight.mean, p.delay.mean) for p in net.projections] == [
-        ("fixed_indegree", 200, j, 1.5), ("fixed_indegree", 50, -5 * j, 1.5),
-        ("fixed_indegree", 200, j, 1.5), ("fixed_indegree", 50, -5 * j, 1.5)]
+        ("fixed_indegree", 1000, j, 1.5), ("fixed_indegree", 250, -5 * j, 1.5),
+        ("fixed_indegree", 1000, j, 1.5), ("fixed_indegree", 250, -5 * j, 1.5)]
     rate, k, w = net.poisson[0]
-    nu_thr = 20.0 * 250.0 / (j * 0.5e-3 * 200 * 20.0)
-    assert (k, w) == (200, j) and rate == pytest.approx(2.0 * nu_thr)
+    nu_thr = 20.0 * 250.0 / (j * 0.5e-3 * 1000 * 20.0)
+    assert (k, w) == (1000, j) and rate == pytest.approx(2.0 * nu_thr)
     # the external drive alone: mean V = eta * theta
     assert rate * k * j * 0.5e-3 * 20.0 / 250.0 == pytest.approx(2.0 * 20.0)
     built = net.build(1)
-    assert built.n_synapses == 2500 * 250
+    assert built.n_synapses == 2500 * 1250  # full-scale in-degrees at scale 0.2
     assert np.all(built.v0 <= nx.mv_to_fixed(19.9))  # redrawn below threshold
     assert abs(built.v0.mean() / 2**16 - Normal(10.0, 5.0, high=19.9).moments()[0]) < 0.5
 
