@@ -166,7 +166,8 @@ def _run_steps(t0, n_steps, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, 
         if rec_n[0] + n_total > rec_senders.shape[0]:
             return step
         # background + update
-        for p in prange(n_part):
+        for pp in prange(n_part):
+            p = np.int64(pp)  # prange indices may be unsigned
             spk_cnt[p] = _update_partition(p, t, n_part, n_loc, noff, roff, mask, ring, v,
                                            iex, iin, ref, rng, pop, coef, has_poisson,
                                            ptable, pweight, spk_buf, counters)
@@ -187,7 +188,8 @@ def _run_steps(t0, n_steps, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, 
             rec_steps[r0 + j] = t
         rec_n[0] = r0 + total
         # deliver
-        for p in prange(n_part):
+        for pp in prange(n_part):
+            p = np.int64(pp)
             _deliver_partition(p, t, n_loc, roff, mask, ring, row_ptrs[p], words[p], spikes,
                                counters)
         for j in range(probe_idx.shape[0]):
