@@ -156,3 +156,30 @@ def test_bad_input_is_named():
         sim.simulate(0.25)
     with pytest.raises(ValueError, match=r"^partition must lie in \[0, 1\), not 3$"):
         sim.ring_buffer(3)
+
+
+@pytest.fixture(scope="module")
+def model_hashes():
+    """Rasters of the two models on one partition and one thread: the baselines."""
+    from neuroaix import models
+
+    nets = {"brunel": models.brunel(scale=0.1, seed=11),
+            "microcircuit": models.microcircuit(scale=0.02, seed=11)}
+    out = {}
+    for name, net in nets.items():
+        sim = Simulator(net.build(partitions=1, threads=1), threads=1, progress=False)
+        sim.simulate(100.0)
+        out[name] = (net, sim.spike_hash(), len(sim.spikes()[0]))
+    return out
+
+
+@pytest.mark.parametrize("model", ["brunel", "microcircuit"])
+@pytest.mark.parametrize("threads,partitions", [(2, 1), (1, 4), (2, 4), (2, 35)])
+def test_models_are_identical_for_threads_and_partitions(model_hashes, model, threads,
+                                                         partitions):
+    net, expected, n_spikes = model_hashes[model]
+    assert n_spikes > 100
+    sim = Simulator(net.build(partitions=partitions, threads=threads), threads=threads,
+                    progress=False)
+    sim.simulate(100.0)
+    assert sim.spike_hash() == expected
