@@ -1,8 +1,9 @@
 """Build time, peak RSS and bytes per synapse of the microcircuit at several scales.
 
 Each scale runs in its own subprocess (so peak RSS is that build's alone), after a warm-up
-build at a tiny scale in the same process compiles the kernels. Prints a table; ``--json PATH``
-also writes the rows.
+build at a tiny scale in the same process compiles the kernels. Besides wall time the table
+shows the process CPU time and the 1-minute load average, since wall time on a shared machine
+says little on its own. Prints a table; ``--json PATH`` also writes the rows.
 
     python benchmarks/bench_build.py --scales 0.1 1.0 --threads 2 --json build/bench_build.json
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 
@@ -25,10 +27,13 @@ def measure(scale: float, threads: int, partitions: int) -> dict:
     from neuroaix import models
 
     models.microcircuit(0.002).build(partitions, threads=threads)  # compile, warm caches
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     net = models.microcircuit(scale)
     built = net.build(partitions, threads=threads)
     seconds = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     store = sum(p.words.nbytes + p.row_ptr.nbytes for p in built.partitions)
     return {
@@ -38,6 +43,8 @@ def measure(scale: float, threads: int, partitions: int) -> dict:
         "neurons": built.n_neurons,
         "synapses": built.n_synapses,
         "build_s": seconds,
+        "cpu_s": cpu,
+        "load_avg_1min": os.getloadavg()[0],
         "peak_rss_gib": rss / 2**30,
         "store_bytes_per_synapse": store / built.n_synapses,
         "rss_bytes_per_synapse": rss / built.n_synapses,
@@ -64,12 +71,12 @@ def main(argv: list[str] | None = None) -> int:
              "--partitions", str(args.partitions)],
             check=True, capture_output=True, text=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    head = (f"{'scale':>6} {'neurons':>8} {'synapses':>12} {'build s':>8} {'peak GiB':>9} "
-            f"{'est GiB':>8} {'B/syn store':>11} {'B/syn RSS':>10}")
+    head = (f"{'scale':>6} {'neurons':>8} {'synapses':>12} {'build s':>8} {'CPU s':>7} "
+            f"{'load':>5} {'peak GiB':>9} {'est GiB':>8} {'B/syn store':>11} {'B/syn RSS':>10}")
     print(head)
     for r in rows:
         print(f"{r['scale']:>6g} {r['neurons']:>8d} {r['synapses']:>12d} {r['build_s']:>8.2f} "
-              f"{r['peak_rss_gib']:>9.2f} {r['estimate_gib']:>8.2f} "
+              f"{r['cpu_s']:>7.1f} {r['load_avg_1min']:>5.1f} {r['peak_rss_gib']:>9.2f} {r['estimate_gib']:>8.2f} "
               f"{r['store_bytes_per_synapse']:>11.3f} {r['rss_bytes_per_synapse']:>10.2f}")
     if args.json:
         with open(args.json, "w") as f:

@@ -218,7 +218,9 @@ def _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, stats, key_w,
     a sequence of standard normals, normal ``k`` made from draws ``k - k % 2`` and
     ``k - k % 2 + 1`` by Box-Muller (cosine for even ``k``, sine for odd), redrawn until
     ``mean + std * z`` lies within the bounds; ``spare`` carries the sine. A random delay is
-    one draw of the delay lane looked up in the cumulative table ``dtable`` of its steps.
+    one draw ``u`` of the delay lane and Walker's alias table ``dtable`` (row 0: acceptance
+    probabilities, row 1: aliases) of its steps: with ``x = u n``, ``j = floor(x)``, the step
+    is ``d_const + j`` if ``x - j < dtable[0, j]``, else ``d_const + dtable[1, j]``.
     Returns the advanced lane state ``(i_w, spare, i_d)``.
     """
     gid = prm.post_start + t
@@ -248,10 +250,13 @@ def _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, stats, key_w,
             w = np.int64(math.floor(x * 4096.0 + 0.5))
     else:
         w = prm.w_const
-    if dtable.shape[0] > 0:
-        u = _u01(_draw(key_d, i_d))
+    if dtable.shape[1] > 0:
+        x = _u01(_draw(key_d, i_d)) * dtable.shape[1]
         i_d += 1
-        d = prm.d_const + np.searchsorted(dtable, u, side="right")
+        j = np.int64(x)
+        if x - j >= dtable[0, j]:
+            j = np.int64(dtable[1, j])
+        d = prm.d_const + j
     else:
         d = prm.d_const
     if w < -2147483648 or w > 2147483647:

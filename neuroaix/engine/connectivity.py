@@ -34,6 +34,7 @@ __all__ = [
     "block_capacities",
     "build_synapses",
     "delay_step_table",
+    "alias_table",
     "draw_initial_potentials",
     "low_resolution_levels",
     "split_total_number",
@@ -248,6 +249,32 @@ def delay_step_table(mean: float, std: float, low: float, high: float, dt: float
     return k0, tuple(table)
 
 
+def alias_table(cdf) -> np.ndarray:
+    """Return Walker's alias table (Vose's construction) of a distribution given by its CDF.
+
+    Returns a float64 array ``[2, n]``: row 0 the acceptance probabilities, row 1 the aliases
+    (exact small integers). Outcome ``j`` has probability
+    ``(row0[j] + sum over i with row1[i] == j, row0[i] < 1 of (1 - row0[i])) / n``.
+    """
+    cdf = np.asarray(cdf, dtype=np.float64)
+    probs = np.diff(np.concatenate([[0.0], cdf]))
+    n = len(probs)
+    scaled = probs * n
+    prob = np.ones(n)
+    alias = np.arange(n, dtype=np.float64)
+    small = [j for j in range(n) if scaled[j] < 1.0]
+    large = [j for j in range(n) if scaled[j] >= 1.0]
+    while small and large:
+        s, g = small.pop(), large.pop()
+        prob[s] = scaled[s]
+        alias[s] = g
+        scaled[g] = (scaled[g] + scaled[s]) - 1.0
+        (small if scaled[g] < 1.0 else large).append(g)
+    for j in small + large:  # leftovers are 1 up to rounding
+        prob[j] = 1.0
+    return np.stack([prob, alias])
+
+
 def low_resolution_levels(mean: float, std: float, low: float, high: float, bits: int):
     """Return the ``2**bits`` I-format weight levels and their bins (Dasbach et al. 2021).
 
@@ -361,10 +388,10 @@ def _build(specs, n_neurons, n_parts, threads, seed, dt):
                  else np.zeros(1, np.int64))
         levels = np.asarray(spec.levels, dtype=np.int64)
         if spec.d_std > 0.0:
-            dtable = np.asarray(delay_step_table(spec.d_mean, spec.d_std, spec.d_low,
-                                                 spec.d_high, dt)[1], dtype=np.float64)
+            dtable = alias_table(delay_step_table(spec.d_mean, spec.d_std, spec.d_low,
+                                                  spec.d_high, dt)[1])
         else:
-            dtable = np.zeros(0, np.float64)
+            dtable = np.zeros((2, 0), np.float64)
         prepared.append((spec, prm, split, levels, dtable,
                          _chunk_bounds(spec.n_blocks, threads)))
         keep_bytes += threads * n_parts * spec.n_pre * 4

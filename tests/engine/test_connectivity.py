@@ -131,6 +131,19 @@ def test_delay_step_table_is_the_rounded_distribution():
         assert table[j] == pytest.approx(d.cdf(edge), abs=1e-12)
 
 
+def test_alias_table_reproduces_the_distribution():
+    k0, table = conn.delay_step_table(0.75, 0.375, 0.05, math.inf, 0.1)
+    alias = conn.alias_table(table)
+    n = len(table)
+    probs = np.diff(np.concatenate([[0.0], table]))
+    back = alias[0].copy()
+    for i in range(n):
+        if alias[0, i] < 1.0:
+            back[int(alias[1, i])] += 1.0 - alias[0, i]
+    np.testing.assert_allclose(back / n, probs, rtol=0, atol=1e-15)
+    assert np.all(alias[1] == np.round(alias[1])) and alias[1].max() < n
+
+
 def test_delay_step_table_errors():
     with pytest.raises(ValueError, match=r"^delay low=0\.01 ms can round to 0 steps"):
         conn.delay_step_table(1.0, 0.5, 0.01, math.inf, 0.1)
