@@ -132,7 +132,7 @@ def test_delay_step_table_is_the_rounded_distribution():
 
 
 def test_alias_table_reproduces_the_distribution():
-    k0, table = conn.delay_step_table(0.75, 0.375, 0.05, math.inf, 0.1)
+    _, table = conn.delay_step_table(0.75, 0.375, 0.05, math.inf, 0.1)
     alias = conn.alias_table(table)
     n = len(table)
     probs = np.diff(np.concatenate([[0.0], table]))
