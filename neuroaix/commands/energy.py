@@ -12,6 +12,7 @@ Forms::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import tomllib
@@ -65,7 +66,7 @@ def _emulate(args) -> dict:
 
 
 def _emulated_row(args):
-    from neuroaix.energy import estimate_energy, load_energy_config
+    from neuroaix.energy import Activity, estimate_energy, load_energy_config
 
     result = _emulate(args)
     if "activity" not in result:
@@ -79,7 +80,15 @@ def _emulated_row(args):
     label = f"{model}{f' x{scale:g}' if scale != 1.0 else ''} on {cfg.name}"
     rep = estimate_energy(result["activity"], cfg, label=label)
     extra = {"activity": result["activity"], "energy_config": str(energy_path),
-             "emulator_q_rtf": result.get("q_rtf"), "power": None}
+             "emulator_q_rtf": result.get("q_rtf"), "power": None,
+             "reference_q_rtf": None, "e_syn_nj_at_reference_q_rtf": None}
+    if cfg.derivation is not None:
+        # The energy model alone: the same activity at the q_RTF the parameters came from.
+        act = Activity.from_dict(result["activity"])
+        ref = estimate_energy(
+            dataclasses.replace(act, hw_time_s=act.bio_time_s * cfg.derivation.q_rtf), cfg)
+        extra["reference_q_rtf"] = cfg.derivation.q_rtf
+        extra["e_syn_nj_at_reference_q_rtf"] = ref.to_dict()["e_syn_nj"]
     return rep, extra
 
 
@@ -176,6 +185,10 @@ def _energy(args) -> int:
         print(f"  static {rep.static_j:.6g} J; " + "; ".join(
             f"{k} {v:.4g} J" for k, v in rep.dynamic_j.items()))
     print(f"  power: {rep.kind}, {rep.power_source}")
+    if out.get("e_syn_nj_at_reference_q_rtf") is not None:
+        print(f"  energy model alone: at the reference q_RTF {out['reference_q_rtf']:.4g} of "
+              f"the parameters' derivation this activity gives "
+              f"{out['e_syn_nj_at_reference_q_rtf']:.4g} nJ per synaptic event")
     _write_json(args.json, out)
     return 0
 

@@ -60,12 +60,30 @@ def test_emulated_json_fields(hardware, emulation, tmp_path, capsys):
                  "--json", str(out)]) == 0
     d = json.loads(out.read_text())
     assert set(REPORT_FIELDS) <= set(d)
-    assert {"activity", "energy_config", "emulator_q_rtf", "power"} <= set(d)
+    assert {"activity", "energy_config", "emulator_q_rtf", "power", "reference_q_rtf",
+            "e_syn_nj_at_reference_q_rtf"} <= set(d)
+    assert d["reference_q_rtf"] == 0.0491159
     assert d["kind"] == "emulated"
     assert d["activity"] == ACTIVITY
     assert d["q_rtf"] == 0.05 and d["acceleration"] == 20.0
     assert d["e_syn_nj"] == pytest.approx(47.5, rel=0.02)
     assert "emulated" in capsys.readouterr().out
+
+
+def test_reference_q_rtf_separates_timing_from_energy(hardware, tmp_path):
+    # Same activity, twice the hardware time: E_syn grows by the static term only, while the
+    # energy-model-alone figure (at the reference q_RTF) is unchanged.
+    runs = []
+    for hw_time in (0.05, 0.1):
+        path = tmp_path / f"em{hw_time}.json"
+        path.write_text(json.dumps({"activity": dict(ACTIVITY, hw_time_s=hw_time)}))
+        out = tmp_path / f"out{hw_time}.json"
+        assert main(["energy", "--hardware", str(hardware), "--from-emulation", str(path),
+                     "--json", str(out)]) == 0
+        runs.append(json.loads(out.read_text()))
+    static_nj = 0.05 * 35 * 21.3982 / 967_000_000 * 1e9
+    assert runs[1]["e_syn_nj"] - runs[0]["e_syn_nj"] == pytest.approx(static_nj, rel=1e-9)
+    assert runs[1]["e_syn_nj_at_reference_q_rtf"] == runs[0]["e_syn_nj_at_reference_q_rtf"]
 
 
 def test_energy_flag_overrides_hardware(emulation, tmp_path):
