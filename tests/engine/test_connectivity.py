@@ -225,3 +225,14 @@ def test_initial_potentials_follow_the_init_stream():
     u2 = (nx.stream_draw(key, 1) >> 11) / 2**53
     x = -60.0 + 4.0 * (math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2))
     assert a[0] == math.floor((x + 65.0) * 65536.0 + 0.5)
+
+
+def test_recounting_gives_the_same_storage_as_kept_counts(monkeypatch):
+    spec = _spec("fixed_total_number", n_total=7000, w_std=0.2, d_std=0.5, d_mean=1.5,
+                 d_low=0.05)
+    kw = dict(n_neurons=1000, n_parts=7, threads=2, seed=9, dt=0.1)
+    kept = conn.build_synapses([spec, spec], **kw)
+    monkeypatch.setattr(conn, "_KEEP_COUNTS_BYTES", 0)
+    again = conn.build_synapses([spec, spec], **kw)
+    np.testing.assert_array_equal(kept.words, again.words)
+    np.testing.assert_array_equal(kept.row_ptr, again.row_ptr)
