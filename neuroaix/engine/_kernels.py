@@ -47,7 +47,7 @@ def _sat32(x):
 
 @njit(cache=True, nogil=True)
 def _update_partition(p, t, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, ref, rng,
-                      pop, coef, has_poisson, ptable, pweight, spk_buf, counters):
+                      pop, coef, has_poisson, ptable, plen, pweight, spk_buf, counters):
     """Run background input and the neuron update of partition ``p`` at step ``t``.
 
     Spiking neurons' global ids are written, ascending, to ``spk_buf[noff[p]:]``; returns
@@ -60,7 +60,6 @@ def _update_partition(p, t, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, 
     sat = 0
     n_spk = 0
     n_pois = 0
-    tlen = ptable.shape[1]
     for l in range(n):
         g = base + l
         k = pop[g]
@@ -77,8 +76,8 @@ def _update_partition(p, t, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, 
             rng[g] = x
             u = np.int64((x * _XS_MULT) >> _U32)
             c = 0
-            while c < tlen and u >= ptable[k, c]:
-                c += 1
+            for j in range(plen[k]):  # branch-free count of thresholds <= u
+                c += u >= ptable[k, j]
             if c > 0:
                 n_pois += c
                 w = pweight[k]
@@ -149,7 +148,7 @@ def _deliver_partition(p, t, n_loc, roff, mask, ring, row_ptr, words, spikes, co
 
 @njit(cache=True, nogil=True, parallel=True)
 def _run_steps(t0, n_steps, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, ref, rng,
-               pop, coef, has_poisson, ptable, pweight, row_ptrs, words, counters,
+               pop, coef, has_poisson, ptable, plen, pweight, row_ptrs, words, counters,
                rec_senders, rec_steps, rec_n, probe_idx, probe_buf, probe_t0):
     """Run steps ``t0 .. t0 + n_steps - 1``; partitions in parallel, exchange in between.
 
@@ -170,7 +169,7 @@ def _run_steps(t0, n_steps, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, 
             p = np.int64(pp)  # prange indices may be unsigned
             spk_cnt[p] = _update_partition(p, t, n_part, n_loc, noff, roff, mask, ring, v,
                                            iex, iin, ref, rng, pop, coef, has_poisson,
-                                           ptable, pweight, spk_buf, counters)
+                                           ptable, plen, pweight, spk_buf, counters)
         # exchange: all partitions' spikes in ascending global id
         total = 0
         for p in range(n_part):

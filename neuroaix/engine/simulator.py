@@ -112,6 +112,8 @@ class Simulator:
         self._has_poisson = np.ascontiguousarray(network.has_poisson, dtype=np.bool_)
         self._ptable = np.ascontiguousarray(network.poisson_table, dtype=np.int64)
         self._pweight = np.ascontiguousarray(network.poisson_weight, dtype=np.int64)
+        # Entries below 2**32: thresholds past them never count, so the scan stops there.
+        self._plen = (self._ptable < (1 << 32)).sum(axis=1).astype(np.int64)
         self._row_ptrs = List()
         self._words = List()
         for part in network.partitions:
@@ -199,8 +201,8 @@ class Simulator:
                 self.t, n_steps - done, self.layout.n_partitions, self.layout.n_loc,
                 self.layout.noff, self.layout.roff, self._mask, self._ring, self._v, self._iex,
                 self._iin, self._ref, self._rng, self._pop, self._coef, self._has_poisson,
-                self._ptable, self._pweight, self._row_ptrs, self._words, self._counters,
-                self._rec_senders, self._rec_steps, self._rec_n,
+                self._ptable, self._plen, self._pweight, self._row_ptrs, self._words,
+                self._counters, self._rec_senders, self._rec_steps, self._rec_n,
                 self._probe_flat if record else np.zeros(0, np.int64), probe_buf, t0)
             done += got
             self.t += got
