@@ -19,8 +19,12 @@ import sys
 __all__ = ["main", "measure"]
 
 
-def measure(scale: float, threads: int, partitions: int) -> dict:
-    """Build the microcircuit at ``scale`` in this process and return the measurements."""
+def measure(scale: float, threads: int, partitions: int, with_hash: bool = False) -> dict:
+    """Build the microcircuit at ``scale`` in this process and return the measurements.
+
+    With ``with_hash`` the row also holds ``synapse_hash()`` (after the peak RSS is taken),
+    to compare builds with different partitions and threads.
+    """
     import resource
     import time
 
@@ -36,7 +40,8 @@ def measure(scale: float, threads: int, partitions: int) -> dict:
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     store = sum(p.words.nbytes + p.row_ptr.nbytes for p in built.partitions)
-    return {
+    extra = {"synapse_hash": built.synapse_hash()} if with_hash else {}
+    return extra | {
         "scale": scale,
         "threads": threads,
         "partitions": partitions,
@@ -59,16 +64,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--partitions", type=int, default=1)
     ap.add_argument("--json", metavar="PATH")
+    ap.add_argument("--hash", action="store_true",
+                    help="also compute synapse_hash() (slow at full scale)")
     ap.add_argument("--one", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one is not None:
-        print(json.dumps(measure(args.one, args.threads, args.partitions)))
+        print(json.dumps(measure(args.one, args.threads, args.partitions, args.hash)))
         return 0
     rows = []
     for scale in args.scales:
         out = subprocess.run(
             [sys.executable, __file__, "--one", str(scale), "--threads", str(args.threads),
-             "--partitions", str(args.partitions)],
+             "--partitions", str(args.partitions)] + (["--hash"] if args.hash else []),
             check=True, capture_output=True, text=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     head = (f"{'scale':>6} {'neurons':>8} {'synapses':>12} {'build s':>8} {'CPU s':>7} "
@@ -77,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         print(f"{r['scale']:>6g} {r['neurons']:>8d} {r['synapses']:>12d} {r['build_s']:>8.2f} "
               f"{r['cpu_s']:>7.1f} {r['load_avg_1min']:>5.1f} {r['peak_rss_gib']:>9.2f} {r['estimate_gib']:>8.2f} "
-              f"{r['store_bytes_per_synapse']:>11.3f} {r['rss_bytes_per_synapse']:>10.2f}")
+              f"{r['store_bytes_per_synapse']:>11.3f} {r['rss_bytes_per_synapse']:>10.2f}"
+              + (f"  {r['synapse_hash'][:16]}" if "synapse_hash" in r else ""))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=2)
