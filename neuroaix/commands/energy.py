@@ -127,7 +127,8 @@ def _measured_row(run_dir, *, power_w=None, watts_per_core=None):
         synaptic_events=int(total["synaptic_events"]),
         power_w=power.power_w if power is not None else float(power_w_m), kind=kind,
         power_source=source, energy_j=energy_j,
-        label=f"neuroaix engine, {total['threads']} threads ({kind})",
+        label=f"neuroaix engine, {total['threads']} thread"
+              f"{'s' if total['threads'] != 1 else ''} ({kind})",
     )
     extra = {"run": str(path), "power": power.to_dict() if power is not None else measured,
              "activity": None, "energy_config": None}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -177,3 +178,35 @@ def test_project_rejects_unknown_species(hardware, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["energy", "project", "--species", "rat", "--hardware", str(hardware)])
     assert exc.value.code == 2
+
+
+# Integration with the other commands (small networks; skipped where they are absent) -------
+
+
+def test_emulated_brunel_end_to_end(tmp_path):
+    emulator = pytest.importorskip("neuroaix.emulator")
+    out = tmp_path / "b.json"
+    hw = ROOT / "configs" / "neuroaix-35.toml"
+    assert main(["energy", "--hardware", str(hw), "--model", "brunel", "--scale", "0.02",
+                 "--t-sim", "10", "--t-presim", "5", "--json", str(out)]) == 0
+    d = json.loads(out.read_text())
+    assert tuple(d["activity"]) == emulator.ACTIVITY_KEYS
+    assert d["activity"]["steps"] == 100
+    assert d["q_rtf"] == pytest.approx(d["emulator_q_rtf"], rel=1e-12)
+    assert d["energy_config"] == str(hw.parent / "neuroaix-35-energy.toml")
+    assert d["energy_j"] > d["static_j"] > 0
+
+
+def test_measured_run_end_to_end(tmp_path):
+    if importlib.util.find_spec("neuroaix.commands.run") is None:
+        pytest.skip("neuroaix run is not available")
+    run_dir, out = tmp_path / "run", tmp_path / "r.json"
+    assert main(["run", "brunel", "--scale", "0.02", "--t-sim", "20", "--t-presim", "5",
+                 "--threads", "1", "--out", str(run_dir)]) == 0
+    assert main(["energy", "--from-run", str(run_dir), "--power-w", "30", "--json",
+                 str(out)]) == 0
+    d = json.loads(out.read_text())
+    total = json.loads((run_dir / "summary.json").read_text())["total"]
+    assert d["synaptic_events"] == total["synaptic_events"]
+    assert d["energy_j"] == pytest.approx(30.0 * total["wall_s_sim"], rel=1e-12)
+    assert d["label"] == "neuroaix engine, 1 thread (estimate)"
