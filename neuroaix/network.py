@@ -71,6 +71,14 @@ _RULE_PARAM = {
 _MIN_MASS = 1e-6
 
 
+#: Magnitude of the I format's range (pA).
+_I_LIMIT = float(1 << (31 - nx.I_FRAC_BITS))
+
+
+def _fits_i_format(pa: float) -> bool:
+    return nx.INT32_MIN <= nx.pa_to_fixed(pa) <= nx.INT32_MAX
+
+
 def _hint(name: str, options) -> str:
     close = difflib.get_close_matches(name, list(options), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
@@ -236,9 +244,13 @@ class Network:
             raise ValueError(f"seed must be < 2**64, not {seed!r}")
         self.dt = dt
         self.seed = seed
+        #: Populations in the order they were added.
         self.populations: list[Population] = []
+        #: Projections in the order of the ``connect`` calls (their stream index).
         self.projections: list[Projection] = []
+        #: Poisson input by population index: ``(rate_hz, indegree, weight_pa)``.
         self.poisson: dict[int, tuple[float, int, float]] = {}
+        #: DC input by population index (pA).
         self.dc: dict[int, float] = {}
         #: ``(scale, exponent)`` set by ``neuroaix.models``: memory grows as scale**exponent.
         self.scale_hint: tuple[float, float] | None = None
@@ -395,13 +407,9 @@ class Network:
             raise ValueError("weight is required; give weight=... in pA (negative for "
                              "inhibition)")
         w = _as_distribution("weight", weight, "pA")
-        lim = float(1 << (31 - nx.I_FRAC_BITS))
-        if w.std == 0:
-            if not -lim <= w.mean < lim:
-                raise ValueError(f"weight={w.mean!r} pA does not fit the I format "
-                                 f"(+-{lim:g} pA); use a smaller weight")
-        elif (w.low < 0 < w.high) and (w.mean - 3 * w.std < 0 < w.mean + 3 * w.std):
-            pass  # mixed-sign weights are allowed; the sign of each picks its channel
+        if w.std == 0 and not _fits_i_format(w.mean):
+            raise ValueError(f"weight={w.mean!r} pA does not fit the I format "
+                             f"(+-{_I_LIMIT:g} pA); use a smaller weight")
         d = _as_distribution("delay", self.dt if delay is None else delay, "ms")
         dmax = formats.MAX_DELAY_STEPS
         if d.std == 0:
@@ -440,9 +448,9 @@ class Network:
         if rate < 0:
             raise ValueError(f"rate_hz must be >= 0 Hz, not {rate_hz!r}")
         w = _check_number("weight", weight, unit="pA")
-        lim = float(1 << (31 - nx.I_FRAC_BITS))
-        if not -lim <= w < lim:
-            raise ValueError(f"weight={weight!r} pA does not fit the I format (+-{lim:g} pA)")
+        if not _fits_i_format(w):
+            raise ValueError(f"weight={weight!r} pA does not fit the I format "
+                             f"(+-{_I_LIMIT:g} pA); use a smaller weight")
         k = _check_int("indegree", indegree, low=0)
         nx.poisson_table(rate * k * self.dt * 1e-3)  # raises if the table cannot hold it
         self.poisson[pop.index] = (rate, k, w)

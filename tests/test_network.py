@@ -285,6 +285,11 @@ def test_connect_error_messages():
         net.connect(a, b, "all_to_all")
     with pytest.raises(TypeError, match=r"^weight must be a number in pA or neuroaix\.Normal"):
         net.connect(a, b, "all_to_all", weight="strong")
+    with pytest.raises(ValueError, match=r"^weight=524287\.9999 pA does not fit the I format "
+                                         r"\(\+-524288 pA\); use a smaller weight$"):
+        net.connect(a, b, "all_to_all", weight=524287.9999)
+    net.connect(a, b, "all_to_all", weight=-524288.0)  # INT32_MIN is representable
+    net.projections.clear()
     with pytest.raises(ValueError, match=r"^rule 'all_to_all' never makes multapses"):
         net.connect(a, b, "all_to_all", weight=1.0, allow_multapses=True)
     with pytest.raises(ValueError, match=r"^one_to_one from a population onto itself makes only"):
