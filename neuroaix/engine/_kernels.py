@@ -47,7 +47,7 @@ def _sat32(x):
 
 @njit(cache=True, nogil=True)
 def _update_partition(p, t, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, ref, rng,
-                      pop, coef, has_poisson, ptable, plen, pweight, spk_buf, counters):
+                      pop, coef, has_poisson, ptable, plen, pguide, pweight, spk_buf, counters):
     """Run background input and the neuron update of partition ``p`` at step ``t``.
 
     Spiking neurons' global ids are written, ascending, to ``spk_buf[noff[p]:]``; returns
@@ -75,9 +75,10 @@ def _update_partition(p, t, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, 
             x ^= x >> _U27
             rng[g] = x
             u = np.int64((x * _XS_MULT) >> _U32)
-            c = 0
-            for j in range(plen[k]):  # branch-free count of thresholds <= u
-                c += u >= ptable[k, j]
+            # guide table: thresholds <= the bottom of u's 2**24-wide bucket all count
+            c = pguide[k, u >> 24]
+            while c < plen[k] and u >= ptable[k, c]:
+                c += 1
             if c > 0:
                 n_pois += c
                 w = pweight[k]
@@ -148,7 +149,7 @@ def _deliver_partition(p, t, n_loc, roff, mask, ring, row_ptr, words, spikes, co
 
 @njit(cache=True, nogil=True, parallel=True)
 def _run_steps(t0, n_steps, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, ref, rng,
-               pop, coef, has_poisson, ptable, plen, pweight, row_ptrs, words, counters,
+               pop, coef, has_poisson, ptable, plen, pguide, pweight, row_ptrs, words, counters,
                rec_senders, rec_steps, rec_n, probe_idx, probe_buf, probe_t0):
     """Run steps ``t0 .. t0 + n_steps - 1``; partitions in parallel, exchange in between.
 
@@ -169,7 +170,7 @@ def _run_steps(t0, n_steps, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, 
             p = np.int64(pp)  # prange indices may be unsigned
             spk_cnt[p] = _update_partition(p, t, n_part, n_loc, noff, roff, mask, ring, v,
                                            iex, iin, ref, rng, pop, coef, has_poisson,
-                                           ptable, plen, pweight, spk_buf, counters)
+                                           ptable, plen, pguide, pweight, spk_buf, counters)
         # exchange: all partitions' spikes in ascending global id
         total = 0
         for p in range(n_part):

@@ -114,6 +114,10 @@ class Simulator:
         self._pweight = np.ascontiguousarray(network.poisson_weight, dtype=np.int64)
         # Entries below 2**32: thresholds past them never count, so the scan stops there.
         self._plen = (self._ptable < (1 << 32)).sum(axis=1).astype(np.int64)
+        # Guide table: count of thresholds <= b * 2**24 for each top byte b of u; the
+        # kernel starts its scan there (same count as the full scan, fewer comparisons).
+        bottoms = np.arange(256, dtype=np.int64) << 24
+        self._pguide = (self._ptable[:, None, :] <= bottoms[None, :, None]).sum(axis=2)
         self._row_ptrs = List()
         self._words = List()
         for part in network.partitions:
@@ -201,7 +205,7 @@ class Simulator:
                 self.t, n_steps - done, self.layout.n_partitions, self.layout.n_loc,
                 self.layout.noff, self.layout.roff, self._mask, self._ring, self._v, self._iex,
                 self._iin, self._ref, self._rng, self._pop, self._coef, self._has_poisson,
-                self._ptable, self._plen, self._pweight, self._row_ptrs, self._words,
+                self._ptable, self._plen, self._pguide, self._pweight, self._row_ptrs, self._words,
                 self._counters, self._rec_senders, self._rec_steps, self._rec_n,
                 self._probe_flat if record else np.zeros(0, np.int64), probe_buf, t0)
             done += got
