@@ -1,12 +1,14 @@
 """Tests of neuroaix.network: rules, determinism, the BuiltNetwork interface and the errors."""
 
 import dataclasses
+import inspect
 import math
+import re
 
 import numpy as np
 import pytest
 
-from neuroaix import formats
+from neuroaix import formats, memory, models, network
 from neuroaix import numerics as nx
 from neuroaix.engine import connectivity as conn
 from neuroaix.network import BuiltNetwork, Network, Normal
@@ -345,3 +347,43 @@ def test_population_and_normal_helpers():
     assert m == pytest.approx(math.sqrt(2 / math.pi))
     assert sd == pytest.approx(math.sqrt(1 - 2 / math.pi))
     assert dataclasses.is_dataclass(net.build(2))
+
+
+# Docstrings ----------------------------------------------------------------------------------
+
+
+def _documented_names(doc: str) -> list[str]:
+    """Names listed in a numpydoc Parameters section (``a, b : type`` lines)."""
+    lines = doc.splitlines()
+    names, inside = [], False
+    for i, line in enumerate(lines):
+        if i + 1 < len(lines) and re.fullmatch(r"-{3,}", lines[i + 1].strip()):
+            inside = line.strip() == "Parameters"
+            continue
+        m = re.match(r"^([A-Za-z_][\w, ]*?) :", line) if inside else None
+        if m:
+            names += [n.strip() for n in m.group(1).split(",")]
+    return names
+
+
+@pytest.mark.parametrize("module", [network, models, memory, conn], ids=lambda m: m.__name__)
+def test_public_api_docstrings_match_signatures(module):
+    assert module.__all__ and all(hasattr(module, n) for n in module.__all__)
+    for name in module.__all__:
+        obj = getattr(module, name)
+        if not (inspect.isfunction(obj) or inspect.isclass(obj)):
+            continue
+        doc = inspect.getdoc(obj)
+        assert doc, f"{module.__name__}.{name} has no docstring"
+        members = [obj] + ([m for _, m in inspect.getmembers(obj, inspect.isfunction)
+                            if not m.__name__.startswith("_")] if inspect.isclass(obj) else [])
+        for member in members:
+            target = member.__init__ if inspect.isclass(member) else member
+            try:
+                params = set(inspect.signature(target).parameters)
+            except (TypeError, ValueError):
+                continue
+            if inspect.isclass(member) and dataclasses.is_dataclass(member):
+                params |= {f.name for f in dataclasses.fields(member)}
+            for p in _documented_names(inspect.getdoc(member) or ""):
+                assert p in params, f"{member.__qualname__} documents {p!r}, not a parameter"
