@@ -103,7 +103,7 @@ def _measured_row(run_dir, *, power_w=None, watts_per_core=None):
     summary = json.loads(path.read_text())
     total = summary.get("total")
     if not isinstance(total, dict):
-        raise ValueError(f"{path}: no 'total' table; it must be written by neuroaix run")
+        raise TypeError(f"{path}: no 'total' table; it must be written by neuroaix run")
     needed = ("synaptic_events", "wall_s_sim", "t_sim_ms", "threads")
     missing = [k for k in needed if k not in total]
     if missing:
@@ -232,7 +232,8 @@ def _project(args) -> int:
     hw = load_projection_hardware(args.hardware, memory_gb=args.memory_gb)
     cfg = load_energy_config(_energy_path(args))
     choices = ("low", "high") if args.synapses == "both" else (args.synapses,)
-    results = [project_brain(args.species, hw, cfg, synapses=c, rate_hz=args.rate_hz or MICROCIRCUIT_RATE_HZ,
+    rate = args.rate_hz or MICROCIRCUIT_RATE_HZ
+    results = [project_brain(args.species, hw, cfg, synapses=c, rate_hz=rate,
                              target_acceleration=args.target) for c in choices]
     first = results[0]
     print(f"{args.species}: {first.neurons:.3g} neurons ({first.sources['neurons']})")

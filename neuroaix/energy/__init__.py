@@ -23,6 +23,8 @@ from neuroaix.energy.power import EnergyMeter, PowerReading, estimate_power
 from neuroaix.energy.project import SPECIES, Projection, project_brain
 
 __all__ = [
+    "RECORDS",
+    "SPECIES",
     "Activity",
     "EnergyConfig",
     "EnergyMeter",
@@ -31,8 +33,6 @@ __all__ = [
     "PlatformRecord",
     "PowerReading",
     "Projection",
-    "RECORDS",
-    "SPECIES",
     "derive_parameters",
     "energy_from_power",
     "estimate_energy",

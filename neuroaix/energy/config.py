@@ -26,10 +26,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 __all__ = [
+    "DERIVATION_UNITS",
+    "PARAMETER_UNITS",
     "EnergyConfig",
     "OperatingPoint",
-    "PARAMETER_UNITS",
-    "DERIVATION_UNITS",
     "derive_parameters",
     "load_energy_config",
     "parse_energy_config",

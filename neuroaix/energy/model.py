@@ -19,11 +19,11 @@ from neuroaix.energy.config import EnergyConfig
 
 __all__ = [
     "ACTIVITY_KEYS",
+    "REPORT_FIELDS",
     "Activity",
     "EnergyReport",
-    "estimate_energy",
     "energy_from_power",
-    "REPORT_FIELDS",
+    "estimate_energy",
 ]
 
 #: Keys of the emulator's ``activity`` dict, in order.
@@ -86,7 +86,7 @@ class Activity:
                                  f"{value!r}")
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Activity":
+    def from_dict(cls, data: dict) -> Activity:
         """Return the activity of an emulator result's ``activity`` dict.
 
         Parameters

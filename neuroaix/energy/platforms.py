@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PlatformRecord", "RECORDS", "record"]
+__all__ = ["RECORDS", "PlatformRecord", "record"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

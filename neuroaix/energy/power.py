@@ -30,12 +30,12 @@ from pathlib import Path
 __all__ = [
     "DEFAULT_WATTS_PER_CORE",
     "POWERCAP_ROOT",
-    "PowerReading",
     "EnergyMeter",
-    "read_rapl",
-    "rapl_energy_j",
-    "nvidia_smi_power_w",
+    "PowerReading",
     "estimate_power",
+    "nvidia_smi_power_w",
+    "rapl_energy_j",
+    "read_rapl",
 ]
 
 logger = logging.getLogger(__name__)
@@ -231,7 +231,7 @@ class EnergyMeter:
     def _gpu(self):
         return None if self._smi == "" else nvidia_smi_power_w(self._smi)
 
-    def __enter__(self) -> "EnergyMeter":
+    def __enter__(self) -> EnergyMeter:
         self.reading = None
         self._rapl0 = read_rapl(self._root)
         self._gpu0 = self._gpu()

@@ -43,14 +43,14 @@ from pathlib import Path
 from neuroaix.energy.config import EnergyConfig
 
 __all__ = [
-    "Species",
-    "SPECIES",
-    "ProjectionHardware",
-    "Projection",
-    "load_projection_hardware",
-    "project_brain",
     "DEFAULT_MEMORY_GB",
     "MICROCIRCUIT_RATE_HZ",
+    "SPECIES",
+    "Projection",
+    "ProjectionHardware",
+    "Species",
+    "load_projection_hardware",
+    "project_brain",
 ]
 
 #: Synapse memory per node (GB, 10**9 bytes) where the hardware file gives none: a NetFPGA

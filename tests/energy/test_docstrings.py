@@ -14,7 +14,7 @@ MODULES = (config, model, platforms, plot, power, project)
 
 def _documented(doc: str) -> list[str]:
     match = re.search(r"\n\s*Parameters\n\s*-+\n(.*?)(?:\n\s*\n\s*[A-Z][a-z]+\n\s*-+\n|\Z)",
-                      doc, re.S)
+                      doc, re.DOTALL)
     if not match:
         return []
     names = []
