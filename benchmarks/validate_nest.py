@@ -45,6 +45,10 @@ def run_neuroaix(out: pathlib.Path, *, scale, k_scale, input, seed, threads, t_d
            "--threads", str(threads), "--t-presim", str(t_discard), "--t-sim", str(t_sim),
            "--out", str(out), "--no-plot"]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return _load_neuroaix(out)
+
+
+def _load_neuroaix(out: pathlib.Path) -> dict:
     z = np.load(out / "spikes.npz")
     summary = json.loads((out / "summary.json").read_text())
     pops = [(str(n), int(a), int(b)) for n, (a, b) in zip(z["population_names"],
@@ -61,6 +65,10 @@ def run_nest(out: pathlib.Path, nest_python: str, *, scale, k_scale, input, seed
            "--seed", str(seed), "--threads", str(threads), "--t-presim", str(t_discard),
            "--t-sim", str(t_sim), "--out", str(out)]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return _load_nest(out)
+
+
+def _load_nest(out: pathlib.Path) -> dict:
     z = np.load(out)
     summary = json.loads(out.with_suffix(".json").read_text())
     pops = [(str(n), int(a), int(b)) for n, a, b in summary["populations"]]
@@ -98,8 +106,10 @@ def compare(nest: list[dict], nx: list[dict]) -> list[dict]:
 
     Each row holds the mean over seeds of each simulator's population mean, the KS distances
     between seeds of NEST (``ks_nest``: max and mean over pairs) and of neuroaix
-    (``ks_neuroaix``), between the simulators over all seed pairs (``ks_cross``), and ``ok``:
-    the mean cross distance is within the largest NEST-to-NEST distance.
+    (``ks_neuroaix``), between the simulators over all seed pairs (``ks_cross``), ``ok``:
+    the mean cross distance is within the largest NEST-to-NEST distance, and ``ok_pooled``:
+    within the largest seed-to-seed distance of either simulator (with few seeds, the
+    largest of three NEST pairs underestimates NEST's own variability).
     """
     rows = []
     for pop in nest[0]:
@@ -119,6 +129,7 @@ def compare(nest: list[dict], nx: list[dict]) -> list[dict]:
                 "ks_neuroaix_mean": float(np.nanmean(within_nx)),
                 "ks_cross_mean": float(np.nanmean(cross)), "ks_cross_max": float(np.nanmax(cross)),
                 "ok": bool(np.nanmean(cross) <= tol),
+                "ok_pooled": bool(np.nanmean(cross) <= max(tol, np.nanmax(within_nx))),
             })
     return rows
 
@@ -126,17 +137,19 @@ def compare(nest: list[dict], nx: list[dict]) -> list[dict]:
 def print_table(rows: list[dict], file=sys.stdout) -> None:
     """Print the comparison table."""
     print(f"{'pop':>5} {'statistic':>11} {'NEST':>8} {'neuroaix':>8} | {'KS NEST-NEST':>12} "
-          f"{'KS nx-nx':>9} {'KS cross':>9} {'(max)':>6}  within", file=file)
+          f"{'KS nx-nx':>9} {'KS cross':>9} {'(max)':>6}  within NEST / pooled", file=file)
     print(f"{'':>5} {'':>11} {'mean':>8} {'mean':>8} | {'max':>12} {'max':>9} {'mean':>9}",
           file=file)
     for r in rows:
         print(f"{r['population']:>5} {r['statistic']:>11} {r['nest_mean']:8.4f} "
               f"{r['neuroaix_mean']:8.4f} | {r['ks_nest_max']:12.3f} "
               f"{r['ks_neuroaix_max']:9.3f} {r['ks_cross_mean']:9.3f} "
-              f"{r['ks_cross_max']:6.3f}  {'yes' if r['ok'] else 'NO'}", file=file)
+              f"{r['ks_cross_max']:6.3f}  {'yes' if r['ok'] else 'NO':>11} / "
+              f"{'yes' if r['ok_pooled'] else 'NO'}", file=file)
     n_ok = sum(r["ok"] for r in rows)
+    n_pooled = sum(r["ok_pooled"] for r in rows)
     print(f"{n_ok} of {len(rows)} (population, statistic) pairs within NEST's seed-to-seed "
-          "KS distance", file=file)
+          f"KS distance, {n_pooled} of {len(rows)} within the pooled one", file=file)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,7 +167,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="Python of the NEST environment")
     p.add_argument("--workdir", default=None, help="keep rasters here (default: temporary)")
     p.add_argument("--json", default=None, help="write the results to this file")
+    p.add_argument("--reuse", action="store_true",
+                   help="analyse the rasters already in --workdir instead of simulating")
     args = p.parse_args(argv)
+    if args.reuse and not args.workdir:
+        p.error("--reuse needs --workdir, the directory of an earlier run")
     if args.seeds < 2:
         p.error(f"--seeds must be >= 2 (the tolerance needs pairs of seeds), not {args.seeds}")
     if not os.path.exists(args.nest_python):
@@ -168,10 +185,12 @@ def main(argv: list[str] | None = None) -> int:
         nest_d, nx_d, runs = [], [], []
         for seed in range(1, args.seeds + 1):
             t = time.perf_counter()
-            r_nx = run_neuroaix(work / f"neuroaix_{seed}", seed=seed, **kw)
+            r_nx = (_load_neuroaix(work / f"neuroaix_{seed}") if args.reuse
+                    else run_neuroaix(work / f"neuroaix_{seed}", seed=seed, **kw))
             t_nx = time.perf_counter() - t
             t = time.perf_counter()
-            r_nest = run_nest(work / f"nest_{seed}.npz", args.nest_python, seed=seed, **kw)
+            r_nest = (_load_nest(work / f"nest_{seed}.npz") if args.reuse
+                      else run_nest(work / f"nest_{seed}.npz", args.nest_python, seed=seed, **kw))
             t_nest = time.perf_counter() - t
             nx_d.append(distributions(r_nx, args.t_sim))
             nest_d.append(distributions(r_nest, args.t_sim))
