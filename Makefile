@@ -26,9 +26,14 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
-# NEST 3.10 from PyPI in its own environment, for benchmarks/validate_nest.py.
-nest-env: $(STAMP)
-	$(BIN)/pip install -q nest-simulator
+# NEST 3.10 from PyPI in its own environment (.venv-nest), for benchmarks/validate_nest.py,
+# benchmarks/bench_microcircuit.py and the tests marked `nest`
+# (.venv-nest/bin/python -m pytest -m nest).
+nest-env:
+	$(PYTHON) -m venv .venv-nest
+	.venv-nest/bin/pip install -q nest-simulator numpy scipy matplotlib pytest
+	.venv-nest/bin/pip install -q -e .
+	.venv-nest/bin/python -c "import nest; print('NEST', nest.__version__)"
 
 clean:
 	rm -rf $(VENV) build demo-out .pytest_cache
