@@ -16,6 +16,9 @@ background, update, exchange, deliver.
 import numpy as np
 from numba import njit, prange
 
+# The stream functions live with the construction kernels; this file only seeds from them.
+from neuroaix.engine._connectivity_kernels import _mix
+
 _I32_MIN = -(1 << 31)
 _I32_MAX = (1 << 31) - 1
 _HALF = np.int64(1 << 29)
@@ -202,26 +205,10 @@ def _run_steps(t0, n_steps, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, 
 
 
 @njit(cache=True, nogil=True)
-def _init_rng(seeds_gid_order, n_part, n_loc, noff, out):
-    """Scatter per-neuron generator states from global order into partition-major order."""
-    for p in range(n_part):
-        for l in range(n_loc[p]):
-            out[noff[p] + l] = seeds_gid_order[l * n_part + p]
-
-
-@njit(cache=True, nogil=True)
-def _splitmix64(z):
-    z = z + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-@njit(cache=True, nogil=True)
 def _background_seeds(key, n):
     """Return ``background_seed(seed, gid)`` for gid = 0..n-1, given ``key = stream_key(seed, 0)``."""
     out = np.empty(n, np.uint64)
     for g in range(n):
-        s = _splitmix64(key ^ np.uint64(g))
+        s = _mix(key, g)
         out[g] = s if s != np.uint64(0) else np.uint64(0x9E3779B97F4A7C15)
     return out
