@@ -188,7 +188,7 @@ class MemoryConfig:
     peak_bandwidth_gbps: float = 12.12
     efficiency: tuple = PAPER_EFFICIENCY
     efficiency_peak_gbps: float = 12.12
-    latency_ns: float = 90.0
+    latency_ns: float = 93.48
     fetch_bytes: int = 64
     synapse_bytes: int = 8
     prefetch: bool = True
