@@ -44,6 +44,7 @@ class SimResult(NamedTuple):
     final: np.ndarray  #: after the last step, every slot: int64 ``(D, n_neurons, 2)``
     timing: list  #: per step, the :class:`~neuroaix.rtl.model.SpikeTiming` measured
     valid: list  #: per step, the cycle each spike was first offered
+    rings: list  #: with ``peek``, per step after delivery: int64 ``(D, 2, n_neurons)``
     events: int  #: the pipeline's event counter at the end
     saturations: int  #: the pipeline's saturation counter at the end
 
@@ -58,7 +59,7 @@ def build_top(workload: Workload) -> PipelineWithMemory:
 
 
 def simulate(workload: Workload, *, spike_pattern=(1,), ready_pattern=(1,),
-             vcd: str | None = None) -> SimResult:
+             peek: bool = False, vcd: str | None = None) -> SimResult:
     """Simulate a workload in amaranth.sim and return what was read out and when.
 
     Parameters
@@ -69,6 +70,9 @@ def simulate(workload: Workload, *, spike_pattern=(1,), ready_pattern=(1,),
         Cycled per cycle: 0 withholds ``i_spikes.valid`` that cycle (idle insertion).
     ready_pattern : sequence of int
         Cycled per cycle: 0 deasserts ``o_cleared.ready`` that cycle (backpressure).
+    peek : bool
+        After each delivery phase, also read every ring-buffer entry directly from the
+        simulated block RAM (without the read-and-clear port).
     vcd : str, optional
         Write waveforms to this path.
 
@@ -116,7 +120,17 @@ def simulate(workload: Workload, *, spike_pattern=(1,), ready_pattern=(1,),
             ctx.set(dut.o_cleared.ready, 0)
             return np.array(got, dtype=np.int64).reshape(len(slots), c.n_neurons, 2)
 
-        readouts, timings, valids = [], [], []
+        readouts, timings, valids, rings = [], [], [], []
+        ring_data = dut.pipeline.ring_data
+
+        def peek_ring():
+            out = np.zeros((c.ring_depth, 2, c.n_neurons), dtype=np.int64)
+            for n in range(c.n_neurons):
+                for slot in range(c.ring_depth):
+                    v = ctx.get(ring_data[n * c.ring_depth + slot])
+                    out[slot, 0, n], out[slot, 1, n] = v.exc, v.inh
+            return out
+
         mask = c.ring_depth - 1
         for t, sources in enumerate(workload.spikes):
             readouts.append((await read_slots([t & mask]))[0])
@@ -155,10 +169,13 @@ def simulate(workload: Workload, *, spike_pattern=(1,), ready_pattern=(1,),
                 cycle += 1
             watch_events()
             timings.append(SpikeTiming(accept, done, cycle if sources else 0))
+            if peek:
+                rings.append(peek_ring())
             valids.append(valid)
         final = await read_slots(range(c.ring_depth))
         result.update(readouts=readouts, final=final, timing=timings, valid=valids,
-                      events=ctx.get(dut.o_events), saturations=ctx.get(dut.o_saturations))
+                      rings=rings, events=ctx.get(dut.o_events),
+                      saturations=ctx.get(dut.o_saturations))
 
     sim.add_testbench(bench)
     if vcd:

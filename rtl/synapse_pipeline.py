@@ -24,7 +24,7 @@ docs/architecture.md.
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFO
-from amaranth.lib.memory import Memory
+from amaranth.lib.memory import Memory, MemoryData
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
@@ -170,6 +170,8 @@ class SynapsePipeline(wiring.Component):
         self._memory_words = memory_words
         self._max_burst = max_burst
         self._fifo_words = fifo_words
+        #: Contents of the ring buffers, entry ``neuron * D + slot`` (simulations may read it).
+        self.ring_data = MemoryData(shape=RingValues, depth=n_neurons * ring_depth, init=[])
         super().__init__({
             "i_spikes": In(stream.Signature(SpikeEvent)),
             "i_rows": In(stream.Signature(row_write_layout(n_sources, memory_words))),
@@ -354,7 +356,7 @@ class SynapsePipeline(wiring.Component):
         # Ring buffers: read-modify-write with forwarding ----------------------------------
         depth = self._n_neurons * self._ring_depth
         addr_w = _addr_bits(depth)
-        m.submodules.ring = ring = Memory(shape=RingValues, depth=depth, init=[])
+        m.submodules.ring = ring = Memory(data=self.ring_data)
         ring_r = ring.read_port()
         ring_w = ring.write_port()
         m.submodules.cleared = cleared = SyncFIFO(width=RingValues.as_shape().size,

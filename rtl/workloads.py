@@ -115,3 +115,30 @@ def network_workload(built, partition: int, spikes, **params) -> Workload:
                      n_sources=built.n_neurons, **params)
     return Workload(config, row_ptr[:-1].copy(), np.diff(row_ptr), words,
                     [list(map(int, s)) for s in spikes])
+
+
+def engine_raster(sim, n_steps: int, partition: int):
+    """Run an engine for ``n_steps`` steps; return spikes per step and ring buffers per step.
+
+    Parameters
+    ----------
+    sim : neuroaix.engine.Simulator
+        A fresh simulator (step 0 next).
+    n_steps : int
+        Steps to run.
+    partition : int
+        Whose ring buffers to record.
+
+    Returns
+    -------
+    (spikes, rings)
+        ``spikes[t]``: ascending sender ids of step ``t``; ``rings[t]``: the partition's ring
+        buffers after step ``t``, int32 ``(D, 2, n_local)``.
+    """
+    rings = []
+    for _ in range(n_steps):
+        sim.run_steps(1)
+        rings.append(sim.ring_buffer(partition))
+    senders, steps = sim.spikes()
+    spikes = [np.sort(senders[steps == t]).tolist() for t in range(n_steps)]
+    return spikes, rings
