@@ -70,6 +70,9 @@ def _emulated_row(args):
 
     result = _emulate(args)
     if "activity" not in result:
+        if "results" in result:
+            raise ValueError("the emulator result is a sweep of several emulations; pass the "
+                             "--json of a single neuroaix emulate run")
         raise ValueError("the emulator result has no 'activity' dict; it must come from "
                          "neuroaix emulate --json")
     energy_path = _energy_path(args)

@@ -137,6 +137,13 @@ def test_from_run_missing_keys(tmp_path, capsys):
         capsys.readouterr().err
 
 
+def test_sweep_result_is_rejected(hardware, tmp_path, capsys):
+    path = tmp_path / "sweep.json"
+    path.write_text(json.dumps({"sweep": "link.transceiver_ns", "results": [{}, {}]}))
+    assert main(["energy", "--hardware", str(hardware), "--from-emulation", str(path)]) == 2
+    assert "a sweep of several emulations" in capsys.readouterr().err
+
+
 def test_nothing_to_do_is_an_error(capsys):
     assert main(["energy"]) == 2
     assert "nothing to evaluate" in capsys.readouterr().err
