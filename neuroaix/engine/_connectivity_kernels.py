@@ -254,9 +254,8 @@ def _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, stats, key_w,
         x = _u01(_draw(key_d, i_d)) * dtable.shape[1]
         i_d += 1
         j = np.int64(x)
-        if x - j >= dtable[0, j]:
-            j = np.int64(dtable[1, j])
-        d = prm.d_const + j
+        alias = np.int64(dtable[1, j])
+        d = prm.d_const + j + (alias - j) * np.int64(x - j >= dtable[0, j])
     else:
         d = prm.d_const
     if w < -2147483648 or w > 2147483647:
