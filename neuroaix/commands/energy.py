@@ -80,7 +80,9 @@ def _emulated_row(args):
     workload = result.get("workload", {})
     model = workload.get("model") or getattr(args, "model", None) or "model"
     scale = workload.get("scale", getattr(args, "scale", 1.0))
-    label = f"{model}{f' x{scale:g}' if scale != 1.0 else ''} on {cfg.name}"
+    label = f"{cfg.name} (emulated)"
+    if model != "microcircuit" or scale != 1.0:
+        label += f", {model}{f' x{scale:g}' if scale != 1.0 else ''}"
     rep = estimate_energy(result["activity"], cfg, label=label)
     extra = {"activity": result["activity"], "energy_config": str(energy_path),
              "emulator_q_rtf": result.get("q_rtf"), "power": None,
