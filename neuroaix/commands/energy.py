@@ -230,6 +230,7 @@ def _project(args) -> int:
     from neuroaix.energy import load_energy_config
     from neuroaix.energy.project import (
         MICROCIRCUIT_RATE_HZ,
+        calibrate,
         load_projection_hardware,
         project_brain,
     )
@@ -238,13 +239,23 @@ def _project(args) -> int:
     cfg = load_energy_config(_energy_path(args))
     choices = ("low", "high") if args.synapses == "both" else (args.synapses,)
     rate = args.rate_hz or MICROCIRCUIT_RATE_HZ
+    factor = 1.0
+    if args.from_emulation:
+        result = _emulate(args)
+        if "activity" not in result:
+            raise ValueError(f"{args.from_emulation}: no 'activity' dict; pass the --json of "
+                             "neuroaix emulate or neuroaix energy")
+        factor = calibrate(hw, result["activity"])
     results = [project_brain(args.species, hw, cfg, synapses=c, rate_hz=rate,
-                             target_acceleration=args.target) for c in choices]
+                             target_acceleration=args.target, calibration=factor)
+               for c in choices]
     first = results[0]
     print(f"{args.species}: {first.neurons:.3g} neurons ({first.sources['neurons']})")
     print(f"  synapses: {first.sources['synapses']}")
     print(f"  mean rate {first.rate_hz:.3g} Hz; hardware {hw.name}, {hw.memory_gb:g} GB "
           f"synapse memory per node; target acceleration {args.target:g}x")
+    if args.from_emulation:
+        print(f"  bounds calibrated by the emulation {args.from_emulation}: x{factor:.3f}")
     head = (f"{'synapses':>9} {'nodes':>9} {'memory':>9} {'target':>9} {'accel.':>9} "
             f"{'limit':<13} {'power kW':>10} {'E_syn nJ':>10} {'best':>16}")
     print(head)
@@ -355,5 +366,8 @@ def register(sub) -> None:
                    help="acceleration to size the cluster for (1 = real time)")
     j.add_argument("--memory-gb", type=_positive, default=None, metavar="GB",
                    help="synapse memory per node if the hardware config has none (8)")
+    j.add_argument("--from-emulation", metavar="JSON",
+                   help="calibrate the bounds by an emulated run (neuroaix emulate --json or "
+                        "neuroaix energy --json): its acceleration over the model's")
     j.add_argument("--json", metavar="PATH", help="also write the projection as JSON")
     j.set_defaults(func=_project)

@@ -44,6 +44,7 @@ from neuroaix.energy.config import EnergyConfig
 
 __all__ = [
     "DEFAULT_MEMORY_GB",
+    "calibrate",
     "MICROCIRCUIT_RATE_HZ",
     "SPECIES",
     "Projection",
@@ -241,6 +242,8 @@ class Projection:
         Every acceleration bound at ``nodes``.
     power_w, e_syn_nj, q_rtf : float
         Mean power, energy per synaptic event and real-time factor at that acceleration.
+    calibration : float
+        The factor applied to every bound (1 for the bare model).
     """
 
     species: str
@@ -263,6 +266,7 @@ class Projection:
     power_w: float
     static_w: float
     e_syn_nj: float
+    calibration: float
     sources: dict
 
     def to_dict(self) -> dict:
@@ -311,9 +315,49 @@ def _bounds(hw: ProjectionHardware, n: int, *, neurons: float, r_spk: float,
     return bounds, bytes_per_event
 
 
+def calibrate(hw: ProjectionHardware, activity) -> float:
+    """Return the emulator's acceleration over this model's bound for the same workload.
+
+    The projection's bounds leave out queueing, step-to-step variation and the network's
+    latency under load; the emulator has them. Applied to a projection (``calibration=``), the
+    factor carries the emulator's overheads to other sizes.
+
+    Parameters
+    ----------
+    hw : ProjectionHardware
+        The hardware the emulation ran on (its ``n_nodes`` is replaced by the activity's).
+    activity : Activity or dict
+        Emulator counts of one run (``neuroaix.energy.Activity``).
+
+    Returns
+    -------
+    float
+        ``emulated acceleration / min(bounds)``.
+
+    Raises
+    ------
+    ValueError
+        If the activity has no spikes or synaptic events.
+    """
+    from neuroaix.energy.model import Activity
+
+    if isinstance(activity, dict):
+        activity = Activity.from_dict(activity)
+    if activity.spikes == 0 or activity.synaptic_events == 0:
+        raise ValueError("activity must contain spikes and synaptic events to calibrate, not "
+                         f"spikes={activity.spikes!r}, synaptic_events="
+                         f"{activity.synaptic_events!r}; emulate a longer or busier run")
+    neurons = activity.neuron_updates / activity.steps
+    r_spk = activity.spikes / activity.bio_time_s
+    k_out = activity.synaptic_events / activity.spikes
+    bounds, _ = _bounds(hw, activity.n_nodes, neurons=neurons, r_spk=r_spk, k_out=k_out)
+    return (activity.bio_time_s / activity.hw_time_s) / min(bounds.values())
+
+
 def project_brain(species: str | Species, hw: ProjectionHardware, energy: EnergyConfig, *,
                   synapses: str | float = "low", rate_hz: float = MICROCIRCUIT_RATE_HZ,
-                  target_acceleration: float = 1.0, max_nodes: int = 10**9) -> Projection:
+                  target_acceleration: float = 1.0, max_nodes: int = 10**9,
+                  calibration: float = 1.0) -> Projection:
     """Project a whole brain onto a cluster built from ``hw`` nodes.
 
     Parameters
@@ -332,6 +376,8 @@ def project_brain(species: str | Species, hw: ProjectionHardware, energy: Energy
         The acceleration the node count is sized for (1 = real time).
     max_nodes : int
         Largest cluster considered when sizing for the target.
+    calibration : float
+        Factor on every acceleration bound (see :func:`calibrate`); 1 for the bare model.
 
     Returns
     -------
@@ -356,7 +402,8 @@ def project_brain(species: str | Species, hw: ProjectionHardware, energy: Energy
     else:
         raise ValueError(f"synapses must be 'low', 'high' or a positive count, not "
                          f"{synapses!r}")
-    for name, value in (("rate_hz", rate_hz), ("target_acceleration", target_acceleration)):
+    for name, value in (("rate_hz", rate_hz), ("target_acceleration", target_acceleration),
+                        ("calibration", calibration)):
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be a positive number, not {value!r}")
     neurons = species.neurons
@@ -365,9 +412,12 @@ def project_brain(species: str | Species, hw: ProjectionHardware, energy: Energy
     r_syn = r_spk * k_out
     nodes_memory = max(1, math.ceil(n_syn * hw.synapse_bytes / (hw.memory_gb * 1e9)))
 
+    def calibrated(n):
+        b, bpe = _bounds(hw, n, neurons=neurons, r_spk=r_spk, k_out=k_out)
+        return {k: v * calibration for k, v in b.items()}, bpe
+
     def accel(n):
-        b, _ = _bounds(hw, n, neurons=neurons, r_spk=r_spk, k_out=k_out)
-        return min(b.values())
+        return min(calibrated(n)[0].values())
 
     # Sizing for the target: acceleration is not monotonic in N (latency grows, bandwidth
     # per node shrinks as rows fragment), so scan N geometrically from the memory bound.
@@ -380,7 +430,7 @@ def project_brain(species: str | Species, hw: ProjectionHardware, energy: Energy
             break
         n = max(n + 1, math.ceil(n * 1.05))
     nodes = max(nodes_memory, nodes_target)
-    bounds, bytes_per_event = _bounds(hw, nodes, neurons=neurons, r_spk=r_spk, k_out=k_out)
+    bounds, bytes_per_event = calibrated(nodes)
     limit = min(bounds, key=bounds.get)
     a = bounds[limit]
     h = hw.time_step_ms * 1e-3
@@ -398,7 +448,7 @@ def project_brain(species: str | Species, hw: ProjectionHardware, energy: Energy
         target_reachable=nodes_target > 0, best_acceleration=best[0], best_nodes=-best[1],
         acceleration=a, q_rtf=1.0 / a, limit=limit,
         bounds=bounds, bytes_per_syn_event=bytes_per_event, power_w=power,
-        static_w=static_w, e_syn_nj=power / (a * r_syn) * 1e9,
+        static_w=static_w, e_syn_nj=power / (a * r_syn) * 1e9, calibration=calibration,
         sources={"neurons": species.neurons_source, "synapses": species.synapses_source,
                  "rate": "mean rate of the Potjans-Diesmann microcircuit (2.5e5 spikes/s, "
                          "77,169 neurons)" if rate_hz == MICROCIRCUIT_RATE_HZ else "given",

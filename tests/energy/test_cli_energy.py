@@ -181,6 +181,15 @@ def test_project_json(hardware, tmp_path, capsys):
     assert "Herculano-Houzel et al. 2006" in capsys.readouterr().out
 
 
+def test_project_calibrated_by_an_emulation(hardware, emulation, tmp_path, capsys):
+    out = tmp_path / "p.json"
+    assert main(["energy", "project", "--species", "human", "--hardware", str(hardware),
+                 "--from-emulation", str(emulation), "--json", str(out)]) == 0
+    factors = {p["calibration"] for p in json.loads(out.read_text())["projections"]}
+    assert len(factors) == 1 and 0 < factors.pop() < 1  # 20x is below the model's 23x bound
+    assert "bounds calibrated by the emulation" in capsys.readouterr().out
+
+
 def test_project_rejects_unknown_species(hardware, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["energy", "project", "--species", "rat", "--hardware", str(hardware)])

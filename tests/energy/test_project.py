@@ -8,13 +8,16 @@ from pathlib import Path
 import pytest
 
 from neuroaix.energy.config import EnergyConfig, load_energy_config
+from neuroaix.energy.model import Activity
 from neuroaix.energy.project import (
     DEFAULT_MEMORY_GB,
     MICROCIRCUIT_RATE_HZ,
     SPECIES,
     ProjectionHardware,
     Species,
+    _bounds,
     _expected_bursts,
+    calibrate,
     load_projection_hardware,
     project_brain,
 )
@@ -136,3 +139,34 @@ def test_projection_to_dict(energy):
     for key in ("nodes", "nodes_memory", "acceleration", "limit", "bounds", "power_w",
                 "e_syn_nj", "sources"):
         assert key in d
+
+
+def _microcircuit_activity(hw_time_s):
+    return Activity(n_nodes=35, steps=10_000, bio_time_s=1.0, hw_time_s=hw_time_s,
+                    neuron_updates=771_690_000, spikes=250_000, packets=1_000_000,
+                    hops=8_500_000, bytes_fetched=8_000_000_000,
+                    synaptic_events=967_500_000)
+
+
+def test_calibration_is_one_at_the_models_own_acceleration():
+    hw = ProjectionHardware()
+    bounds, _ = _bounds(hw, 35, neurons=77_169, r_spk=250_000, k_out=3870.0)
+    a = min(bounds.values())
+    assert calibrate(hw, _microcircuit_activity(1.0 / a)) == pytest.approx(1.0, rel=1e-12)
+    assert calibrate(hw, _microcircuit_activity(2.0 / a)) == pytest.approx(0.5, rel=1e-12)
+
+
+def test_calibration_scales_every_bound(energy):
+    bare = project_brain("mouse", ProjectionHardware(), energy)
+    half = project_brain("mouse", ProjectionHardware(), energy, calibration=0.5)
+    for key, value in bare.bounds.items():
+        assert half.bounds[key] == pytest.approx(0.5 * value, rel=1e-12)
+    assert half.acceleration == pytest.approx(0.5 * bare.acceleration, rel=1e-12)
+    assert half.calibration == 0.5
+
+
+def test_calibration_needs_activity():
+    act = Activity(n_nodes=35, steps=10, bio_time_s=0.001, hw_time_s=0.0001)
+    with pytest.raises(ValueError, match=r"^activity must contain spikes and synaptic events "
+                                         r"to calibrate, not spikes=0, synaptic_events=0; "):
+        calibrate(ProjectionHardware(), act)
