@@ -39,16 +39,6 @@ C_SPIKES, C_SYN_EVENTS, C_POISSON, C_SATURATIONS = range(N_COUNTERS)
 
 
 @njit(cache=True, nogil=True)
-def _sat32(x):
-    """Clamp to int32; return (value, 1 if clamped else 0)."""
-    if x > _I32_MAX:
-        return np.int64(_I32_MAX), 1
-    if x < _I32_MIN:
-        return np.int64(_I32_MIN), 1
-    return np.int64(x), 0
-
-
-@njit(cache=True, nogil=True)
 def _update_partition(p, t, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, ref, rng,
                       pop, coef, has_poisson, ptable, plen, pguide, pweight, spk_buf, counters):
     """Run background input and the neuron update of partition ``p`` at step ``t``.
@@ -82,31 +72,39 @@ def _update_partition(p, t, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, 
             c = pguide[k, u >> 24]
             while c < plen[k] and u >= ptable[k, c]:
                 c += 1
-            if c > 0:
-                n_pois += c
-                w = pweight[k]
-                if w >= 0:
-                    in_ex, s = _sat32(in_ex + c * w)
-                else:
-                    in_in, s = _sat32(in_in + c * w)
-                sat += s
-        # update: NEST iaf_psc_exp order
+            n_pois += c
+            bg = c * pweight[k]  # joins the channel of the weight's sign (0 changes nothing)
+            if bg >= 0:
+                in_ex += bg
+                if in_ex > _I32_MAX:
+                    sat += 1
+                    in_ex = _I32_MAX
+            else:
+                in_in += bg
+                if in_in < _I32_MIN:
+                    sat += 1
+                    in_in = _I32_MIN
+        # update: NEST iaf_psc_exp order (saturation branches are rarely taken)
         vm = np.int64(v[g])
         ie = np.int64(iex[g])
         ii = np.int64(iin[g])
         r = ref[g]
         if r == 0:
             acc = coef[k, 0] * vm + coef[k, 3] * ie + coef[k, 4] * ii + coef[k, 5] * coef[k, 8]
-            vm, s = _sat32((acc + _HALF) >> 30)
-            sat += s
+            vm = (acc + _HALF) >> 30
+            if vm > _I32_MAX or vm < _I32_MIN:
+                sat += 1
+                vm = min(max(vm, _I32_MIN), _I32_MAX)
         else:
             r -= 1
-        ie = (coef[k, 1] * ie + _HALF) >> 30
-        ii = (coef[k, 2] * ii + _HALF) >> 30
-        ie, s = _sat32(ie + in_ex)
-        sat += s
-        ii, s = _sat32(ii + in_in)
-        sat += s
+        ie = ((coef[k, 1] * ie + _HALF) >> 30) + in_ex
+        ii = ((coef[k, 2] * ii + _HALF) >> 30) + in_in
+        if ie > _I32_MAX or ie < _I32_MIN:
+            sat += 1
+            ie = min(max(ie, _I32_MIN), _I32_MAX)
+        if ii > _I32_MAX or ii < _I32_MIN:
+            sat += 1
+            ii = min(max(ii, _I32_MIN), _I32_MAX)
         if vm >= coef[k, 6]:
             r = coef[k, 9]
             vm = coef[k, 7]
@@ -143,9 +141,11 @@ def _deliver_partition(p, t, n_loc, roff, mask, ring, row_ptr, words, spikes, co
             d = np.int64(word >> _U56)
             ch = 1 if w < 0 else 0
             idx = rbase + ((((t + d) & mask) * 2) + ch) * n + tgt
-            val, s = _sat32(np.int64(ring[idx]) + w)
+            val = np.int64(ring[idx]) + w
+            if val > _I32_MAX or val < _I32_MIN:
+                sat += 1
+                val = min(max(val, _I32_MIN), _I32_MAX)
             ring[idx] = val
-            sat += s
     counters[p, C_SYN_EVENTS] += events
     counters[p, C_SATURATIONS] += sat
 
