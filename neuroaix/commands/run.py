@@ -72,6 +72,7 @@ def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=100
     and KeyboardInterrupt is raised again after writing.
     """
     from neuroaix.analysis import population_statistics
+    from neuroaix.energy import EnergyMeter
     from neuroaix.engine import Simulator
     from neuroaix.engine.simulator import _check_threads
 
@@ -90,10 +91,11 @@ def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=100
     t0 = sim.t
     interrupted = False
     t_run = time.perf_counter()
-    try:
-        sim.simulate(t_sim)
-    except KeyboardInterrupt:
-        interrupted = True
+    with EnergyMeter() as meter:  # RAPL / nvidia-smi where readable
+        try:
+            sim.simulate(t_sim)
+        except KeyboardInterrupt:
+            interrupted = True
     wall_sim = time.perf_counter() - t_run
     after = sim.counters
     senders, steps = sim.spikes()
@@ -122,6 +124,8 @@ def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=100
             "spike_hash": sim.spike_hash(),
         },
     }
+    if meter.reading is not None:
+        summary["energy"] = meter.reading.to_dict()
     if out is not None:
         write_outputs(out, summary, senders, steps, built, t0, plot=plot)
     if checkpoint:
