@@ -501,7 +501,7 @@ def load_hardware(path) -> HardwareConfig:
     Parameters
     ----------
     path : str or os.PathLike
-        The TOML file.
+        The TOML file, or the name of a shipped configuration (``neuroaix-35``).
 
     Raises
     ------
@@ -512,6 +512,10 @@ def load_hardware(path) -> HardwareConfig:
         names the file).
     """
     p = Path(path)
+    if not p.is_file() and p.parent == Path("."):
+        from neuroaix.configs import shipped
+
+        p = shipped(p.name) or p
     if not p.is_file():
         raise FileNotFoundError(f"hardware configuration {str(p)!r} does not exist; "
                                 "pass e.g. configs/neuroaix-35.toml")

@@ -21,7 +21,16 @@ def test_wheel_maps_subpackages_under_neuroaix(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("neuroaix/rtl/__init__.py", "neuroaix/emulator/__init__.py",
                      "neuroaix/commands/run.py", "neuroaix/engine/_kernels.py",
-                     "neuroaix/energy/__init__.py"):
+                     "neuroaix/energy/__init__.py", "neuroaix/configs/neuroaix-35.toml",
+                     "neuroaix/configs/neuroaix-35-energy.toml"):
         assert required in names
     tops = {n.split("/")[0] for n in names if not n.startswith("neuroaix-")}
     assert tops == {"neuroaix"}
+
+
+@pytest.mark.backend_independent
+def test_shipped_hardware_config_is_found_by_name():
+    from neuroaix.emulator import load_hardware
+
+    hw = load_hardware("neuroaix-35")
+    assert hw.source.endswith("neuroaix-35.toml")
