@@ -34,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import hashlib
+import logging
 import math
 import numbers
 import time
@@ -56,6 +57,8 @@ __all__ = [
     "Population",
     "Projection",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: Connection rule names (Senk et al. 2022).
 RULES = tuple(conn.RULES)
@@ -588,13 +591,16 @@ class Network:
         depth = 1
         while depth <= store.max_delay:
             depth *= 2
+        seconds = time.perf_counter() - t0
+        logger.debug("built %d neurons, %d synapses on %d partitions with %d threads in %.2f s",
+                     n, store.words.shape[0], partitions, threads, seconds)
         return BuiltNetwork(
             n_neurons=n, dt=self.dt, seed=self.seed,
             populations=[(p.name, p.start, p.stop) for p in self.populations],
             pop_of=pop_of, v0=v0, coefficients=coefficients, poisson_table=ptable,
             poisson_weight=pweight, has_poisson=has_poisson, max_delay=store.max_delay,
             ring_depth=depth, partitions=parts, threads=threads,
-            build_seconds=time.perf_counter() - t0,
+            build_seconds=seconds,
         )
 
 
