@@ -182,6 +182,8 @@ class MemoryConfig:
         Bytes per stored synapse.
     prefetch : bool
         Issue the next request while the current one transfers (hides the latency).
+    capacity_gb : float
+        Synapse memory per node (GB); bounds the synapses a node can store.
     """
 
     channels: int = 2
@@ -192,9 +194,11 @@ class MemoryConfig:
     fetch_bytes: int = 64
     synapse_bytes: int = 8
     prefetch: bool = True
+    capacity_gb: float = 8.0
 
     def __post_init__(self):
         s = "memory"
+        _number(s, "capacity_gb", self.capacity_gb, positive=True)
         _integer(s, "channels", self.channels, minimum=1)
         _number(s, "peak_bandwidth_gbps", self.peak_bandwidth_gbps, positive=True)
         _number(s, "efficiency_peak_gbps", self.efficiency_peak_gbps, positive=True)

@@ -15,7 +15,6 @@ import argparse
 import dataclasses
 import json
 import math
-import tomllib
 from pathlib import Path
 
 __all__ = ["register"]
@@ -32,19 +31,13 @@ def _energy_path(args) -> Path:
     if not hardware:
         raise ValueError("no energy parameters: pass --energy PATH or --hardware H.toml whose "
                          "'energy' key names one")
-    hw = Path(hardware)
-    if not hw.is_file():
-        raise FileNotFoundError(f"hardware config {str(hw)!r} does not exist; pass e.g. "
-                                "configs/neuroaix-35.toml")
-    try:
-        data = tomllib.loads(hw.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"hardware config {str(hw)!r} is not valid TOML: {exc}") from None
-    name = data.get("energy")
-    if not name:
-        raise ValueError(f"hardware config {str(hw)!r} names no energy file; add energy = "
+    from neuroaix.emulator import load_hardware
+
+    hw = load_hardware(hardware)
+    if hw.energy_path is None:
+        raise ValueError(f"hardware config {hw.source!r} names no energy file; add energy = "
                          "\"<file>.toml\" to it or pass --energy PATH")
-    return hw.parent / name
+    return hw.energy_path
 
 
 def _emulate(args) -> dict:

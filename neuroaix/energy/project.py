@@ -36,20 +36,18 @@ Firing rate and out-degree come from the microcircuit (Potjans & Diesmann 2014) 
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from neuroaix.energy.config import EnergyConfig
 
 __all__ = [
     "DEFAULT_MEMORY_GB",
-    "calibrate",
     "MICROCIRCUIT_RATE_HZ",
     "SPECIES",
     "Projection",
     "ProjectionHardware",
     "Species",
+    "calibrate",
     "load_projection_hardware",
     "project_brain",
 ]
@@ -168,16 +166,16 @@ class ProjectionHardware:
 def load_projection_hardware(path, *, memory_gb: float | None = None) -> ProjectionHardware:
     """Read the projection's figures from a hardware TOML (``configs/neuroaix-35.toml``).
 
-    Keys not in the file keep the neuroAIx defaults. The synapse memory per node is
-    ``memory.capacity_gb`` if the file has it, else ``memory_gb``, else
-    :data:`DEFAULT_MEMORY_GB`.
+    The file is loaded and validated by ``neuroaix.emulator.load_hardware`` (keys not in the
+    file keep the neuroAIx defaults). The synapse memory per node is ``memory_gb`` where
+    given, else the file's ``memory.capacity_gb``.
 
     Parameters
     ----------
     path : str or os.PathLike
         The hardware TOML.
     memory_gb : float, optional
-        Synapse memory per node (GB) where the file gives none.
+        Synapse memory per node (GB), overriding the file's ``memory.capacity_gb``.
 
     Returns
     -------
@@ -188,35 +186,23 @@ def load_projection_hardware(path, *, memory_gb: float | None = None) -> Project
     FileNotFoundError
         If the file does not exist.
     ValueError
-        If it is not valid TOML.
+        If it is not valid TOML or a value is invalid.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"hardware config {str(path)!r} does not exist; pass e.g. "
-                                "configs/neuroaix-35.toml")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"hardware config {str(path)!r} is not valid TOML: {exc}") from None
-    node, mem = data.get("node", {}), data.get("memory", {})
-    link, topo = data.get("link", {}), data.get("topology", {})
-    kw = {}
-    for src, keys in ((node, ("neuron_cores", "neuron_clock_mhz", "spike_clock_mhz",
-                              "dispatcher_spikes_per_cycle", "dispatcher_latency_ns")),
-                      (mem, ("peak_bandwidth_gbps", "efficiency_peak_gbps", "fetch_bytes",
-                             "synapse_bytes")),
-                      (link, ("flit_bits", "packet_bits", "router_ns", "cdc_ns",
-                              "transceiver_ns", "cable_ns", "extra_hop_ns")),
-                      (data, ("name", "time_step_ms"))):
-        kw.update({k: src[k] for k in keys if k in src})
-    if "bandwidth_gbps" in link:
-        kw["link_bandwidth_gbps"] = link["bandwidth_gbps"]
-    if "efficiency" in mem:
-        kw["efficiency"] = tuple((int(s), float(g)) for s, g in mem["efficiency"])
-    shape = topo.get("shape", (5, 7))
-    kw["n_nodes"], kw["dims"] = math.prod(shape), len(shape)
-    kw["memory_gb"] = mem.get("capacity_gb", memory_gb if memory_gb is not None
-                              else DEFAULT_MEMORY_GB)
+    from neuroaix.emulator import load_hardware
+
+    hw = load_hardware(path)
+    node, mem, link = hw.node, hw.memory, hw.link
+    kw = {k: getattr(node, k) for k in ("neuron_cores", "neuron_clock_mhz", "spike_clock_mhz",
+                                         "dispatcher_spikes_per_cycle",
+                                         "dispatcher_latency_ns")}
+    kw.update({k: getattr(mem, k) for k in ("peak_bandwidth_gbps", "efficiency_peak_gbps",
+                                            "fetch_bytes", "synapse_bytes", "efficiency")})
+    kw.update({k: getattr(link, k) for k in ("flit_bits", "packet_bits", "router_ns", "cdc_ns",
+                                             "transceiver_ns", "cable_ns", "extra_hop_ns")})
+    kw.update(name=hw.name, time_step_ms=hw.time_step_ms,
+              link_bandwidth_gbps=link.bandwidth_gbps, n_nodes=hw.n_nodes,
+              dims=len(hw.topology.shape),
+              memory_gb=mem.capacity_gb if memory_gb is None else memory_gb)
     return ProjectionHardware(**kw)
 
 

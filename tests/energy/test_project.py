@@ -130,8 +130,19 @@ def test_load_projection_hardware_errors(tmp_path):
         load_projection_hardware(tmp_path / "none.toml")
     bad = tmp_path / "bad.toml"
     bad.write_text("[node\n")
-    with pytest.raises(ValueError, match=r"is not valid TOML"):
+    with pytest.raises(ValueError, match=r"bad\.toml: not valid TOML"):
         load_projection_hardware(bad)
+    typo = tmp_path / "typo.toml"
+    typo.write_text("[memory]\ncapacity_gbb = 4.0\n")
+    with pytest.raises(ValueError, match=r"capacity_gbb.*did you mean 'capacity_gb'"):
+        load_projection_hardware(typo)
+
+
+def test_memory_capacity_comes_from_the_file_unless_overridden(tmp_path):
+    cfg = tmp_path / "hw.toml"
+    cfg.write_text("[memory]\ncapacity_gb = 4.0\n")
+    assert load_projection_hardware(cfg).memory_gb == 4.0
+    assert load_projection_hardware(cfg, memory_gb=16.0).memory_gb == 16.0
 
 
 def test_projection_to_dict(energy):
