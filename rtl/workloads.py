@@ -11,6 +11,9 @@ from neuroaix.rtl.model import PipelineConfig
 from neuroaix.rtl.sim import Workload
 
 __all__ = [
+    "small_brunel",
+    "small_microcircuit",
+    "engine_raster",
     "random_workload",
     "hazard_workload",
     "network_workload",
@@ -142,3 +145,28 @@ def engine_raster(sim, n_steps: int, partition: int):
     senders, steps = sim.spikes()
     spikes = [np.sort(senders[steps == t]).tolist() for t in range(n_steps)]
     return spikes, rings
+
+
+def small_brunel():
+    """Return a built Brunel network of 125 neurons in 3 partitions, delay 4 ms (D = 64)."""
+    from neuroaix import models
+
+    return models.brunel(scale=0.01, epsilon=0.02, eta=4.0, delay=4.0, seed=5).build(
+        partitions=3, threads=1)
+
+
+def small_microcircuit():
+    """Return a built microcircuit at scale 0.005 (385 neurons) in 6 partitions.
+
+    In-degrees are scaled by 0.05 with DC input, and the initial potentials are spread
+    around threshold (-2 .. +1 mV, seeded) so that the first steps already carry hundreds of
+    spikes.
+    """
+    from neuroaix import models
+
+    built = models.microcircuit(scale=0.005, k_scale=0.05, input="dc", seed=5).build(
+        partitions=6, threads=1)
+    theta = built.coefficients[built.pop_of, 6]
+    rng = np.random.default_rng(0)
+    built.v0[:] = theta + rng.integers(-(2 << 16), 1 << 16, built.n_neurons)
+    return built

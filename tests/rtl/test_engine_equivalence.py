@@ -10,29 +10,14 @@ hundreds of spikes.
 import numpy as np
 import pytest
 
-from neuroaix import models
 from neuroaix.engine import Simulator
 from neuroaix.rtl import workloads
 from neuroaix.rtl.sim import simulate
 
 
-
-def _brunel():
-    return models.brunel(scale=0.01, epsilon=0.02, eta=4.0, seed=5).build(partitions=3,
-                                                                           threads=1)
-
-
-def _microcircuit():
-    built = models.microcircuit(scale=0.005, k_scale=0.05, input="dc", seed=5).build(
-        partitions=6, threads=1)
-    theta = built.coefficients[built.pop_of, 6]
-    rng = np.random.default_rng(0)
-    built.v0[:] = theta + rng.integers(-(2 << 16), 1 << 16, built.n_neurons)
-    return built
-
-
 #: name -> (built network, partition, steps)
-CASES = {"brunel": (_brunel, 1, 30), "microcircuit": (_microcircuit, 2, 30)}
+CASES = {"brunel": (workloads.small_brunel, 1, 30),
+         "microcircuit": (workloads.small_microcircuit, 2, 30)}
 
 
 @pytest.mark.parametrize("name", list(CASES))
