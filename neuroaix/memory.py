@@ -2,7 +2,8 @@
 
 The build holds the packed synapse words (8 bytes per synapse, ``neuroaix.formats``), two
 ``[P, N + 1]`` int64 row indexes (row pointers and fill pointers), one ``[T, P, N_pre]`` int64
-count array per projection at a time and a few arrays per neuron. Nothing else grows with the
+count array per projection at a time, with P > 1 a write buffer per thread, and a few arrays
+per neuron. Nothing else grows with the
 number of synapses (docs/networks.md, "Memory").
 """
 
@@ -12,6 +13,7 @@ import math
 from typing import NamedTuple
 
 from neuroaix import formats
+from neuroaix.engine.connectivity import WRITE_BUFFER_SYNAPSES
 
 __all__ = ["GIB", "MemoryEstimate", "available_bytes", "check_memory", "estimate_build"]
 
@@ -63,6 +65,8 @@ def estimate_build(*, n_neurons: int, synapses: int, partitions: int, threads: i
     syn = synapses * formats.SYNAPSE_BYTES
     index = 2 * partitions * (n_neurons + 1) * 8
     scratch = 2 * threads * partitions * max_pre * 8
+    if partitions > 1:  # per-chunk write buffer (16 bytes) and its ordering (8 bytes)
+        scratch += threads * WRITE_BUFFER_SYNAPSES * 24
     neuron = n_neurons * NEURON_BYTES + OVERHEAD_BYTES
     return MemoryEstimate(synapses, syn, index, scratch, neuron, syn + index + scratch + neuron)
 

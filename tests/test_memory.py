@@ -18,7 +18,7 @@ def test_estimate_parts():
                               max_pre=500)
     assert e.synapse_bytes == 8 * 10**6
     assert e.index_bytes == 2 * 4 * 1001 * 8
-    assert e.scratch_bytes == 2 * 2 * 4 * 500 * 8
+    assert e.scratch_bytes == 2 * 2 * 4 * 500 * 8 + 2 * (1 << 22) * 24
     assert e.total_bytes == sum(e[1:5])
 
 

@@ -209,8 +209,8 @@ def _split_total(key, n, capacity, without_replacement):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, stats, key_w, i_w, spare,
-          key_d, i_d):
+def _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, buf, stats, key_w, i_w,
+          spare, key_d, i_d):
     """Count (mode 0) or write (mode 1) the synapse from local source ``s`` to local target ``t``.
 
     In mode 1 the weight and the delay are drawn from their lanes; ``counts[c, p, s]`` holds
@@ -265,17 +265,54 @@ def _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, stats, key_w,
         stats[c, 1] += 1
         d = 1
     stats[c, 2] = max(stats[c, 2], d)
-    pos = base[p] + counts[c, p, s]
-    counts[c, p, s] += 1
     local = np.uint64(gid // prm.n_parts)
-    words[pos] = ((np.uint64(w & 0xFFFFFFFF)) | (local << np.uint64(32))
-                  | (np.uint64(d) << np.uint64(56)))
+    word = ((np.uint64(w & 0xFFFFFFFF)) | (local << np.uint64(32))
+            | (np.uint64(d) << np.uint64(56)))
+    if buf.shape[1] == 0:
+        pos = base[p] + counts[c, p, s]
+        counts[c, p, s] += 1
+        words[pos] = word
+    else:
+        n = stats[c, 3]
+        buf[0, n] = np.uint64((p << 32) | s)
+        buf[1, n] = word
+        stats[c, 3] = n + 1
+        if n + 1 == buf.shape[1]:
+            _flush(c, counts, words, base, buf, stats)
     return i_w, spare, i_d
 
 
 @njit(cache=True, nogil=True)
-def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, stats, marker,
-                   chosen):
+def _flush(c, counts, words, base, buf, stats):
+    """Write chunk ``c``'s buffered synapses partition by partition, each in buffer order.
+
+    Grouping the writes by partition keeps one partition's row tails in the cache at a time;
+    the order within every row is unchanged.
+    """
+    n = stats[c, 3]
+    n_parts = counts.shape[1]
+    start = np.zeros(n_parts + 1, np.int64)
+    for i in range(n):
+        start[np.int64(buf[0, i] >> np.uint64(32)) + 1] += 1
+    for p in range(n_parts):
+        start[p + 1] += start[p]
+    order = np.empty(n, np.int64)
+    for i in range(n):
+        p = np.int64(buf[0, i] >> np.uint64(32))
+        order[start[p]] = i
+        start[p] += 1
+    for k in range(n):
+        i = order[k]
+        p = np.int64(buf[0, i] >> np.uint64(32))
+        s = np.int64(buf[0, i] & np.uint64(0xFFFFFFFF))
+        words[base[p] + counts[c, p, s]] = buf[1, i]
+        counts[c, p, s] += 1
+    stats[c, 3] = 0
+
+
+@njit(cache=True, nogil=True)
+def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, buf, stats,
+                   marker, chosen):
     """Generate the synapses of block ``b`` of one projection in draw order (count or fill).
 
     Blocks run over targets (over sources for ``fixed_outdegree``), ``prm.block_size`` each.
@@ -309,8 +346,8 @@ def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, 
                         continue
                     marker[t] = 1
                     chosen[k] = t
-                i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words, base,
-                                        stats, key_w, i_w, spare, key_d, i_d)
+                i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words,
+                                        base, buf, stats, key_w, i_w, spare, key_d, i_d)
                 k += 1
             if not prm.allow_multapses:
                 for j in range(prm.degree):
@@ -319,15 +356,15 @@ def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, 
     hi = min(lo + prm.block_size, n_post)
     if rule == 0:  # one_to_one
         for t in range(lo, hi):
-            i_w, spare, i_d = _emit(mode, c, t, t, prm, levels, dtable, counts, words, base,
-                                    stats, key_w, i_w, spare, key_d, i_d)
+            i_w, spare, i_d = _emit(mode, c, t, t, prm, levels, dtable, counts, words,
+                                    base, buf, stats, key_w, i_w, spare, key_d, i_d)
     elif rule == 1:  # all_to_all
         for t in range(lo, hi):
             for s in range(n_pre):
                 if no_self and s == t:
                     continue
-                i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words, base,
-                                        stats, key_w, i_w, spare, key_d, i_d)
+                i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words,
+                                        base, buf, stats, key_w, i_w, spare, key_d, i_d)
     elif rule == 2:  # pairwise_bernoulli, geometric skipping over sources
         if prm.p <= 0.0:
             return
@@ -348,8 +385,8 @@ def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, 
                     break
                 if no_self and s == t:
                     continue
-                i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words, base,
-                                        stats, key_w, i_w, spare, key_d, i_d)
+                i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words,
+                                        base, buf, stats, key_w, i_w, spare, key_d, i_d)
     elif rule == 3:  # fixed_indegree
         for t in range(lo, hi):
             k = 0
@@ -363,8 +400,8 @@ def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, 
                         continue
                     marker[s] = 1
                     chosen[k] = s
-                i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words, base,
-                                        stats, key_w, i_w, spare, key_d, i_d)
+                i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words,
+                                        base, buf, stats, key_w, i_w, spare, key_d, i_d)
                 k += 1
             if not prm.allow_multapses:
                 for j in range(prm.degree):
@@ -399,23 +436,31 @@ def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, 
                 if dup:
                     continue
                 table[h] = pair
-            i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words, base,
+            i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, buf,
                                     stats, key_w, i_w, spare, key_d, i_d)
             j += 1
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def _run_projection(mode, prm, split, levels, dtable, chunk_bounds, counts, words, base, stats,
-                    marker_len):
+                    marker_len, buf_len):
     """Process every block of one projection, chunk ``c`` taking blocks
-    ``chunk_bounds[c]:chunk_bounds[c+1]`` in order (prange over chunks)."""
+    ``chunk_bounds[c]:chunk_bounds[c+1]`` in order (prange over chunks).
+
+    With ``buf_len > 0`` a filling chunk buffers up to ``buf_len`` synapses and writes them
+    grouped by partition (``_flush``); the words written are the same.
+    """
     n_chunks = chunk_bounds.shape[0] - 1
     for c in prange(n_chunks):
         marker = np.zeros(marker_len, np.uint8)
         chosen = np.zeros(max(prm.degree, 1) if marker_len > 1 else 1, np.int64)
+        buf = np.empty((2, buf_len if mode == 1 else 0), np.uint64)
+        stats[c, 3] = 0
         for b in range(chunk_bounds[c], chunk_bounds[c + 1]):
-            _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base,
+            _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, buf,
                            stats, marker, chosen)
+        if stats[c, 3] > 0:
+            _flush(c, counts, words, base, buf, stats)
 
 
 @njit(cache=True, nogil=True)

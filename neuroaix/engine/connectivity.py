@@ -29,6 +29,7 @@ __all__ = [
     "LANE_STRUCTURE",
     "LANE_WEIGHT",
     "RULES",
+    "WRITE_BUFFER_SYNAPSES",
     "ProjectionSpec",
     "SynapseStorage",
     "alias_table",
@@ -377,6 +378,9 @@ def build_synapses(specs, *, n_neurons: int, n_parts: int, threads: int, seed: i
 #: Largest total size (bytes) of the chunk counts kept between the count and fill passes;
 #: above it the fill pass counts again instead.
 _KEEP_COUNTS_BYTES = 256 << 20
+#: Synapses a filling chunk buffers (16 bytes each) before writing them grouped by partition,
+#: when there is more than one partition.
+WRITE_BUFFER_SYNAPSES = 1 << 22
 
 
 def _build(specs, n_neurons, n_parts, threads, seed, dt):
@@ -396,15 +400,16 @@ def _build(specs, n_neurons, n_parts, threads, seed, dt):
                          _chunk_bounds(spec.n_blocks, threads)))
         keep_bytes += threads * n_parts * spec.n_pre * 4
     keep = keep_bytes <= _KEEP_COUNTS_BYTES
+    buf_len = 0 if n_parts == 1 else WRITE_BUFFER_SYNAPSES
     kept = []
     no_words = np.zeros(1, np.uint64)
     no_base = np.zeros(n_parts, np.int64)
-    stats = np.zeros((threads, 3), np.int64)
+    stats = np.zeros((threads, 4), np.int64)
     totals = np.zeros((n_parts, n_neurons), np.int64)
     for spec, prm, split, levels, dtable, bounds in prepared:
         counts = np.zeros((threads, n_parts, spec.n_pre), np.int64)
         _k._run_projection(0, prm, split, levels, dtable, bounds, counts, no_words, no_base,
-                           stats, _marker_len(spec))
+                           stats, _marker_len(spec), 0)
         _k._add_counts(counts, totals, spec.pre_start)
         if keep:
             kept.append(counts.astype(np.int32))
@@ -423,10 +428,10 @@ def _build(specs, n_neurons, n_parts, threads, seed, dt):
         else:
             counts = np.zeros((threads, n_parts, spec.n_pre), np.int64)
             _k._run_projection(0, prm, split, levels, dtable, bounds, counts, no_words,
-                               no_base, stats, _marker_len(spec))
+                               no_base, stats, _marker_len(spec), 0)
         _k._counts_to_offsets(counts, fill_ptr, spec.pre_start)
         _k._run_projection(1, prm, split, levels, dtable, bounds, counts, words, base, stats,
-                           _marker_len(spec))
+                           _marker_len(spec), buf_len)
         bad_w, bad_d = int(stats[:, 0].sum()), int(stats[:, 1].sum())
         if bad_w or bad_d:
             what = (f"{bad_w} weights do not fit int32 in the I format; bound the weight "
