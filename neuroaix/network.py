@@ -514,7 +514,7 @@ class Network:
         return specs
 
     def build(self, partitions: int = 1, threads: int | None = None,
-              memory_limit: int | None = None) -> BuiltNetwork:
+              memory_limit: int | None = None, only=None) -> BuiltNetwork:
         """Generate the synapses and return the partitioned, packed network.
 
         Parameters
@@ -526,6 +526,9 @@ class Network:
             not depend on T or P.
         memory_limit : int, optional
             Bytes the build may use; default ``MemAvailable`` from /proc/meminfo.
+        only : sequence of int, optional
+            Store only these partitions' synapses, the others stay empty (what one MPI rank
+            needs, ``neuroaix.engine.mpi``); the stored ones equal a full build's.
 
         Raises
         ------
@@ -548,6 +551,13 @@ class Network:
             raise ValueError(f"partitions={partitions!r} puts more than "
                              f"{formats.MAX_LOCAL_TARGETS} neurons on a partition; use "
                              f"partitions >= {need}")
+        if only is not None:
+            bad = [q for q in only if isinstance(q, bool) or not isinstance(q, numbers.Integral)
+                   or not 0 <= q < partitions]
+            if bad or not len(only):
+                raise ValueError(f"only must list partition indices in [0, {partitions}), not "
+                                 f"{only!r}; e.g. only=[0]")
+            only = tuple(sorted({int(q) for q in only}))
         est = self.estimate_memory(partitions, threads)
         scale, expo = self.scale_hint if self.scale_hint else (None, 1.0)
         check_memory(est, memory_limit, scale=scale, scale_exponent=expo)
@@ -582,11 +592,18 @@ class Network:
                 ptable[pop.index] = nx.poisson_table(rate * k * self.dt * 1e-3)
                 pweight[pop.index] = nx.pa_to_fixed(w)
                 has_poisson[pop.index] = True
-        store = conn.build_synapses(self._specs(), n_neurons=n, n_parts=partitions,
-                                    threads=threads, seed=self.seed, dt=self.dt)
+        if only is None:
+            store = conn.build_synapses(self._specs(), n_neurons=n, n_parts=partitions,
+                                        threads=threads, seed=self.seed, dt=self.dt)
+        else:
+            from neuroaix.engine.mpi import build_synapses_subset
+
+            store = build_synapses_subset(self._specs(), n_neurons=n, n_parts=partitions,
+                                          only=only, threads=threads, seed=self.seed,
+                                          dt=self.dt)
         parts = [Partition(index=p, n_parts=partitions, n_neurons=n,
                            row_ptr=store.row_ptr[p],
-                           words=store.words[store.base[p]:store.base[p + 1]])
+                           words=store.words[store.base[p]:store.base[p] + store.row_ptr[p][-1]])
                  for p in range(partitions)]
         depth = 1
         while depth <= store.max_delay:
@@ -600,7 +617,7 @@ class Network:
             pop_of=pop_of, v0=v0, coefficients=coefficients, poisson_table=ptable,
             poisson_weight=pweight, has_poisson=has_poisson, max_delay=store.max_delay,
             ring_depth=depth, partitions=parts, threads=threads,
-            build_seconds=seconds,
+            build_seconds=seconds, owned=only,
         )
 
 
@@ -660,6 +677,8 @@ class BuiltNetwork:
     partitions: list  #: Partition per partition
     threads: int = 1
     build_seconds: float = 0.0
+    #: Partitions whose synapses are stored (``build(only=...)``); None: all of them.
+    owned: tuple | None = None
 
     @property
     def n_partitions(self) -> int:

@@ -204,6 +204,100 @@ def _run_steps(t0, n_steps, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, 
     return n_steps
 
 
+# Distributed schedule (neuroaix.engine.mpi): a rank runs only its own partitions; the
+# exchange between ``_update_interval`` and ``_deliver_interval`` is the MPI collective.
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _update_interval(t0, n_steps, parts, n_part, n_loc, noff, roff, mask, ring, v, iex, iin,
+                     ref, rng, pop, coef, has_poisson, ptable, plen, pguide, pweight, spk_buf,
+                     spk_cnt, counters):
+    """Run background + update of the partitions ``parts`` for steps ``t0 .. t0 + n_steps - 1``.
+
+    Valid without delivery in between only if ``n_steps`` is at most the minimum delay. The
+    spikes of step ``t0 + s`` on partition ``parts[i]`` go to ``spk_buf[s, noff[p]:]``
+    (ascending global ids), their number to ``spk_cnt[s, i]``.
+    """
+    for ii in prange(parts.shape[0]):
+        i = np.int64(ii)
+        p = parts[i]
+        for s in range(n_steps):
+            spk_cnt[s, i] = _update_partition(p, t0 + s, n_part, n_loc, noff, roff, mask, ring,
+                                              v, iex, iin, ref, rng, pop, coef, has_poisson,
+                                              ptable, plen, pguide, pweight, spk_buf[s],
+                                              counters)
+
+
+@njit(cache=True, nogil=True)
+def _collect_spikes(spk_buf, spk_cnt, n_steps, parts, noff):
+    """Return the local spikes of each step in ascending global id, concatenated by step,
+    and the number per step (int64)."""
+    per_step = np.zeros(n_steps, np.int64)
+    for s in range(n_steps):
+        for i in range(parts.shape[0]):
+            per_step[s] += spk_cnt[s, i]
+    out = np.empty(per_step.sum(), np.int32)
+    pos = 0
+    for s in range(n_steps):
+        start = pos
+        for i in range(parts.shape[0]):
+            base = noff[parts[i]]
+            for j in range(spk_cnt[s, i]):
+                out[pos] = spk_buf[s, base + j]
+                pos += 1
+        out[start:pos].sort()
+    return out, per_step
+
+
+@njit(cache=True, nogil=True)
+def _merge_spikes(recv, counts):
+    """Merge every rank's spikes into one list per step in ascending global id.
+
+    ``recv`` holds the ranks' ``_collect_spikes`` outputs one after another, ``counts[r, s]``
+    the number of rank ``r``'s spikes of step ``s``. Returns the spikes concatenated by step
+    and the offsets of each step (length ``n_steps + 1``).
+    """
+    n_rank, n_steps = counts.shape
+    rank_off = np.zeros(n_rank, np.int64)
+    acc = 0
+    for r in range(n_rank):
+        rank_off[r] = acc
+        for s in range(n_steps):
+            acc += counts[r, s]
+    offsets = np.zeros(n_steps + 1, np.int64)
+    for s in range(n_steps):
+        tot = 0
+        for r in range(n_rank):
+            tot += counts[r, s]
+        offsets[s + 1] = offsets[s] + tot
+    out = np.empty(offsets[n_steps], np.int32)
+    for s in range(n_steps):
+        pos = offsets[s]
+        for r in range(n_rank):
+            for j in range(counts[r, s]):
+                out[pos] = recv[rank_off[r] + j]
+                pos += 1
+            rank_off[r] += counts[r, s]
+        out[offsets[s]:offsets[s + 1]].sort()
+    return out, offsets
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _deliver_interval(t0, n_steps, parts, n_loc, roff, mask, ring, row_ptrs, words, spikes,
+                      offsets, counters):
+    """Deliver the spikes of steps ``t0 .. t0 + n_steps - 1`` (step ``t0 + s`` in
+    ``spikes[offsets[s]:offsets[s + 1]]``) onto the partitions ``parts``, step by step.
+
+    ``row_ptrs[i]`` and ``words[i]`` are the synapses of partition ``parts[i]``.
+    """
+    for ii in prange(parts.shape[0]):
+        i = np.int64(ii)
+        p = parts[i]
+        for s in range(n_steps):
+            _deliver_partition(p, t0 + s, n_loc, roff, mask, ring, row_ptrs[i], words[i],
+                               spikes[offsets[s]:offsets[s + 1]], counters)
+
+
 @njit(cache=True, nogil=True)
 def _background_seeds(key, n):
     """Return ``background_seed(seed, gid)`` for gid = 0..n-1, given ``key = stream_key(seed, 0)``."""

@@ -1,0 +1,643 @@
+"""Partitions spread over MPI ranks: distributed construction, exchange and output.
+
+Each of ``N`` ranks owns a contiguous block of the ``P`` partitions (``rank_partitions``),
+builds only their synapses (``Network.build(partitions=P, only=...)``: construction is
+counter-based, so no communication is needed) and simulates them with its threads. Spikes
+meet in one collective per exchange: every rank contributes its spikes (ascending global id
+per step), ``MPI_Allgatherv`` hands everyone all of them, and each rank merges them into
+the same ascending list the single-process exchange sorts. The exchange runs after every
+step, or once per minimum-delay interval of ``m`` steps (``exchange="interval"``, as NEST
+does): a spike of step ``t`` lands in slot ``t + d >= t + m``, never in a slot the interval
+still reads. Rasters, ring buffers, neuron state and counters equal the single-process run
+for any rank count and either mode (docs/mpi.md).
+
+mpi4py is imported only when a distributed run asks for it (``get_comm``); the rest of the
+package never needs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from contextlib import contextmanager
+
+import numba
+import numpy as np
+from numba.typed import List
+
+from neuroaix import formats
+from neuroaix import numerics as nx
+from neuroaix.engine import _kernels as _k
+from neuroaix.engine import connectivity as conn
+from neuroaix.engine._connectivity_kernels import _add_counts, _counts_to_offsets, _run_projection
+from neuroaix.engine.simulator import (
+    _FINGERPRINT_KEYS,
+    _STEPS_PER_CHUNK,
+    CHECKPOINT_VERSION,
+    Simulator,
+    _check_threads,
+    _deferred_interrupt,
+    _ProgressBar,
+)
+from neuroaix.engine.state import PartitionLayout
+
+__all__ = [
+    "EXCHANGE_MODES",
+    "CollectiveError",
+    "MPISimulator",
+    "abort_on_error",
+    "agree",
+    "build_synapses_subset",
+    "get_comm",
+    "launched_ranks",
+    "min_delay",
+    "rank_partitions",
+]
+
+#: Exchange modes: after every step, once per minimum-delay interval, or the interval
+#: whenever the minimum delay exceeds one step (``auto``).
+EXCHANGE_MODES = ("auto", "step", "interval")
+
+#: Environment variables through which MPI launchers announce the number of ranks.
+_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE", "PMIX_SIZE")
+_DELAY = formats.SYNAPSE_FIELDS[2]
+
+
+class CollectiveError(ValueError):
+    """An error that every rank detected together (all ranks raise it; none hangs)."""
+
+
+def launched_ranks() -> int:
+    """Return the number of ranks an MPI launcher started this process with (1 if none)."""
+    for name in _SIZE_VARIABLES:
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return 1
+
+
+def get_comm():
+    """Return ``MPI.COMM_WORLD`` from mpi4py.
+
+    Raises
+    ------
+    RuntimeError
+        If mpi4py or the MPI library cannot be loaded; the message says how to install them.
+    """
+    try:
+        from mpi4py import MPI
+    except (ImportError, RuntimeError, OSError) as exc:
+        raise RuntimeError(
+            f"MPI is not available ({type(exc).__name__}: {exc}); this process was started as "
+            f"one of {launched_ranks()} MPI ranks. Install mpi4py and an MPI library with "
+            "pip install 'neuroaix[mpi]' (mpi4py and the mpich wheel), or on a cluster build "
+            "mpi4py against the system's MPI (docs/mpi.md)") from exc
+    return MPI.COMM_WORLD
+
+
+def _wait(req) -> None:
+    """Complete a nonblocking MPI request, yielding the core while it is not done.
+
+    MPI's blocking calls spin; with more ranks than cores (a workstation, a test machine)
+    a spinning rank takes the time slice its partner needs, so polling with sleeps is
+    several times faster there and costs nothing on dedicated cores.
+    """
+    polls = 0
+    while not req.Test():
+        polls += 1
+        if polls > 16:
+            time.sleep(0)
+
+
+def rank_partitions(n_partitions: int, size: int, rank: int) -> np.ndarray:
+    """Return the partitions rank ``rank`` of ``size`` owns: a contiguous block.
+
+    Rank ``r`` owns partitions ``r * P // N`` to ``(r + 1) * P // N - 1``, so every rank
+    owns at least one partition when ``N <= P`` and the blocks differ by at most one.
+
+    Raises
+    ------
+    CollectiveError
+        If there are more ranks than partitions (every rank raises it).
+    """
+    if size > n_partitions:
+        raise CollectiveError(
+            f"{size} MPI ranks but only {n_partitions} partitions: every rank needs at least "
+            f"one; use partitions >= {size} (e.g. --partitions {size}) or fewer ranks")
+    lo = rank * n_partitions // size
+    hi = (rank + 1) * n_partitions // size
+    return np.arange(lo, hi, dtype=np.int64)
+
+
+def agree(comm, what: str, value: str) -> None:
+    """Check that every rank holds the same ``value`` (compared by sha256).
+
+    Raises
+    ------
+    CollectiveError
+        On every rank if any rank differs; the message names the ranks that differ from
+        rank 0.
+    """
+    digest = hashlib.sha256(value.encode()).hexdigest()
+    digests = comm.allgather(digest)
+    bad = [r for r, d in enumerate(digests) if d != digests[0]]
+    if bad:
+        raise CollectiveError(
+            f"MPI ranks disagree on {what}: rank(s) {bad} differ from rank 0; start every "
+            "rank with the same parameters (one command line for all ranks)")
+
+
+def _collectively(comm, fn, *args):
+    """Run ``fn(*args)`` on every rank; if it fails on any rank, raise on all ranks."""
+    try:
+        result, error = fn(*args), None
+    except Exception as exc:  # noqa: BLE001 - reported to every rank below
+        result, error = None, f"{type(exc).__name__}: {exc}"
+    errors = comm.allgather(error)
+    failed = [(r, e) for r, e in enumerate(errors) if e is not None]
+    if failed:
+        r, e = failed[0]
+        raise CollectiveError(f"rank {r} failed: {e}")
+    return result
+
+
+@contextmanager
+def abort_on_error(comm, *, file=None):
+    """Abort all ranks when an exception escapes on one rank (a lone failure would hang the
+    others in their next collective). ``CollectiveError`` and KeyboardInterrupt propagate:
+    every rank raises them together."""
+    try:
+        yield
+    except (CollectiveError, KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:
+        file = sys.stderr if file is None else file
+        print(f"[rank {comm.Get_rank()}/{comm.Get_size()}] {type(exc).__name__}: {exc}; "
+              "aborting all ranks", file=file, flush=True)
+        comm.Abort(1)
+        raise
+
+
+def min_delay(network, comm=None) -> int:
+    """Return the smallest synaptic delay (steps) of the network (over all ranks)."""
+    best = formats.MAX_DELAY_STEPS + 1
+    owned = getattr(network, "owned", None)
+    parts = range(network.n_partitions) if owned is None else owned
+    shift = np.uint64(_DELAY.lsb)
+    for p in parts:
+        words = network.partitions[p].words
+        if words.shape[0]:
+            best = min(best, int((words >> shift).min()))
+    if comm is not None and comm.Get_size() > 1:
+        from mpi4py import MPI
+
+        best = comm.allreduce(best, op=MPI.MIN)
+    return best if best <= formats.MAX_DELAY_STEPS else 1
+
+
+# Construction ---------------------------------------------------------------------------------
+
+
+def build_synapses_subset(specs, *, n_neurons: int, n_parts: int, only, threads: int,
+                          seed: int, dt: float) -> conn.SynapseStorage:
+    """Generate the synapses of all projections but store only the partitions ``only``.
+
+    The same count-then-fill passes as ``connectivity.build_synapses`` draw every synapse
+    (the streams are consumed in draw order, so nothing can be skipped), but the words of
+    partitions outside ``only`` are written into one shared scratch block as large as the
+    largest of them and dropped at the end. The kept partitions' rows are bit-identical to
+    a full build's. ``row_ptr`` is a list (partition ``p``'s row pointers, one shared zero
+    array for the others); partition ``p``'s words are
+    ``words[base[p]:base[p] + row_ptr[p][-1]]``.
+    """
+    only = np.unique(np.asarray(only, dtype=np.int64))
+    own = np.zeros(n_parts, bool)
+    own[only] = True
+    old = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        prepared = []
+        for j, spec in enumerate(specs):
+            prm = conn._params(spec, j, seed, n_parts, dt)
+            split = (conn.split_total_number(spec, seed, j)
+                     if spec.rule == "fixed_total_number" else np.zeros(1, np.int64))
+            levels = np.asarray(spec.levels, dtype=np.int64)
+            if spec.d_std > 0.0:
+                dtable = conn.alias_table(conn.delay_step_table(
+                    spec.d_mean, spec.d_std, spec.d_low, spec.d_high, dt)[1])
+            else:
+                dtable = np.zeros((2, 0), np.float64)
+            prepared.append((spec, prm, split, levels, dtable,
+                             conn._chunk_bounds(spec.n_blocks, threads)))
+        buf_len = 0 if n_parts == 1 else conn.WRITE_BUFFER_SYNAPSES
+        no_words = np.zeros(1, np.uint64)
+        no_base = np.zeros(n_parts, np.int64)
+        stats = np.zeros((threads, 4), np.int64)
+        totals = np.zeros((n_parts, n_neurons), np.int64)
+        for spec, prm, split, levels, dtable, bounds in prepared:
+            counts = np.zeros((threads, n_parts, spec.n_pre), np.int64)
+            _run_projection(0, prm, split, levels, dtable, bounds, counts, no_words, no_base,
+                            stats, conn._marker_len(spec), 0)
+            _add_counts(counts, totals, spec.pre_start)
+        row_ptr = np.zeros((n_parts, n_neurons + 1), np.int64)
+        np.cumsum(totals, axis=1, out=row_ptr[:, 1:])
+        del totals
+        sizes = row_ptr[:, -1].copy()
+        base = np.zeros(n_parts + 1, np.int64)
+        kept = int(sizes[own].sum())
+        scratch = int(sizes[~own].max()) if (~own).any() else 0
+        pos = 0
+        for p in range(n_parts):
+            base[p] = pos if own[p] else kept
+            pos += int(sizes[p]) if own[p] else 0
+        base[n_parts] = kept
+        words = np.empty(kept + scratch, np.uint64)
+        fill_ptr = row_ptr[:, :-1].copy()
+        for spec, prm, split, levels, dtable, bounds in prepared:
+            counts = np.zeros((threads, n_parts, spec.n_pre), np.int64)
+            _run_projection(0, prm, split, levels, dtable, bounds, counts, no_words, no_base,
+                            stats, conn._marker_len(spec), 0)
+            _counts_to_offsets(counts, fill_ptr, spec.pre_start)
+            _run_projection(1, prm, split, levels, dtable, bounds, counts, words, base, stats,
+                            conn._marker_len(spec), buf_len)
+            bad_w, bad_d = int(stats[:, 0].sum()), int(stats[:, 1].sum())
+            if bad_w or bad_d:
+                raise ValueError(f"projection {prm.proj}: {bad_w} weights or {bad_d} delays "
+                                 "do not fit the synapse word; bound the distributions")
+        del fill_ptr
+    finally:
+        numba.set_num_threads(old)
+    words.resize(kept, refcheck=False)  # drop the scratch block in place
+    # Other ranks' partitions: empty rows (one shared zero array, not P copies).
+    empty = np.zeros(n_neurons + 1, np.int64)
+    rows = [row_ptr[p].copy() if own[p] else empty for p in range(n_parts)]
+    del row_ptr
+    for p in range(n_parts):
+        if not own[p]:
+            base[p] = kept
+    return conn.SynapseStorage(row_ptr=rows, words=words, base=base,
+                               max_delay=max(1, int(stats[:, 2].max())))
+
+
+# The distributed simulator ------------------------------------------------------------------
+
+
+class MPISimulator(Simulator):
+    """Run a built network over MPI ranks, each rank simulating its own partitions.
+
+    Every rank creates one with the same network (built with
+    ``Network.build(partitions=P, only=rank_partitions(P, N, rank))`` to store only its own
+    synapses, or a full build) and calls the same methods in the same order: ``simulate``,
+    ``run_steps``, ``checkpoint`` are collective. Spikes, ``spike_hash`` and ``counters``
+    are global on every rank; ``state`` and ``ring_buffer`` gather from the owners.
+
+    Parameters
+    ----------
+    network : BuiltNetwork
+        The (partially) built network; it must hold this rank's partitions.
+    comm : mpi4py communicator, optional
+        Default: ``get_comm()`` (``MPI.COMM_WORLD``).
+    threads : int, optional
+        Worker threads of this rank.
+    exchange : {"auto", "step", "interval"}
+        Exchange after every step, once per minimum-delay interval, or the interval when the
+        minimum delay exceeds one step (``auto``, the default).
+    progress : bool, optional
+        Progress bar on rank 0's stderr.
+
+    Raises
+    ------
+    CollectiveError
+        On every rank: more ranks than partitions, ranks with different networks or modes.
+    ValueError
+        If the network lacks this rank's partitions or ``exchange`` is unknown.
+    """
+
+    def __init__(self, network, *, comm=None, threads: int | None = None,
+                 exchange: str = "auto", progress: bool | None = None, probes=None):
+        if not hasattr(network, "partitions") or not hasattr(network, "ring_depth"):
+            raise TypeError(f"MPISimulator needs a built network, not "
+                            f"{type(network).__name__}; call net.build(partitions=...) first")
+        if exchange not in EXCHANGE_MODES:
+            raise ValueError(f"exchange must be one of {EXCHANGE_MODES}, not {exchange!r}")
+        if probes:
+            raise ValueError(f"probes={probes!r}: probes are not recorded under MPI; run the "
+                             "network in one process to record them")
+        self.comm = get_comm() if comm is None else comm
+        self.rank = self.comm.Get_rank()
+        self.size = self.comm.Get_size()
+        self.network = network
+        self.threads = _check_threads(threads)
+        self.progress = (sys.stderr.isatty() if progress is None else bool(progress)) \
+            and self.rank == 0
+        n = int(network.n_neurons)
+        n_part = len(network.partitions)
+        self.own = rank_partitions(n_part, self.size, self.rank)
+        owned = getattr(network, "owned", None)
+        if owned is not None and not set(self.own.tolist()) <= set(owned):
+            missing = sorted(set(self.own.tolist()) - set(owned))
+            raise ValueError(
+                f"rank {self.rank} owns partitions {self.own.tolist()} but the network holds "
+                f"only {list(owned)} (missing {missing}); build it with "
+                f"only=rank_partitions({n_part}, {self.size}, {self.rank})")
+        agree(self.comm, "the network and the exchange mode", _network_digest(network)
+              + exchange)
+        self.layout = lay = PartitionLayout(n, n_part, int(network.ring_depth))
+        self._mask = int(network.ring_depth) - 1
+        own_mask = np.zeros(n_part, bool)
+        own_mask[self.own] = True
+        # Local layout: full-length per-partition arrays (kernels index them by global
+        # partition), zero neurons for the partitions of other ranks.
+        self._n_loc = np.where(own_mask, lay.n_loc, 0).astype(np.int64)
+        self._noff = np.concatenate([[0], np.cumsum(self._n_loc)[:-1]]).astype(np.int64)
+        self._roff = self._noff * 2 * lay.ring_depth
+        #: Global ids of this rank's neurons in its flat (partition-major) order.
+        self.gids = np.concatenate([np.arange(p, n, n_part, dtype=np.int64)
+                                    for p in self.own])
+        n_own = len(self.gids)
+        self._v = np.asarray(network.v0, dtype=np.int32)[self.gids].copy()
+        self._iex = np.zeros(n_own, np.int32)
+        self._iin = np.zeros(n_own, np.int32)
+        self._ref = np.zeros(n_own, np.int32)
+        self._pop = np.asarray(network.pop_of, dtype=np.int32)[self.gids].copy()
+        key = nx.stream_key(int(network.seed), nx.STREAM_BACKGROUND)
+        self._rng = _k._background_seeds(np.uint64(key), n)[self.gids].copy()
+        self._ring = np.zeros(2 * lay.ring_depth * n_own, np.int32)
+        self._coef = np.ascontiguousarray(network.coefficients, dtype=np.int64)
+        self._has_poisson = np.ascontiguousarray(network.has_poisson, dtype=np.bool_)
+        self._ptable = np.ascontiguousarray(network.poisson_table, dtype=np.int64)
+        self._pweight = np.ascontiguousarray(network.poisson_weight, dtype=np.int64)
+        self._plen = (self._ptable < (1 << 32)).sum(axis=1).astype(np.int64)
+        bottoms = np.arange(256, dtype=np.int64) << 24
+        self._pguide = (self._ptable[:, None, :] <= bottoms[None, :, None]).sum(axis=2)
+        self._row_ptrs = List()
+        self._words = List()
+        local_syn = 0
+        for p in self.own:
+            part = network.partitions[p]
+            self._row_ptrs.append(np.ascontiguousarray(part.row_ptr, dtype=np.int64))
+            self._words.append(np.ascontiguousarray(part.words, dtype=np.uint64))
+            local_syn += int(part.words.shape[0])
+        #: Synapses stored on this rank, and in the whole network.
+        self.local_synapses = local_syn
+        self.total_synapses = int(self.comm.allreduce(local_syn))
+        #: Minimum delay (steps) and the exchange interval used (1 for per-step exchange).
+        self.min_delay = min_delay(network, self.comm)
+        use_interval = exchange == "interval" or (exchange == "auto" and self.min_delay > 1)
+        self.interval = self.min_delay if use_interval else 1
+        self.exchange = exchange
+        self._counters = np.zeros((n_part, _k.N_COUNTERS), np.int64)
+        self._spk_buf = np.empty((self.interval, max(n_own, 1)), np.int32)
+        self._spk_cnt = np.zeros((self.interval, len(self.own)), np.int64)
+        self._rec_senders = np.empty(max(4 * n, 1 << 16), np.int32)
+        self._rec_steps = np.empty_like(self._rec_senders, dtype=np.int64)
+        self._rec_n = np.zeros(1, np.int64)
+        self.probe_ids = np.zeros(0, np.int64)
+        self._probe_chunks = []
+        self._probe_steps = []
+        #: Seconds spent computing (update + deliver) and exchanging (collect, collective,
+        #: merge), summed over runs.
+        self.seconds = {"compute": 0.0, "exchange": 0.0}
+        self.t = 0
+        self.interrupted = False
+
+    # Running ------------------------------------------------------------------------------
+
+    def run_steps(self, n_steps: int, *, record: bool = True) -> None:
+        """Advance by ``n_steps`` steps on every rank (collective; see ``simulate``)."""
+        if n_steps < 0:
+            raise ValueError(f"n_steps must be >= 0, not {n_steps!r}")
+        numba.set_num_threads(self.threads)
+        start = time.perf_counter()
+        end = self.t + n_steps
+        bar = _ProgressBar(n_steps, enabled=self.progress)
+        with _deferred_interrupt() as stop:
+            while self.t < end:
+                chunk = min(_STEPS_PER_CHUNK, end - self.t)
+                self._run_chunk(chunk, record)
+                bar.update(n_steps - (end - self.t), time.perf_counter() - start)
+                # an interrupt on any rank stops all of them after the same chunk
+                if self.comm.allreduce(int(stop.requested)):
+                    self.interrupted = True
+                    break
+        bar.close()
+        if self.interrupted:
+            raise KeyboardInterrupt(f"simulation interrupted at step {self.t}")
+
+    def _run_chunk(self, n_steps: int, record: bool) -> None:
+        lay = self.layout
+        done = 0
+        while done < n_steps:
+            k = min(self.interval, n_steps - done)
+            t = self.t
+            c0 = time.perf_counter()
+            _k._update_interval(t, k, self.own, lay.n_partitions, self._n_loc, self._noff,
+                                self._roff, self._mask, self._ring, self._v, self._iex,
+                                self._iin, self._ref, self._rng, self._pop, self._coef,
+                                self._has_poisson, self._ptable, self._plen, self._pguide,
+                                self._pweight, self._spk_buf, self._spk_cnt, self._counters)
+            c1 = time.perf_counter()
+            local, per_step = _k._collect_spikes(self._spk_buf, self._spk_cnt, k, self.own,
+                                                 self._noff)
+            if self.size > 1:
+                spikes, offsets = self._allgather(local, per_step)
+            else:
+                spikes = local
+                offsets = np.concatenate([[0], np.cumsum(per_step)]).astype(np.int64)
+            c2 = time.perf_counter()
+            if record:
+                self._record(spikes, offsets, t)
+            _k._deliver_interval(t, k, self.own, self._n_loc, self._roff, self._mask,
+                                 self._ring, self._row_ptrs, self._words, spikes, offsets,
+                                 self._counters)
+            c3 = time.perf_counter()
+            self.seconds["compute"] += (c1 - c0) + (c3 - c2)
+            self.seconds["exchange"] += c2 - c1
+            self.t += k
+            done += k
+
+    def _allgather(self, local: np.ndarray, per_step: np.ndarray):
+        from mpi4py import MPI
+
+        k = per_step.shape[0]
+        counts = np.empty((self.size, k), np.int64)
+        _wait(self.comm.Iallgather([per_step, MPI.INT64_T], [counts, MPI.INT64_T]))
+        sizes = counts.sum(axis=1)
+        recv = np.empty(int(sizes.sum()), np.int32)
+        if recv.shape[0]:
+            _wait(self.comm.Iallgatherv([local, MPI.INT32_T], [recv, sizes, MPI.INT32_T]))
+        return _k._merge_spikes(recv, counts)
+
+    def _record(self, spikes: np.ndarray, offsets: np.ndarray, t0: int) -> None:
+        m = spikes.shape[0]
+        while int(self._rec_n[0]) + m > len(self._rec_senders):
+            self._grow_record()
+        r0 = int(self._rec_n[0])
+        self._rec_senders[r0:r0 + m] = spikes
+        self._rec_steps[r0:r0 + m] = np.repeat(
+            np.arange(t0, t0 + len(offsets) - 1, dtype=np.int64), np.diff(offsets))
+        self._rec_n[0] = r0 + m
+
+    # Results ------------------------------------------------------------------------------
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """Cumulative counts over all ranks (collective)."""
+        c = self.comm.allreduce(self._counters.sum(axis=0))
+        return {"spikes": int(c[_k.C_SPIKES]), "synaptic_events": int(c[_k.C_SYN_EVENTS]),
+                "poisson_events": int(c[_k.C_POISSON]), "saturations": int(c[_k.C_SATURATIONS])}
+
+    def _local_ring(self) -> np.ndarray:
+        """This rank's ring buffers as ``(D, 2, n_own)`` in the order of ``gids``."""
+        d = self.layout.ring_depth
+        blocks = []
+        for p in self.own:
+            n = int(self._n_loc[p])
+            a = int(self._roff[p])
+            blocks.append(self._ring[a:a + d * 2 * n].reshape(d, 2, n))
+        return np.concatenate(blocks, axis=2)
+
+    def _gather_global(self, root: int | None):
+        """Collect every rank's state in global order (on ``root``, or on all if None)."""
+        mine = (self.gids, self._v, self._iex, self._iin, self._ref, self._rng,
+                self._local_ring())
+        parts = self.comm.allgather(mine) if root is None else self.comm.gather(mine, root)
+        if parts is None:
+            return None
+        n = self.layout.n_neurons
+        out = {"v": np.empty(n, np.int32), "i_ex": np.empty(n, np.int32),
+               "i_in": np.empty(n, np.int32), "ref": np.empty(n, np.int32),
+               "rng": np.empty(n, np.uint64),
+               "ring": np.empty((self.layout.ring_depth, 2, n), np.int32)}
+        for gids, v, iex, iin, ref, rng, ring in parts:
+            out["v"][gids], out["i_ex"][gids], out["i_in"][gids] = v, iex, iin
+            out["ref"][gids], out["rng"][gids] = ref, rng
+            out["ring"][:, :, gids] = ring
+        return out
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Return the neuron state in global order on every rank (collective)."""
+        g = self._gather_global(None)
+        return {k: g[k] for k in ("v", "i_ex", "i_in", "ref")}
+
+    def ring_buffer(self, p: int) -> np.ndarray:
+        """Return partition ``p``'s ring buffers ``(D, 2, n_local)`` on every rank (collective)."""
+        n_part = self.layout.n_partitions
+        if not 0 <= p < n_part:
+            raise ValueError(f"partition must lie in [0, {n_part}), not {p!r}")
+        owner = next(r for r in range(self.size)
+                     if p in rank_partitions(n_part, self.size, r))
+        ring = self.layout.ring_view(self._ring_full_view(), p).copy() \
+            if self.rank == owner else None
+        return self.comm.bcast(ring, root=owner)
+
+    def _ring_full_view(self) -> np.ndarray:
+        # a flat array in the single-process layout, holding only this rank's blocks
+        lay = self.layout
+        full = np.zeros(int(lay.roff[-1] + 2 * lay.ring_depth * lay.n_loc[-1]), np.int32)
+        d = lay.ring_depth
+        for p in self.own:
+            n = int(self._n_loc[p])
+            a, b = int(self._roff[p]), int(lay.roff[p])
+            full[b:b + d * 2 * n] = self._ring[a:a + d * 2 * n]
+        return full
+
+    # Checkpoints --------------------------------------------------------------------------
+
+    def _fingerprint(self) -> dict[str, int]:
+        fp = {k: int(getattr(self.network, k)) for k in _FINGERPRINT_KEYS}
+        fp["n_synapses"] = self.total_synapses
+        return fp
+
+    def checkpoint(self, path: str | os.PathLike) -> None:
+        """Save the whole state to ``path`` (collective; rank 0 writes).
+
+        The file is the single-process checkpoint format, in global order: it restores into
+        one process or any number of ranks, partitions and threads.
+        """
+        path = os.fspath(path)
+        g = self._gather_global(0)
+        counters = self.comm.reduce(self._counters.sum(axis=0), root=0)
+
+        def write():
+            if self.rank != 0:
+                return
+            senders, steps = self.spikes()
+            tmp = path + ".partial"
+            with open(tmp, "wb") as fh:
+                np.savez(fh, version=CHECKPOINT_VERSION, t=self.t,
+                         fingerprint=np.array([self._fingerprint()[k]
+                                               for k in _FINGERPRINT_KEYS]),
+                         v=g["v"], i_ex=g["i_ex"], i_in=g["i_in"], ref=g["ref"], rng=g["rng"],
+                         ring=g["ring"], counters=counters, senders=senders, steps=steps)
+            os.replace(tmp, path)
+
+        _collectively(self.comm, write)
+
+    @classmethod
+    def restore(cls, network, path: str | os.PathLike, **kwargs) -> MPISimulator:
+        """Return a distributed simulator in the state saved at ``path`` (collective).
+
+        Every rank reads the file (a single-process or an MPI checkpoint) and keeps its part.
+
+        Raises
+        ------
+        CollectiveError
+            On every rank if any rank cannot read the file or it belongs to another network.
+        """
+        sim = cls(network, **kwargs)
+        path = os.fspath(path)
+
+        def load():
+            with np.load(path) as data:
+                if int(data["version"]) != CHECKPOINT_VERSION:
+                    raise ValueError(f"checkpoint {path!r} has version "
+                                     f"{int(data['version'])}, not {CHECKPOINT_VERSION}")
+                saved = dict(zip(_FINGERPRINT_KEYS, (int(x) for x in data["fingerprint"])))
+                if saved != sim._fingerprint():
+                    raise ValueError(
+                        f"checkpoint {path!r} was saved for another network ({saved}, this "
+                        f"one is {sim._fingerprint()}); build the same network (model, "
+                        "scale, seed) to restore it")
+                return {k: data[k] for k in ("v", "i_ex", "i_in", "ref", "rng", "ring",
+                                             "counters", "senders", "steps", "t")}
+
+        data = _collectively(sim.comm, load)
+        gids = sim.gids
+        sim._v = data["v"][gids].astype(np.int32)
+        sim._iex = data["i_ex"][gids].astype(np.int32)
+        sim._iin = data["i_in"][gids].astype(np.int32)
+        sim._ref = data["ref"][gids].astype(np.int32)
+        sim._rng = data["rng"][gids].astype(np.uint64)
+        ring = data["ring"]
+        d = sim.layout.ring_depth
+        for p in sim.own:
+            n = int(sim._n_loc[p])
+            a = int(sim._roff[p])
+            sim._ring[a:a + d * 2 * n] = ring[:, :, p::sim.layout.n_partitions].ravel()
+        sim._counters[:] = 0
+        if sim.rank == 0:
+            sim._counters[sim.own[0]] = data["counters"]
+        senders, steps = data["senders"], data["steps"]
+        if len(senders) > len(sim._rec_senders):
+            sim._rec_senders = np.empty(2 * len(senders), np.int32)
+            sim._rec_steps = np.empty(2 * len(senders), np.int64)
+        sim._rec_senders[:len(senders)] = senders
+        sim._rec_steps[:len(steps)] = steps
+        sim._rec_n[0] = len(senders)
+        sim.t = int(data["t"])
+        return sim
+
+
+def _network_digest(network) -> str:
+    """Return a text identifying the network's parameters (compared across ranks)."""
+    h = hashlib.sha256()
+    h.update(repr((int(network.n_neurons), float(network.dt), int(network.seed),
+                   len(network.partitions), int(network.max_delay), int(network.ring_depth),
+                   list(network.populations))).encode())
+    for name in ("pop_of", "v0", "coefficients", "poisson_table", "poisson_weight",
+                 "has_poisson"):
+        h.update(np.ascontiguousarray(getattr(network, name)).tobytes())
+    return h.hexdigest()
