@@ -212,6 +212,10 @@ class Testbench:
             got = (await self.read_slots([step & mask]))[0]
             np.testing.assert_array_equal(got, self.model.read_and_clear(step & mask),
                                           err_msg=f"{self.name}: slot before step {step}")
+            if "engine" in self.w:
+                np.testing.assert_array_equal(
+                    got, np.array(self.w["engine"]["slots"][step]),
+                    err_msg=f"{self.name}: slot before step {step} differs from the engine's")
             valid, accept, cycles = await self.deliver(step, sources)
             self.model.deliver(step, sources, self.starts, self.lengths, self.words)
             n = CONFIG.n_sources
@@ -223,6 +227,9 @@ class Testbench:
         final = await self.read_slots(range(CONFIG.ring_depth))
         want = np.stack([self.model.read_and_clear(s) for s in range(CONFIG.ring_depth)])
         np.testing.assert_array_equal(final, want, err_msg=f"{self.name}: final ring")
+        if "engine" in self.w:
+            np.testing.assert_array_equal(final, np.array(self.w["engine"]["final"]),
+                                          err_msg=f"{self.name}: final ring vs the engine's")
         await ReadOnly()
         assert int(self.dut.o_events.value) == self.model.events
         assert int(self.dut.o_saturations.value) == self.model.saturations

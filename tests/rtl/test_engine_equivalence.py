@@ -16,8 +16,8 @@ from neuroaix.rtl.sim import simulate
 
 
 #: name -> (built network, partition, steps)
-CASES = {"brunel": (workloads.small_brunel, 1, 30),
-         "microcircuit": (workloads.small_microcircuit, 2, 30)}
+CASES = {"brunel": (workloads.small_brunel, 1, 20),
+         "microcircuit": (workloads.small_microcircuit, 2, 20)}
 
 
 @pytest.mark.parametrize("name", list(CASES))

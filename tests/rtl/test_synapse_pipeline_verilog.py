@@ -28,6 +28,12 @@ PATTERNS = ["streaming", "idle_backpressure"]
 SMALL = PipelineConfig(n_neurons=16, ring_depth=8, n_sources=48, memory_words=256,
                        max_burst=4, fifo_words=8, latency=10)
 
+#: The real-network parameter set: both networks' partitions fit it (64 local neurons at
+#: most, D = 64, 385 sources, 2,048 memory words).
+NETWORKS = PipelineConfig(n_neurons=64, ring_depth=64, n_sources=385, memory_words=2048,
+                          max_burst=8, fifo_words=16, latency=20)
+NETWORKS_MEMORY = {"max_burst": 8, "fifo_words": 16, "latency": 20}
+
 
 def _small_workloads():
     common = dict(n_neurons=16, ring_depth=8, n_sources=48, max_burst=4, fifo_words=8,
@@ -42,7 +48,31 @@ def _small_workloads():
     }
 
 
-def _document(config, named):
+def _network_workloads():
+    """Engine rasters of a Brunel network and a microcircuit partition, with engine slots."""
+    from neuroaix.engine import Simulator
+
+    out, engine = {}, {}
+    for name, make, p in (("brunel", workloads.small_brunel, 1),
+                          ("microcircuit", workloads.small_microcircuit, 2)):
+        built = make()
+        spikes, rings = workloads.engine_raster(Simulator(built, threads=1), 20, p)
+        assert sum(map(len, spikes)) > 0
+        w = workloads.network_workload(built, p, spikes, **NETWORKS_MEMORY)
+        out[name] = w._replace(config=NETWORKS)
+        # The slot each step's update reads (the ring after the previous step), and the
+        # whole ring after the last step, padded to the build's neuron count.
+        mask = built.ring_depth - 1
+        pad = ((0, 0), (0, NETWORKS.n_neurons - rings[0].shape[2]), (0, 0))
+        slots = [np.zeros((NETWORKS.n_neurons, 2), np.int64)]
+        slots += [np.pad(rings[t - 1][t & mask].T, pad[1:]) for t in range(1, len(spikes))]
+        final = np.pad(np.transpose(rings[-1], (0, 2, 1)), pad)
+        engine[name] = {"slots": np.array(slots).tolist(), "final": final.tolist()}
+        assert built.ring_depth == NETWORKS.ring_depth
+    return out, engine
+
+
+def _document(config, named, engine=None):
     out = {"config": config.to_dict(), "workloads": {}}
     for name, w in named.items():
         assert len(w.synapse_words) <= 8 * config.memory_words
@@ -53,14 +83,16 @@ def _document(config, named):
             "synapse_words": [f"{int(x):x}" for x in w.synapse_words],
             "spikes": [list(map(int, s)) for s in w.spikes],
         }
+        if engine:
+            out["workloads"][name]["engine"] = engine[name]
     return out
 
 
-def _run(key, config, named):
+def _run(key, config, named, engine=None):
     build_dir = BUILD_ROOT / key
     runner = _runner.build(config, build_dir)
     doc = build_dir / "workloads.json"
-    doc.write_text(json.dumps(_document(config, named)))
+    doc.write_text(json.dumps(_document(config, named, engine)))
     xml = _runner.run(runner, build_dir, "synapse_pipeline_cocotb",
                       {"NEUROAIX_PARAM_WORKLOADS": str(doc)})
     # cocotb names parametrized tests by index: run_workload/workload=<i>/pattern=<j>.
@@ -87,3 +119,15 @@ def small_results():
 @pytest.mark.parametrize("workload", ["random_rows", "short_rows", "one_address_saturating"])
 def test_small(small_results, workload, pattern):
     assert _outcome(small_results, workload, pattern) == "passed"
+
+
+@pytest.fixture(scope="module")
+def network_results():
+    return _run("networks", NETWORKS, *_network_workloads())
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+@pytest.mark.parametrize("workload", ["brunel", "microcircuit"])
+def test_networks_equal_engine(network_results, workload, pattern):
+    """Engine rasters drive the Verilog; every slot read equals the engine's ring buffers."""
+    assert _outcome(network_results, workload, pattern) == "passed"
