@@ -14,11 +14,10 @@ import pathlib
 import sys
 import time
 
-import numpy as np
 
 from neuroaix.rtl import workloads
 from neuroaix.rtl.model import RingReference, spike_timing
-from neuroaix.rtl.sim import Workload, simulate
+from neuroaix.rtl.sim import simulate
 
 #: name -> (mean row length, latency, max_burst, fifo_words)
 CASES = {
@@ -29,38 +28,38 @@ CASES = {
 }
 
 
-def _workload(mean_row, latency, burst, fifo, n_spikes, seed):
-    w = workloads.random_workload(
+def _stream(mean_row, latency, burst, fifo, n_spikes, seed):
+    """Return a one-step workload of ``n_spikes`` spikes, each with its own random row."""
+    return workloads.random_workload(
         seed=seed, n_neurons=256, ring_depth=64, n_sources=n_spikes, max_row=2 * mean_row,
         n_steps=1, spikes_per_step=n_spikes, max_burst=burst, fifo_words=fifo,
         latency=latency)
-    return w
 
 
 def run(n_spikes: int, rtl_spikes: int) -> list[dict]:
+    """Measure every case: the cycle rule on ``n_spikes``, the RTL on ``rtl_spikes``."""
     rows = []
     for name, (mean_row, latency, burst, fifo) in CASES.items():
-        w = _workload(mean_row, latency, burst, fifo, n_spikes, seed=7)
+        w = _stream(mean_row, latency, burst, fifo, n_spikes, seed=7)
         sources = w.spikes[0]
         model = spike_timing(w.config, w.row_start[sources], w.row_length[sources])
         events = int(w.row_length[sources].sum())
         row = {"case": name, "latency": latency, "max_burst": burst, "fifo_words": fifo,
                "spikes": n_spikes, "events": events, "model_cycles": model.cycles,
                "model_ii": events / model.cycles}
-        # The RTL on a prefix of the stream (amaranth.sim is ~10^4 cycles/s).
-        sub = Workload(w.config, w.row_start, w.row_length, w.synapse_words,
-                       [sources[:rtl_spikes]])
+        # The RTL (amaranth.sim) on a shorter stream of the same kind, checked as it goes.
+        sub = _stream(mean_row, latency, burst, fifo, rtl_spikes, seed=8)
         t0 = time.perf_counter()
         res = simulate(sub)
         wall = time.perf_counter() - t0
-        ref = RingReference(w.config.n_neurons, w.config.ring_depth)
+        ref = RingReference(sub.config.n_neurons, sub.config.ring_depth)
         ref.read_and_clear(0)
-        ref.deliver(0, sub.spikes[0], w.row_start, w.row_length, w.synapse_words)
+        ref.deliver(0, sub.spikes[0], sub.row_start, sub.row_length, sub.synapse_words)
         assert res.events == ref.events
-        sub_model = spike_timing(w.config, w.row_start[sub.spikes[0]],
-                                 w.row_length[sub.spikes[0]])
-        assert res.timing[0].cycles == sub_model.cycles
-        row.update(rtl_spikes=len(sub.spikes[0]), rtl_events=int(res.events),
+        src = sub.spikes[0]
+        assert res.timing[0].cycles == spike_timing(sub.config, sub.row_start[src],
+                                                    sub.row_length[src]).cycles
+        row.update(rtl_spikes=len(src), rtl_events=int(res.events),
                    rtl_cycles=int(res.timing[0].cycles),
                    rtl_ii=res.events / res.timing[0].cycles, rtl_wall_s=wall)
         rows.append(row)

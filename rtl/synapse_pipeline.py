@@ -220,7 +220,6 @@ class SynapsePipeline(wiring.Component):
         per_word = formats.SYNAPSES_PER_WORD
         off_bits = ceil_log2(per_word)
         slot_bits = ceil_log2(self._ring_depth)
-        slot_mask = self._ring_depth - 1
         n_syn = self._memory_words * per_word
         B = self._max_burst
         C = self._fifo_words
