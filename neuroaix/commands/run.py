@@ -7,10 +7,11 @@ import os
 import resource
 import sys
 import time
+from contextlib import nullcontext as _no_context
 
 import numpy as np
 
-__all__ = ["register", "run_model", "MODELS"]
+__all__ = ["MODELS", "register", "run_model"]
 
 MODELS = ("microcircuit", "brunel")
 
@@ -24,7 +25,10 @@ def register(sub) -> None:
             "population boundaries), DIR/summary.json (per-population rate, ISI CV, "
             "correlation; spikes, synaptic events, timings, q_RTF, peak RSS, saturations, "
             "spike_hash) and DIR/raster.png. The raster is bit-identical for any --threads "
-            "and --partitions. Ctrl-C stops the run and still writes what was recorded."),
+            "and --partitions. Ctrl-C stops the run and still writes what was recorded. "
+            "Started by an MPI launcher (mpiexec -n N neuroaix run ...), the partitions are "
+            "spread over the N ranks, rank 0 writes the outputs and the raster is the same "
+            "(docs/mpi.md)."),
         epilog="Example: neuroaix run microcircuit --scale 0.1 --t-sim 1000 --out results")
     p.add_argument("model", choices=MODELS, help="network model")
     p.add_argument("--scale", type=float, default=None,
@@ -44,6 +48,12 @@ def register(sub) -> None:
     p.add_argument("--no-plot", action="store_true", help="skip raster.png")
     p.add_argument("--checkpoint", default=None,
                    help="also save the final state to this file (restorable)")
+    p.add_argument("--restore", default=None,
+                   help="continue from this checkpoint instead of presimulating")
+    p.add_argument("--exchange", choices=("auto", "step", "interval"), default="auto",
+                   help="under MPI: exchange spikes after every step, once per minimum-delay "
+                        "interval, or the interval when the minimum delay exceeds a step "
+                        "(default)"),
     p.set_defaults(func=_run)
 
 
@@ -65,28 +75,53 @@ def build_model(model: str, *, scale=None, k_scale=1.0, input="poisson", seed=12
 
 def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=1000.0,
               t_presim=100.0, seed=12345, threads=None, partitions=None, out=None,
-              plot=True, checkpoint=None, progress=None) -> dict:
+              plot=True, checkpoint=None, progress=None, restore=None, comm=None,
+              exchange="auto") -> dict:
     """Build, presimulate and simulate a model; write outputs to ``out``; return the summary.
 
     On Ctrl-C during simulation, the outputs hold what was recorded (``interrupted`` true)
-    and KeyboardInterrupt is raised again after writing.
+    and KeyboardInterrupt is raised again after writing. With ``restore`` the run continues
+    from that checkpoint (no presimulation). With an MPI communicator ``comm`` every rank
+    calls this with the same arguments; each simulates its partitions (default: ``threads``
+    per rank, one by default, and ``ranks * threads`` partitions) and only rank 0 writes
+    files; every rank returns the same summary.
     """
     from neuroaix.analysis import population_statistics
     from neuroaix.energy import EnergyMeter
     from neuroaix.engine import Simulator
     from neuroaix.engine.simulator import _check_threads
 
+    ranks = 1 if comm is None else comm.Get_size()
+    rank = 0 if comm is None else comm.Get_rank()
+    if comm is not None:
+        from neuroaix.engine.mpi import agree
+
+        agree(comm, "the run parameters", repr((model, scale, k_scale, input, t_sim, t_presim,
+                                                seed, partitions, exchange, restore,
+                                                checkpoint, out)))
+        threads = 1 if threads is None else threads
     threads = _check_threads(threads)
-    partitions = threads if partitions is None else partitions
+    partitions = threads * ranks if partitions is None else partitions
     if t_sim <= 0 or t_presim < 0:
         raise ValueError(f"--t-sim must be > 0 and --t-presim >= 0, not {t_sim!r} and "
                          f"{t_presim!r}")
     t_start = time.perf_counter()
     net = build_model(model, scale=scale, k_scale=k_scale, input=input, seed=seed)
-    built = net.build(partitions=partitions, threads=threads)
+    if comm is None:
+        built = net.build(partitions=partitions, threads=threads)
+        sim_cls, kwargs = Simulator, {}
+    else:
+        from neuroaix.engine.mpi import MPISimulator, rank_partitions
+
+        own = rank_partitions(partitions, ranks, rank)  # raises on every rank alike
+        built = net.build(partitions=partitions, threads=threads, only=own)
+        sim_cls, kwargs = MPISimulator, {"comm": comm, "exchange": exchange}
     wall_build = time.perf_counter() - t_start
-    sim = Simulator(built, threads=threads, progress=progress)
-    sim.simulate(t_presim, record=False)
+    if restore:
+        sim = sim_cls.restore(built, restore, threads=threads, progress=progress, **kwargs)
+    else:
+        sim = sim_cls(built, threads=threads, progress=progress, **kwargs)
+        sim.simulate(t_presim, record=False)
     before = sim.counters
     t0 = sim.t
     interrupted = False
@@ -97,6 +132,8 @@ def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=100
         except KeyboardInterrupt:
             interrupted = True
     wall_sim = time.perf_counter() - t_run
+    if comm is not None:  # the slowest rank sets the pace
+        wall_sim = comm.allreduce(wall_sim, op=_mpi_max())
     after = sim.counters
     senders, steps = sim.spikes()
     t_done_ms = (sim.t - t0) * built.dt
@@ -106,11 +143,12 @@ def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=100
         "model": model, "scale": built_scale(net, scale, model), "k_scale": k_scale,
         "input": input, "seed": seed, "dt_ms": built.dt, "threads": threads,
         "partitions": partitions, "n_neurons": int(built.n_neurons),
-        "n_synapses": int(built.n_synapses), "t_presim_ms": t_presim,
+        "n_synapses": int(getattr(sim, "total_synapses", built.n_synapses)),
+        "t_presim_ms": t_presim,
         "t_sim_ms": t_done_ms, "interrupted": interrupted,
         "populations": stats,
         "total": {
-            "spikes": int(len(senders)),
+            "spikes": len(senders),
             "synaptic_events": int(syn_events),
             "poisson_events": after["poisson_events"] - before["poisson_events"],
             "saturations": after["saturations"],
@@ -119,20 +157,36 @@ def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=100
             "t_sim_ms": t_done_ms,
             "q_rtf": wall_sim / (t_done_ms * 1e-3) if t_done_ms > 0 else None,
             "synaptic_events_per_wall_s": syn_events / wall_sim if wall_sim > 0 else None,
-            "peak_rss_bytes": _peak_rss_bytes(),
+            "peak_rss_bytes": (_peak_rss_bytes() if comm is None
+                               else comm.allreduce(_peak_rss_bytes(), op=_mpi_max())),
             "threads": threads,
             "spike_hash": sim.spike_hash(),
         },
     }
     if meter.reading is not None:
         summary["energy"] = meter.reading.to_dict()
-    if out is not None:
+    if comm is not None:
+        secs = comm.gather(dict(sim.seconds), root=0)
+        summary["mpi"] = {
+            "ranks": ranks, "exchange": exchange, "interval_steps": sim.interval,
+            "min_delay_steps": sim.min_delay,
+            "synapses_per_rank": comm.allgather(sim.local_synapses),
+            "compute_s_per_rank": None if secs is None else [x["compute"] for x in secs],
+            "exchange_s_per_rank": None if secs is None else [x["exchange"] for x in secs],
+        }
+    if out is not None and rank == 0:
         write_outputs(out, summary, senders, steps, built, t0, plot=plot)
     if checkpoint:
         sim.checkpoint(checkpoint)
     if interrupted:
         raise KeyboardInterrupt(f"interrupted after {t_done_ms} ms; outputs written")
     return summary
+
+
+def _mpi_max():
+    from mpi4py import MPI
+
+    return MPI.MAX
 
 
 def built_scale(net, scale, model):
@@ -189,15 +243,27 @@ def print_summary(summary: dict, file=None) -> None:
 
 
 def _run(args) -> int:
+    from neuroaix.engine.mpi import CollectiveError, abort_on_error, get_comm, launched_ranks
+
+    comm = get_comm() if launched_ranks() > 1 else None  # raises if MPI cannot load
+    rank = 0 if comm is None else comm.Get_rank()
     try:
-        summary = run_model(
-            args.model, scale=args.scale, k_scale=args.k_scale, input=args.input,
-            t_sim=args.t_sim, t_presim=args.t_presim, seed=args.seed, threads=args.threads,
-            partitions=args.partitions, out=args.out, plot=not args.no_plot,
-            checkpoint=args.checkpoint)
+        with abort_on_error(comm) if comm is not None else _no_context():
+            summary = run_model(
+                args.model, scale=args.scale, k_scale=args.k_scale, input=args.input,
+                t_sim=args.t_sim, t_presim=args.t_presim, seed=args.seed,
+                threads=args.threads, partitions=args.partitions, out=args.out,
+                plot=not args.no_plot, checkpoint=args.checkpoint, restore=args.restore,
+                comm=comm, exchange=args.exchange)
     except KeyboardInterrupt as exc:
-        print(f"neuroaix run: {exc} in {args.out}", file=sys.stderr)
+        if rank == 0:
+            print(f"neuroaix run: {exc} in {args.out}", file=sys.stderr)
         return 130
+    except CollectiveError as exc:  # every rank raised it: each says so, none hangs
+        raise CollectiveError(f"[rank {rank}/{comm.Get_size()}] {exc}"
+                              if comm is not None else str(exc)) from exc
+    if rank != 0:
+        return 0
     print_summary(summary)
     print(f"wrote {os.path.join(args.out, 'summary.json')}, spikes.npz"
           + ("" if args.no_plot else ", raster.png"))
