@@ -1,4 +1,4 @@
-"""Stream helpers for amaranth.sim testbenches (``lib.stream`` valid/ready handshakes)."""
+"""Stream handshakes for amaranth.sim testbenches (``lib.stream`` valid/ready)."""
 
 __all__ = ["stream_put", "stream_get"]
 

