@@ -282,6 +282,19 @@ def _merge_spikes(recv, counts):
     return out, offsets
 
 
+@njit(cache=True, nogil=True)
+def _strip_messages(msgs, header, sizes):
+    """Concatenate the spikes of fixed-size exchange messages: row ``r`` of ``msgs`` holds
+    ``header`` counts, then ``sizes[r]`` spikes, then padding."""
+    out = np.empty(sizes.sum(), np.int32)
+    pos = 0
+    for r in range(msgs.shape[0]):
+        for j in range(sizes[r]):
+            out[pos + j] = msgs[r, header + j]
+        pos += sizes[r]
+    return out
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def _deliver_interval(t0, n_steps, parts, n_loc, roff, mask, ring, row_ptrs, words, spikes,
                       offsets, counters):

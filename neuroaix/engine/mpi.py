@@ -63,6 +63,9 @@ EXCHANGE_MODES = ("auto", "step", "interval")
 #: Environment variables through which MPI launchers announce the number of ranks.
 _SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE", "PMIX_SIZE")
 _DELAY = formats.SYNAPSE_FIELDS[2]
+#: Sleep between polls of a collective still waiting for other ranks (seconds), used when
+#: the ranks outnumber the cores.
+_POLL_SLEEP = 2e-5
 
 
 class CollectiveError(ValueError):
@@ -97,18 +100,38 @@ def get_comm():
     return MPI.COMM_WORLD
 
 
-def _wait(req) -> None:
-    """Complete a nonblocking MPI request, yielding the core while it is not done.
+def _wait(req, polite: bool) -> None:
+    """Complete a nonblocking MPI request; if ``polite``, yield the core while waiting.
 
-    MPI's blocking calls spin; with more ranks than cores (a workstation, a test machine)
-    a spinning rank takes the time slice its partner needs, so polling with sleeps is
-    several times faster there and costs nothing on dedicated cores.
+    MPI's waits spin, which is fastest while every rank has a core of its own. With more
+    ranks (times threads) than cores on a node, a spinning rank takes the time slice its
+    partner needs to reach the exchange: polling with short sleeps was 2-3x faster there
+    (docs/mpi.md), while spinning was 2x faster with a core per rank.
     """
+    if not polite:
+        req.Wait()
+        return
     polls = 0
     while not req.Test():
         polls += 1
         if polls > 16:
-            time.sleep(0)
+            time.sleep(_POLL_SLEEP if polls > 64 else 0)
+
+
+def _oversubscribed(comm, threads: int) -> bool:
+    """Whether the ranks on this node need more threads than it has cores (collective)."""
+    from mpi4py import MPI
+
+    node = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    try:
+        need = node.allreduce(threads)
+    finally:
+        node.Free()
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return bool(comm.allreduce(int(need > cores)))
 
 
 def rank_partitions(n_partitions: int, size: int, rank: int) -> np.ndarray:
@@ -391,6 +414,13 @@ class MPISimulator(Simulator):
         self._counters = np.zeros((n_part, _k.N_COUNTERS), np.int64)
         self._spk_buf = np.empty((self.interval, max(n_own, 1)), np.int32)
         self._spk_cnt = np.zeros((self.interval, len(self.own)), np.int64)
+        #: Spikes per rank and interval that fit the fixed-size exchange message.
+        self._cap = 16 * self.interval
+        #: Exchanges done, and those that needed the second collective (a rank's spikes
+        #: exceeded the message capacity, which then grew).
+        self.exchanges = {"collectives": 0, "overflows": 0}
+        #: Whether waits yield the core (more threads than cores on a node).
+        self._polite = _oversubscribed(self.comm, self.threads) if self.size > 1 else False
         self._rec_senders = np.empty(max(4 * n, 1 << 16), np.int32)
         self._rec_steps = np.empty_like(self._rec_senders, dtype=np.int64)
         self._rec_n = np.zeros(1, np.int64)
@@ -459,16 +489,34 @@ class MPISimulator(Simulator):
             done += k
 
     def _allgather(self, local: np.ndarray, per_step: np.ndarray):
+        """Exchange the interval's spikes: one ``Allgather`` of fixed-size messages (header:
+        the spike count of each step; then up to ``_cap`` spikes), and an ``Allgatherv`` of
+        the whole lists only when some rank had more spikes than fit (the capacity then
+        doubles past the largest count), as NEST's fixed-size exchange buffers do."""
         from mpi4py import MPI
 
         k = per_step.shape[0]
-        counts = np.empty((self.size, k), np.int64)
-        _wait(self.comm.Iallgather([per_step, MPI.INT64_T], [counts, MPI.INT64_T]))
+        cap = self._cap
+        width = k + cap
+        send = np.zeros(width, np.int32)
+        send[:k] = per_step
+        m = min(local.shape[0], cap)
+        send[k:k + m] = local[:m]
+        recv = np.empty(self.size * width, np.int32)
+        _wait(self.comm.Iallgather([send, MPI.INT32_T], [recv, MPI.INT32_T]), self._polite)
+        msgs = recv.reshape(self.size, width)
+        counts = msgs[:, :k].astype(np.int64)
         sizes = counts.sum(axis=1)
-        recv = np.empty(int(sizes.sum()), np.int32)
-        if recv.shape[0]:
-            _wait(self.comm.Iallgatherv([local, MPI.INT32_T], [recv, sizes, MPI.INT32_T]))
-        return _k._merge_spikes(recv, counts)
+        self.exchanges["collectives"] += 1
+        if int(sizes.max()) <= cap:
+            return _k._merge_spikes(_k._strip_messages(msgs, k, sizes), counts)
+        self.exchanges["overflows"] += 1
+        while self._cap < int(sizes.max()):
+            self._cap *= 2
+        full = np.empty(int(sizes.sum()), np.int32)
+        _wait(self.comm.Iallgatherv([local, MPI.INT32_T], [full, sizes, MPI.INT32_T]),
+              self._polite)
+        return _k._merge_spikes(full, counts)
 
     def _record(self, spikes: np.ndarray, offsets: np.ndarray, t0: int) -> None:
         m = spikes.shape[0]

@@ -68,6 +68,7 @@ def _run_case(comm, name, exchange):
     words = built.partitions[int(own[0])].words
     owner = words if words.base is None else words.base
     out["interval"] = sim.interval
+    out["exchanges"] = sim.exchanges
     out["synapses_per_rank"] = comm.allgather(sim.local_synapses)
     out["word_bytes_per_rank"] = comm.allgather(int(owner.nbytes))
     out["total_synapses"] = sim.total_synapses
