@@ -30,6 +30,12 @@ CYCLE_WORKLOADS = {
     "one_target_saturating": lambda: workloads.hazard_workload(
         seed=14, n_neurons=8, ring_depth=4, n_sources=6, row=21, n_steps=3, saturate=True,
         max_burst=2, fifo_words=8, latency=6),
+    "brunel_partition": lambda: workloads.network_sample(
+        workloads.small_brunel(), 1, seed=15, n_steps=2, spikes_per_step=12,
+        max_burst=8, fifo_words=32, latency=40),
+    "microcircuit_partition": lambda: workloads.network_sample(
+        workloads.small_microcircuit(), 2, seed=16, n_steps=2, spikes_per_step=40,
+        max_burst=8, fifo_words=32, latency=40),
 }
 
 

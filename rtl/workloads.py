@@ -17,6 +17,7 @@ __all__ = [
     "random_workload",
     "hazard_workload",
     "network_workload",
+    "network_sample",
     "memory_words_for",
 ]
 
@@ -170,3 +171,26 @@ def small_microcircuit():
     rng = np.random.default_rng(0)
     built.v0[:] = theta + rng.integers(-(2 << 16), 1 << 16, built.n_neurons)
     return built
+
+
+def network_sample(built, partition: int, *, seed: int, n_steps: int, spikes_per_step: int,
+                   **params) -> Workload:
+    """Return one partition of a built network driven by seeded random spikes.
+
+    Parameters
+    ----------
+    built : BuiltNetwork
+        A built network.
+    partition : int
+        The partition (node) to load.
+    seed : int
+        Seed of the spike draws.
+    n_steps, spikes_per_step : int
+        Steps, and distinct senders per step (ascending).
+    **params
+        ``max_burst``, ``fifo_words``, ``latency`` for :class:`PipelineConfig`.
+    """
+    rng = np.random.default_rng(seed)
+    spikes = [np.sort(rng.choice(built.n_neurons, spikes_per_step, replace=False)).tolist()
+              for _ in range(n_steps)]
+    return network_workload(built, partition, spikes, **params)
