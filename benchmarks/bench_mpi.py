@@ -63,17 +63,20 @@ def worker(args) -> None:
         sim.simulate(args.t_presim, record=False)
         if comm is not None:
             comm.Barrier()
-            sim.seconds = {"compute": 0.0, "exchange": 0.0}
+            sim.seconds = dict.fromkeys(sim.seconds, 0.0)
         before = sim.counters
         w0, c0 = time.perf_counter(), time.process_time()
         sim.simulate(args.t_sim)
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
         after = sim.counters
+        spike_hash = sim.spike_hash()  # collective under MPI
         rss = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
         mine = {"wall_s": wall, "cpu_s": cpu, "rss_bytes": rss,
-                "compute_s": sim.seconds["compute"] if comm else wall,
+                "update_s": sim.seconds["update"] if comm else None,
+                "deliver_s": sim.seconds["deliver"] if comm else None,
                 "exchange_s": sim.seconds["exchange"] if comm else 0.0,
-                "synapses": sim.local_synapses if comm else int(built.n_synapses)}
+                "synapses": sim.local_synapses if comm else int(built.n_synapses),
+                "neurons": len(sim.gids) if comm else int(built.n_neurons)}
         ranks = comm.gather(mine, root=0) if comm is not None else [mine]
     if ranks is None:
         return
@@ -84,7 +87,7 @@ def worker(args) -> None:
         "partitions": args.partitions, "scale": args.scale, "t_sim_ms": args.t_sim,
         "n_neurons": int(built.n_neurons),
         "interval_steps": getattr(sim, "interval", 1),
-        "spike_hash": sim.spike_hash(), "synaptic_events": int(events),
+        "spike_hash": spike_hash, "synaptic_events": int(events),
         "wall_s": wall, "s_per_bio_s": wall / (args.t_sim * 1e-3),
         "cpu_s_total": sum(r["cpu_s"] for r in ranks),
         "exchange_share": sum(r["exchange_s"] for r in ranks) / sum(r["wall_s"] for r in ranks),

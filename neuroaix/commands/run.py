@@ -171,8 +171,9 @@ def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=100
             "ranks": ranks, "exchange": exchange, "interval_steps": sim.interval,
             "min_delay_steps": sim.min_delay,
             "synapses_per_rank": comm.allgather(sim.local_synapses),
-            "compute_s_per_rank": None if secs is None else [x["compute"] for x in secs],
+            "update_s_per_rank": None if secs is None else [x["update"] for x in secs],
             "exchange_s_per_rank": None if secs is None else [x["exchange"] for x in secs],
+            "deliver_s_per_rank": None if secs is None else [x["deliver"] for x in secs],
         }
     if out is not None and rank == 0:
         write_outputs(out, summary, senders, steps, built, t0, plot=plot)

@@ -427,9 +427,9 @@ class MPISimulator(Simulator):
         self.probe_ids = np.zeros(0, np.int64)
         self._probe_chunks = []
         self._probe_steps = []
-        #: Seconds spent computing (update + deliver) and exchanging (collect, collective,
-        #: merge), summed over runs.
-        self.seconds = {"compute": 0.0, "exchange": 0.0}
+        #: Seconds of this rank spent in background + update, in the exchange (collecting,
+        #: the collective with its wait for slower ranks, merging) and in delivery.
+        self.seconds = {"update": 0.0, "exchange": 0.0, "deliver": 0.0}
         self.t = 0
         self.interrupted = False
 
@@ -477,14 +477,15 @@ class MPISimulator(Simulator):
                 spikes = local
                 offsets = np.concatenate([[0], np.cumsum(per_step)]).astype(np.int64)
             c2 = time.perf_counter()
-            if record:
+            if record and self.rank == 0:
                 self._record(spikes, offsets, t)
             _k._deliver_interval(t, k, self.own, self._n_loc, self._roff, self._mask,
                                  self._ring, self._row_ptrs, self._words, spikes, offsets,
                                  self._counters)
             c3 = time.perf_counter()
-            self.seconds["compute"] += (c1 - c0) + (c3 - c2)
+            self.seconds["update"] += c1 - c0
             self.seconds["exchange"] += c2 - c1
+            self.seconds["deliver"] += c3 - c2
             self.t += k
             done += k
 
@@ -529,6 +530,14 @@ class MPISimulator(Simulator):
         self._rec_n[0] = r0 + m
 
     # Results ------------------------------------------------------------------------------
+
+    def spikes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the recorded raster ``(senders, steps)`` on every rank (collective).
+
+        Only rank 0 records (every rank sees every spike, one copy is enough).
+        """
+        mine = Simulator.spikes(self) if self.rank == 0 else None
+        return self.comm.bcast(mine, root=0)
 
     @property
     def counters(self) -> dict[str, int]:
@@ -612,7 +621,7 @@ class MPISimulator(Simulator):
         def write():
             if self.rank != 0:
                 return
-            senders, steps = self.spikes()
+            senders, steps = Simulator.spikes(self)
             tmp = path + ".partial"
             with open(tmp, "wb") as fh:
                 np.savez(fh, version=CHECKPOINT_VERSION, t=self.t,
@@ -669,6 +678,8 @@ class MPISimulator(Simulator):
         if sim.rank == 0:
             sim._counters[sim.own[0]] = data["counters"]
         senders, steps = data["senders"], data["steps"]
+        if sim.rank != 0:
+            senders, steps = senders[:0], steps[:0]
         if len(senders) > len(sim._rec_senders):
             sim._rec_senders = np.empty(2 * len(senders), np.int32)
             sim._rec_steps = np.empty(2 * len(senders), np.int64)
