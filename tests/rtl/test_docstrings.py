@@ -2,7 +2,6 @@
 
 import importlib
 import inspect
-import re
 
 import pytest
 

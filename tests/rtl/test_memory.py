@@ -8,7 +8,7 @@ from amaranth.sim import Simulator
 
 from neuroaix.rtl.memory import SynapseMemory, words_to_memory
 
-from _stream import stream_put
+from tests.rtl._stream import stream_put
 
 
 def _run(latency, requests, ready_pattern, loads=()):

@@ -16,7 +16,7 @@ from neuroaix.rtl.model import PipelineConfig
 from neuroaix.rtl.sim import Workload, simulate
 from neuroaix.rtl.synapse_pipeline import SynapsePipeline
 
-from _stream import stream_get, stream_put
+from tests.rtl._stream import stream_get, stream_put
 
 #: (spike_pattern, ready_pattern): back-to-back, and idle cycles plus output backpressure.
 PATTERNS = {

@@ -16,7 +16,7 @@ import pytest
 from neuroaix.rtl import workloads
 from neuroaix.rtl.model import PipelineConfig
 
-import _runner
+from tests.rtl import _runner
 
 pytestmark = pytest.mark.rtl
 
