@@ -119,19 +119,21 @@ def _wait(req, polite: bool) -> None:
 
 
 def _oversubscribed(comm, threads: int) -> bool:
-    """Whether the ranks on this node need more threads than it has cores (collective)."""
+    """Whether the ranks of some node run more threads than the cores they may use (the union
+    of their CPU affinities) - collective."""
     from mpi4py import MPI
 
+    try:
+        cores = sorted(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = list(range(os.cpu_count() or 1))
     node = comm.Split_type(MPI.COMM_TYPE_SHARED)
     try:
         need = node.allreduce(threads)
+        usable = len(set().union(*node.allgather(cores)))
     finally:
         node.Free()
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    return bool(comm.allreduce(int(need > cores)))
+    return bool(comm.allreduce(int(need > usable)))
 
 
 def rank_partitions(n_partitions: int, size: int, rank: int) -> np.ndarray:
@@ -586,20 +588,11 @@ class MPISimulator(Simulator):
             raise ValueError(f"partition must lie in [0, {n_part}), not {p!r}")
         owner = next(r for r in range(self.size)
                      if p in rank_partitions(n_part, self.size, r))
-        ring = self.layout.ring_view(self._ring_full_view(), p).copy() \
-            if self.rank == owner else None
+        ring = None
+        if self.rank == owner:
+            n, a, d = int(self._n_loc[p]), int(self._roff[p]), self.layout.ring_depth
+            ring = self._ring[a:a + d * 2 * n].reshape(d, 2, n).copy()
         return self.comm.bcast(ring, root=owner)
-
-    def _ring_full_view(self) -> np.ndarray:
-        # a flat array in the single-process layout, holding only this rank's blocks
-        lay = self.layout
-        full = np.zeros(int(lay.roff[-1] + 2 * lay.ring_depth * lay.n_loc[-1]), np.int32)
-        d = lay.ring_depth
-        for p in self.own:
-            n = int(self._n_loc[p])
-            a, b = int(self._roff[p]), int(lay.roff[p])
-            full[b:b + d * 2 * n] = self._ring[a:a + d * 2 * n]
-        return full
 
     # Checkpoints --------------------------------------------------------------------------
 
