@@ -88,7 +88,7 @@ def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=100
     """
     from neuroaix.analysis import population_statistics
     from neuroaix.energy import EnergyMeter
-    from neuroaix.engine import Simulator
+    from neuroaix.engine import Simulator, spike_hash
     from neuroaix.engine.simulator import _check_threads
 
     ranks = 1 if comm is None else comm.Get_size()
@@ -136,6 +136,9 @@ def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=100
         wall_sim = comm.allreduce(wall_sim, op=_mpi_max())
     after = sim.counters
     senders, steps = sim.spikes()
+    if restore:  # the checkpoint carries the earlier raster; the outputs cover this run
+        keep = steps >= t0
+        senders, steps = senders[keep], steps[keep]
     t_done_ms = (sim.t - t0) * built.dt
     stats = population_statistics(senders, steps, built.populations, t0, sim.t, built.dt)
     syn_events = after["synaptic_events"] - before["synaptic_events"]
@@ -160,7 +163,7 @@ def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=100
             "peak_rss_bytes": (_peak_rss_bytes() if comm is None
                                else comm.allreduce(_peak_rss_bytes(), op=_mpi_max())),
             "threads": threads,
-            "spike_hash": sim.spike_hash(),
+            "spike_hash": spike_hash(senders, steps),
         },
     }
     if meter.reading is not None:

@@ -244,4 +244,17 @@ def test_run_command_writes_single_process_outputs_once(tmp_path):
         assert a.files == b.files
         for key in a.files:
             np.testing.assert_array_equal(a[key], b[key])
-    assert (tmp_path / "two.npz").exists()
+    # continue the MPI checkpoint, once in one process and once over two ranks
+    more = ["brunel", "--scale", "0.05", "--t-sim", "20", "--no-plot", "--partitions", "4",
+            "--threads", "1", "--restore", str(tmp_path / "two.npz")]
+    single = subprocess.run([sys.executable, "-m", "neuroaix", "run", *more, "--out",
+                             str(tmp_path / "one_more")], capture_output=True, text=True,
+                            timeout=90, check=False, env=_env(), cwd=ROOT)
+    assert single.returncode == 0, single.stderr
+    proc = _cli(2, *more, "--out", str(tmp_path / "two_more"))
+    assert proc.returncode == 0, proc.stderr
+    hashes = [json.loads((tmp_path / d / "summary.json").read_text())["total"]["spike_hash"]
+              for d in ("one_more", "two_more")]
+    assert hashes[0] == hashes[1]
+    with np.load(tmp_path / "two_more" / "spikes.npz") as b:
+        assert b["steps"].min() >= 700  # continued after presimulation and 60 ms
