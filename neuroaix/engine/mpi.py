@@ -4,8 +4,9 @@ Each of ``N`` ranks owns a contiguous block of the ``P`` partitions (``rank_part
 builds only their synapses (``Network.build(partitions=P, only=...)``: construction is
 counter-based, so no communication is needed) and simulates them with its threads. Spikes
 meet in one collective per exchange: every rank contributes its spikes (ascending global id
-per step), ``MPI_Allgatherv`` hands everyone all of them, and each rank merges them into
-the same ascending list the single-process exchange sorts. The exchange runs after every
+per step) in a fixed-size ``MPI_Allgather`` message (an ``MPI_Allgatherv`` follows only when
+a rank had more than fit), and each rank merges them into the same ascending list the
+single-process exchange sorts. The exchange runs after every
 step, or once per minimum-delay interval of ``m`` steps (``exchange="interval"``, as NEST
 does): a spike of step ``t`` lands in slot ``t + d >= t + m``, never in a slot the interval
 still reads. Rasters, ring buffers, neuron state and counters equal the single-process run
