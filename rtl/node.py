@@ -1,0 +1,429 @@
+"""A whole node: neuron update, background input, synapse pipeline and the step barrier.
+
+:class:`Node` runs time steps of one partition (docs/rtl_node.md) in the schedule of
+docs/architecture.md:
+
+- ``update``: for local neurons ``n = 0 .. n_local - 1`` in order, slot ``t & (D-1)`` is
+  read and cleared through the synapse pipeline's read-and-clear port, the neuron's state is
+  read (read-ahead on one block RAM), its population's parameters are looked up, the
+  :class:`~neuroaix.rtl.background.BackgroundUnit` draws its background input and the
+  :class:`~neuroaix.rtl.neuron_update.NeuronUpdate` computes the step; the new state is
+  written back. One neuron per clock.
+- ``exchange``: a local spike (global id ``gid_base + n * gid_stride``) goes to ``o_spikes``
+  (for the other nodes and the host) and to a local FIFO. Spikes of the other nodes for step
+  ``t`` arrive on ``i_ext`` in ascending global id, closed by a ``last`` marker.
+- ``deliver``: the local and the external spikes are merged in ascending global id (the
+  order of the engine's exchange) into the :class:`~neuroaix.rtl.synapse_pipeline.SynapsePipeline`.
+  Delivery overlaps the update: a spike of step ``t`` writes slots ``(t + d) & (D-1)`` with
+  ``1 <= d < D``, never the slot being read.
+- barrier: step ``t`` ends when every neuron is written back, every spike (local and
+  external, marker included) has entered the pipeline and the pipeline is idle.
+
+:class:`NodeWithMemory` attaches the behavioural :class:`~neuroaix.rtl.memory.SynapseMemory`
+(the simulation top).
+"""
+
+from amaranth.hdl import Module, Mux, Signal, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.fifo import SyncFIFO
+from amaranth.lib.memory import Memory, MemoryData
+from amaranth.lib.wiring import In, Out, connect
+from amaranth.utils import ceil_log2
+
+from neuroaix.rtl.background import BackgroundUnit, PoissonTable
+from neuroaix.rtl.layouts import SpikeEvent
+from neuroaix.rtl.memory import SynapseMemory
+from neuroaix.rtl.neuron_update import Coefficients, NeuronUpdate
+from neuroaix.rtl.synapse_pipeline import SynapsePipeline, _check_int
+
+__all__ = [
+    "Node",
+    "NodeWithMemory",
+    "NeuronState",
+    "PopulationParams",
+    "ExternalSpike",
+    "neuron_write_layout",
+    "population_write_layout",
+    "MAX_POPULATIONS",
+]
+
+#: Largest number of populations a node holds parameters for.
+MAX_POPULATIONS = 256
+
+
+#: One neuron's state: V (V format), currents (I format) as int32 bit patterns, refractory
+#: count, background generator state.
+NeuronState = data.StructLayout({
+    "v": unsigned(32), "i_ex": unsigned(32), "i_in": unsigned(32), "ref": unsigned(16),
+    "rng": unsigned(64),
+})
+#: One population's parameters: LIF coefficients, Poisson table, background weight, enable.
+PopulationParams = data.StructLayout({
+    "coef": Coefficients, "table": PoissonTable, "weight": unsigned(32), "enable": unsigned(1),
+})
+#: A spike of another node: global ``source`` id; ``last`` closes the step (source ignored).
+ExternalSpike = data.StructLayout({"source": unsigned(32), "last": unsigned(1)})
+
+
+def _bits(n):
+    return max(1, ceil_log2(n))
+
+
+def neuron_write_layout(n_neurons: int, n_populations: int) -> data.StructLayout:
+    """Return the layout of a host write of one neuron: ``index``, ``state``, ``pop``."""
+    return data.StructLayout({
+        "index": unsigned(_bits(n_neurons)), "state": NeuronState,
+        "pop": unsigned(_bits(n_populations)),
+    })
+
+
+def population_write_layout(n_populations: int) -> data.StructLayout:
+    """Return the layout of a host write of one population: ``index`` and ``params``."""
+    return data.StructLayout({"index": unsigned(_bits(n_populations)),
+                              "params": PopulationParams})
+
+
+class Node(wiring.Component):
+    """One node of the cluster, simulating its partition of a network step by step.
+
+    Parameters
+    ----------
+    n_neurons : int
+        Neuron capacity N (local indices ``0 .. N - 1``); ``i_n_local`` sets how many run.
+    n_populations : int
+        Populations with parameters, in [1, ``MAX_POPULATIONS``].
+    ring_depth, n_sources, memory_words, max_burst, fifo_words
+        As for :class:`~neuroaix.rtl.synapse_pipeline.SynapsePipeline`.
+    spike_fifo : int
+        Depth of the local-spike FIFO and of the ``o_spikes`` FIFO (a full FIFO stalls the
+        update).
+
+    Members
+    -------
+    i_rows, o_mem_req, i_mem_resp : streams
+        The synapse pipeline's row-pointer load and memory ports.
+    i_neuron : In(stream.Signature(neuron_write_layout(...)))
+        Host writes of neuron state and population index; ready while not running.
+    i_population : In(stream.Signature(population_write_layout(...)))
+        Host writes of population parameters; ready while not running.
+    i_n_local : In(range(N + 1))
+        Neurons of this node; held while running.
+    i_gid_base, i_gid_stride : In(32)
+        Global id of local neuron ``n``: ``i_gid_base + n * i_gid_stride`` (the partition
+        ``p`` and the partition count ``P`` of the round-robin mapping).
+    i_external : In(1)
+        Other nodes' spikes arrive on ``i_ext`` (each step closed by a ``last`` marker);
+        low for a single-node network (its spikes loop back only).
+    i_run : In(stream.Signature(unsigned(32)))
+        Run this many steps from the current step; ready while not running.
+    i_ext : In(stream.Signature(ExternalSpike))
+        Other nodes' spikes of the current step, ascending global id, then ``last``.
+    o_spikes : Out(stream.Signature(SpikeEvent))
+        This node's spikes ``(gid, step)``, ascending gid within a step.
+    o_step : Out(32)
+        The current step t (steps completed since reset).
+    o_running : Out(1)
+        High while steps remain.
+    o_events, o_syn_saturations : Out(32)
+        The pipeline's synaptic events and clamped accumulations.
+    o_saturations : Out(32)
+        Clamps of the background input and the neuron update.
+    o_poisson : Out(32)
+        Sum of the Poisson counts drawn.
+    o_spike_count : Out(32)
+        Local spikes.
+    """
+
+    def __init__(self, *, n_neurons: int, n_populations: int, ring_depth: int,
+                 n_sources: int, memory_words: int, max_burst: int = 8, fifo_words: int = 64,
+                 spike_fifo: int = 16):
+        _check_int("n_populations", n_populations, 1, MAX_POPULATIONS)
+        _check_int("spike_fifo", spike_fifo, 2, 1 << 16)
+        self.pipeline = SynapsePipeline(
+            n_neurons=n_neurons, ring_depth=ring_depth, n_sources=n_sources,
+            memory_words=memory_words, max_burst=max_burst, fifo_words=fifo_words)
+        self._n_neurons = n_neurons
+        self._n_populations = n_populations
+        self._ring_depth = ring_depth
+        self._spike_fifo = spike_fifo
+        #: Neuron state, entry ``n`` (simulations may read it).
+        self.state_data = MemoryData(shape=NeuronState, depth=n_neurons, init=[])
+        #: Population index of each neuron.
+        self.pop_data = MemoryData(shape=_bits(n_populations), depth=n_neurons, init=[])
+        #: Population parameters.
+        self.param_data = MemoryData(shape=PopulationParams, depth=n_populations, init=[])
+        members = {
+            name: self.pipeline.signature.members[name]
+            for name in ("i_rows", "o_mem_req", "i_mem_resp")
+        }
+        members.update({
+            "i_neuron": In(stream.Signature(neuron_write_layout(n_neurons, n_populations))),
+            "i_population": In(stream.Signature(population_write_layout(n_populations))),
+            "i_n_local": In(range(n_neurons + 1)),
+            "i_gid_base": In(32),
+            "i_gid_stride": In(32),
+            "i_external": In(1),
+            "i_run": In(stream.Signature(unsigned(32))),
+            "i_ext": In(stream.Signature(ExternalSpike)),
+            "o_spikes": Out(stream.Signature(SpikeEvent)),
+            "o_step": Out(32),
+            "o_running": Out(1),
+            "o_events": Out(32),
+            "o_syn_saturations": Out(32),
+            "o_saturations": Out(32),
+            "o_poisson": Out(32),
+            "o_spike_count": Out(32),
+        })
+        super().__init__(members)
+
+    @property
+    def n_neurons(self) -> int:
+        """Neuron capacity N."""
+        return self._n_neurons
+
+    @property
+    def n_populations(self) -> int:
+        """Populations with parameters."""
+        return self._n_populations
+
+    @property
+    def ring_depth(self) -> int:
+        """Ring-buffer slots D."""
+        return self._ring_depth
+
+    def elaborate(self, platform):
+        m = Module()
+        N = self._n_neurons
+        slot_bits = ceil_log2(self._ring_depth)
+        m.submodules.pipeline = pipe = self.pipeline
+        connect(m, wiring.flipped(self.i_rows), pipe.i_rows)
+        connect(m, pipe.o_mem_req, wiring.flipped(self.o_mem_req))
+        connect(m, wiring.flipped(self.i_mem_resp), pipe.i_mem_resp)
+        m.d.comb += [self.o_events.eq(pipe.o_events),
+                     self.o_syn_saturations.eq(pipe.o_saturations)]
+
+        m.submodules.state = state_mem = Memory(data=self.state_data)
+        m.submodules.pops = pop_mem = Memory(data=self.pop_data)
+        m.submodules.params = param_mem = Memory(data=self.param_data)
+        st_r, st_w = state_mem.read_port(), state_mem.write_port()
+        pop_r, pop_w = pop_mem.read_port(), pop_mem.write_port()
+        par_r, par_w = param_mem.read_port(), param_mem.write_port()
+
+        # Run control -------------------------------------------------------------------------
+        running = Signal()
+        t = self.o_step
+        steps_left = Signal(32)
+        n_req = Signal(range(N + 1))
+        n_cons = Signal(range(N + 1))
+        n_done = Signal(range(N + 1))
+        gid_cons = Signal(32)
+        ext_done = Signal()
+        n_local = self.i_n_local
+        m.d.comb += [
+            self.o_running.eq(running),
+            self.i_run.ready.eq(~running),
+            self.i_neuron.ready.eq(~running),
+            self.i_population.ready.eq(~running),
+        ]
+
+        def start_step():
+            return [n_req.eq(0), n_cons.eq(0), n_done.eq(0), gid_cons.eq(self.i_gid_base),
+                    ext_done.eq(~self.i_external)]
+
+        with m.If(self.i_run.valid & self.i_run.ready & (self.i_run.payload != 0)):
+            m.d.sync += [running.eq(1), steps_left.eq(self.i_run.payload), *start_step()]
+
+        # Host writes ----------------------------------------------------------------------
+        m.d.comb += [
+            pop_w.en.eq(self.i_neuron.valid & self.i_neuron.ready),
+            pop_w.addr.eq(self.i_neuron.payload.index),
+            pop_w.data.eq(self.i_neuron.payload.pop),
+            par_w.en.eq(self.i_population.valid & self.i_population.ready),
+            par_w.addr.eq(self.i_population.payload.index),
+            par_w.data.eq(self.i_population.payload.params),
+        ]
+
+        # Update, stage 0: read-and-clear requests, one neuron per clock ----------------------
+        m.d.comb += [
+            pipe.i_clear.valid.eq(running & (n_req < n_local)),
+            pipe.i_clear.payload.slot.eq(t[:slot_bits]),
+            pipe.i_clear.payload.neuron.eq(n_req),
+        ]
+        with m.If(pipe.i_clear.valid & pipe.i_clear.ready):
+            m.d.sync += n_req.eq(n_req + 1)
+
+        # Stage H: the cleared ring values meet the neuron's state (read ahead) ------------
+        bg_tag = data.StructLayout({
+            "n": unsigned(_bits(N)), "gid": unsigned(32), "v": unsigned(32),
+            "i_ex": unsigned(32), "i_in": unsigned(32), "ref": unsigned(16), "coef": Coefficients,
+        })
+        m.submodules.background = bg = BackgroundUnit(tag_shape=bg_tag)
+        h_valid = Signal()
+        h_ring = Signal.like(pipe.o_cleared.payload)
+        h_state = Signal(NeuronState)
+        h_n = Signal(_bits(N))
+        h_gid = Signal(32)
+        h_ready = ~h_valid | bg.i_neurons.ready
+        cons = Signal()
+        m.d.comb += [
+            pipe.o_cleared.ready.eq(running & h_ready),
+            cons.eq(pipe.o_cleared.valid & pipe.o_cleared.ready),
+            st_r.addr.eq(Mux(cons, n_cons + 1, n_cons)),
+            pop_r.addr.eq(Mux(cons, n_cons + 1, n_cons)),
+            par_r.addr.eq(pop_r.data),
+            par_r.en.eq(h_ready),
+        ]
+        with m.If(h_ready):
+            m.d.sync += h_valid.eq(cons)
+        with m.If(cons):
+            m.d.sync += [
+                h_ring.eq(pipe.o_cleared.payload), h_state.eq(st_r.data), h_n.eq(n_cons),
+                h_gid.eq(gid_cons), n_cons.eq(n_cons + 1),
+                gid_cons.eq(gid_cons + self.i_gid_stride),
+            ]
+        params = par_r.data
+        bi = bg.i_neurons.payload
+        m.d.comb += [
+            bg.i_neurons.valid.eq(h_valid),
+            bi.state.eq(h_state.rng), bi.enable.eq(params.enable), bi.table.eq(params.table),
+            bi.weight.eq(params.weight), bi.exc.eq(h_ring.exc), bi.inh.eq(h_ring.inh),
+            bi.tag.n.eq(h_n), bi.tag.gid.eq(h_gid), bi.tag.v.eq(h_state.v),
+            bi.tag.i_ex.eq(h_state.i_ex), bi.tag.i_in.eq(h_state.i_in),
+            bi.tag.ref.eq(h_state.ref), bi.tag.coef.eq(params.coef),
+        ]
+
+        # Background -> neuron update -------------------------------------------------------
+        nu_tag = data.StructLayout({
+            "n": unsigned(_bits(N)), "gid": unsigned(32), "rng": unsigned(64),
+            "saturated": unsigned(1), "count": unsigned(6),
+        })
+        m.submodules.update = nu = NeuronUpdate(cores=1, tag_shape=nu_tag)
+        bo = bg.o_neurons.payload
+        lane = nu.i_neurons.payload.lanes[0]
+        m.d.comb += [
+            nu.i_neurons.valid.eq(bg.o_neurons.valid),
+            bg.o_neurons.ready.eq(nu.i_neurons.ready),
+            lane.v.eq(bo.tag.v), lane.i_ex.eq(bo.tag.i_ex), lane.i_in.eq(bo.tag.i_in),
+            lane.ref.eq(bo.tag.ref), lane.in_ex.eq(bo.in_ex), lane.in_in.eq(bo.in_in),
+            lane.coef.eq(bo.tag.coef),
+            nu.i_neurons.payload.tag.n.eq(bo.tag.n), nu.i_neurons.payload.tag.gid.eq(bo.tag.gid),
+            nu.i_neurons.payload.tag.rng.eq(bo.state),
+            nu.i_neurons.payload.tag.saturated.eq(bo.saturated),
+            nu.i_neurons.payload.tag.count.eq(bo.count),
+        ]
+
+        # Write-back and spikes out ---------------------------------------------------------
+        m.submodules.local = local = SyncFIFO(width=32, depth=self._spike_fifo)
+        m.submodules.out = out = SyncFIFO(width=SpikeEvent.as_shape().size,
+                                          depth=self._spike_fifo)
+        res = nu.o_neurons.payload.lanes[0]
+        tag = nu.o_neurons.payload.tag
+        wb = Signal()
+        m.d.comb += [
+            nu.o_neurons.ready.eq(local.w_rdy & out.w_rdy),
+            wb.eq(nu.o_neurons.valid & nu.o_neurons.ready),
+            local.w_en.eq(wb & res.spiked),
+            local.w_data.eq(tag.gid),
+            out.w_en.eq(wb & res.spiked),
+            out.w_data.eq(tag.gid | (t.as_unsigned() << 32)),
+            self.o_spikes.valid.eq(out.r_rdy),
+            self.o_spikes.payload.eq(out.r_data),
+            out.r_en.eq(self.o_spikes.ready),
+        ]
+        host_w = self.i_neuron.valid & self.i_neuron.ready
+        with m.If(host_w):
+            m.d.comb += [st_w.en.eq(1), st_w.addr.eq(self.i_neuron.payload.index),
+                         st_w.data.eq(self.i_neuron.payload.state)]
+        with m.Else():
+            m.d.comb += [
+                st_w.en.eq(wb), st_w.addr.eq(tag.n),
+                st_w.data.v.eq(res.v), st_w.data.i_ex.eq(res.i_ex), st_w.data.i_in.eq(res.i_in),
+                st_w.data.ref.eq(res.ref), st_w.data.rng.eq(tag.rng),
+            ]
+        with m.If(wb):
+            m.d.sync += [
+                n_done.eq(n_done + 1),
+                self.o_saturations.eq(self.o_saturations + res.saturations + tag.saturated),
+                self.o_poisson.eq(self.o_poisson + tag.count),
+                self.o_spike_count.eq(self.o_spike_count + res.spiked),
+            ]
+
+        # Merge of local and external spikes in ascending global id -> delivery ------------
+        update_done = n_done == n_local
+        lv, lg = local.r_rdy, local.r_data
+        ev = running & self.i_ext.valid & ~ext_done
+        em, eg = self.i_ext.payload.last, self.i_ext.payload.source
+        take_local = lv & (ext_done | (ev & (em | (lg < eg))))
+        take_ext = ev & ~em & ((update_done & ~lv) | (lv & (eg < lg)))
+        sp = pipe.i_spikes
+        m.d.comb += [
+            sp.valid.eq(running & (take_local | take_ext)),
+            sp.payload.source.eq(Mux(take_local, lg, eg)),
+            sp.payload.step.eq(t),
+            local.r_en.eq(running & take_local & sp.ready),
+            self.i_ext.ready.eq(ev & (em | (take_ext & sp.ready))),
+        ]
+        with m.If(ev & em):
+            m.d.sync += ext_done.eq(1)
+
+        # Step barrier ----------------------------------------------------------------------
+        barrier = running & update_done & ~lv & ext_done & pipe.o_idle
+        with m.If(barrier):
+            m.d.sync += [t.eq(t + 1), steps_left.eq(steps_left - 1), *start_step()]
+            with m.If(steps_left == 1):
+                m.d.sync += running.eq(0)
+        return m
+
+
+class NodeWithMemory(wiring.Component):
+    """A :class:`Node` with the behavioural synapse memory attached (simulation top).
+
+    Parameters
+    ----------
+    n_neurons, n_populations, ring_depth, n_sources, memory_words, max_burst, fifo_words, spike_fifo
+        As for :class:`Node`.
+    latency : int
+        Memory latency in cycles (see :class:`~neuroaix.rtl.memory.SynapseMemory`).
+
+    Members
+    -------
+    i_load : In(stream.Signature(memory_load_layout(...)))
+        The memory's load port.
+    (the rest)
+        The node's ports except ``o_mem_req`` and ``i_mem_resp``.
+    """
+
+    def __init__(self, *, n_neurons: int, n_populations: int, ring_depth: int,
+                 n_sources: int, memory_words: int, max_burst: int = 8, fifo_words: int = 64,
+                 spike_fifo: int = 16, latency: int = 32):
+        self.node = Node(n_neurons=n_neurons, n_populations=n_populations,
+                         ring_depth=ring_depth, n_sources=n_sources, memory_words=memory_words,
+                         max_burst=max_burst, fifo_words=fifo_words, spike_fifo=spike_fifo)
+        self.memory = SynapseMemory(memory_words=memory_words, latency=latency,
+                                    max_burst=max_burst, queue_depth=fifo_words)
+        members = {name: member for name, member in self.node.signature.members.items()
+                   if name not in ("o_mem_req", "i_mem_resp")}
+        members["i_load"] = self.memory.signature.members["i_load"]
+        super().__init__(members)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.node = node = self.node
+        m.submodules.memory = mem = self.memory
+        connect(m, node.o_mem_req, mem.i_req)
+        connect(m, mem.o_resp, node.i_mem_resp)
+        connect(m, wiring.flipped(self.i_load), mem.i_load)
+        for name, member in self.signature.members.items():
+            if name == "i_load":
+                continue
+            inner, outer = getattr(node, name), getattr(self, name)
+            if member.is_port and member.flow == wiring.In:
+                m.d.comb += inner.eq(outer)
+            elif member.is_port:
+                m.d.comb += outer.eq(inner)
+            elif member.flow == wiring.In:
+                connect(m, wiring.flipped(outer), inner)
+            else:
+                connect(m, inner, wiring.flipped(outer))
+        return m
+
