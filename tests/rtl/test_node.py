@@ -1,0 +1,99 @@
+# amaranth: UnusedElaboratable=no
+"""The node in amaranth.sim against the Numba engine: raster, state, rings and counters.
+
+A single-node Brunel network (its spikes loop back), a partition of a scaled microcircuit and
+a saturating Brunel partition (the other partitions' spikes injected from the engine's run)
+must give the engine's raster of the partition, its neuron state, its ring buffers and its
+counters exactly, with back-to-back streams and with backpressure on ``o_spikes`` and idle
+cycles on ``i_ext``.
+"""
+
+import numpy as np
+import pytest
+
+from neuroaix import models
+from neuroaix.engine import Simulator
+from neuroaix.rtl import workloads
+from neuroaix.rtl.node import Node
+from neuroaix.rtl.node_sim import external_spikes, node_image, simulate
+
+PATTERNS = {"streaming": ((1,), (1,)), "idle_backpressure": ((1, 0, 1), (1, 1, 0))}
+
+
+def _brunel():
+    return models.brunel(scale=0.005, epsilon=0.01, eta=4.0, delay=0.5, seed=5).build(
+        partitions=1, threads=1)
+
+
+def _saturating():
+    return models.brunel(scale=0.005, epsilon=0.01, eta=4.0, J=50.0, delay=0.5, seed=5).build(
+        partitions=2, threads=1)
+
+
+#: name -> (built network, partition, steps)
+CASES = {"brunel": (_brunel, 0, 30), "microcircuit": (workloads.small_microcircuit, 2, 20),
+         "saturating": (_saturating, 1, 20)}
+
+
+@pytest.mark.parametrize("pattern", list(PATTERNS))
+@pytest.mark.parametrize("name", list(CASES))
+def test_node_equals_engine(name, pattern):
+    make, p, n_steps = CASES[name]
+    built = make()
+    sim = Simulator(built, threads=1, progress=False)
+    sim.run_steps(n_steps)
+    senders, steps = sim.spikes()
+    P = len(built.partitions)
+    want = [sorted(int(s) for s in senders[steps == t] if s % P == p) for t in range(n_steps)]
+    assert sum(map(len, want)) > 0
+    image = node_image(built, p, latency=8, fifo_words=16, spike_fifo=4)
+    external = external_spikes(image, senders, steps, n_steps) if P > 1 else None
+    ready, ext = PATTERNS[pattern]
+    run = simulate(image, n_steps, external, ready_pattern=ready, ext_pattern=ext)
+    assert run.spikes == want
+    gids = np.arange(p, built.n_neurons, P)
+    state = sim.state()
+    np.testing.assert_array_equal(
+        run.state, np.stack([state[k][gids] for k in ("v", "i_ex", "i_in", "ref")], axis=1))
+    np.testing.assert_array_equal(run.ring, sim.ring_buffer(p))
+    c = sim.counters
+    if P == 1:
+        assert run.counters["events"] == c["synaptic_events"]
+        assert run.counters["poisson"] == c["poisson_events"]
+        assert (run.counters["saturations"] + run.counters["syn_saturations"]
+                == c["saturations"])
+    assert run.counters["spike_count"] == sum(map(len, want))
+    if name == "saturating":
+        assert run.counters["syn_saturations"] > 0
+
+
+def test_cycles_one_neuron_per_clock():
+    """Without spikes a step costs the neurons plus a fixed pipeline overhead."""
+    built = _brunel()
+    image = node_image(built, 0, latency=8, fifo_words=16)
+    quiet = image._replace(neurons=[(0, 0, 0, 0, rng, pop)
+                                    for (_, _, _, _, rng, pop) in image.neurons],
+                           populations=[{**q, "enable": 0} for q in image.populations])
+    run = simulate(quiet, 3)
+    assert run.spikes == [[], [], []]
+    assert run.cycles == [image.n_local + 10] * 3
+
+
+def test_node_image_errors():
+    built = _brunel()
+    with pytest.raises(ValueError, match=r"^partition must lie in \[0, 1\), not 1$"):
+        node_image(built, 1)
+    with pytest.raises(ValueError, match=r"^n_neurons must be >= 62 for partition 0, not 10; "
+                                         r"raise it$"):
+        node_image(built, 0, n_neurons=10)
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"n_populations": 0}, ValueError, r"^n_populations must be in \[1, 256\], not 0$"),
+    ({"spike_fifo": 1}, ValueError, r"^spike_fifo must be in \[2, 65536\], not 1$"),
+    ({"n_populations": 2.0}, TypeError, r"^n_populations must be an int, not 2\.0$"),
+])
+def test_bad_parameters(kwargs, exc, match):
+    params = dict(n_neurons=8, n_populations=1, ring_depth=8, n_sources=8, memory_words=4)
+    with pytest.raises(exc, match=match):
+        Node(**{**params, **kwargs})
