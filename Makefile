@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[test,synth]"
+	$(BIN)/pip install -q -e ".[test,synth,mpi]"
 	touch $(STAMP)
 
 demo: $(STAMP)
