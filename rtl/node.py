@@ -115,7 +115,10 @@ class Node(wiring.Component):
         Other nodes' spikes arrive on ``i_ext`` (each step closed by a ``last`` marker);
         low for a single-node network (its spikes loop back only).
     i_run : In(stream.Signature(unsigned(32)))
-        Run this many steps from the current step; ready while not running.
+        Run this many steps from the current step; ready while not busy.
+    i_clear_rings : In(stream.Signature(unsigned(1)))
+        Zero every ring-buffer entry (N x D read-and-clear requests, one per cycle); ready
+        while not busy. Block RAM keeps its contents over a reset: clear before a new run.
     i_ext : In(stream.Signature(ExternalSpike))
         Other nodes' spikes of the current step, ascending global id, then ``last``.
     o_spikes : Out(stream.Signature(SpikeEvent))
@@ -124,6 +127,8 @@ class Node(wiring.Component):
         The current step t (steps completed since reset).
     o_running : Out(1)
         High while steps remain.
+    o_busy : Out(1)
+        High while running or clearing the ring buffers.
     o_events, o_syn_saturations : Out(32)
         The pipeline's synaptic events and clamped accumulations.
     o_saturations : Out(32)
@@ -164,10 +169,12 @@ class Node(wiring.Component):
             "i_gid_stride": In(32),
             "i_external": In(1),
             "i_run": In(stream.Signature(unsigned(32))),
+            "i_clear_rings": In(stream.Signature(unsigned(1))),
             "i_ext": In(stream.Signature(ExternalSpike)),
             "o_spikes": Out(stream.Signature(SpikeEvent)),
             "o_step": Out(32),
             "o_running": Out(1),
+            "o_busy": Out(1),
             "o_events": Out(32),
             "o_syn_saturations": Out(32),
             "o_saturations": Out(32),
@@ -219,11 +226,15 @@ class Node(wiring.Component):
         gid_cons = Signal(32)
         ext_done = Signal()
         n_local = self.i_n_local
+        clearing = Signal()
+        busy = running | clearing
         m.d.comb += [
             self.o_running.eq(running),
-            self.i_run.ready.eq(~running),
-            self.i_neuron.ready.eq(~running),
-            self.i_population.ready.eq(~running),
+            self.o_busy.eq(busy),
+            self.i_run.ready.eq(~busy),
+            self.i_clear_rings.ready.eq(~busy),
+            self.i_neuron.ready.eq(~busy),
+            self.i_population.ready.eq(~busy),
         ]
 
         def start_step():
@@ -243,13 +254,34 @@ class Node(wiring.Component):
             par_w.data.eq(self.i_population.payload.params),
         ]
 
+        # Ring clearing: every entry through the read-and-clear port, values discarded ----
+        entries = N * self._ring_depth
+        clr_req = Signal(range(entries + 1))
+        clr_got = Signal(range(entries + 1))
+        with m.If(self.i_clear_rings.valid & self.i_clear_rings.ready):
+            m.d.sync += [clearing.eq(1), clr_req.eq(0), clr_got.eq(0)]
+        with m.If(clearing):
+            m.d.comb += [
+                pipe.i_clear.valid.eq(clr_req < entries),
+                pipe.i_clear.payload.slot.eq(clr_req[:slot_bits]),
+                pipe.i_clear.payload.neuron.eq(clr_req >> slot_bits),
+                pipe.o_cleared.ready.eq(1),
+            ]
+            with m.If(pipe.i_clear.valid & pipe.i_clear.ready):
+                m.d.sync += clr_req.eq(clr_req + 1)
+            with m.If(pipe.o_cleared.valid):
+                m.d.sync += clr_got.eq(clr_got + 1)
+                with m.If(clr_got == entries - 1):
+                    m.d.sync += clearing.eq(0)
+
         # Update, stage 0: read-and-clear requests, one neuron per clock ----------------------
-        m.d.comb += [
-            pipe.i_clear.valid.eq(running & (n_req < n_local)),
-            pipe.i_clear.payload.slot.eq(t[:slot_bits]),
-            pipe.i_clear.payload.neuron.eq(n_req),
-        ]
-        with m.If(pipe.i_clear.valid & pipe.i_clear.ready):
+        with m.If(running):
+            m.d.comb += [
+                pipe.i_clear.valid.eq(n_req < n_local),
+                pipe.i_clear.payload.slot.eq(t[:slot_bits]),
+                pipe.i_clear.payload.neuron.eq(n_req),
+            ]
+        with m.If(running & pipe.i_clear.valid & pipe.i_clear.ready):
             m.d.sync += n_req.eq(n_req + 1)
 
         # Stage H: the cleared ring values meet the neuron's state (read ahead) ------------
@@ -265,9 +297,10 @@ class Node(wiring.Component):
         h_gid = Signal(32)
         h_ready = ~h_valid | bg.i_neurons.ready
         cons = Signal()
+        with m.If(running):
+            m.d.comb += pipe.o_cleared.ready.eq(h_ready)
         m.d.comb += [
-            pipe.o_cleared.ready.eq(running & h_ready),
-            cons.eq(pipe.o_cleared.valid & pipe.o_cleared.ready),
+            cons.eq(running & pipe.o_cleared.valid & pipe.o_cleared.ready),
             st_r.addr.eq(Mux(cons, n_cons + 1, n_cons)),
             pop_r.addr.eq(Mux(cons, n_cons + 1, n_cons)),
             par_r.addr.eq(pop_r.data),

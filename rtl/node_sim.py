@@ -15,11 +15,12 @@ import itertools
 from typing import NamedTuple
 
 import numpy as np
+from amaranth.back import verilog
 from amaranth.sim import Simulator
 
 from neuroaix import numerics
 from neuroaix.rtl.memory import words_to_memory
-from neuroaix.rtl.node import NodeWithMemory
+from neuroaix.rtl.node import Node, NodeWithMemory
 
 __all__ = [
     "NodeConfig",
@@ -31,6 +32,8 @@ __all__ = [
     "simulate",
     "image_to_json",
     "image_from_json",
+    "node_verilog",
+    "node_core",
 ]
 
 
@@ -169,10 +172,23 @@ def external_spikes(image: NodeImage, senders, steps, n_steps: int) -> list:
 
 
 def build_node(image: NodeImage) -> NodeWithMemory:
-    """Return the simulation top for an image, its synapse memory initialised."""
-    c = image.config
-    top = NodeWithMemory(**c.to_dict())
-    return top
+    """Return the simulation top for an image (the host loads the image through ports)."""
+    return NodeWithMemory(**image.config.to_dict())
+
+
+def node_core(config: NodeConfig) -> Node:
+    """Return the node without its memory (the unit that synthesis measures)."""
+    params = config.to_dict()
+    params.pop("latency")
+    return Node(**params)
+
+
+def node_verilog(config: NodeConfig, *, sim: bool = True) -> str:
+    """Return deterministic Verilog: ``node_sim`` (with the memory) or ``node`` (without)."""
+    if sim:
+        return verilog.convert(NodeWithMemory(**config.to_dict()), name="node_sim",
+                               emit_src=False)
+    return verilog.convert(node_core(config), name="node", emit_src=False)
 
 
 def image_to_json(image: NodeImage) -> dict:
@@ -259,6 +275,10 @@ def simulate(image: NodeImage, n_steps: int, external=None, *, ready_pattern=(1,
 
     async def bench(ctx):
         await load(ctx)
+        ctx.set(dut.i_clear_rings.valid, 1)
+        await ctx.tick()
+        ctx.set(dut.i_clear_rings.valid, 0)
+        await ctx.tick().until(~dut.o_busy)
         ctx.set(dut.i_run.valid, 1)
         ctx.set(dut.i_run.payload, n_steps)
         await ctx.tick()
