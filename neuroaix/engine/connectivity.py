@@ -339,7 +339,7 @@ def _marker_len(spec: ProjectionSpec) -> int:
 
 
 def build_synapses(specs, *, n_neurons: int, n_parts: int, threads: int, seed: int,
-                   dt: float) -> SynapseStorage:
+                   dt: float, only=None) -> SynapseStorage:
     """Generate and pack the synapses of all projections for ``n_parts`` partitions.
 
     Parameters
@@ -356,6 +356,11 @@ def build_synapses(specs, *, n_neurons: int, n_parts: int, threads: int, seed: i
         Network seed.
     dt : float
         Time step (ms) for rounding delays: ``floor(d / dt + 1/2)`` steps.
+    only : sequence of int, optional
+        Store only these partitions (an MPI rank's). Every synapse is still drawn (streams
+        are consumed in draw order), but the others' words go to one scratch block, as large
+        as the largest of them, dropped at the end; their rows are one shared zero array.
+        The kept partitions' rows are bit-identical to a full build's.
 
     Returns
     -------
@@ -370,7 +375,7 @@ def build_synapses(specs, *, n_neurons: int, n_parts: int, threads: int, seed: i
     old = numba.get_num_threads()
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
     try:
-        return _build(list(specs), n_neurons, n_parts, threads, seed, dt)
+        return _build(list(specs), n_neurons, n_parts, threads, seed, dt, only)
     finally:
         numba.set_num_threads(old)
 
@@ -383,7 +388,11 @@ _KEEP_COUNTS_BYTES = 256 << 20
 WRITE_BUFFER_SYNAPSES = 1 << 22
 
 
-def _build(specs, n_neurons, n_parts, threads, seed, dt):
+def _build(specs, n_neurons, n_parts, threads, seed, dt, only=None):
+    own = np.ones(n_parts, bool)
+    if only is not None:
+        own[:] = False
+        own[np.asarray(only, dtype=np.int64)] = True
     prepared = []
     keep_bytes = 0
     for j, spec in enumerate(specs):
@@ -417,9 +426,13 @@ def _build(specs, n_neurons, n_parts, threads, seed, dt):
     row_ptr = np.zeros((n_parts, n_neurons + 1), np.int64)
     np.cumsum(totals, axis=1, out=row_ptr[:, 1:])
     del totals
+    sizes = row_ptr[:, -1]
+    kept_len = int(sizes[own].sum())
+    scratch = int(sizes[~own].max()) if (~own).any() else 0
     base = np.zeros(n_parts + 1, np.int64)
-    np.cumsum(row_ptr[:, -1], out=base[1:])
-    words = np.empty(int(base[-1]), np.uint64)
+    base[:-1] = np.where(own, np.cumsum(np.where(own, sizes, 0)) - sizes, kept_len)
+    base[-1] = kept_len
+    words = np.empty(kept_len + scratch, np.uint64)
     fill_ptr = row_ptr[:, :-1].copy()
     for j, (spec, prm, split, levels, dtable, bounds) in enumerate(prepared):
         if keep:
@@ -442,7 +455,12 @@ def _build(specs, n_neurons, n_parts, threads, seed, dt):
             raise ValueError(f"projection {prm.proj}: {what}")
     del fill_ptr
     max_delay = max(1, int(stats[:, 2].max()))
-    return SynapseStorage(row_ptr=row_ptr, words=words, base=base, max_delay=max_delay)
+    if only is None:
+        return SynapseStorage(row_ptr=row_ptr, words=words, base=base, max_delay=max_delay)
+    words.resize(kept_len, refcheck=False)  # drop the scratch block in place
+    empty = np.zeros(n_neurons + 1, np.int64)
+    rows = [row_ptr[p].copy() if own[p] else empty for p in range(n_parts)]
+    return SynapseStorage(row_ptr=rows, words=words, base=base, max_delay=max_delay)
 
 
 def draw_initial_potentials(seed: int, start: int, n: int, *, mean: float, std: float,

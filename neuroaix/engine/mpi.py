@@ -32,7 +32,6 @@ from neuroaix import formats
 from neuroaix import numerics as nx
 from neuroaix.engine import _kernels as _k
 from neuroaix.engine import connectivity as conn
-from neuroaix.engine._connectivity_kernels import _add_counts, _counts_to_offsets, _run_projection
 from neuroaix.engine.simulator import (
     _FINGERPRINT_KEYS,
     _STEPS_PER_CHUNK,
@@ -230,81 +229,11 @@ def build_synapses_subset(specs, *, n_neurons: int, n_parts: int, only, threads:
                           seed: int, dt: float) -> conn.SynapseStorage:
     """Generate the synapses of all projections but store only the partitions ``only``.
 
-    The same count-then-fill passes as ``connectivity.build_synapses`` draw every synapse
-    (the streams are consumed in draw order, so nothing can be skipped), but the words of
-    partitions outside ``only`` are written into one shared scratch block as large as the
-    largest of them and dropped at the end. The kept partitions' rows are bit-identical to
-    a full build's. ``row_ptr`` is a list (partition ``p``'s row pointers, one shared zero
-    array for the others); partition ``p``'s words are
-    ``words[base[p]:base[p] + row_ptr[p][-1]]``.
+    ``connectivity.build_synapses(..., only=only)``: the kept partitions' rows are
+    bit-identical to a full build's; the others' rows are one shared zero array.
     """
-    only = np.unique(np.asarray(only, dtype=np.int64))
-    own = np.zeros(n_parts, bool)
-    own[only] = True
-    old = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-    try:
-        prepared = []
-        for j, spec in enumerate(specs):
-            prm = conn._params(spec, j, seed, n_parts, dt)
-            split = (conn.split_total_number(spec, seed, j)
-                     if spec.rule == "fixed_total_number" else np.zeros(1, np.int64))
-            levels = np.asarray(spec.levels, dtype=np.int64)
-            if spec.d_std > 0.0:
-                dtable = conn.alias_table(conn.delay_step_table(
-                    spec.d_mean, spec.d_std, spec.d_low, spec.d_high, dt)[1])
-            else:
-                dtable = np.zeros((2, 0), np.float64)
-            prepared.append((spec, prm, split, levels, dtable,
-                             conn._chunk_bounds(spec.n_blocks, threads)))
-        buf_len = 0 if n_parts == 1 else conn.WRITE_BUFFER_SYNAPSES
-        no_words = np.zeros(1, np.uint64)
-        no_base = np.zeros(n_parts, np.int64)
-        stats = np.zeros((threads, 4), np.int64)
-        totals = np.zeros((n_parts, n_neurons), np.int64)
-        for spec, prm, split, levels, dtable, bounds in prepared:
-            counts = np.zeros((threads, n_parts, spec.n_pre), np.int64)
-            _run_projection(0, prm, split, levels, dtable, bounds, counts, no_words, no_base,
-                            stats, conn._marker_len(spec), 0)
-            _add_counts(counts, totals, spec.pre_start)
-        row_ptr = np.zeros((n_parts, n_neurons + 1), np.int64)
-        np.cumsum(totals, axis=1, out=row_ptr[:, 1:])
-        del totals
-        sizes = row_ptr[:, -1].copy()
-        base = np.zeros(n_parts + 1, np.int64)
-        kept = int(sizes[own].sum())
-        scratch = int(sizes[~own].max()) if (~own).any() else 0
-        pos = 0
-        for p in range(n_parts):
-            base[p] = pos if own[p] else kept
-            pos += int(sizes[p]) if own[p] else 0
-        base[n_parts] = kept
-        words = np.empty(kept + scratch, np.uint64)
-        fill_ptr = row_ptr[:, :-1].copy()
-        for spec, prm, split, levels, dtable, bounds in prepared:
-            counts = np.zeros((threads, n_parts, spec.n_pre), np.int64)
-            _run_projection(0, prm, split, levels, dtable, bounds, counts, no_words, no_base,
-                            stats, conn._marker_len(spec), 0)
-            _counts_to_offsets(counts, fill_ptr, spec.pre_start)
-            _run_projection(1, prm, split, levels, dtable, bounds, counts, words, base, stats,
-                            conn._marker_len(spec), buf_len)
-            bad_w, bad_d = int(stats[:, 0].sum()), int(stats[:, 1].sum())
-            if bad_w or bad_d:
-                raise ValueError(f"projection {prm.proj}: {bad_w} weights or {bad_d} delays "
-                                 "do not fit the synapse word; bound the distributions")
-        del fill_ptr
-    finally:
-        numba.set_num_threads(old)
-    words.resize(kept, refcheck=False)  # drop the scratch block in place
-    # Other ranks' partitions: empty rows (one shared zero array, not P copies).
-    empty = np.zeros(n_neurons + 1, np.int64)
-    rows = [row_ptr[p].copy() if own[p] else empty for p in range(n_parts)]
-    del row_ptr
-    for p in range(n_parts):
-        if not own[p]:
-            base[p] = kept
-    return conn.SynapseStorage(row_ptr=rows, words=words, base=base,
-                               max_delay=max(1, int(stats[:, 2].max())))
+    return conn.build_synapses(specs, n_neurons=n_neurons, n_parts=n_parts, threads=threads,
+                               seed=seed, dt=dt, only=np.unique(np.asarray(only, np.int64)))
 
 
 # The distributed simulator ------------------------------------------------------------------
