@@ -24,7 +24,6 @@ import sys
 import time
 from contextlib import contextmanager
 
-import numba
 import numpy as np
 from numba.typed import List
 
@@ -34,12 +33,9 @@ from neuroaix.engine import _kernels as _k
 from neuroaix.engine import connectivity as conn
 from neuroaix.engine.simulator import (
     _FINGERPRINT_KEYS,
-    _STEPS_PER_CHUNK,
     CHECKPOINT_VERSION,
     Simulator,
     _check_threads,
-    _deferred_interrupt,
-    _ProgressBar,
 )
 from neuroaix.engine.state import PartitionLayout
 
@@ -367,26 +363,9 @@ class MPISimulator(Simulator):
 
     # Running ------------------------------------------------------------------------------
 
-    def run_steps(self, n_steps: int, *, record: bool = True) -> None:
-        """Advance by ``n_steps`` steps on every rank (collective; see ``simulate``)."""
-        if n_steps < 0:
-            raise ValueError(f"n_steps must be >= 0, not {n_steps!r}")
-        numba.set_num_threads(self.threads)
-        start = time.perf_counter()
-        end = self.t + n_steps
-        bar = _ProgressBar(n_steps, enabled=self.progress)
-        with _deferred_interrupt() as stop:
-            while self.t < end:
-                chunk = min(_STEPS_PER_CHUNK, end - self.t)
-                self._run_chunk(chunk, record)
-                bar.update(n_steps - (end - self.t), time.perf_counter() - start)
-                # an interrupt on any rank stops all of them after the same chunk
-                if self.comm.allreduce(int(stop.requested)):
-                    self.interrupted = True
-                    break
-        bar.close()
-        if self.interrupted:
-            raise KeyboardInterrupt(f"simulation interrupted at step {self.t}")
+    def _stop_requested(self, stop) -> bool:
+        """An interrupt on any rank stops all of them after the same chunk (collective)."""
+        return bool(self.comm.allreduce(int(stop.requested)))
 
     def _run_chunk(self, n_steps: int, record: bool) -> None:
         lay = self.layout

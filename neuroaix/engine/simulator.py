@@ -16,8 +16,8 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
-from typing import Sequence
 
 import numba
 import numpy as np
@@ -27,7 +27,7 @@ from neuroaix import numerics as nx
 from neuroaix.engine import _kernels as _k
 from neuroaix.engine.state import PartitionLayout
 
-__all__ = ["Simulator", "spike_hash", "CHECKPOINT_VERSION"]
+__all__ = ["CHECKPOINT_VERSION", "Simulator", "spike_hash"]
 
 #: Version of the checkpoint file layout.
 CHECKPOINT_VERSION = 1
@@ -187,12 +187,16 @@ class Simulator:
                 chunk = min(_STEPS_PER_CHUNK, end - self.t)
                 self._run_chunk(chunk, record)
                 bar.update(n_steps - (end - self.t), time.perf_counter() - start)
-                if stop.requested:
+                if self._stop_requested(stop):
                     self.interrupted = True
                     break
         bar.close()
         if self.interrupted:
             raise KeyboardInterrupt(f"simulation interrupted at step {self.t}")
+
+    def _stop_requested(self, stop) -> bool:
+        """Say whether to stop after this chunk (a distributed run agrees on it)."""
+        return stop.requested
 
     def _run_chunk(self, n_steps: int, record: bool) -> None:
         n_probe = len(self._probe_flat)
@@ -299,7 +303,7 @@ class Simulator:
         os.replace(tmp, path)
 
     @classmethod
-    def restore(cls, network, path: str | os.PathLike, **kwargs) -> "Simulator":
+    def restore(cls, network, path: str | os.PathLike, **kwargs) -> Simulator:
         """Return a simulator for ``network`` in the state saved at ``path``.
 
         Raises
