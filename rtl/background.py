@@ -15,17 +15,17 @@ The pipeline has :data:`LATENCY` stages and stalls as a whole on output backpres
 from amaranth.hdl import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
-
-from neuroaix import numerics
 from neuroaix.rtl.neuron_update import saturate32
 
+from neuroaix import numerics
+
 __all__ = [
+    "LATENCY",
+    "XORSHIFT_MULTIPLIER",
     "BackgroundUnit",
     "PoissonTable",
     "background_in_layout",
     "background_out_layout",
-    "LATENCY",
-    "XORSHIFT_MULTIPLIER",
 ]
 
 #: Cycles from an accepted input beat to its output beat (without backpressure).
@@ -69,7 +69,7 @@ class BackgroundUnit(wiring.Component):
     Parameters
     ----------
     tag_shape : shape-castable
-        Shape of the ``tag`` that travels with each beat. Default ``unsigned(1)``.
+        Shape of the ``tag`` that travels with each beat. Default 1 (``unsigned(1)``).
 
     Members
     -------
@@ -80,7 +80,7 @@ class BackgroundUnit(wiring.Component):
         when the output is ready; in input order.
     """
 
-    def __init__(self, *, tag_shape=unsigned(1)):
+    def __init__(self, *, tag_shape=1):
         self._tag_shape = tag_shape
         fields_in = dict(background_in_layout().members)
         fields_out = dict(background_out_layout().members)

@@ -18,12 +18,12 @@ from amaranth.lib.wiring import In, Out
 from neuroaix import numerics
 
 __all__ = [
-    "NeuronUpdate",
+    "LATENCY",
     "Coefficients",
+    "NeuronUpdate",
     "neuron_in_layout",
     "neuron_out_layout",
     "saturate32",
-    "LATENCY",
 ]
 
 #: Cycles from an accepted input beat to its output beat (without backpressure).
@@ -102,7 +102,7 @@ class NeuronUpdate(wiring.Component):
         Lanes working in parallel on one beat, in [1, 64].
     tag_shape : shape-castable
         Shape of the ``tag`` that travels with each beat (the node puts the neuron index and
-        its generator state there). Default ``unsigned(1)``.
+        its generator state there). Default 1 (``unsigned(1)``).
 
     Members
     -------
@@ -113,7 +113,7 @@ class NeuronUpdate(wiring.Component):
         their input when the output is ready; in input order.
     """
 
-    def __init__(self, *, cores: int = 1, tag_shape=unsigned(1)):
+    def __init__(self, *, cores: int = 1, tag_shape=1):
         _check_cores(cores)
         self._cores = cores
         self._tag_shape = tag_shape

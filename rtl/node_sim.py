@@ -17,23 +17,25 @@ from typing import NamedTuple
 import numpy as np
 from amaranth.back import verilog
 from amaranth.sim import Simulator
-
-from neuroaix import numerics
 from neuroaix.rtl.memory import words_to_memory
 from neuroaix.rtl.node import Node, NodeWithMemory
+
+from neuroaix import numerics
 
 __all__ = [
     "NodeConfig",
     "NodeImage",
     "NodeRun",
-    "node_image",
-    "external_spikes",
     "build_node",
-    "simulate",
-    "image_to_json",
+    "engine_case",
+    "external_spikes",
     "image_from_json",
-    "node_verilog",
+    "image_to_json",
     "node_core",
+    "node_image",
+    "node_verilog",
+    "raster_hash",
+    "simulate",
 ]
 
 
@@ -62,6 +64,13 @@ class NodeConfig:
     def to_dict(self) -> dict:
         """Return the fields as a dict."""
         return dataclasses.asdict(self)
+
+
+#: A neuroAIx node: about 2,205 neurons of the 8 microcircuit populations, D = 64, the
+#: microcircuit's 77,169 sources, 2**20 memory words (64 MiB of synapses).
+NODE_SIZE = NodeConfig(n_neurons=2205, n_populations=8, ring_depth=64, n_sources=77169,
+                       memory_words=1 << 20, max_burst=8, fifo_words=64, spike_fifo=64,
+                       latency=40)
 
 
 class NodeImage(NamedTuple):
@@ -169,6 +178,48 @@ def external_spikes(image: NodeImage, senders, steps, n_steps: int) -> list:
     for t in range(n_steps):
         out.append(np.sort(senders[other & (steps == t)]).tolist())
     return out
+
+
+def engine_case(built, partition: int, n_steps: int, **params):
+    """Run the engine on a built network; return what a node of ``partition`` needs.
+
+    Parameters
+    ----------
+    built : BuiltNetwork
+        A built network.
+    partition : int
+        The node's partition.
+    n_steps : int
+        Steps to run.
+    **params
+        Node parameters for :func:`node_image`.
+
+    Returns
+    -------
+    (image, external, expected, engine_counters)
+        The load image, the other partitions' spikes per step (None with one partition),
+        the engine's raster of the partition per step, and the engine's counters.
+    """
+    from neuroaix.engine import Simulator
+
+    image = node_image(built, partition, **params)
+    sim = Simulator(built, threads=1, progress=False)
+    sim.run_steps(n_steps)
+    senders, steps = sim.spikes()
+    P = len(built.partitions)
+    mine = (senders % P) == partition
+    expected = [np.sort(senders[mine & (steps == t)]).tolist() for t in range(n_steps)]
+    external = external_spikes(image, senders, steps, n_steps) if P > 1 else None
+    return image, external, expected, sim.counters
+
+
+def raster_hash(spikes_per_step) -> str:
+    """Return ``neuroaix.engine.spike_hash`` of a raster given as spikes per step."""
+    from neuroaix.engine import spike_hash
+
+    senders = [s for step in spikes_per_step for s in step]
+    steps = [t for t, step in enumerate(spikes_per_step) for _ in step]
+    return spike_hash(np.array(senders, np.int64), np.array(steps, np.int64))
 
 
 def build_node(image: NodeImage) -> NodeWithMemory:

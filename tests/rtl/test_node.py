@@ -10,12 +10,12 @@ cycles on ``i_ext``.
 
 import numpy as np
 import pytest
-
-from neuroaix import models
-from neuroaix.engine import Simulator
 from neuroaix.rtl import workloads
 from neuroaix.rtl.node import Node
 from neuroaix.rtl.node_sim import external_spikes, node_image, simulate
+
+from neuroaix import models
+from neuroaix.engine import Simulator
 
 PATTERNS = {"streaming": ((1,), (1,)), "idle_backpressure": ((1, 0, 1), (1, 1, 0))}
 
@@ -94,6 +94,7 @@ def test_node_image_errors():
     ({"n_populations": 2.0}, TypeError, r"^n_populations must be an int, not 2\.0$"),
 ])
 def test_bad_parameters(kwargs, exc, match):
-    params = dict(n_neurons=8, n_populations=1, ring_depth=8, n_sources=8, memory_words=4)
+    params = {"n_neurons": 8, "n_populations": 1, "ring_depth": 8, "n_sources": 8,
+              "memory_words": 4}
     with pytest.raises(exc, match=match):
         Node(**{**params, **kwargs})
