@@ -15,9 +15,9 @@ The pipeline has :data:`LATENCY` stages and stalls as a whole on output backpres
 from amaranth.hdl import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
-from neuroaix.rtl.neuron_update import saturate32
 
 from neuroaix import numerics
+from neuroaix.rtl.neuron_update import saturate32
 
 __all__ = [
     "LATENCY",

@@ -21,6 +21,7 @@ import pathlib
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly
+
 from neuroaix.rtl.memory import memory_load_layout
 from neuroaix.rtl.node import ExternalSpike, neuron_write_layout, population_write_layout
 from neuroaix.rtl.node_sim import image_from_json

@@ -17,10 +17,10 @@ from typing import NamedTuple
 import numpy as np
 from amaranth.back import verilog
 from amaranth.sim import Simulator
-from neuroaix.rtl.memory import words_to_memory
-from neuroaix.rtl.node import Node, NodeWithMemory
 
 from neuroaix import numerics
+from neuroaix.rtl.memory import words_to_memory
+from neuroaix.rtl.node import Node, NodeWithMemory
 
 __all__ = [
     "NodeConfig",

@@ -10,12 +10,12 @@ cycles on ``i_ext``.
 
 import numpy as np
 import pytest
-from neuroaix.rtl import workloads
-from neuroaix.rtl.node import Node
-from neuroaix.rtl.node_sim import external_spikes, node_image, simulate
 
 from neuroaix import models
 from neuroaix.engine import Simulator
+from neuroaix.rtl import workloads
+from neuroaix.rtl.node import Node
+from neuroaix.rtl.node_sim import external_spikes, node_image, simulate
 
 PATTERNS = {"streaming": ((1,), (1,)), "idle_backpressure": ((1, 0, 1), (1, 1, 0))}
 

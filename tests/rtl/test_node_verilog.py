@@ -17,10 +17,10 @@ import pathlib
 
 import numpy as np
 import pytest
-from neuroaix.rtl import node_verilator, workloads
-from neuroaix.rtl.node_sim import engine_case, simulate
 
 from neuroaix import models
+from neuroaix.rtl import node_verilator, workloads
+from neuroaix.rtl.node_sim import engine_case, simulate
 
 pytestmark = pytest.mark.rtl
 
