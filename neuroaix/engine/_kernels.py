@@ -40,9 +40,12 @@ C_SPIKES, C_SYN_EVENTS, C_POISSON, C_SATURATIONS = range(N_COUNTERS)
 
 @njit(cache=True, nogil=True)
 def _update_partition(p, t, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, ref, rng,
-                      pop, coef, has_poisson, ptable, plen, pguide, pweight, spk_buf, counters):
+                      pop_start, coef, has_poisson, ptable, plen, pguide, pweight, spk_buf,
+                      counters):
     """Run background input and the neuron update of partition ``p`` at step ``t``.
 
+    Populations are contiguous in global id (``pop_start``, length n_pop + 1), hence in local
+    index too; each population's segment runs with its constants hoisted out of the loop.
     Spiking neurons' global ids are written, ascending, to ``spk_buf[noff[p]:]``; returns
     their number.
     """
@@ -53,67 +56,73 @@ def _update_partition(p, t, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, 
     sat = 0
     n_spk = 0
     n_pois = 0
-    for l in range(n):
-        g = base + l
-        k = pop[g]
-        in_ex = np.int64(ring[ex_base + l])
-        in_in = np.int64(ring[in_base + l])
-        ring[ex_base + l] = 0
-        ring[in_base + l] = 0
-        # background: one xorshift64* step, inverse-CDF Poisson count
-        if has_poisson[k]:
-            x = rng[g]
-            x ^= x >> _U12
-            x ^= x << _U25
-            x ^= x >> _U27
-            rng[g] = x
-            u = np.int64((x * _XS_MULT) >> _U32)
-            # guide table: thresholds <= the bottom of u's 2**24-wide bucket all count
-            c = pguide[k, u >> 24]
-            while c < plen[k] and u >= ptable[k, c]:
-                c += 1
-            n_pois += c
-            bg = c * pweight[k]  # joins the channel of the weight's sign (0 changes nothing)
-            if bg >= 0:
-                in_ex += bg
-                if in_ex > _I32_MAX:
+    for k in range(pop_start.shape[0] - 1):
+        # local indices l with l * P + p in [start, stop)
+        l0 = max((pop_start[k] - p + n_part - 1) // n_part, 0)
+        l1 = min((pop_start[k + 1] - p + n_part - 1) // n_part, n)
+        p22, p11ex, p11in = coef[k, 0], coef[k, 1], coef[k, 2]
+        p21ex, p21in, drive = coef[k, 3], coef[k, 4], coef[k, 5] * coef[k, 8]
+        theta, v_reset, ref_steps = coef[k, 6], coef[k, 7], coef[k, 9]
+        poisson, n_table, w_bg = has_poisson[k], plen[k], pweight[k]
+        for l in range(l0, l1):
+            g = base + l
+            in_ex = np.int64(ring[ex_base + l])
+            in_in = np.int64(ring[in_base + l])
+            ring[ex_base + l] = 0
+            ring[in_base + l] = 0
+            # background: one xorshift64* step, inverse-CDF Poisson count
+            if poisson:
+                x = rng[g]
+                x ^= x >> _U12
+                x ^= x << _U25
+                x ^= x >> _U27
+                rng[g] = x
+                u = np.int64((x * _XS_MULT) >> _U32)
+                # guide table: thresholds <= the bottom of u's 2**24-wide bucket all count
+                c = pguide[k, u >> 24]
+                while c < n_table and u >= ptable[k, c]:
+                    c += 1
+                n_pois += c
+                bg = c * w_bg  # joins the channel of the weight's sign (0 changes nothing)
+                if bg >= 0:
+                    in_ex += bg
+                    if in_ex > _I32_MAX:
+                        sat += 1
+                        in_ex = _I32_MAX
+                else:
+                    in_in += bg
+                    if in_in < _I32_MIN:
+                        sat += 1
+                        in_in = _I32_MIN
+            # update: NEST iaf_psc_exp order (saturation branches are rarely taken)
+            vm = np.int64(v[g])
+            ie = np.int64(iex[g])
+            ii = np.int64(iin[g])
+            r = ref[g]
+            if r == 0:
+                vm = (p22 * vm + p21ex * ie + p21in * ii + drive + _HALF) >> 30
+                if vm > _I32_MAX or vm < _I32_MIN:
                     sat += 1
-                    in_ex = _I32_MAX
+                    vm = min(max(vm, _I32_MIN), _I32_MAX)
             else:
-                in_in += bg
-                if in_in < _I32_MIN:
-                    sat += 1
-                    in_in = _I32_MIN
-        # update: NEST iaf_psc_exp order (saturation branches are rarely taken)
-        vm = np.int64(v[g])
-        ie = np.int64(iex[g])
-        ii = np.int64(iin[g])
-        r = ref[g]
-        if r == 0:
-            acc = coef[k, 0] * vm + coef[k, 3] * ie + coef[k, 4] * ii + coef[k, 5] * coef[k, 8]
-            vm = (acc + _HALF) >> 30
-            if vm > _I32_MAX or vm < _I32_MIN:
+                r -= 1
+            ie = ((p11ex * ie + _HALF) >> 30) + in_ex
+            ii = ((p11in * ii + _HALF) >> 30) + in_in
+            if ie > _I32_MAX or ie < _I32_MIN:
                 sat += 1
-                vm = min(max(vm, _I32_MIN), _I32_MAX)
-        else:
-            r -= 1
-        ie = ((coef[k, 1] * ie + _HALF) >> 30) + in_ex
-        ii = ((coef[k, 2] * ii + _HALF) >> 30) + in_in
-        if ie > _I32_MAX or ie < _I32_MIN:
-            sat += 1
-            ie = min(max(ie, _I32_MIN), _I32_MAX)
-        if ii > _I32_MAX or ii < _I32_MIN:
-            sat += 1
-            ii = min(max(ii, _I32_MIN), _I32_MAX)
-        if vm >= coef[k, 6]:
-            r = coef[k, 9]
-            vm = coef[k, 7]
-            spk_buf[base + n_spk] = l * n_part + p
-            n_spk += 1
-        v[g] = vm
-        iex[g] = ie
-        iin[g] = ii
-        ref[g] = r
+                ie = min(max(ie, _I32_MIN), _I32_MAX)
+            if ii > _I32_MAX or ii < _I32_MIN:
+                sat += 1
+                ii = min(max(ii, _I32_MIN), _I32_MAX)
+            if vm >= theta:
+                r = ref_steps
+                vm = v_reset
+                spk_buf[base + n_spk] = l * n_part + p
+                n_spk += 1
+            v[g] = vm
+            iex[g] = ie
+            iin[g] = ii
+            ref[g] = r
     counters[p, C_SPIKES] += n_spk
     counters[p, C_POISSON] += n_pois
     counters[p, C_SATURATIONS] += sat
@@ -152,8 +161,8 @@ def _deliver_partition(p, t, n_loc, roff, mask, ring, row_ptr, words, spikes, co
 
 @njit(cache=True, nogil=True, parallel=True)
 def _run_steps(t0, n_steps, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, ref, rng,
-               pop, coef, has_poisson, ptable, plen, pguide, pweight, row_ptrs, words, counters,
-               rec_senders, rec_steps, rec_n, probe_idx, probe_buf, probe_t0):
+               pop_start, coef, has_poisson, ptable, plen, pguide, pweight, row_ptrs, words,
+               counters, rec_senders, rec_steps, rec_n, probe_idx, probe_buf, probe_t0):
     """Run steps ``t0 .. t0 + n_steps - 1``; partitions in parallel, exchange in between.
 
     Spikes are appended to ``rec_senders``/``rec_steps`` from position ``rec_n[0]``. If the
@@ -172,7 +181,7 @@ def _run_steps(t0, n_steps, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, 
         for pp in prange(n_part):
             p = np.int64(pp)  # prange indices may be unsigned
             spk_cnt[p] = _update_partition(p, t, n_part, n_loc, noff, roff, mask, ring, v,
-                                           iex, iin, ref, rng, pop, coef, has_poisson,
+                                           iex, iin, ref, rng, pop_start, coef, has_poisson,
                                            ptable, plen, pguide, pweight, spk_buf, counters)
         # exchange: all partitions' spikes in ascending global id
         total = 0
@@ -210,8 +219,8 @@ def _run_steps(t0, n_steps, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, 
 
 @njit(cache=True, nogil=True, parallel=True)
 def _update_interval(t0, n_steps, parts, n_part, n_loc, noff, roff, mask, ring, v, iex, iin,
-                     ref, rng, pop, coef, has_poisson, ptable, plen, pguide, pweight, spk_buf,
-                     spk_cnt, counters):
+                     ref, rng, pop_start, coef, has_poisson, ptable, plen, pguide, pweight,
+                     spk_buf, spk_cnt, counters):
     """Run background + update of the partitions ``parts`` for steps ``t0 .. t0 + n_steps - 1``.
 
     Valid without delivery in between only if ``n_steps`` is at most the minimum delay. The
@@ -223,7 +232,7 @@ def _update_interval(t0, n_steps, parts, n_part, n_loc, noff, roff, mask, ring, 
         p = parts[i]
         for s in range(n_steps):
             spk_cnt[s, i] = _update_partition(p, t0 + s, n_part, n_loc, noff, roff, mask, ring,
-                                              v, iex, iin, ref, rng, pop, coef, has_poisson,
+                                              v, iex, iin, ref, rng, pop_start, coef, has_poisson,
                                               ptable, plen, pguide, pweight, spk_buf[s],
                                               counters)
 

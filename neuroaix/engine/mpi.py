@@ -312,7 +312,8 @@ class MPISimulator(Simulator):
         self._iex = np.zeros(n_own, np.int32)
         self._iin = np.zeros(n_own, np.int32)
         self._ref = np.zeros(n_own, np.int32)
-        self._pop = np.asarray(network.pop_of, dtype=np.int32)[self.gids].copy()
+        self._pop_start = np.array([start for _, start, _ in network.populations]
+                                   + [network.n_neurons], np.int64)
         key = nx.stream_key(int(network.seed), nx.STREAM_BACKGROUND)
         self._rng = _k._background_seeds(np.uint64(key), n)[self.gids].copy()
         self._ring = np.zeros(2 * lay.ring_depth * n_own, np.int32)
@@ -376,7 +377,7 @@ class MPISimulator(Simulator):
             c0 = time.perf_counter()
             _k._update_interval(t, k, self.own, lay.n_partitions, self._n_loc, self._noff,
                                 self._roff, self._mask, self._ring, self._v, self._iex,
-                                self._iin, self._ref, self._rng, self._pop, self._coef,
+                                self._iin, self._ref, self._rng, self._pop_start, self._coef,
                                 self._has_poisson, self._ptable, self._plen, self._pguide,
                                 self._pweight, self._spk_buf, self._spk_cnt, self._counters)
             c1 = time.perf_counter()

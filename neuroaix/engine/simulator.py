@@ -104,7 +104,9 @@ class Simulator:
         self._iex = np.zeros(n, np.int32)
         self._iin = np.zeros(n, np.int32)
         self._ref = np.zeros(n, np.int32)
-        self._pop = lay.to_flat(np.asarray(network.pop_of, dtype=np.int32))
+        #: Global-id bounds of the populations (n_pop + 1); populations are contiguous.
+        self._pop_start = np.array([start for _, start, _ in network.populations]
+                                   + [network.n_neurons], np.int64)
         key = nx.stream_key(int(network.seed), nx.STREAM_BACKGROUND)
         self._rng = lay.to_flat(_k._background_seeds(np.uint64(key), n))
         self._ring = lay.ring_from_global(np.zeros((lay.ring_depth, 2, n), np.int32))
@@ -208,7 +210,7 @@ class Simulator:
             got = _k._run_steps(
                 self.t, n_steps - done, self.layout.n_partitions, self.layout.n_loc,
                 self.layout.noff, self.layout.roff, self._mask, self._ring, self._v, self._iex,
-                self._iin, self._ref, self._rng, self._pop, self._coef, self._has_poisson,
+                self._iin, self._ref, self._rng, self._pop_start, self._coef, self._has_poisson,
                 self._ptable, self._plen, self._pguide, self._pweight, self._row_ptrs, self._words,
                 self._counters, self._rec_senders, self._rec_steps, self._rec_n,
                 self._probe_flat if record else np.zeros(0, np.int64), probe_buf, t0)
