@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
             "(Amaranth, verified on Verilator), a cycle-accurate emulator of an FPGA cluster "
             "and an energy model. Every command explains itself with --help."
         ),
-        epilog="Example: neuroaix run brunel --scale 0.2 --t-sim 500 --out results",
+        epilog="Example: neuroaix run microcircuit --scale 0.1 --t-sim 500 --out results",
     )
     parser.add_argument("--version", action="version", version=f"neuroaix {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
