@@ -108,8 +108,8 @@ def run(image: NodeImage, n_steps: int, external, build_dir, *, expected=None,
     for p in patterns:
         if p not in known:
             raise ValueError(f"pattern must be one of {known!r}, not {p!r}")
+    build_dir = pathlib.Path(build_dir).resolve()
     runner = build(image.config, build_dir)
-    build_dir = pathlib.Path(build_dir)
     doc = build_dir / "node.json"
     doc.write_text(json.dumps({"image": image_to_json(image), "n_steps": n_steps,
                                "external": external, "expected": expected,
@@ -120,6 +120,8 @@ def run(image: NodeImage, n_steps: int, external, build_dir, *, expected=None,
                       hdl_toplevel_lang="verilog", build_dir=build_dir, test_dir=build_dir,
                       extra_env={"NEUROAIX_PARAM_NODE": str(doc)},
                       waves=bool(int(os.environ.get("WAVES", "0"))))
+    if not pathlib.Path(xml).exists():
+        raise RuntimeError(f"the Verilator run wrote no results; see the log above ({build_dir})")
     passed = {}
     for case in ET.parse(xml).iter("testcase"):
         failed = case.find("failure") is not None or case.find("error") is not None
