@@ -98,3 +98,14 @@ def test_bad_parameters(kwargs, exc, match):
               "memory_words": 4}
     with pytest.raises(exc, match=match):
         Node(**{**params, **kwargs})
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--steps", "0"], "--steps must be >= 1, not 0; use a positive count"),
+    (["--partitions", "2", "--partition", "2"], "--partition must lie in [0, 2), not 2"),
+])
+def test_run_command_bad_input(argv, message, capsys):
+    from neuroaix.cli import main
+
+    assert main(["rtl", "run", "microcircuit", *argv]) == 2
+    assert capsys.readouterr().err.strip() == f"neuroaix rtl: error: {message}"

@@ -117,3 +117,22 @@ def test_cycles_equal_amaranth_sim(name):
     ref = simulate(run["image"], n, external)
     assert ref.spikes == run["expected"][:n]
     assert ref.cycles == run["out"]["streaming"]["cycles"][:n]
+
+
+def test_command_prints_identical_hashes(tmp_path, capsys):
+    """``neuroaix rtl run`` on a small Brunel network: both hashes, identical, cycles."""
+    from neuroaix.cli import main
+
+    out_json = tmp_path / "run.json"
+    status = main(["rtl", "run", "brunel", "--scale", "0.01", "--steps", "60",
+                   "--work", str(BUILD_ROOT / "cli"), "--json", str(out_json)])
+    text = capsys.readouterr().out
+    doc = json.loads(out_json.read_text())
+    assert status == 0
+    assert doc["identical"] and doc["engine_hash"] == doc["rtl_hash"]
+    assert f"engine raster hash (partition 0): {doc['engine_hash']}" in text
+    assert f"rtl    raster hash (partition 0): {doc['rtl_hash']}" in text
+    assert "identical" in text and "cycles per step: mean" in text
+    # The same network and node parameters as the brunel_125 case: the same cycles.
+    assert doc["cycles"] == json.loads(CYCLES_FILE.read_text())["cases"]["brunel_125"][
+        "cycles"][:60]
