@@ -238,10 +238,10 @@ def synthesize_node(config, work_dir, *, blocks=None, timeout: float = 3600) -> 
 def node_report_table(results: dict, config) -> str:
     """Return the node's resource table beside neuroAIx's per-block LUT and BRAM figures."""
     lines = [
-        f"node: N={config.n_neurons}, populations={config.n_populations}, "
-        f"D={config.ring_depth}, sources={config.n_sources}, memory words="
-        f"{config.memory_words}, B={config.max_burst}, C={config.fifo_words} "
-        "(yosys synth_xilinx -family xc7)",
+        (f"node: N={config.n_neurons}, populations={config.n_populations}, "
+         f"D={config.ring_depth}, sources={config.n_sources}, memory words="
+         f"{config.memory_words}, B={config.max_burst}, C={config.fifo_words} "
+         "(yosys synth_xilinx -family xc7)"),
         f"{'block':<36}{'LUT':>8}{'LUTRAM':>8}{'FF':>8}{'BRAM36':>8}{'DSP':>6}",
     ]
     for name, r in results.items():
