@@ -156,3 +156,15 @@ def test_delivery_order_changes_only_the_saturation_count():
     np.testing.assert_array_equal(values[0], [[numerics.INT32_MAX, 0]])
     np.testing.assert_array_equal(values[1], values[0])
     assert counts == [2, 1]
+
+
+def test_verilog_is_deterministic():
+    from neuroaix.rtl.node_sim import NodeConfig, node_verilog
+
+    config = NodeConfig(n_neurons=8, n_populations=2, ring_depth=4, n_sources=16,
+                        memory_words=4, latency=4)
+    for sim in (True, False):
+        text = node_verilog(config, sim=sim)
+        assert text == node_verilog(config, sim=sim)
+        assert f"module {'node_sim' if sim else 'node'}(" in text
+        assert "src =" not in text
