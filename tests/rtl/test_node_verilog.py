@@ -4,12 +4,13 @@ Each case builds a network, runs the Numba engine for its steps, loads one parti
 ``node_sim`` (testbench ``neuroaix.rtl.node_cocotb``, started by ``neuroaix.rtl.node_verilator``),
 injects the other partitions' spikes from the engine's run and requires the node's raster to
 equal the engine's step by step, with back-to-back streams and with idle cycles on ``i_ext``
-and backpressure on ``o_spikes``. The cycles of every step are compared with ``tests/data/rtl_node_cycles.json`` (``NEUROAIX_REGEN_CYCLES=1`` rewrites
-the entries of the cases that ran), and equal the amaranth.sim run on a prefix.
+and backpressure on ``o_spikes``. The cycles of every step are compared with
+``tests/data/rtl_node_cycles.json`` (``NEUROAIX_REGEN_CYCLES=1`` rewrites the entries of the
+cases that ran), and equal the amaranth.sim run on a prefix.
 
 CI runs the small cases (a 125-neuron Brunel network on one node, a 64-neuron partition of a
-scaled microcircuit) and ``neuroaix rtl run``; the ``slow`` cases are a 625-neuron Brunel network on one node and a
-partition of a 771-neuron microcircuit, 1,000 steps each.
+scaled microcircuit) and ``neuroaix rtl run``; the ``slow`` cases are a 625-neuron Brunel
+network on one node and a partition of a 771-neuron microcircuit, 1,000 steps each.
 """
 
 import json
