@@ -36,6 +36,7 @@ from neuroaix.engine.simulator import (
     CHECKPOINT_VERSION,
     Simulator,
     _check_threads,
+    population_constants,
 )
 from neuroaix.engine.state import PartitionLayout
 
@@ -312,18 +313,11 @@ class MPISimulator(Simulator):
         self._iex = np.zeros(n_own, np.int32)
         self._iin = np.zeros(n_own, np.int32)
         self._ref = np.zeros(n_own, np.int32)
-        self._pop_start = np.array([start for _, start, _ in network.populations]
-                                   + [network.n_neurons], np.int64)
         key = nx.stream_key(int(network.seed), nx.STREAM_BACKGROUND)
         self._rng = _k._background_seeds(np.uint64(key), n)[self.gids].copy()
         self._ring = np.zeros(2 * lay.ring_depth * n_own, np.int32)
-        self._coef = np.ascontiguousarray(network.coefficients, dtype=np.int64)
-        self._has_poisson = np.ascontiguousarray(network.has_poisson, dtype=np.bool_)
-        self._ptable = np.ascontiguousarray(network.poisson_table, dtype=np.int64)
-        self._pweight = np.ascontiguousarray(network.poisson_weight, dtype=np.int64)
-        self._plen = (self._ptable < (1 << 32)).sum(axis=1).astype(np.int64)
-        bottoms = np.arange(256, dtype=np.int64) << 24
-        self._pguide = (self._ptable[:, None, :] <= bottoms[None, :, None]).sum(axis=2)
+        (self._pop_start, self._coef, self._has_poisson, self._ptable, self._plen,
+         self._pguide, self._pweight) = population_constants(network)
         self._row_ptrs = List()
         self._words = List()
         local_syn = 0

@@ -49,6 +49,30 @@ def spike_hash(senders: np.ndarray, steps: np.ndarray) -> str:
     return hashlib.sha256(rec.tobytes()).hexdigest()
 
 
+def population_constants(network):
+    """Return the kernels' per-population arguments of a built network.
+
+    Returns
+    -------
+    tuple
+        ``pop_start`` (global-id bounds, n_pop + 1; populations are contiguous), the
+        coefficient table, ``has_poisson``, the Poisson tables, ``plen`` (entries below 2**32:
+        thresholds past them never count, so the scan stops there), ``pguide`` (for each top
+        byte b of u, the count of thresholds <= b * 2**24: the scan starts there, the same
+        count as the full scan in fewer comparisons) and the background weights.
+    """
+    pop_start = np.array([start for _, start, _ in network.populations]
+                         + [network.n_neurons], np.int64)
+    coef = np.ascontiguousarray(network.coefficients, dtype=np.int64)
+    has_poisson = np.ascontiguousarray(network.has_poisson, dtype=np.bool_)
+    ptable = np.ascontiguousarray(network.poisson_table, dtype=np.int64)
+    plen = (ptable < (1 << 32)).sum(axis=1).astype(np.int64)
+    bottoms = np.arange(256, dtype=np.int64) << 24
+    pguide = (ptable[:, None, :] <= bottoms[None, :, None]).sum(axis=2)
+    pweight = np.ascontiguousarray(network.poisson_weight, dtype=np.int64)
+    return pop_start, coef, has_poisson, ptable, plen, pguide, pweight
+
+
 def _check_threads(threads):
     limit = numba.config.NUMBA_NUM_THREADS
     if threads is None:
@@ -104,22 +128,11 @@ class Simulator:
         self._iex = np.zeros(n, np.int32)
         self._iin = np.zeros(n, np.int32)
         self._ref = np.zeros(n, np.int32)
-        #: Global-id bounds of the populations (n_pop + 1); populations are contiguous.
-        self._pop_start = np.array([start for _, start, _ in network.populations]
-                                   + [network.n_neurons], np.int64)
         key = nx.stream_key(int(network.seed), nx.STREAM_BACKGROUND)
         self._rng = lay.to_flat(_k._background_seeds(np.uint64(key), n))
         self._ring = lay.ring_from_global(np.zeros((lay.ring_depth, 2, n), np.int32))
-        self._coef = np.ascontiguousarray(network.coefficients, dtype=np.int64)
-        self._has_poisson = np.ascontiguousarray(network.has_poisson, dtype=np.bool_)
-        self._ptable = np.ascontiguousarray(network.poisson_table, dtype=np.int64)
-        self._pweight = np.ascontiguousarray(network.poisson_weight, dtype=np.int64)
-        # Entries below 2**32: thresholds past them never count, so the scan stops there.
-        self._plen = (self._ptable < (1 << 32)).sum(axis=1).astype(np.int64)
-        # Guide table: count of thresholds <= b * 2**24 for each top byte b of u; the
-        # kernel starts its scan there (same count as the full scan, fewer comparisons).
-        bottoms = np.arange(256, dtype=np.int64) << 24
-        self._pguide = (self._ptable[:, None, :] <= bottoms[None, :, None]).sum(axis=2)
+        (self._pop_start, self._coef, self._has_poisson, self._ptable, self._plen,
+         self._pguide, self._pweight) = population_constants(network)
         self._row_ptrs = List()
         self._words = List()
         for part in network.partitions:
