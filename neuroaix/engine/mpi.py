@@ -37,6 +37,7 @@ from neuroaix.engine.simulator import (
     Simulator,
     _check_threads,
     population_constants,
+    read_checkpoint,
 )
 from neuroaix.engine.state import PartitionLayout
 
@@ -542,23 +543,7 @@ class MPISimulator(Simulator):
             On every rank if any rank cannot read the file or it belongs to another network.
         """
         sim = cls(network, **kwargs)
-        path = os.fspath(path)
-
-        def load():
-            with np.load(path) as data:
-                if int(data["version"]) != CHECKPOINT_VERSION:
-                    raise ValueError(f"checkpoint {path!r} has version "
-                                     f"{int(data['version'])}, not {CHECKPOINT_VERSION}")
-                saved = dict(zip(_FINGERPRINT_KEYS, (int(x) for x in data["fingerprint"])))
-                if saved != sim._fingerprint():
-                    raise ValueError(
-                        f"checkpoint {path!r} was saved for another network ({saved}, this "
-                        f"one is {sim._fingerprint()}); build the same network (model, "
-                        "scale, seed) to restore it")
-                return {k: data[k] for k in ("v", "i_ex", "i_in", "ref", "rng", "ring",
-                                             "counters", "senders", "steps", "t")}
-
-        data = _collectively(sim.comm, load)
+        data = _collectively(sim.comm, lambda: read_checkpoint(path, sim._fingerprint()))
         gids = sim.gids
         sim._v = data["v"][gids].astype(np.int32)
         sim._iex = data["i_ex"][gids].astype(np.int32)
@@ -575,14 +560,9 @@ class MPISimulator(Simulator):
         if sim.rank == 0:
             sim._counters[sim.own[0]] = data["counters"]
         senders, steps = data["senders"], data["steps"]
-        if sim.rank != 0:
+        if sim.rank != 0:  # rank 0 records the raster
             senders, steps = senders[:0], steps[:0]
-        if len(senders) > len(sim._rec_senders):
-            sim._rec_senders = np.empty(2 * len(senders), np.int32)
-            sim._rec_steps = np.empty(2 * len(senders), np.int64)
-        sim._rec_senders[:len(senders)] = senders
-        sim._rec_steps[:len(steps)] = steps
-        sim._rec_n[0] = len(senders)
+        sim._set_record(senders, steps)
         sim.t = int(data["t"])
         return sim
 

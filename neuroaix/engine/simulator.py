@@ -317,6 +317,15 @@ class Simulator:
                 counters=self._counters.sum(axis=0), senders=senders, steps=steps)
         os.replace(tmp, path)
 
+    def _set_record(self, senders: np.ndarray, steps: np.ndarray) -> None:
+        """Replace the recorded raster (growing the buffers as needed)."""
+        if len(senders) > len(self._rec_senders):
+            self._rec_senders = np.empty(2 * len(senders), np.int32)
+            self._rec_steps = np.empty(2 * len(senders), np.int64)
+        self._rec_senders[:len(senders)] = senders
+        self._rec_steps[:len(steps)] = steps
+        self._rec_n[0] = len(senders)
+
     @classmethod
     def restore(cls, network, path: str | os.PathLike, **kwargs) -> Simulator:
         """Return a simulator for ``network`` in the state saved at ``path``.
@@ -327,38 +336,45 @@ class Simulator:
             If the checkpoint belongs to another network or another file format version.
         """
         sim = cls(network, **kwargs)
-        with np.load(os.fspath(path)) as data:
-            if int(data["version"]) != CHECKPOINT_VERSION:
-                raise ValueError(f"checkpoint {os.fspath(path)!r} has version "
-                                 f"{int(data['version'])}, not {CHECKPOINT_VERSION}")
-            saved = dict(zip(_FINGERPRINT_KEYS, (int(x) for x in data["fingerprint"])))
-            if saved != sim._fingerprint():
-                raise ValueError(
-                    f"checkpoint {os.fspath(path)!r} was saved for another network "
-                    f"({saved}, this one is {sim._fingerprint()}); build the same network "
-                    "(model, scale, seed) to restore it"
-                )
-            lay = sim.layout
-            sim._v = lay.to_flat(data["v"])
-            sim._iex = lay.to_flat(data["i_ex"])
-            sim._iin = lay.to_flat(data["i_in"])
-            sim._ref = lay.to_flat(data["ref"])
-            sim._rng = lay.to_flat(data["rng"])
-            sim._ring = lay.ring_from_global(data["ring"])
-            sim._counters[:] = 0
-            sim._counters[0] = data["counters"]
-            senders, steps = data["senders"], data["steps"]
-            if len(senders) > len(sim._rec_senders):
-                sim._rec_senders = np.empty(2 * len(senders), np.int32)
-                sim._rec_steps = np.empty(2 * len(senders), np.int64)
-            sim._rec_senders[:len(senders)] = senders
-            sim._rec_steps[:len(steps)] = steps
-            sim._rec_n[0] = len(senders)
-            sim.t = int(data["t"])
+        data = read_checkpoint(path, sim._fingerprint())
+        lay = sim.layout
+        sim._v = lay.to_flat(data["v"])
+        sim._iex = lay.to_flat(data["i_ex"])
+        sim._iin = lay.to_flat(data["i_in"])
+        sim._ref = lay.to_flat(data["ref"])
+        sim._rng = lay.to_flat(data["rng"])
+        sim._ring = lay.ring_from_global(data["ring"])
+        sim._counters[:] = 0
+        sim._counters[0] = data["counters"]
+        sim._set_record(data["senders"], data["steps"])
+        sim.t = int(data["t"])
         return sim
 
 
 # Helpers ----------------------------------------------------------------------------------
+
+
+def read_checkpoint(path, fingerprint: dict[str, int]) -> dict[str, np.ndarray]:
+    """Read a checkpoint's arrays after checking its version and network fingerprint.
+
+    Raises
+    ------
+    ValueError
+        If the file has another format version or was saved for another network.
+    """
+    path = os.fspath(path)
+    with np.load(path) as data:
+        if int(data["version"]) != CHECKPOINT_VERSION:
+            raise ValueError(f"checkpoint {path!r} has version {int(data['version'])}, not "
+                             f"{CHECKPOINT_VERSION}")
+        saved = dict(zip(_FINGERPRINT_KEYS, (int(x) for x in data["fingerprint"])))
+        if saved != fingerprint:
+            raise ValueError(
+                f"checkpoint {path!r} was saved for another network ({saved}, this one is "
+                f"{fingerprint}); build the same network (model, scale, seed) to restore it"
+            )
+        return {k: data[k] for k in ("v", "i_ex", "i_in", "ref", "rng", "ring", "counters",
+                                     "senders", "steps", "t")}
 
 
 class _Stop:
