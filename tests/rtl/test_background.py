@@ -1,16 +1,16 @@
 # amaranth: UnusedElaboratable=no
 """The background unit against the test vectors and ``neuroaix.numerics`` (amaranth.sim)."""
 
-import itertools
 import json
 import pathlib
 
 import numpy as np
 import pytest
-from amaranth.sim import Simulator
+from neuroaix.rtl.background import LATENCY, BackgroundUnit
 
 from neuroaix import numerics
-from neuroaix.rtl.background import LATENCY, BackgroundUnit
+
+from tests.rtl._stream import run_tagged
 
 VECTORS = json.loads((pathlib.Path(__file__).parents[1] / "data" / "numerics_vectors.json")
                      .read_text())
@@ -19,40 +19,9 @@ _ZERO_TABLE = [1 << 32] * numerics.POISSON_TABLE_LEN
 
 def _run(beats, *, ready_pattern=(1,), valid_pattern=(1,)):
     """Push beats (dicts of background_in_layout) through the unit; return outputs, cycles."""
-    dut = BackgroundUnit(tag_shape=16)
-    out, cycles = [], []
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-
-    async def driver(ctx):
-        gate = itertools.cycle(valid_pattern)
-        for n, beat in enumerate(beats):
-            while not next(gate):
-                await ctx.tick()
-            ctx.set(dut.i_neurons.valid, 1)
-            ctx.set(dut.i_neurons.payload, {**beat, "tag": n})
-            await ctx.tick().until(dut.i_neurons.ready)
-            ctx.set(dut.i_neurons.valid, 0)
-
-    async def monitor(ctx):
-        gate = itertools.cycle(ready_pattern)
-        cycle = 0
-        while len(out) < len(beats):
-            ready = next(gate)
-            ctx.set(dut.o_neurons.ready, ready)
-            await ctx.delay(1e-9)
-            if ready and ctx.get(dut.o_neurons.valid):
-                p = ctx.get(dut.o_neurons.payload)
-                assert p.tag == len(out)
-                out.append((p.state, p.u, p.count, p.in_ex, p.in_in, p.saturated))
-                cycles.append(cycle)
-            await ctx.tick()
-            cycle += 1
-
-    sim.add_testbench(driver)
-    sim.add_testbench(monitor)
-    sim.run()
-    return out, cycles
+    return run_tagged(BackgroundUnit(tag_shape=16), beats,
+                      lambda p: (p.state, p.u, p.count, p.in_ex, p.in_in, p.saturated),
+                      ready_pattern=ready_pattern, valid_pattern=valid_pattern)
 
 
 def _beat(state, table, weight, exc=0, inh=0, enable=1):

@@ -1,16 +1,16 @@
 # amaranth: UnusedElaboratable=no
 """The neuron-update unit against the test vectors and ``numerics.lif_update`` (amaranth.sim)."""
 
-import itertools
 import json
 import pathlib
 
 import numpy as np
 import pytest
-from amaranth.sim import Simulator
+from neuroaix.rtl.neuron_update import LATENCY, NeuronUpdate
 
 from neuroaix import numerics
-from neuroaix.rtl.neuron_update import LATENCY, NeuronUpdate
+
+from tests.rtl._stream import run_tagged
 
 VECTORS = json.loads((pathlib.Path(__file__).parents[1] / "data" / "numerics_vectors.json")
                      .read_text())["lif_update"]
@@ -26,40 +26,13 @@ def _run(cases, *, cores, ready_pattern=(1,), valid_pattern=(1,)):
     """Push ``cases`` (state, in_ex, in_in, coef) through the unit; return outputs in order."""
     dut = NeuronUpdate(cores=cores, tag_shape=16)
     beats = [cases[k:k + cores] for k in range(0, len(cases), cores)]
-    out, cycles = [], []
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-
-    async def driver(ctx):
-        gate = itertools.cycle(valid_pattern)
-        for n, beat in enumerate(beats):
-            while not next(gate):
-                await ctx.tick()
-            lanes = [_lane(*c) for c in beat] + [_lane(*beat[0])] * (cores - len(beat))
-            ctx.set(dut.i_neurons.valid, 1)
-            ctx.set(dut.i_neurons.payload, {"lanes": lanes, "tag": n})
-            await ctx.tick().until(dut.i_neurons.ready)
-            ctx.set(dut.i_neurons.valid, 0)
-
-    async def monitor(ctx):
-        gate = itertools.cycle(ready_pattern)
-        cycle = 0
-        while len(out) < len(beats):
-            ready = next(gate)
-            ctx.set(dut.o_neurons.ready, ready)
-            await ctx.delay(1e-9)
-            if ready and ctx.get(dut.o_neurons.valid):
-                p = ctx.get(dut.o_neurons.payload)
-                assert p.tag == len(out)
-                out.append([(lane.v, lane.i_ex, lane.i_in, lane.ref, lane.spiked,
-                             lane.saturations) for lane in p.lanes])
-                cycles.append(cycle)
-            await ctx.tick()
-            cycle += 1
-
-    sim.add_testbench(driver)
-    sim.add_testbench(monitor)
-    sim.run()
+    payloads = [{"lanes": [_lane(*c) for c in beat] + [_lane(*beat[0])] * (cores - len(beat))}
+                for beat in beats]
+    out, cycles = run_tagged(
+        dut, payloads,
+        lambda p: [(lane.v, lane.i_ex, lane.i_in, lane.ref, lane.spiked, lane.saturations)
+                   for lane in p.lanes],
+        ready_pattern=ready_pattern, valid_pattern=valid_pattern)
     flat = [lane for beat in out for lane in beat][:len(cases)]
     return flat, cycles
 
