@@ -1,6 +1,6 @@
 """Validate neuroaix's microcircuit against NEST 3.10: per-population statistics over seeds.
 
-The accepted recipe (Senk et al. 2026; ../shared/ANCHORS.md): simulate the Potjans-Diesmann
+The accepted recipe (Senk et al. 2026, Neuromorph Comput Eng 6:012001): simulate the Potjans-Diesmann
 microcircuit in both simulators for several seeds, discard the first 500 ms, and compare the
 per-population distributions of firing rate, ISI CV and spike-count correlation coefficient
 (2 ms bins, 200 sampled neurons) with the Kolmogorov-Smirnov distance. The KS distances

@@ -1,7 +1,7 @@
 """Spike-train statistics per population: firing rate, ISI CV, spike-count correlation.
 
 These are the statistics of the accepted microcircuit validation recipe (Senk et al. 2026,
-../shared/ANCHORS.md): per-population distributions of rate, coefficient of variation of
+Neuromorph Comput Eng 6:012001): per-population distributions of rate, coefficient of variation of
 inter-spike intervals, and pairwise correlation coefficients of spike counts in 2 ms bins.
 """
 

@@ -3,7 +3,7 @@
 :func:`synthesize` writes ``synapse_pipeline.v`` for a :class:`PipelineConfig`, runs
 ``synth_xilinx -family xc7`` (the NetFPGA SUME's xc7vx690t is a Virtex-7) and returns the
 LUT, FF, BRAM36-equivalent and DSP counts. :func:`report_table` sets them beside neuroAIx's
-ring-buffer and spike-dispatcher figures (Kauth et al. 2023, see ANCHORS).
+ring-buffer and spike-dispatcher figures (Kauth et al. 2023, Front Comput Neurosci 17:1144143).
 """
 
 import pathlib
@@ -19,8 +19,8 @@ __all__ = ["synthesize", "synthesize_verilog", "parse_stat", "report_table", "st
            "node_report_table"]
 
 #: neuroAIx static-design figures per node (Kauth et al. 2023): block -> (LUT, BRAM36).
-#: BRAM36 budget of the goal: ring buffers plus spike dispatcher (issue text; ANCHORS gives
-#: 240 BRAM36 for the ring buffers alone).
+#: BRAM36 budget of the goal: ring buffers plus spike dispatcher (the paper gives 240 BRAM36
+#: for the ring buffers alone).
 GOAL_BRAM36 = 278
 NEUROAIX_BLOCKS = {
     "ring buffers": (5950, 240),

@@ -28,7 +28,7 @@ def test_full_scale_synapse_numbers():
     prod = np.outer(n, n)
     np.testing.assert_array_equal(k, np.log(1 - c) / np.log((prod - 1) / prod))
     assert np.allclose(k, np.log1p(-c) / np.log1p(-1 / np.outer(n, n)), rtol=1e-7)
-    assert 2.98e8 < k.sum() < 3.0e8  # ~2.99e8 (ANCHORS.md)
+    assert 2.98e8 < k.sum() < 3.0e8  # ~2.99e8 (Potjans & Diesmann 2014)
     assert (k.sum() / n.sum()) == pytest.approx(3873, abs=1)  # mean in-degree
 
 
