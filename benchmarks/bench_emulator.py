@@ -44,6 +44,8 @@ SENSITIVITY = (
     ("synapse lanes 16", "node.synapse_lanes", 16),
     ("synapse lanes 1 (the RTL)", "node.synapse_lanes", 1),
     ("mesh instead of torus", "topology.kind", "mesh"),
+    ("turn as a full hop", "topology.turn", "full-hop"),
+    ("dispatcher off the path, 0 ns", "node.dispatcher_latency_ns", 0.0),
 )
 
 

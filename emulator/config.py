@@ -245,14 +245,16 @@ class LinkConfig:
     packet_bits : int
         Bits of one spike packet (rounded up to whole flits).
     router_ns, cdc_ns : float
-        Router and clock-domain-crossing latency paid where a packet enters a dimension.
+        Router and clock-domain-crossing latency paid where a packet leaves its source (and
+        at a turn with ``topology.turn = "full-hop"``).
     transceiver_ns : float
         Transceiver (serialiser, deserialiser) latency of one link.
     cable_ns : float
         Cable propagation delay of one link.
     extra_hop_ns : float
-        Latency of each further hop along the same ring dimension (pass-through), measured
-        from departure to arrival; at least the flit serialisation time.
+        Latency of each hop after the first (a ring step through a relay node, and a turn
+        with ``topology.turn = "extra-hop"``), measured from departure to arrival; at least
+        the flit serialisation time.
     """
 
     bandwidth_gbps: float = 5.82
@@ -301,6 +303,11 @@ class TopologyConfig:
         24 nodes). Unicast: one packet per destination along its dimension-ordered path.
     mapping : {"round-robin"}
         Neuron ``gid`` lives on node ``gid % nodes`` (docs/architecture.md).
+    turn : {"extra-hop", "full-hop"}
+        What a packet pays where a relay node forwards it into the next dimension of the
+        grid. ``extra-hop``: the extra hop delay (``link.extra_hop_ns``), as a ring step
+        through the node. ``full-hop``: router and clock-domain crossing, then a hop with
+        serialisation, transceiver and cable, as where it leaves its source.
     """
 
     shape: tuple = (5, 7)
@@ -308,6 +315,7 @@ class TopologyConfig:
     long_hops: tuple = ()
     multicast: str = "dimension-ordered"
     mapping: str = "round-robin"
+    turn: str = "extra-hop"
 
     def __post_init__(self):
         s = "topology"
@@ -321,6 +329,7 @@ class TopologyConfig:
         _choice(s, "kind", self.kind, ("torus", "mesh"))
         _choice(s, "multicast", self.multicast, ("dimension-ordered", "unicast"))
         _choice(s, "mapping", self.mapping, ("round-robin",))
+        _choice(s, "turn", self.turn, ("extra-hop", "full-hop"))
         hops = []
         n_nodes = self.n_nodes
         for pair in self.long_hops:

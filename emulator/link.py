@@ -2,10 +2,12 @@
 
 A packet at a node's router at time ``t`` leaves over a link:
 
-* entering a dimension (or leaving its source): it departs at ``max(t + router + cdc, free)``
-  and arrives at the next router ``serialisation + transceiver + cable`` later;
-* continuing along the dimension and direction it came in (a ring step through the node,
-  bypassing its router): it departs at ``max(t, free)`` and arrives ``extra_hop`` later.
+* leaving its source (or, with ``topology.turn = "full-hop"``, turning into the next
+  dimension at a relay node): it departs at ``max(t + router + cdc, free)`` and arrives at
+  the next router ``serialisation + transceiver + cable`` later;
+* relayed (a ring step continuing the dimension and direction it came in; with
+  ``topology.turn = "extra-hop"`` also a turn): it departs at ``max(t, free)`` and arrives
+  ``extra_hop`` later.
 
 Either way the link is busy for the packet's serialisation time (its flits at the link's
 payload bandwidth) from the departure, so packets queue first come, first served. A packet
@@ -32,7 +34,7 @@ class LinkTiming(NamedTuple):
     enter_fs: int
     #: Departure to arrival of a hop that enters a dimension (serialisation, transceiver, cable).
     enter_flight_fs: int
-    #: Departure to arrival of a pass-through ring step.
+    #: Departure to arrival of a relayed hop (a ring step through a node, or a turn).
     pass_flight_fs: int
     #: Router latency from arrival to the local fetch queue.
     deliver_fs: int
@@ -87,7 +89,8 @@ class Link:
         at_router_fs : int
             Time the packet is at the router (or the pass-through input) of the sender.
         passthrough : bool
-            True for a ring step continuing the packet's dimension and direction.
+            True for a relayed hop (a ring step continuing the packet's dimension and
+            direction, or with ``topology.turn = "extra-hop"`` a turn).
 
         Returns
         -------

@@ -4,8 +4,10 @@ Nodes are numbered row-major over ``shape`` (the last dimension varies fastest).
 bidirectional connection is two directed links with their own ids. A multicast tree is stored
 breadth-first as flat arrays (``Tree``): entry ``i`` is a hop into ``node[i]`` over
 ``link[i]`` from the node of entry ``parent[i]`` (-1: the source), ``passthrough[i]`` says
-whether the packet continues in the dimension and direction it arrived in (a ring step that
-bypasses the router), and ``deliver[i]`` whether the node consumes the packet. Children of an
+whether a relay node forwards the packet at the extra hop delay (a ring step continuing the
+dimension and direction it arrived in; with ``turn = "extra-hop"`` also a turn into the next
+dimension) rather than as a new hop through router, clock crossing and transceiver, and
+``deliver[i]`` whether the node consumes the packet. Children of an
 entry are contiguous: ``child_start[i] : child_start[i] + child_count[i]``; the source's own
 children are the first ``root_count`` entries.
 """
@@ -201,7 +203,10 @@ class Topology:
             if p_old != -1:
                 in_link = self.links[raw[p_old][2]]
                 out_link = self.links[lid]
-                passthrough[new] = in_link[2] >= 0 and in_link[2:] == out_link[2:]
+                if self.config.turn == "extra-hop":
+                    passthrough[new] = in_link[2] >= 0 and out_link[2] >= 0
+                else:
+                    passthrough[new] = in_link[2] >= 0 and in_link[2:] == out_link[2:]
             kids = [new_index[c] for c in children.get(old, [])]
             if kids:
                 child_start[new] = kids[0]

@@ -26,7 +26,10 @@ link
     link_packets_per_second / R_spk``.
 latency
     A step cannot be shorter than a spike's worst-case path through a square torus of ``N``
-    nodes: dispatcher + router + clock crossing + transceiver + cable + extra hops.
+    nodes, as the emulator times it: dispatcher, router and clock crossing, serialisation,
+    transceiver and cable of the first hop, the extra hop delay of every further hop (with
+    ``turn = "full-hop"`` each turn into the next dimension is a first hop again) and the
+    destination's router.
 
 The acceleration is the smallest of these; the power is ``N * P_static`` plus the dynamic
 energy per biological second (energy parameters of the platform) times the acceleration.
@@ -138,6 +141,7 @@ class ProjectionHardware:
     transceiver_ns: float = 600.0
     cable_ns: float = 17.0
     extra_hop_ns: float = 309.0
+    turn: str = "extra-hop"
 
     def __post_init__(self):
         for name in ("time_step_ms", "neuron_clock_mhz", "spike_clock_mhz", "memory_gb",
@@ -201,7 +205,7 @@ def load_projection_hardware(path, *, memory_gb: float | None = None) -> Project
                                              "transceiver_ns", "cable_ns", "extra_hop_ns")})
     kw.update(name=hw.name, time_step_ms=hw.time_step_ms,
               link_bandwidth_gbps=link.bandwidth_gbps, n_nodes=hw.n_nodes,
-              dims=len(hw.topology.shape),
+              dims=len(hw.topology.shape), turn=hw.topology.turn,
               memory_gb=mem.capacity_gb if memory_gb is None else memory_gb)
     return ProjectionHardware(**kw)
 
@@ -285,10 +289,12 @@ def _bounds(hw: ProjectionHardware, n: int, *, neurons: float, r_spk: float,
     bw = hw.usable_bandwidth(request)
     side = n ** (1.0 / hw.dims)
     diameter_hops = hw.dims * math.floor(side / 2)
-    latency_s = (hw.dispatcher_latency_ns + hw.dims * (hw.router_ns + hw.cdc_ns)
-                 + hw.transceiver_ns + hw.cable_ns
-                 + max(diameter_hops - 1, 0) * hw.extra_hop_ns) * 1e-9
     flits = -(-hw.packet_bits // hw.flit_bits)
+    first_hop_ns = (hw.router_ns + hw.cdc_ns + flits * hw.flit_bits / hw.link_bandwidth_gbps
+                    + hw.transceiver_ns + hw.cable_ns)
+    full_hops = min(hw.dims, diameter_hops) if hw.turn == "full-hop" else min(1, diameter_hops)
+    latency_s = (hw.dispatcher_latency_ns + full_hops * first_hop_ns
+                 + (diameter_hops - full_hops) * hw.extra_hop_ns + hw.router_ns) * 1e-9
     link_pps = hw.link_bandwidth_gbps * 1e9 / (flits * hw.flit_bits)
     bounds = {
         "bandwidth": bw / (r_spk * bytes_per_spike_node) if bytes_per_spike_node else math.inf,

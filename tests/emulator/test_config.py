@@ -17,7 +17,7 @@ CONFIG = Path(__file__).parents[2] / "configs" / "neuroaix-35.toml"
 def test_shipped_config_matches_the_paper_defaults():
     hw = load_hardware(CONFIG)
     assert hw.n_nodes == 35
-    assert hw.topology.shape == (5, 7)
+    assert hw.topology.shape == (5, 7) and hw.topology.turn == "extra-hop"
     assert hw.memory.efficiency == PAPER_EFFICIENCY
     assert hw.node.neuron_cores == 10 and hw.node.neuron_pipeline_depth == 30
     assert hw.link.transceiver_ns == 600.0 and hw.link.extra_hop_ns == 309.0
@@ -59,6 +59,9 @@ def test_values_are_validated_with_key_value_and_fix():
     with pytest.raises(ValueError, match=r"^topology.kind must be one of 'torus', 'mesh', not "
                                          r"'tors'; did you mean 'torus'\?$"):
         TopologyConfig(kind="tors")
+    with pytest.raises(ValueError, match=r"^topology.turn must be one of 'extra-hop', "
+                                         r"'full-hop', not 'full'; did you mean 'full-hop'\?$"):
+        TopologyConfig(turn="full")
     with pytest.raises(ValueError, match=r"^topology.shape must list 1 to 3 grid extents"):
         TopologyConfig(shape=(1, 2, 3, 4))
     with pytest.raises(ValueError, match=r"^memory.efficiency sizes must increase strictly"):

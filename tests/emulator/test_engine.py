@@ -109,6 +109,30 @@ def test_faster_links_never_slow_a_step_down_and_barrier_adds():
     np.testing.assert_array_equal(slow.step_fs, base.step_fs + 100_000_000)
 
 
+@pytest.mark.parametrize("turn", ["extra-hop", "full-hop"])
+def test_worst_case_spike_latency_on_the_5x7_torus(turn):
+    # One spike from node 0 on an idle network, no markers: the farthest nodes are 2 + 3
+    # hops away; the first hop pays router, clock crossing, serialisation, transceiver and
+    # cable, the others the extra hop delay, except a full-hop turn into the second dimension.
+    hw = HardwareConfig().with_value("sync.scheme", "barrier").with_value("topology.turn", turn)
+    counts = np.zeros((35, 70), np.int32)
+    r = Emulator(hw).run(counts, [0], [0])
+    lt = LinkTiming.from_config(hw.link)
+    ts = Clock("s", hw.node.spike_clock_mhz).period_fs
+    tn = Clock("n", hw.node.neuron_clock_mhz).period_fs
+    ready = _cdiv(31 * tn, ts) * ts + ns_to_fs(hw.node.dispatcher_latency_ns)
+    first = lt.enter_fs + lt.enter_flight_fs
+    if turn == "extra-hop":
+        net = first + 4 * lt.pass_flight_fs + lt.deliver_fs
+    else:
+        net = 2 * first + 3 * lt.pass_flight_fs + lt.deliver_fs
+    assert r.network_fs[0].max() == ready + net
+    assert int((r.network_fs[0] == ready + net).sum()) == 4      # rows +-2 x columns +-3
+    if turn == "extra-hop":
+        # the paper's "about 2 us" from source to destination (Kauth et al. 2023)
+        assert 1_900 < net / 1e6 < 2_100
+
+
 def test_to_json_shape():
     counts, snd, st = _workload(steps=4)
     r = Emulator(HardwareConfig()).run(counts, snd, st, n_steps=6)

@@ -46,6 +46,13 @@ def test_dimension_ordered_multicast_reaches_everyone_once():
     # a ring step continuing in its direction is a pass-through
     i = list(tree.node).index(t.node_at((2, 0)))
     assert tree.passthrough[i] and not tree.passthrough[tree.parent[i]]
+    # a turn into the second dimension is relayed at the extra hop delay unless "full-hop"
+    j = list(tree.node).index(t.node_at((1, 1)))
+    assert tree.passthrough[j]
+    full = Topology(TopologyConfig(shape=(5, 7), turn="full-hop")).trees[0]
+    j = list(full.node).index(t.node_at((1, 1)))
+    assert not full.passthrough[j]
+    assert int(full.passthrough.sum()) < int(tree.passthrough.sum())
 
 
 def test_children_are_contiguous_and_consistent():
