@@ -85,7 +85,8 @@ def plot_sweep(key: str, values, accelerations, path, *, bottlenecks=None) -> Pa
     key : str
         The swept dotted key.
     values : sequence
-        The values (numbers are plotted on a numeric axis, others as categories).
+        The values (numbers are plotted as a line on a numeric axis, others as bars of
+        categories).
     accelerations : sequence of float
         Emulated acceleration per value.
     path : str or os.PathLike
@@ -107,8 +108,10 @@ def plot_sweep(key: str, values, accelerations, path, *, bottlenecks=None) -> Pa
     x = values if numeric else list(range(len(values)))
     fig = _figure(6, 4)
     ax = fig.add_subplot()
-    ax.plot(x, acc, "o-")
-    if not numeric:
+    if numeric:
+        ax.plot(x, acc, "o-")
+    else:
+        ax.bar(x, acc, width=0.6)
         ax.set_xticks(x, [str(v) for v in values])
     if bottlenecks is not None:
         for xi, a, b in zip(x, acc, bottlenecks):

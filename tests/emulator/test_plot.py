@@ -21,5 +21,9 @@ def test_sweep_plot(tmp_path):
     assert "<svg" in out.read_text()[:500]
     out = plot_sweep("topology.kind", ["torus", "mesh"], [20.0, 18.0], tmp_path / "k.png")
     assert out.exists()
+    # categories are bars: two more patches than the line of numeric values
+    line = plot_sweep("x", [1.0, 2.0], [20.0, 18.0], tmp_path / "l.svg").read_text()
+    bars = plot_sweep("x", ["a", "b"], [20.0, 18.0], tmp_path / "b.svg").read_text()
+    assert bars.count('<g id="patch_') == line.count('<g id="patch_') + 2
     with pytest.raises(ValueError, match=r"^values and accelerations must be non-empty"):
         plot_sweep("k", [1], [], tmp_path / "e.png")
