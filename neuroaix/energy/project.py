@@ -44,7 +44,6 @@ from dataclasses import asdict, dataclass
 from neuroaix.energy.config import EnergyConfig
 
 __all__ = [
-    "DEFAULT_MEMORY_GB",
     "MICROCIRCUIT_RATE_HZ",
     "SPECIES",
     "Projection",
@@ -54,10 +53,6 @@ __all__ = [
     "load_projection_hardware",
     "project_brain",
 ]
-
-#: Synapse memory per node (GB, 10**9 bytes) where the hardware file gives none: a NetFPGA
-#: SUME board carries two 4 GB DDR3 SODIMMs.
-DEFAULT_MEMORY_GB = 8.0
 
 #: Mean firing rate of the microcircuit: ~2.5e5 spikes/s over 77,169 neurons (3.24 Hz).
 MICROCIRCUIT_RATE_HZ = 2.5e5 / 77_169
@@ -110,61 +105,55 @@ SPECIES: dict[str, Species] = {
 }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectionHardware:
-    """The node and link figures the projection needs (read from a hardware TOML).
+    """The cluster the projection scales: an emulator hardware config plus memory per node.
 
-    Defaults are the neuroAIx node (Kauth et al. 2023); see ``configs/neuroaix-35.toml``.
+    Every node, memory and link figure is read from ``hardware`` (one source for the
+    emulator and the projection); only the synapse memory per node may be overridden.
+
+    Parameters
+    ----------
+    hardware : neuroaix.emulator.HardwareConfig, optional
+        The cluster; default the neuroAIx defaults (``configs/neuroaix-35.toml``).
+    memory_gb : float, optional
+        Synapse memory per node (GB, 10**9 bytes); default ``hardware.memory.capacity_gb``.
     """
 
-    name: str = "neuroaix-35"
-    time_step_ms: float = 0.1
-    n_nodes: int = 35
-    dims: int = 2
-    neuron_cores: int = 10
-    neuron_clock_mhz: float = 189.393
-    spike_clock_mhz: float = 92.0
-    dispatcher_spikes_per_cycle: int = 1
-    dispatcher_latency_ns: float = 880.0
-    memory_gb: float = DEFAULT_MEMORY_GB
-    peak_bandwidth_gbps: float = 12.12
-    efficiency: tuple = ((64, 0.648), (384, 3.08), (768, 4.98), (1600, 6.28), (3200, 7.87),
-                         (8000, 9.5), (16000, 10.2), (32000, 10.56), (64000, 10.88))
-    efficiency_peak_gbps: float = 12.12
-    fetch_bytes: int = 64
-    synapse_bytes: int = 8
-    link_bandwidth_gbps: float = 5.82
-    flit_bits: int = 128
-    packet_bits: int = 64
-    router_ns: float = 43.0
-    cdc_ns: float = 60.0
-    transceiver_ns: float = 600.0
-    cable_ns: float = 17.0
-    extra_hop_ns: float = 309.0
-    turn: str = "extra-hop"
+    __slots__ = ("_memory", "hardware", "memory_gb")
 
-    def __post_init__(self):
-        for name in ("time_step_ms", "neuron_clock_mhz", "spike_clock_mhz", "memory_gb",
-                     "peak_bandwidth_gbps", "efficiency_peak_gbps", "link_bandwidth_gbps"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                    or not (math.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a positive number, not {value!r}")
+    def __init__(self, hardware=None, *, memory_gb: float | None = None):
+        from neuroaix.emulator import HardwareConfig
+        from neuroaix.emulator.memory import MemoryModel
+
+        if hardware is None:
+            hardware = HardwareConfig()
+        if not isinstance(hardware, HardwareConfig):
+            raise TypeError(f"hardware must be a HardwareConfig, not {hardware!r}")
+        if memory_gb is None:
+            memory_gb = hardware.memory.capacity_gb
+        if isinstance(memory_gb, bool) or not isinstance(memory_gb, (int, float)) \
+                or not (math.isfinite(memory_gb) and memory_gb > 0):
+            raise ValueError(f"memory_gb must be a positive number, not {memory_gb!r}")
+        self.hardware = hardware
+        self.memory_gb = float(memory_gb)
+        self._memory = MemoryModel(hardware.memory)
+
+    def __repr__(self) -> str:
+        return f"ProjectionHardware({self.hardware.name!r}, memory_gb={self.memory_gb:g})"
+
+    @property
+    def name(self) -> str:
+        """The hardware config's label."""
+        return self.hardware.name
+
+    @property
+    def dims(self) -> int:
+        """Dimensions of the node grid."""
+        return len(self.hardware.topology.shape)
 
     def usable_bandwidth(self, request_bytes: float) -> float:
         """Return the usable bandwidth (bytes/s) for requests of ``request_bytes`` bytes."""
-        sizes = [math.log(s) for s, _ in self.efficiency]
-        gbps = [g for _, g in self.efficiency]
-        x = math.log(max(request_bytes, 1.0))
-        if x <= sizes[0]:
-            g = gbps[0]
-        elif x >= sizes[-1]:
-            g = gbps[-1]
-        else:
-            i = next(i for i in range(1, len(sizes)) if x <= sizes[i])
-            t = (x - sizes[i - 1]) / (sizes[i] - sizes[i - 1])
-            g = gbps[i - 1] + t * (gbps[i] - gbps[i - 1])
-        return g * self.peak_bandwidth_gbps / self.efficiency_peak_gbps * 1e9
+        return float(self._memory.bandwidth_gbps(max(float(request_bytes), 1.0))) * 1e9
 
 
 def load_projection_hardware(path, *, memory_gb: float | None = None) -> ProjectionHardware:
@@ -194,20 +183,7 @@ def load_projection_hardware(path, *, memory_gb: float | None = None) -> Project
     """
     from neuroaix.emulator import load_hardware
 
-    hw = load_hardware(path)
-    node, mem, link = hw.node, hw.memory, hw.link
-    kw = {k: getattr(node, k) for k in ("neuron_cores", "neuron_clock_mhz", "spike_clock_mhz",
-                                         "dispatcher_spikes_per_cycle",
-                                         "dispatcher_latency_ns")}
-    kw.update({k: getattr(mem, k) for k in ("peak_bandwidth_gbps", "efficiency_peak_gbps",
-                                            "fetch_bytes", "synapse_bytes", "efficiency")})
-    kw.update({k: getattr(link, k) for k in ("flit_bits", "packet_bits", "router_ns", "cdc_ns",
-                                             "transceiver_ns", "cable_ns", "extra_hop_ns")})
-    kw.update(name=hw.name, time_step_ms=hw.time_step_ms,
-              link_bandwidth_gbps=link.bandwidth_gbps, n_nodes=hw.n_nodes,
-              dims=len(hw.topology.shape), turn=hw.topology.turn,
-              memory_gb=mem.capacity_gb if memory_gb is None else memory_gb)
-    return ProjectionHardware(**kw)
+    return ProjectionHardware(load_hardware(path), memory_gb=memory_gb)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -279,27 +255,32 @@ def _expected_bursts(lam: float, per_burst: int) -> float:
 
 def _bounds(hw: ProjectionHardware, n: int, *, neurons: float, r_spk: float,
             k_out: float) -> tuple[dict, float]:
-    h = hw.time_step_ms * 1e-3
-    per_burst = max(hw.fetch_bytes // hw.synapse_bytes, 1)
+    c = hw.hardware
+    node, mem, link = c.node, c.memory, c.link
+    h = c.time_step_ms * 1e-3
+    per_burst = max(mem.fetch_bytes // mem.synapse_bytes, 1)
     lam = k_out / n
     bursts = _expected_bursts(lam, per_burst)
     p_nonempty = -math.expm1(-lam) if lam < 700 else 1.0
-    request = bursts / p_nonempty * hw.fetch_bytes if p_nonempty > 0 else hw.fetch_bytes
-    bytes_per_spike_node = bursts * hw.fetch_bytes
+    request = bursts / p_nonempty * mem.fetch_bytes if p_nonempty > 0 else mem.fetch_bytes
+    bytes_per_spike_node = bursts * mem.fetch_bytes
     bw = hw.usable_bandwidth(request)
     side = n ** (1.0 / hw.dims)
     diameter_hops = hw.dims * math.floor(side / 2)
-    flits = -(-hw.packet_bits // hw.flit_bits)
-    first_hop_ns = (hw.router_ns + hw.cdc_ns + flits * hw.flit_bits / hw.link_bandwidth_gbps
-                    + hw.transceiver_ns + hw.cable_ns)
-    full_hops = min(hw.dims, diameter_hops) if hw.turn == "full-hop" else min(1, diameter_hops)
-    latency_s = (hw.dispatcher_latency_ns + full_hops * first_hop_ns
-                 + (diameter_hops - full_hops) * hw.extra_hop_ns + hw.router_ns) * 1e-9
-    link_pps = hw.link_bandwidth_gbps * 1e9 / (flits * hw.flit_bits)
+    packet_bits = link.flits_per_packet * link.flit_bits
+    first_hop_ns = (link.router_ns + link.cdc_ns + packet_bits / link.bandwidth_gbps
+                    + link.transceiver_ns + link.cable_ns)
+    if c.topology.turn == "full-hop":
+        full_hops = min(hw.dims, diameter_hops)
+    else:
+        full_hops = min(1, diameter_hops)
+    latency_s = (node.dispatcher_latency_ns + full_hops * first_hop_ns
+                 + (diameter_hops - full_hops) * link.extra_hop_ns + link.router_ns) * 1e-9
+    link_pps = link.bandwidth_gbps * 1e9 / packet_bits
     bounds = {
         "bandwidth": bw / (r_spk * bytes_per_spike_node) if bytes_per_spike_node else math.inf,
-        "neuron_update": h * n * hw.neuron_cores * hw.neuron_clock_mhz * 1e6 / neurons,
-        "spike_intake": hw.spike_clock_mhz * 1e6 * hw.dispatcher_spikes_per_cycle / r_spk,
+        "neuron_update": h * n * node.neuron_cores * node.neuron_clock_mhz * 1e6 / neurons,
+        "spike_intake": node.spike_clock_mhz * 1e6 * node.dispatcher_spikes_per_cycle / r_spk,
         "link": link_pps / r_spk,
         "latency": h / latency_s,
     }
@@ -402,7 +383,8 @@ def project_brain(species: str | Species, hw: ProjectionHardware, energy: Energy
     k_out = n_syn / neurons
     r_spk = neurons * rate_hz
     r_syn = r_spk * k_out
-    nodes_memory = max(1, math.ceil(n_syn * hw.synapse_bytes / (hw.memory_gb * 1e9)))
+    nodes_memory = max(1, math.ceil(n_syn * hw.hardware.memory.synapse_bytes
+                                   / (hw.memory_gb * 1e9)))
 
     def calibrated(n):
         b, bpe = _bounds(hw, n, neurons=neurons, r_spk=r_spk, k_out=k_out)
@@ -425,7 +407,7 @@ def project_brain(species: str | Species, hw: ProjectionHardware, energy: Energy
     bounds, bytes_per_event = calibrated(nodes)
     limit = min(bounds, key=bounds.get)
     a = bounds[limit]
-    h = hw.time_step_ms * 1e-3
+    h = hw.hardware.time_step_ms * 1e-3
     # Dynamic energy per biological second: every spike reaches every other node once.
     e_dyn = (neurons / h * energy.e_neuron_update_j
              + r_spk * (nodes - 1) * (energy.e_packet_j + energy.e_hop_j)

@@ -10,7 +10,6 @@ import pytest
 from neuroaix.energy.config import EnergyConfig, load_energy_config
 from neuroaix.energy.model import Activity
 from neuroaix.energy.project import (
-    DEFAULT_MEMORY_GB,
     MICROCIRCUIT_RATE_HZ,
     SPECIES,
     ProjectionHardware,
@@ -76,6 +75,18 @@ def test_memory_bound(energy):
     assert p.nodes == 1000
 
 
+def test_projection_hardware_reads_the_emulator_config():
+    from neuroaix.emulator import HardwareConfig
+
+    hw = ProjectionHardware(HardwareConfig().with_value("memory.capacity_gb", 4.0))
+    assert hw.memory_gb == 4.0 and hw.dims == 2 and hw.name == "neuroaix-35"
+    assert ProjectionHardware(memory_gb=16).memory_gb == 16.0
+    with pytest.raises(TypeError, match=r"^hardware must be a HardwareConfig, not 'x'$"):
+        ProjectionHardware("x")
+    with pytest.raises(ValueError, match=r"^memory_gb must be a positive number, not 0$"):
+        ProjectionHardware(memory_gb=0)
+
+
 def test_all_to_all_multicast_caps_whole_brains(energy):
     hw = ProjectionHardware()
     p = project_brain("human", hw, energy)
@@ -118,9 +129,10 @@ def test_load_projection_hardware(tmp_path):
                     '[memory]\npeak_bandwidth_gbps = 24.24\n[topology]\nshape = [4, 4, 4]\n'
                     '[link]\nbandwidth_gbps = 10.0\n')
     hw = load_projection_hardware(path)
-    assert (hw.name, hw.neuron_cores, hw.n_nodes, hw.dims) == ("big", 20, 64, 3)
-    assert hw.peak_bandwidth_gbps == 24.24 and hw.link_bandwidth_gbps == 10.0
-    assert hw.memory_gb == DEFAULT_MEMORY_GB
+    c = hw.hardware
+    assert (hw.name, c.node.neuron_cores, c.n_nodes, hw.dims) == ("big", 20, 64, 3)
+    assert c.memory.peak_bandwidth_gbps == 24.24 and c.link.bandwidth_gbps == 10.0
+    assert hw.memory_gb == 8.0                  # memory.capacity_gb's default
     assert load_projection_hardware(path, memory_gb=16.0).memory_gb == 16.0
     assert hw.usable_bandwidth(64) == pytest.approx(2 * 0.648e9)
 
