@@ -145,6 +145,22 @@ def test_synapse_hash_independent_of_threads_and_partitions():
     assert other.synapse_hash() != h
 
 
+def test_synapse_hash_golden():
+    # Pinned draws: a change to the construction kernels that alters any synapse fails here.
+    assert _all_rules_network().build(1).synapse_hash() == (
+        "d60f3a260c4ffa22018815a8f4f71420c7034347500e3cac3656e60035199bee")
+    net = Network(dt=0.1, seed=5)
+    a = net.add_population("A", 120, LIF())
+    b = net.add_population("B", 80, LIF())
+    net.connect(a, a, "fixed_outdegree", outdegree=30, weight=1.0, allow_multapses=False,
+                allow_autapses=False)
+    net.connect(a, b, "fixed_outdegree", outdegree=90, weight=2.0, delay=0.5)
+    net.connect(b, a, "fixed_indegree", indegree=40, weight=-3.0, allow_multapses=False)
+    net.connect(b, b, "fixed_indegree", indegree=20, weight=-1.0, allow_autapses=False)
+    assert net.build(4, threads=2).synapse_hash() == (
+        "c06da26213209c38ed68d74bed6f394b04830af2159c05972bb7638a6eddd152")
+
+
 def test_rows_keep_construction_order_per_partition():
     net = _all_rules_network()
     one = net.build(1, threads=1).partitions[0]

@@ -332,20 +332,26 @@ def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, 
     n_post = prm.n_post
     no_self = prm.same_pop and not prm.allow_autapses
     lo = b * prm.block_size
-    if rule == 4:  # fixed_outdegree: the block runs over sources
-        hi = min(lo + prm.block_size, n_pre)
-        for s in range(lo, hi):
+    if rule == 3 or rule == 4:
+        # fixed_indegree: k sources per target; fixed_outdegree: k targets per source. The
+        # block runs over the anchors (targets, or sources), partners drawn uniformly.
+        out = rule == 4
+        n_anchor = n_pre if out else n_post
+        n_partner = n_post if out else n_pre
+        hi = min(lo + prm.block_size, n_anchor)
+        for a in range(lo, hi):
             k = 0
             while k < prm.degree:
-                t = _below(_draw(key_s, i_s), n_post)
+                x = _below(_draw(key_s, i_s), n_partner)
                 i_s += 1
-                if no_self and t == s:
+                if no_self and x == a:
                     continue
                 if not prm.allow_multapses:
-                    if marker[t]:
+                    if marker[x]:
                         continue
-                    marker[t] = 1
-                    chosen[k] = t
+                    marker[x] = 1
+                    chosen[k] = x
+                s, t = (a, x) if out else (x, a)
                 i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words,
                                         base, buf, stats, key_w, i_w, spare, key_d, i_d)
                 k += 1
@@ -387,25 +393,6 @@ def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, 
                     continue
                 i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words,
                                         base, buf, stats, key_w, i_w, spare, key_d, i_d)
-    elif rule == 3:  # fixed_indegree
-        for t in range(lo, hi):
-            k = 0
-            while k < prm.degree:
-                s = _below(_draw(key_s, i_s), n_pre)
-                i_s += 1
-                if no_self and s == t:
-                    continue
-                if not prm.allow_multapses:
-                    if marker[s]:
-                        continue
-                    marker[s] = 1
-                    chosen[k] = s
-                i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words,
-                                        base, buf, stats, key_w, i_w, spare, key_d, i_d)
-                k += 1
-            if not prm.allow_multapses:
-                for j in range(prm.degree):
-                    marker[chosen[j]] = 0
     else:  # fixed_total_number: split[b] synapses with targets in this block
         nb = split[b]
         width = hi - lo
