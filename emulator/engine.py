@@ -78,10 +78,12 @@ class EmulationResult:
         Spike-clock cycles the synapse pipeline issued writes.
     update_cycles : ndarray of int64, shape (nodes,)
         Neuron-clock cycles of each node's update phase (the same every step).
+    idle_latency : dict
+        Worst-case spike latency on the idle cluster (``Emulator.idle_latency``).
     """
 
     def __init__(self, hardware, *, step_fs, bottleneck, done_fs, network_fs, memory_busy_fs,
-                 pipeline_cycles, update_cycles, counters, n_neurons):
+                 pipeline_cycles, update_cycles, counters, n_neurons, idle_latency):
         self.hardware = hardware
         self.step_fs = step_fs
         self.bottleneck = bottleneck
@@ -92,6 +94,7 @@ class EmulationResult:
         self.update_cycles = update_cycles
         self.counters = counters
         self.n_neurons = n_neurons
+        self.idle_latency = idle_latency
 
     @property
     def n_steps(self) -> int:
@@ -189,6 +192,7 @@ class EmulationResult:
             "bottleneck_counts": self.bottleneck_counts(),
             "phase_cycles": summary,
             "sync_hops": self.counters["sync_hops"],
+            "idle_latency_ns": self.idle_latency,
             "activity": self.activity,
         }
         if per_node:
@@ -243,6 +247,34 @@ class Emulator:
             markers=hardware.sync.scheme == "marker",
             barrier_fs=ns_to_fs(hardware.sync.barrier_ns),
         )
+
+    def idle_latency(self) -> dict:
+        """Return the worst-case latency of one spike on an idle cluster, in nanoseconds.
+
+        ``dispatcher_ns``: from the dispatcher taking the spike to its router input;
+        ``network_ns``: the largest over sources and destinations from there to the
+        destination's fetch queue (first hop, relayed hops and the destination router, no
+        contention); ``worst_ns``: their sum. A step is at least the update phase plus this.
+        """
+        t, lt = self._trees, self.link_timing
+        worst = 0
+        for s in range(self.hardware.n_nodes):
+            base, end = int(t["ptr"][s]), int(t["ptr"][s + 1])
+            at = np.zeros(end - base, np.int64)
+            for i in range(end - base):
+                if i < t["root_count"][s]:
+                    at[i] = lt.enter_fs + lt.enter_flight_fs
+                kids = range(int(t["child_start"][base + i]),
+                              int(t["child_start"][base + i] + t["child_count"][base + i]))
+                for c in kids:
+                    hop = (lt.pass_flight_fs if t["passthrough"][base + c]
+                           else lt.enter_fs + lt.enter_flight_fs)
+                    at[c] = at[i] + hop
+                if t["deliver"][base + i]:
+                    worst = max(worst, int(at[i]) + lt.deliver_fs)
+        dispatcher = ns_to_fs(self.hardware.node.dispatcher_latency_ns)
+        return {"dispatcher_ns": dispatcher / FS_PER_NS, "network_ns": worst / FS_PER_NS,
+                "worst_ns": (dispatcher + worst) / FS_PER_NS}
 
     # Inputs -----------------------------------------------------------------------------
 
@@ -333,7 +365,8 @@ class Emulator:
         return EmulationResult(self.hardware, step_fs=step_fs, bottleneck=bottleneck,
                                done_fs=done, network_fs=network, memory_busy_fs=mem_busy,
                                pipeline_cycles=pipe_busy, update_cycles=update_cycles,
-                               counters=counters, n_neurons=counts.shape[1])
+                               counters=counters, n_neurons=counts.shape[1],
+                               idle_latency=self.idle_latency())
 
     def trace_step(self, counts, senders, steps, step: int) -> dict:
         """Return the event times of one step, for the timeline plot.

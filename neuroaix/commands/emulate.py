@@ -77,11 +77,14 @@ def parse_sweep(text: str) -> tuple[str, list]:
 
 def _table(rows) -> str:
     lines = [f"{'':<24}{'acceleration':>13}{'q_RTF':>9}{'mean step us':>14}"
-             f"{'max step us':>13}  bottlenecks"]
+             f"{'max step us':>13}{'spike latency us':>18}  bottlenecks"]
     for label, res in rows:
         bn = ", ".join(f"{k} {v}" for k, v in res.bottleneck_counts().items() if v)
         lines.append(f"{label:<24}{res.acceleration:>13.2f}{res.q_rtf:>9.4f}"
-                     f"{res.step_fs.mean() / 1e9:>14.3f}{res.step_fs.max() / 1e9:>13.3f}  {bn}")
+                     f"{res.step_fs.mean() / 1e9:>14.3f}{res.step_fs.max() / 1e9:>13.3f}"
+                     f"{res.idle_latency['worst_ns'] / 1e3:>18.3f}  {bn}")
+    lines.append("spike latency: worst case of one spike on the idle cluster, dispatcher "
+                 "included")
     return "\n".join(lines)
 
 

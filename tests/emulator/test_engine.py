@@ -128,6 +128,10 @@ def test_worst_case_spike_latency_on_the_5x7_torus(turn):
         net = 2 * first + 3 * lt.pass_flight_fs + lt.deliver_fs
     assert r.network_fs[0].max() == ready + net
     assert int((r.network_fs[0] == ready + net).sum()) == 4      # rows +-2 x columns +-3
+    lat = Emulator(hw).idle_latency()
+    assert lat == r.idle_latency == r.to_json()["idle_latency_ns"]
+    assert lat["network_ns"] == net / 1e6 and lat["dispatcher_ns"] == 880.0
+    assert lat["worst_ns"] == (net + ns_to_fs(880)) / 1e6
     if turn == "extra-hop":
         # the paper's "about 2 us" from source to destination (Kauth et al. 2023)
         assert 1_900 < net / 1e6 < 2_100
