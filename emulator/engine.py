@@ -32,7 +32,7 @@ import numpy as np
 from neuroaix.emulator._kernels import KernelParams, _emulate_step, _emulate_steps
 from neuroaix.emulator.clock import FS_PER_NS, FS_PER_S, Clock, ns_to_fs
 from neuroaix.emulator.config import HardwareConfig
-from neuroaix.emulator.link import LinkTiming
+from neuroaix.emulator.link import Link, LinkTiming
 from neuroaix.emulator.memory import MemoryModel
 from neuroaix.emulator.node import NodeModel
 from neuroaix.emulator.topology import Topology
@@ -253,23 +253,21 @@ class Emulator:
 
         ``dispatcher_ns``: from the dispatcher taking the spike to its router input;
         ``network_ns``: the largest over sources and destinations from there to the
-        destination's fetch queue (first hop, relayed hops and the destination router, no
-        contention); ``worst_ns``: their sum. A step is at least the update phase plus this.
+        destination's fetch queue (each hop timed by an idle ``Link``, then the destination
+        router); ``worst_ns``: their sum. A step is at least the update phase plus this.
         """
         t, lt = self._trees, self.link_timing
         worst = 0
         for s in range(self.hardware.n_nodes):
             base, end = int(t["ptr"][s]), int(t["ptr"][s + 1])
             at = np.zeros(end - base, np.int64)
+            for i in range(int(t["root_count"][s])):
+                at[i] = Link(lt).send(0)[1]
             for i in range(end - base):
-                if i < t["root_count"][s]:
-                    at[i] = lt.enter_fs + lt.enter_flight_fs
-                kids = range(int(t["child_start"][base + i]),
-                              int(t["child_start"][base + i] + t["child_count"][base + i]))
-                for c in kids:
-                    hop = (lt.pass_flight_fs if t["passthrough"][base + c]
-                           else lt.enter_fs + lt.enter_flight_fs)
-                    at[c] = at[i] + hop
+                first = int(t["child_start"][base + i])
+                for c in range(first, first + int(t["child_count"][base + i])):
+                    at[c] = Link(lt).send(int(at[i]),
+                                          passthrough=bool(t["passthrough"][base + c]))[1]
                 if t["deliver"][base + i]:
                     worst = max(worst, int(at[i]) + lt.deliver_fs)
         dispatcher = ns_to_fs(self.hardware.node.dispatcher_latency_ns)

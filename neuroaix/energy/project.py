@@ -119,10 +119,11 @@ class ProjectionHardware:
         Synapse memory per node (GB, 10**9 bytes); default ``hardware.memory.capacity_gb``.
     """
 
-    __slots__ = ("_memory", "hardware", "memory_gb")
+    __slots__ = ("_memory", "_timing", "hardware", "memory_gb")
 
     def __init__(self, hardware=None, *, memory_gb: float | None = None):
         from neuroaix.emulator import HardwareConfig
+        from neuroaix.emulator.link import LinkTiming
         from neuroaix.emulator.memory import MemoryModel
 
         if hardware is None:
@@ -137,6 +138,7 @@ class ProjectionHardware:
         self.hardware = hardware
         self.memory_gb = float(memory_gb)
         self._memory = MemoryModel(hardware.memory)
+        self._timing = LinkTiming.from_config(hardware.link)
 
     def __repr__(self) -> str:
         return f"ProjectionHardware({self.hardware.name!r}, memory_gb={self.memory_gb:g})"
@@ -267,15 +269,16 @@ def _bounds(hw: ProjectionHardware, n: int, *, neurons: float, r_spk: float,
     bw = hw.usable_bandwidth(request)
     side = n ** (1.0 / hw.dims)
     diameter_hops = hw.dims * math.floor(side / 2)
-    packet_bits = link.flits_per_packet * link.flit_bits
-    first_hop_ns = (link.router_ns + link.cdc_ns + packet_bits / link.bandwidth_gbps
-                    + link.transceiver_ns + link.cable_ns)
+    # the emulator's hop timing (neuroaix.emulator.link) along the torus diameter
+    lt = hw._timing
     if c.topology.turn == "full-hop":
         full_hops = min(hw.dims, diameter_hops)
     else:
         full_hops = min(1, diameter_hops)
-    latency_s = (node.dispatcher_latency_ns + full_hops * first_hop_ns
-                 + (diameter_hops - full_hops) * link.extra_hop_ns + link.router_ns) * 1e-9
+    network_fs = (full_hops * (lt.enter_fs + lt.enter_flight_fs)
+                  + (diameter_hops - full_hops) * lt.pass_flight_fs + lt.deliver_fs)
+    latency_s = node.dispatcher_latency_ns * 1e-9 + network_fs * 1e-15
+    packet_bits = link.flits_per_packet * link.flit_bits
     link_pps = link.bandwidth_gbps * 1e9 / packet_bits
     bounds = {
         "bandwidth": bw / (r_spk * bytes_per_spike_node) if bytes_per_spike_node else math.inf,

@@ -87,6 +87,19 @@ def test_projection_hardware_reads_the_emulator_config():
         ProjectionHardware(memory_gb=0)
 
 
+@pytest.mark.parametrize("turn", ["extra-hop", "full-hop"])
+def test_latency_bound_is_the_emulators_idle_latency(turn):
+    from neuroaix.emulator import Emulator, HardwareConfig
+
+    from neuroaix.energy.project import _bounds
+
+    hw = HardwareConfig().with_value("topology.shape", [7, 7]).with_value("topology.turn",
+                                                                          turn)
+    bounds, _ = _bounds(ProjectionHardware(hw), 49, neurons=1e5, r_spk=1e5, k_out=1e3)
+    worst_s = Emulator(hw).idle_latency()["worst_ns"] * 1e-9
+    assert hw.time_step_ms * 1e-3 / bounds["latency"] == pytest.approx(worst_s, rel=1e-12)
+
+
 def test_all_to_all_multicast_caps_whole_brains(energy):
     hw = ProjectionHardware()
     p = project_brain("human", hw, energy)
