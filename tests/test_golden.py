@@ -1,0 +1,124 @@
+"""Golden results pinned at main e4f8fb5: the raster, ring buffers, state and counters.
+
+The raster is sacred: moving code, splitting modules or changing the engine's layout must not
+change a single bit of these. A deliberate change of results is a contract change
+(docs/numerics.md) and updates these values in the same commit, saying why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neuroaix import models
+from neuroaix.emulator import Emulator, counts_from_built, load_hardware
+from neuroaix.engine import Simulator
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+#: name -> (model, model kwargs, partitions, threads, presimulation ms, recorded ms).
+CASES = {
+    "microcircuit-0.1-poisson": ("microcircuit", {"scale": 0.1, "input": "poisson"}, 4, 2,
+                                 100.0, 200.0),
+    "microcircuit-0.1-dc": ("microcircuit", {"scale": 0.1, "input": "dc"}, 4, 2, 100.0, 200.0),
+    "brunel-0.2": ("brunel", {"scale": 0.2}, 3, 2, 50.0, 200.0),
+    "microcircuit-1.0-poisson": ("microcircuit", {"scale": 1.0, "input": "poisson"}, 2, 2,
+                                 0.0, 100.0),
+    "microcircuit-1.0-dc": ("microcircuit", {"scale": 1.0, "input": "dc"}, 2, 2, 0.0, 100.0),
+}
+
+GOLDEN = {
+    "microcircuit-0.1-poisson": {
+        "spike_hash": "c8329a9f6387baa07932bc9fe874e949822497c9f9471e9da31598f3108458f1",
+        "counters": {"spikes": 8821, "synaptic_events": 34569134,
+                     "poisson_events": 37896549, "saturations": 0},
+        "n_synapses": 29888097,
+        "ring_hash": "a363a6d68d221d444db8b0fd2d0da8d478d94a6a184f26a87bc2fceb938ca905",
+        "state_hash": "5830f605972953eb8dac10f753438a75af65a938ce2dfa761c5c6e3114da2522",
+    },
+    "microcircuit-0.1-dc": {
+        "spike_hash": "d385aab388c94bc3cbd27872eeade49d9a65afdc759d3f03d1cb571af71b0722",
+        "counters": {"spikes": 10986, "synaptic_events": 44930886, "poisson_events": 0,
+                     "saturations": 0},
+        "n_synapses": 29888097,
+        "ring_hash": "931454606b5f183bbb89d461fe45a9e7e70f44af509aa6ba2ea8be0cd343382d",
+        "state_hash": "0bf04de13aa063764a8122e0514c1061485d4eb1fb860709e3988b92351a5680",
+    },
+    "brunel-0.2": {
+        "spike_hash": "14860cc28f79d399de1b4509b348ba2d88310e3e1b92ce4ae8feb71a4984ef45",
+        "counters": {"spikes": 20710, "synaptic_events": 25887686,
+                     "poisson_events": 11370168, "saturations": 0},
+        "n_synapses": 3125000,
+        "ring_hash": "618dc4f57f462a57e3ee6173baac8ffceda2b177b138511ff3e01417a66dbd2c",
+        "state_hash": "72de25e01d4928d5db6ee1307fd8b07aae48939e674e4150216d91b2724a3fee",
+    },
+    # FULL_GOLDEN
+}
+
+#: The emulator on the neuroaix-35 cluster: microcircuit 0.1, DC, 35 partitions, 100 ms
+#: recorded after 100 ms.
+EMULATED = {
+    "spike_hash": "df692abc95e3d619da23c404bfd1eb30fd7169f98ba9d83d2989b7c9f2688642",
+    "step_fs_hash": "3f9d7d1230d1b066e846906c78878459417dd487f256e0080ec57451d15f8ce2",
+    "bottleneck_counts": {"update": 0, "network": 718, "memory": 282, "pipeline": 0},
+    "sync_hops": 1190000,
+    "activity": {"n_nodes": 35, "steps": 1000, "neuron_updates": 7717000, "spikes": 4235,
+                 "packets": 16940, "hops": 143990, "bytes_fetched": 142067328,
+                 "synaptic_events": 17239521},
+}
+
+
+def _digest(arrays) -> str:
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def _run(name):
+    model, kwargs, partitions, threads, presim, t_sim = CASES[name]
+    built = getattr(models, model)(**kwargs).build(partitions=partitions, threads=threads)
+    sim = Simulator(built, threads=threads)
+    if presim:
+        sim.simulate(presim, record=False)
+    sim.simulate(t_sim)
+    state = sim.state()
+    return {
+        "spike_hash": sim.spike_hash(),
+        "counters": sim.counters,
+        "n_synapses": int(built.n_synapses),
+        "ring_hash": _digest(sim.ring_buffer(p) for p in range(built.n_partitions)),
+        "state_hash": _digest(state[k] for k in ("v", "i_ex", "i_in", "ref")),
+    }
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if "-1.0-" not in n])
+def test_golden_scaled(name):
+    assert _run(name) == GOLDEN[name]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in CASES if "-1.0-" in n])
+def test_golden_full_scale(name):
+    assert _run(name) == GOLDEN[name]
+
+
+def test_golden_emulation():
+    built = models.microcircuit(scale=0.1, input="dc").build(partitions=35, threads=2)
+    sim = Simulator(built, threads=2)
+    sim.simulate(100.0, record=False)
+    sim.simulate(100.0)
+    senders, steps = sim.spikes()
+    assert sim.spike_hash() == EMULATED["spike_hash"]
+    hardware = load_hardware(CONFIGS / "neuroaix-35.toml")
+    res = Emulator(hardware).run(counts_from_built(built), senders, steps - 1000, n_steps=1000)
+    doc = res.to_json()
+    assert _digest([res.step_fs]) == EMULATED["step_fs_hash"]
+    assert doc["bottleneck_counts"] == EMULATED["bottleneck_counts"]
+    assert doc["sync_hops"] == EMULATED["sync_hops"]
+    activity = {k: v for k, v in doc["activity"].items() if k in EMULATED["activity"]}
+    assert activity == EMULATED["activity"]
+    assert doc["q_rtf"] == 0.035068710266789996
