@@ -55,7 +55,22 @@ GOLDEN = {
         "ring_hash": "618dc4f57f462a57e3ee6173baac8ffceda2b177b138511ff3e01417a66dbd2c",
         "state_hash": "72de25e01d4928d5db6ee1307fd8b07aae48939e674e4150216d91b2724a3fee",
     },
-    # FULL_GOLDEN
+    "microcircuit-1.0-poisson": {
+        "spike_hash": "6f42010effdcfd0346ffe9cc1e67bf0bd03c8f6fba4978c41d99c9b68a95a395",
+        "counters": {"spikes": 24978, "synaptic_events": 96219809,
+                     "poisson_events": 126339911, "saturations": 0},
+        "n_synapses": 298880968,
+        "ring_hash": "64c9327505dd3d756982586a4a860e19e78b5a81eab9610ba6963a6fa045c7d4",
+        "state_hash": "41bb466baa172bad5252ad0fdc8a3a94b97a01b618968bb480ab01f354db48e3",
+    },
+    "microcircuit-1.0-dc": {
+        "spike_hash": "24cabd13aab84795e8132e5036f4ff9002eb66beff936114356d7e951c3a7a30",
+        "counters": {"spikes": 24725, "synaptic_events": 94562647, "poisson_events": 0,
+                     "saturations": 0},
+        "n_synapses": 298880968,
+        "ring_hash": "ac8320a2cb2b3c8b26173fe9f4c2ede6d7005a24b6f38921a205672cb8822661",
+        "state_hash": "89a177969c3e5c2942457255d32916b415a7d55e0bda2f4f36fa1cad0412442a",
+    },
 }
 
 #: The emulator on the neuroaix-35 cluster: microcircuit 0.1, DC, 35 partitions, 100 ms
