@@ -15,9 +15,9 @@ import sys
 import time
 
 
-from neuroaix.rtl import workloads
+from neuroaix.rtl.harness import workloads
 from neuroaix.rtl.model import RingReference, spike_timing
-from neuroaix.rtl.sim import simulate
+from neuroaix.rtl.harness.pipeline_sim import simulate
 
 #: name -> (mean row length, latency, max_burst, fifo_words)
 CASES = {

@@ -1,6 +1,6 @@
 """Bit layouts of the words that cross module boundaries, each field width defined once.
 
-The engine's synapse storage, the RTL's ``data.Struct`` layouts (``neuroaix.rtl.layouts``) and
+The engine's synapse storage, the RTL's ``data.Struct`` layouts (``neuroaix.rtl.hw.layouts``) and
 the emulator's memory model are all built from the ``Field`` tuples below.
 
 Synapse word (64 bits, little-endian in memory, 8 per 64-byte memory word)::

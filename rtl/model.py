@@ -13,17 +13,14 @@ Two halves, both pure Python on :mod:`neuroaix.numerics`:
 
 from __future__ import annotations
 
-import dataclasses
 from typing import NamedTuple
 
 import numpy as np
 
 from neuroaix import formats, numerics
-from neuroaix.rtl.memory import MIN_LATENCY
-from neuroaix.rtl.synapse_pipeline import MAX_RING_DEPTH
+from neuroaix.rtl.params import PipelineConfig
 
 __all__ = [
-    "PipelineConfig",
     "RingReference",
     "SpikeTiming",
     "spike_timing",
@@ -33,62 +30,6 @@ __all__ = [
 
 #: Cycles from a synapse leaving the unpacker to the cycle after its ring-buffer write.
 RMW_DRAIN = 3
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class PipelineConfig:
-    """Parameters of one synapse pipeline with its memory (see ``SynapsePipeline``).
-
-    Attributes
-    ----------
-    n_neurons : int
-        Neurons of the node.
-    ring_depth : int
-        Ring-buffer slots D (power of two).
-    n_sources : int
-        Row-pointer entries.
-    memory_words : int
-        Synapse memory depth in 64-byte words.
-    max_burst : int
-        Most words per memory request (B).
-    fifo_words : int
-        Response FIFO depth and word credit (C).
-    latency : int
-        Memory latency: cycles from a request handshake to its first word (L).
-    """
-
-    n_neurons: int
-    ring_depth: int
-    n_sources: int
-    memory_words: int
-    max_burst: int = 8
-    fifo_words: int = 64
-    latency: int = 32
-
-    def __post_init__(self):
-        for name in ("n_neurons", "ring_depth", "n_sources", "memory_words", "max_burst",
-                     "fifo_words", "latency"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, not {value!r}")
-            if value < 1:
-                raise ValueError(f"{name} must be >= 1, not {value!r}")
-        d = self.ring_depth
-        if d < 2 or d > MAX_RING_DEPTH or d & (d - 1):
-            raise ValueError(
-                f"ring_depth must be a power of two in [2, {MAX_RING_DEPTH}], not {d!r}"
-            )
-        if self.fifo_words < self.max_burst:
-            raise ValueError(
-                f"fifo_words must be >= max_burst={self.max_burst!r}, not "
-                f"{self.fifo_words!r}; the response FIFO must hold one burst"
-            )
-        if self.latency < MIN_LATENCY:
-            raise ValueError(f"latency must be >= {MIN_LATENCY}, not {self.latency!r}")
-
-    def to_dict(self) -> dict:
-        """Return the parameters as a plain dict (JSON order)."""
-        return dataclasses.asdict(self)
 
 
 def row_words(start: int, length: int) -> int:

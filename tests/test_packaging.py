@@ -19,7 +19,8 @@ def test_wheel_maps_subpackages_under_neuroaix(tmp_path):
         pytest.fail(res.stderr[-2000:])
     wheel = next(tmp_path.glob("neuroaix-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    for required in ("neuroaix/rtl/__init__.py", "neuroaix/emulator/__init__.py",
+    for required in ("neuroaix/rtl/__init__.py", "neuroaix/rtl/hw/node.py",
+                     "neuroaix/rtl/harness/node_cocotb.py", "neuroaix/emulator/__init__.py",
                      "neuroaix/commands/run.py", "neuroaix/engine/_kernels.py",
                      "neuroaix/energy/__init__.py", "neuroaix/configs/neuroaix-35.toml",
                      "neuroaix/configs/neuroaix-35-energy.toml"):

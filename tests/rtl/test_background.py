@@ -6,7 +6,7 @@ import pathlib
 
 import numpy as np
 import pytest
-from neuroaix.rtl.background import LATENCY, BackgroundUnit
+from neuroaix.rtl.hw.background import LATENCY, BackgroundUnit
 
 from neuroaix import numerics
 

@@ -5,8 +5,9 @@ import pathlib
 
 import pytest
 
-from neuroaix.rtl.cycles import CYCLE_WORKLOADS, SCHEMA, cycles_document, workload_record
-from neuroaix.rtl.model import PipelineConfig, spike_timing
+from neuroaix.rtl.harness.cycles import CYCLE_WORKLOADS, SCHEMA, cycles_document, workload_record
+from neuroaix.rtl.model import spike_timing
+from neuroaix.rtl.params import PipelineConfig
 
 CYCLES_JSON = pathlib.Path(__file__).parents[1] / "data" / "rtl_cycles.json"
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from neuroaix.engine import Simulator
-from neuroaix.rtl import workloads
-from neuroaix.rtl.sim import simulate
+from neuroaix.rtl.harness import workloads
+from neuroaix.rtl.harness.pipeline_sim import simulate
 
 
 #: name -> (built network, partition, steps)

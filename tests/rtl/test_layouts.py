@@ -5,9 +5,9 @@ import pytest
 from amaranth.hdl import Const
 
 from neuroaix import formats
-from neuroaix.rtl.layouts import (MEMORY_WORD_BITS, MemoryWord, SpikeEvent, SynapseWord,
+from neuroaix.rtl.hw.layouts import (MEMORY_WORD_BITS, MemoryWord, SpikeEvent, SynapseWord,
                                   struct_from_fields)
-from neuroaix.rtl.memory import words_to_memory
+from neuroaix.rtl.hw.synapse_memory import words_to_memory
 
 
 def test_synapse_word_fields_match_formats():

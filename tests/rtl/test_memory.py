@@ -6,7 +6,7 @@ import itertools
 import pytest
 from amaranth.sim import Simulator
 
-from neuroaix.rtl.memory import SynapseMemory, words_to_memory
+from neuroaix.rtl.hw.synapse_memory import SynapseMemory, words_to_memory
 
 from tests.rtl._stream import stream_put
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from neuroaix import formats
-from neuroaix.rtl.model import PipelineConfig, RingReference, row_words, spike_timing
+from neuroaix.rtl.model import RingReference, row_words, spike_timing
+from neuroaix.rtl.params import PipelineConfig
 
 BIG = PipelineConfig(n_neurons=4, ring_depth=4, n_sources=4, memory_words=64, max_burst=8,
                      fifo_words=64, latency=30)

@@ -6,7 +6,7 @@ import pathlib
 
 import numpy as np
 import pytest
-from neuroaix.rtl.neuron_update import LATENCY, NeuronUpdate
+from neuroaix.rtl.hw.neuron_update import LATENCY, NeuronUpdate
 
 from neuroaix import numerics
 

@@ -11,11 +11,14 @@ cycles on ``i_ext``.
 import numpy as np
 import pytest
 
-from neuroaix import models, numerics
+from neuroaix import formats, models, numerics
 from neuroaix.engine import Simulator
-from neuroaix.rtl import workloads
-from neuroaix.rtl.node import Node
-from neuroaix.rtl.node_sim import external_spikes, node_image, simulate
+from neuroaix.rtl.harness import workloads
+from neuroaix.rtl.hw.node import Node
+from neuroaix.rtl.harness.node_image import external_spikes, node_image
+from neuroaix.rtl.harness.node_sim import node_verilog, simulate
+from neuroaix.rtl.model import RingReference
+from neuroaix.rtl.params import NodeParams
 
 PATTERNS = {"streaming": ((1,), (1,)), "idle_backpressure": ((1, 0, 1), (1, 1, 0))}
 
@@ -115,8 +118,6 @@ def test_delivery_order_changes_only_the_saturation_count():
     """Each channel accumulates weights of one sign, so clamping commutes: delivering the
     node's own spikes before the injected ones gives the same slots, while the number of
     clamped additions can depend on it (docs/rtl_node.md, "Order and saturation")."""
-    from neuroaix.rtl.model import RingReference
-
     built = _saturating()
     p, n_steps = 1, 20
     sim = Simulator(built, threads=1, progress=False)
@@ -144,8 +145,6 @@ def test_delivery_order_changes_only_the_saturation_count():
     # Brunel's weights are equal per sign, so even the count agrees here; weights of one
     # sign but different sizes onto one address make the count depend on the order:
     # source 0 carries INT32_MAX, source 1 twice 7.
-    from neuroaix import formats
-
     words = formats.pack_synapses([0, 0, 0], [numerics.INT32_MAX, 7, 7], [1, 1, 1])
     counts, values = [], []
     for sources in ([0, 1], [1, 0]):
@@ -159,9 +158,7 @@ def test_delivery_order_changes_only_the_saturation_count():
 
 
 def test_verilog_is_deterministic():
-    from neuroaix.rtl.node_sim import NodeConfig, node_verilog
-
-    config = NodeConfig(n_neurons=8, n_populations=2, ring_depth=4, n_sources=16,
+    config = NodeParams(n_neurons=8, n_populations=2, ring_depth=4, n_sources=16,
                         memory_words=4, latency=4)
     for sim in (True, False):
         text = node_verilog(config, sim=sim)

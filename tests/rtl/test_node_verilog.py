@@ -1,7 +1,7 @@
 """The generated node Verilog on Verilator through cocotb: rasters identical to the engine's.
 
 Each case builds a network, runs the Numba engine for its steps, loads one partition into
-``node_sim`` (testbench ``neuroaix.rtl.node_cocotb``, started by ``neuroaix.rtl.node_verilator``),
+``node_sim`` (testbench ``neuroaix.rtl.harness.node_cocotb``, started by ``neuroaix.rtl.harness.node_verilator``),
 injects the other partitions' spikes from the engine's run and requires the node's raster to
 equal the engine's step by step, with back-to-back streams and with idle cycles on ``i_ext``
 and backpressure on ``o_spikes``. The cycles of every step are compared with
@@ -21,8 +21,9 @@ import numpy as np
 import pytest
 
 from neuroaix import models
-from neuroaix.rtl import node_verilator, workloads
-from neuroaix.rtl.node_sim import engine_case, simulate
+from neuroaix.rtl.harness import node_verilator, workloads
+from neuroaix.rtl.harness.node_engine import engine_case
+from neuroaix.rtl.harness.node_sim import simulate
 
 pytestmark = pytest.mark.rtl
 

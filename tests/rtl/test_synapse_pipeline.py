@@ -10,11 +10,11 @@ import pytest
 from amaranth.sim import Simulator
 
 from neuroaix import formats
-from neuroaix.rtl import workloads
-from neuroaix.rtl.memory import PipelineWithMemory, words_to_memory
-from neuroaix.rtl.model import PipelineConfig
-from neuroaix.rtl.sim import Workload, simulate
-from neuroaix.rtl.synapse_pipeline import SynapsePipeline
+from neuroaix.rtl.harness import workloads
+from neuroaix.rtl.hw.synapse_memory import PipelineWithMemory, words_to_memory
+from neuroaix.rtl.params import PipelineConfig
+from neuroaix.rtl.harness.pipeline_sim import Workload, simulate
+from neuroaix.rtl.hw.synapse_pipeline import SynapsePipeline
 
 from tests.rtl._stream import stream_get, stream_put
 

@@ -13,8 +13,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from neuroaix.rtl import workloads
-from neuroaix.rtl.model import PipelineConfig
+from neuroaix.rtl.harness import workloads
+from neuroaix.rtl.params import PipelineConfig
 
 from tests.rtl import _runner
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from neuroaix.rtl.model import PipelineConfig
-from neuroaix.rtl.synth import parse_stat, report_table, strip_zero_init, synthesize
+from neuroaix.rtl.params import PipelineConfig
+from neuroaix.rtl.harness.synth import parse_stat, report_table, strip_zero_init, synthesize
 
 STAT = """
 === synapse_pipeline ===

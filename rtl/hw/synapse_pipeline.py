@@ -29,7 +29,8 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from neuroaix import formats, numerics
-from neuroaix.rtl.layouts import MemoryWord, SpikeEvent
+from neuroaix.rtl.hw.layouts import MemoryWord, SpikeEvent
+from neuroaix.rtl.params import MAX_RING_DEPTH
 
 __all__ = [
     "SynapsePipeline",
@@ -38,13 +39,10 @@ __all__ = [
     "clear_request_layout",
     "RingValues",
     "CLEAR_FIFO_DEPTH",
-    "MAX_RING_DEPTH",
 ]
 
 #: Entries of the read-and-clear output FIFO.
 CLEAR_FIFO_DEPTH = 4
-#: Largest ring depth: one more than the largest delay a synapse word can hold, rounded up.
-MAX_RING_DEPTH = 1 << ceil_log2(formats.MAX_DELAY_STEPS + 1)
 
 
 class RingValues(data.Struct):

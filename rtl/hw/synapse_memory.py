@@ -21,19 +21,17 @@ from amaranth.lib.wiring import In, Out, connect
 from amaranth.utils import ceil_log2
 
 from neuroaix import formats
-from neuroaix.rtl.layouts import MEMORY_WORD_BITS, MemoryWord
-from neuroaix.rtl.synapse_pipeline import SynapsePipeline, _check_int, mem_request_layout
+from neuroaix.rtl.hw.layouts import MEMORY_WORD_BITS, MemoryWord
+from neuroaix.rtl.params import MIN_LATENCY
+from neuroaix.rtl.hw.synapse_pipeline import SynapsePipeline, _check_int, mem_request_layout
 
 __all__ = [
     "SynapseMemory",
     "PipelineWithMemory",
     "memory_load_layout",
     "words_to_memory",
-    "MIN_LATENCY",
 ]
 
-#: Smallest latency (cycles from request handshake to the first response word) of the model.
-MIN_LATENCY = 2
 
 
 def memory_load_layout(memory_words: int) -> data.StructLayout:

@@ -2,7 +2,7 @@
 
 :func:`build` writes ``node_sim.v`` into a build directory and compiles it once (again only
 when the Verilog changes); :func:`run` loads an image through the host ports, runs its steps
-with the other partitions' spikes injected (:mod:`neuroaix.rtl.node_cocotb`), and returns the
+with the other partitions' spikes injected (:mod:`neuroaix.rtl.harness.node_cocotb`), and returns the
 raster and the cycles of every step for each stream pattern.
 """
 
@@ -12,8 +12,9 @@ import json
 import pathlib
 import xml.etree.ElementTree as ET
 
-from neuroaix.rtl.node_sim import NodeImage, image_to_json, node_verilog
-from neuroaix.rtl.verilator import build_top, waves
+from neuroaix.rtl.harness.node_image import NodeImage, image_to_json
+from neuroaix.rtl.harness.node_sim import node_verilog
+from neuroaix.rtl.harness.verilator import verilate, waves
 
 __all__ = ["TOP", "build", "run"]
 
@@ -26,12 +27,12 @@ def build(config, build_dir):
 
     Parameters
     ----------
-    config : NodeConfig
+    config : NodeParams
         Node parameters.
     build_dir : str or path
         Build directory (created if missing; reused while the Verilog is unchanged).
     """
-    return build_top(node_verilog(config), TOP, build_dir)
+    return verilate(node_verilog(config), TOP, build_dir)
 
 
 def run(image: NodeImage, n_steps: int, external, build_dir, *, expected=None,
@@ -51,7 +52,7 @@ def run(image: NodeImage, n_steps: int, external, build_dir, *, expected=None,
     expected : list of list of int, optional
         The engine's raster of the partition; the testbench then checks every step.
     patterns : sequence of str
-        Stream patterns of :data:`neuroaix.rtl.node_cocotb.PATTERNS` to run.
+        Stream patterns of :data:`neuroaix.rtl.harness.node_cocotb.PATTERNS` to run.
 
     Raises
     ------
@@ -70,7 +71,7 @@ def run(image: NodeImage, n_steps: int, external, build_dir, *, expected=None,
                                "patterns": list(patterns)}))
     for p in patterns:
         pathlib.Path(f"{doc}.{p}.out.json").unlink(missing_ok=True)
-    xml = runner.test(test_module="neuroaix.rtl.node_cocotb", hdl_toplevel=TOP,
+    xml = runner.test(test_module="neuroaix.rtl.harness.node_cocotb", hdl_toplevel=TOP,
                       hdl_toplevel_lang="verilog", build_dir=build_dir, test_dir=build_dir,
                       extra_env={"NEUROAIX_PARAM_NODE": str(doc)},
                       waves=waves())

@@ -11,8 +11,13 @@ import re
 import subprocess
 import sys
 
-from neuroaix.rtl.generate import pipeline_verilog
-from neuroaix.rtl.model import PipelineConfig
+from amaranth.back import verilog
+
+from neuroaix.rtl.harness.generate import pipeline_verilog
+from neuroaix.rtl.harness.node_sim import node_verilog
+from neuroaix.rtl.hw.background import BackgroundUnit
+from neuroaix.rtl.hw.neuron_update import NeuronUpdate
+from neuroaix.rtl.params import PipelineConfig
 
 __all__ = ["synthesize", "synthesize_verilog", "parse_stat", "report_table", "strip_zero_init",
            "NEUROAIX_BLOCKS", "NEUROAIX_NODE_BLOCKS", "node_blocks", "synthesize_node",
@@ -192,15 +197,9 @@ def node_blocks(config) -> dict:
 
     Parameters
     ----------
-    config : NodeConfig
+    config : NodeParams
         Node parameters (``latency`` is unused: the memory is off-chip).
     """
-    from amaranth.back import verilog
-
-    from neuroaix.rtl.background import BackgroundUnit
-    from neuroaix.rtl.neuron_update import NeuronUpdate
-    from neuroaix.rtl.node_sim import node_verilog
-
     return {
         "neuron update, 1 lane": (verilog.convert(NeuronUpdate(cores=1), name="neuron_update",
                                                   emit_src=False), "neuron_update"),
@@ -218,7 +217,7 @@ def synthesize_node(config, work_dir, *, blocks=None, timeout: float = 3600) -> 
 
     Parameters
     ----------
-    config : NodeConfig
+    config : NodeParams
         Node parameters.
     work_dir : str or path
         Parent directory; each block gets a subdirectory.

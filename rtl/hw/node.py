@@ -6,20 +6,20 @@ docs/architecture.md:
 - ``update``: for local neurons ``n = 0 .. n_local - 1`` in order, slot ``t & (D-1)`` is
   read and cleared through the synapse pipeline's read-and-clear port, the neuron's state is
   read (read-ahead on one block RAM), its population's parameters are looked up, the
-  :class:`~neuroaix.rtl.background.BackgroundUnit` draws its background input and the
-  :class:`~neuroaix.rtl.neuron_update.NeuronUpdate` computes the step; the new state is
+  :class:`~neuroaix.rtl.hw.background.BackgroundUnit` draws its background input and the
+  :class:`~neuroaix.rtl.hw.neuron_update.NeuronUpdate` computes the step; the new state is
   written back. One neuron per clock.
 - ``exchange``: a local spike (global id ``gid_base + n * gid_stride``) goes to ``o_spikes``
   (for the other nodes and the host) and to a local FIFO. Spikes of the other nodes for step
   ``t`` arrive on ``i_ext`` in ascending global id, closed by a ``last`` marker.
 - ``deliver``: the local and the external spikes are merged in ascending global id (the
-  order of the engine's exchange) into the :class:`~neuroaix.rtl.synapse_pipeline.SynapsePipeline`.
+  order of the engine's exchange) into the :class:`~neuroaix.rtl.hw.synapse_pipeline.SynapsePipeline`.
   Delivery overlaps the update: a spike of step ``t`` writes slots ``(t + d) & (D-1)`` with
   ``1 <= d < D``, never the slot being read.
 - barrier: step ``t`` ends when every neuron is written back, every spike (local and
   external, marker included) has entered the pipeline and the pipeline is idle.
 
-:class:`NodeWithMemory` attaches the behavioural :class:`~neuroaix.rtl.memory.SynapseMemory`
+:class:`NodeWithMemory` attaches the behavioural :class:`~neuroaix.rtl.hw.synapse_memory.SynapseMemory`
 (the simulation top).
 """
 
@@ -30,11 +30,11 @@ from amaranth.lib.memory import Memory, MemoryData
 from amaranth.lib.wiring import In, Out, connect
 from amaranth.utils import ceil_log2
 
-from neuroaix.rtl.background import BackgroundUnit, PoissonTable
-from neuroaix.rtl.layouts import SpikeEvent
-from neuroaix.rtl.memory import SynapseMemory
-from neuroaix.rtl.neuron_update import Coefficients, NeuronUpdate
-from neuroaix.rtl.synapse_pipeline import SynapsePipeline, _check_int
+from neuroaix.rtl.hw.background import BackgroundUnit, PoissonTable
+from neuroaix.rtl.hw.layouts import SpikeEvent
+from neuroaix.rtl.hw.synapse_memory import SynapseMemory
+from neuroaix.rtl.hw.neuron_update import Coefficients, NeuronUpdate
+from neuroaix.rtl.hw.synapse_pipeline import SynapsePipeline, _check_int
 
 __all__ = [
     "Node",
@@ -93,7 +93,7 @@ class Node(wiring.Component):
     n_populations : int
         Populations with parameters, in [1, ``MAX_POPULATIONS``].
     ring_depth, n_sources, memory_words, max_burst, fifo_words
-        As for :class:`~neuroaix.rtl.synapse_pipeline.SynapsePipeline`.
+        As for :class:`~neuroaix.rtl.hw.synapse_pipeline.SynapsePipeline`.
     spike_fifo : int
         Depth of the local-spike FIFO and of the ``o_spikes`` FIFO (a full FIFO stalls the
         update).
@@ -416,7 +416,7 @@ class NodeWithMemory(wiring.Component):
     n_neurons, n_populations, ring_depth, n_sources, memory_words, max_burst, fifo_words, spike_fifo
         As for :class:`Node`.
     latency : int
-        Memory latency in cycles (see :class:`~neuroaix.rtl.memory.SynapseMemory`).
+        Memory latency in cycles (see :class:`~neuroaix.rtl.hw.synapse_memory.SynapseMemory`).
 
     Members
     -------

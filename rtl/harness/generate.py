@@ -2,7 +2,7 @@
 
 ``synapse_pipeline`` is the pipeline alone (its memory port as a stream pair), the unit that
 synthesis measures. ``synapse_pipeline_sim`` adds the behavioural memory of
-:mod:`neuroaix.rtl.memory` and load ports: the top that the cocotb tests simulate on
+:mod:`neuroaix.rtl.hw.synapse_memory` and load ports: the top that the cocotb tests simulate on
 Verilator.
 """
 
@@ -10,17 +10,11 @@ import pathlib
 
 from amaranth.back import verilog
 
-from neuroaix.rtl.memory import PipelineWithMemory
-from neuroaix.rtl.model import PipelineConfig
-from neuroaix.rtl.synapse_pipeline import SynapsePipeline
+from neuroaix.rtl.hw.synapse_memory import PipelineWithMemory
+from neuroaix.rtl.params import PipelineConfig
+from neuroaix.rtl.hw.synapse_pipeline import SynapsePipeline
 
-__all__ = ["pipeline_verilog", "sim_verilog", "write_verilog", "NODE_CONFIG"]
-
-#: The neuroAIx node: about 2,205 neurons, D = 64 slots (delays up to 63 steps), the
-#: microcircuit's 77,169 sources, 2**20 memory words (64 MiB of synapses).
-NODE_CONFIG = PipelineConfig(n_neurons=2205, ring_depth=64, n_sources=77169,
-                             memory_words=1 << 20, max_burst=8, fifo_words=64, latency=40)
-
+__all__ = ["pipeline_verilog", "sim_verilog", "write_verilog"]
 
 def pipeline_verilog(config: PipelineConfig) -> str:
     """Return the Verilog of :class:`SynapsePipeline` as module ``synapse_pipeline``."""

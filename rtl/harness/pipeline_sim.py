@@ -1,6 +1,6 @@
 """Run workloads through the Amaranth design in amaranth.sim, cycle by cycle.
 
-:func:`simulate` drives :class:`~neuroaix.rtl.memory.PipelineWithMemory` through the step
+:func:`simulate` drives :class:`~neuroaix.rtl.hw.synapse_memory.PipelineWithMemory` through the step
 schedule of docs/architecture.md: for each step ``t`` the read-and-clear port reads slot
 ``t & (D-1)`` of every neuron (the ``update`` phase), then the step's spikes are offered on
 ``i_spikes`` (the ``deliver`` phase) and the pipeline runs until ``o_idle``. It records every
@@ -16,10 +16,11 @@ from typing import NamedTuple
 import numpy as np
 from amaranth.sim import Simulator
 
-from neuroaix.rtl.memory import PipelineWithMemory, words_to_memory
-from neuroaix.rtl.model import PipelineConfig, SpikeTiming
+from neuroaix.rtl.hw.synapse_memory import PipelineWithMemory, words_to_memory
+from neuroaix.rtl.model import SpikeTiming
+from neuroaix.rtl.params import PipelineConfig
 
-__all__ = ["Workload", "SimResult", "simulate", "build_top"]
+__all__ = ["Workload", "SimResult", "simulate", "pipeline_top"]
 
 
 class Workload(NamedTuple):
@@ -49,7 +50,7 @@ class SimResult(NamedTuple):
     saturations: int  #: the pipeline's saturation counter at the end
 
 
-def build_top(workload: Workload) -> PipelineWithMemory:
+def pipeline_top(workload: Workload) -> PipelineWithMemory:
     """Return the simulation top for a workload, its memory initialised from the words."""
     c = workload.config
     return PipelineWithMemory(
@@ -82,7 +83,7 @@ def simulate(workload: Workload, *, spike_pattern=(1,), ready_pattern=(1,),
         Readouts, final ring contents, per-step timing and counters.
     """
     c = workload.config
-    dut = build_top(workload)
+    dut = pipeline_top(workload)
     sim = Simulator(dut)
     sim.add_clock(1e-6)
     result = {}

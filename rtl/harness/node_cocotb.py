@@ -1,9 +1,9 @@
 """cocotb testbench of the generated ``node_sim``: host loader, injector, spike monitor, checker.
 
-Started through :func:`neuroaix.rtl.node_verilator.run` (by ``tests/rtl/test_node_verilog.py``
+Started through :func:`neuroaix.rtl.harness.node_verilator.run` (by ``tests/rtl/test_node_verilog.py``
 and ``neuroaix rtl run``); it lives in the package so that the command works without the
 tests. Imported only inside the simulator. ``NEUROAIX_PARAM_NODE`` names a JSON file with the load
-image (``neuroaix.rtl.node_sim.image_to_json``), the steps, the other partitions' spikes per
+image (``neuroaix.rtl.harness.node_sim.image_to_json``), the steps, the other partitions' spikes per
 step (``external``, or null for a single node) and the engine's raster of this partition
 (``expected``). Each run loads the image through the host ports, runs all steps with one
 ``i_run`` command, injects the external spikes, and compares the node's raster with the
@@ -22,10 +22,10 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly
 
-from neuroaix.rtl.memory import memory_load_layout
-from neuroaix.rtl.node import ExternalSpike, neuron_write_layout, population_write_layout
-from neuroaix.rtl.node_sim import image_from_json
-from neuroaix.rtl.synapse_pipeline import row_write_layout
+from neuroaix.rtl.hw.synapse_memory import memory_load_layout
+from neuroaix.rtl.hw.node import ExternalSpike, neuron_write_layout, population_write_layout
+from neuroaix.rtl.harness.node_image import image_from_json
+from neuroaix.rtl.hw.synapse_pipeline import row_write_layout
 
 __all__ = ["PATTERNS", "Host", "Injector", "SpikeMonitor", "Testbench", "run_node"]
 

@@ -1,0 +1,148 @@
+"""Load images of a node: what the host loads before a run, and the other nodes' spikes.
+
+:func:`node_image` turns one partition of a ``BuiltNetwork`` into what the host loads: node
+parameters, neuron states and population indices, population parameters, row pointers and
+synapse memory words, and the global-id mapping. :func:`external_spikes` splits an engine
+raster into what the other partitions send this node per step. :func:`image_to_json` and
+:func:`image_from_json` carry an image to the cocotb testbench.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from neuroaix import numerics
+from neuroaix.rtl.hw.synapse_memory import words_to_memory
+from neuroaix.rtl.params import NodeParams
+
+__all__ = [
+    "NodeImage",
+    "external_spikes",
+    "image_from_json",
+    "image_to_json",
+    "node_image",
+    "u32",
+    "s32",
+]
+
+
+class NodeImage(NamedTuple):
+    """Everything the host loads into a node before it runs."""
+
+    config: NodeParams
+    n_local: int  #: neurons of this partition
+    gid_base: int  #: partition index p
+    gid_stride: int  #: partition count P
+    neurons: list  #: per local neuron: (v, i_ex, i_in, ref, rng, pop)
+    populations: list  #: per population: dict of ``PopulationParams`` fields
+    row_start: np.ndarray  #: per global source, first synapse
+    row_length: np.ndarray  #: per global source, synapse count
+    memory: list  #: 512-bit memory words
+
+
+def u32(x) -> int:
+    """Return ``x`` as an unsigned 32-bit pattern."""
+    return int(x) & 0xFFFFFFFF
+
+
+def s32(x) -> int:
+    """Return the signed value of the 32-bit pattern ``x``."""
+    x = int(x) & 0xFFFFFFFF
+    return x - (1 << 32) if x >> 31 else x
+
+
+def node_image(built, partition: int, *, n_neurons: int | None = None,
+               n_sources: int | None = None, memory_words: int | None = None,
+               **params) -> NodeImage:
+    """Return the load image of one partition of a built network.
+
+    Parameters
+    ----------
+    built : BuiltNetwork
+        A built network (docs/architecture.md).
+    partition : int
+        The partition this node simulates.
+    n_neurons, n_sources, memory_words : int, optional
+        Capacities of the node; default the partition's needs.
+    **params
+        ``max_burst``, ``fifo_words``, ``spike_fifo``, ``latency`` of :class:`~neuroaix.rtl.params.NodeParams`.
+
+    Raises
+    ------
+    ValueError
+        If ``partition`` is out of range or a capacity is too small.
+    """
+    P = len(built.partitions)
+    if not 0 <= partition < P:
+        raise ValueError(f"partition must lie in [0, {P}), not {partition!r}")
+    gids = np.arange(partition, built.n_neurons, P)
+    part = built.partitions[partition]
+    row_ptr = np.asarray(part.row_ptr, dtype=np.int64)
+    words = np.asarray(part.words, dtype=np.uint64)
+    memory = words_to_memory(words)
+    need = {"n_neurons": max(1, len(gids)), "n_sources": built.n_neurons,
+            "memory_words": max(1, len(memory))}
+    given = {"n_neurons": n_neurons, "n_sources": n_sources, "memory_words": memory_words}
+    for name, value in given.items():
+        if value is not None and value < need[name]:
+            raise ValueError(f"{name} must be >= {need[name]} for partition {partition}, "
+                             f"not {value!r}; raise it")
+        given[name] = need[name] if value is None else value
+    config = NodeParams(n_populations=len(built.populations), ring_depth=built.ring_depth,
+                        **given, **params)
+    neurons = []
+    for g in gids:
+        neurons.append((int(built.v0[g]), 0, 0, 0, numerics.background_seed(built.seed, int(g)),
+                        int(built.pop_of[g])))
+    pops = []
+    for k in range(len(built.populations)):
+        coef = dict(zip(numerics.LIFCoefficients._fields, map(int, built.coefficients[k])))
+        pops.append({"coef": coef, "table": [int(x) for x in built.poisson_table[k]],
+                     "weight": u32(built.poisson_weight[k]),
+                     "enable": int(bool(built.has_poisson[k]))})
+    return NodeImage(config, len(gids), partition, P, neurons, pops, row_ptr[:-1].copy(),
+                     np.diff(row_ptr), memory)
+
+
+def external_spikes(image: NodeImage, senders, steps, n_steps: int) -> list:
+    """Return, per step, the spikes of the other partitions (ascending global id).
+
+    Parameters
+    ----------
+    image : NodeImage
+        The node (its partition is ``gid_base`` of ``gid_stride``).
+    senders, steps : array_like
+        A raster (e.g. ``Simulator.spikes()``).
+    n_steps : int
+        Steps to cover.
+    """
+    senders = np.asarray(senders, dtype=np.int64)
+    steps = np.asarray(steps, dtype=np.int64)
+    other = (senders % image.gid_stride) != image.gid_base
+    out = []
+    for t in range(n_steps):
+        out.append(np.sort(senders[other & (steps == t)]).tolist())
+    return out
+
+
+def image_to_json(image: NodeImage) -> dict:
+    """Return a JSON-serialisable dict of an image (for the cocotb testbench)."""
+    return {
+        "config": image.config.to_dict(), "n_local": image.n_local,
+        "gid_base": image.gid_base, "gid_stride": image.gid_stride,
+        "neurons": [list(n) for n in image.neurons], "populations": image.populations,
+        "row_start": image.row_start.tolist(), "row_length": image.row_length.tolist(),
+        "memory": [f"{w:x}" for w in image.memory],
+    }
+
+
+def image_from_json(doc: dict) -> NodeImage:
+    """Return the image of :func:`image_to_json`."""
+    return NodeImage(NodeParams(**doc["config"]), doc["n_local"], doc["gid_base"],
+                     doc["gid_stride"], [tuple(n) for n in doc["neurons"]], doc["populations"],
+                     np.array(doc["row_start"], np.int64), np.array(doc["row_length"], np.int64),
+                     [int(w, 16) for w in doc["memory"]])
+
+

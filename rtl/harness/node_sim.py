@@ -1,0 +1,177 @@
+"""Runs of :class:`~neuroaix.rtl.hw.node.NodeWithMemory` in amaranth.sim, and its Verilog.
+
+:func:`simulate` loads an image (:mod:`neuroaix.rtl.harness.node_image`) through the host
+ports, runs it in amaranth.sim and returns the node's spikes per step and the cycles of every
+step; :mod:`neuroaix.rtl.harness.node_cocotb` does the same on the generated Verilog
+(Verilator). :func:`node_verilog` writes the deterministic Verilog of the node.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import NamedTuple
+
+import numpy as np
+from amaranth.back import verilog
+from amaranth.sim import Simulator
+
+from neuroaix.rtl.harness.node_image import NodeImage, s32, u32
+from neuroaix.rtl.hw.node import Node, NodeWithMemory
+from neuroaix.rtl.params import NodeParams
+
+__all__ = [
+    "NodeRun",
+    "build_node",
+    "node_core",
+    "node_verilog",
+    "simulate",
+]
+
+
+class NodeRun(NamedTuple):
+    """What a run of a node produced."""
+
+    spikes: list  #: per step, the node's spikes (global ids, ascending)
+    cycles: list  #: per step, clock cycles from its first cycle to the barrier (inclusive)
+    counters: dict  #: the node's counters at the end
+    state: np.ndarray  #: amaranth.sim only: int64 (n_local, 4) V, I_ex, I_in, ref at the end
+    ring: np.ndarray  #: amaranth.sim only: int64 (D, 2, n_local) ring buffers at the end
+
+
+def build_node(image: NodeImage) -> NodeWithMemory:
+    """Return the simulation top for an image (the host loads the image through ports)."""
+    return NodeWithMemory(**image.config.to_dict())
+
+
+def node_core(config: NodeParams) -> Node:
+    """Return the node without its memory (the unit that synthesis measures)."""
+    params = config.to_dict()
+    params.pop("latency")
+    return Node(**params)
+
+
+def node_verilog(config: NodeParams, *, sim: bool = True) -> str:
+    """Return deterministic Verilog: ``node_sim`` (with the memory) or ``node`` (without)."""
+    if sim:
+        return verilog.convert(NodeWithMemory(**config.to_dict()), name="node_sim",
+                               emit_src=False)
+    return verilog.convert(node_core(config), name="node", emit_src=False)
+
+
+def simulate(image: NodeImage, n_steps: int, external=None, *, ready_pattern=(1,),
+             ext_pattern=(1,)) -> NodeRun:
+    """Load an image into the node in amaranth.sim, run ``n_steps`` steps, return the raster.
+
+    Parameters
+    ----------
+    image : NodeImage
+        What to load.
+    n_steps : int
+        Steps to run (in one ``i_run`` command).
+    external : list of list of int, optional
+        Per step, the other partitions' spikes (:func:`external_spikes`); None for a
+        single-node network (``i_external`` low).
+    ready_pattern : sequence of int
+        Cycled per cycle: 0 deasserts ``o_spikes.ready`` (backpressure).
+    ext_pattern : sequence of int
+        Cycled per cycle: 0 withholds ``i_ext.valid`` (idle cycles).
+
+    Returns
+    -------
+    NodeRun
+        Spikes per step, cycles per step and counters.
+    """
+    c = image.config
+    dut = build_node(image)
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    result = {}
+    ext_items = []
+    if external is not None:
+        for spikes in external:
+            ext_items += [(s, 0) for s in spikes] + [(0, 1)]
+
+    async def load(ctx):
+        ctx.set(dut.i_n_local, image.n_local)
+        ctx.set(dut.i_gid_base, image.gid_base)
+        ctx.set(dut.i_gid_stride, image.gid_stride)
+        ctx.set(dut.i_external, int(external is not None))
+        for s in range(c.n_sources):
+            ctx.set(dut.i_rows.valid, 1)
+            ctx.set(dut.i_rows.payload, {"source": s, "start": int(image.row_start[s]),
+                                         "length": int(image.row_length[s])})
+            await ctx.tick()
+        ctx.set(dut.i_rows.valid, 0)
+        for addr, word in enumerate(image.memory):
+            ctx.set(dut.i_load.valid, 1)
+            ctx.set(dut.i_load.payload, {"addr": addr, "data": word})
+            await ctx.tick()
+        ctx.set(dut.i_load.valid, 0)
+        for k, params in enumerate(image.populations):
+            ctx.set(dut.i_population.valid, 1)
+            ctx.set(dut.i_population.payload, {"index": k, "params": params})
+            await ctx.tick()
+        ctx.set(dut.i_population.valid, 0)
+        for n, (v, iex, iin, ref, rng, pop) in enumerate(image.neurons):
+            ctx.set(dut.i_neuron.valid, 1)
+            ctx.set(dut.i_neuron.payload, {
+                "index": n, "pop": pop,
+                "state": {"v": u32(v), "i_ex": u32(iex), "i_in": u32(iin), "ref": ref,
+                          "rng": rng}})
+            await ctx.tick()
+        ctx.set(dut.i_neuron.valid, 0)
+
+    async def bench(ctx):
+        await load(ctx)
+        ctx.set(dut.i_clear_rings.valid, 1)
+        await ctx.tick()
+        ctx.set(dut.i_clear_rings.valid, 0)
+        await ctx.tick().until(~dut.o_busy)
+        ctx.set(dut.i_run.valid, 1)
+        ctx.set(dut.i_run.payload, n_steps)
+        await ctx.tick()
+        ctx.set(dut.i_run.valid, 0)
+        spikes = [[] for _ in range(n_steps)]
+        cycles = [0] * n_steps
+        ready_gate, ext_gate = itertools.cycle(ready_pattern), itertools.cycle(ext_pattern)
+        ext_i = 0
+        while ctx.get(dut.o_running):
+            step = ctx.get(dut.o_step)
+            cycles[step] += 1
+            ready = next(ready_gate)
+            ctx.set(dut.o_spikes.ready, ready)
+            offer = ext_i < len(ext_items) and next(ext_gate)
+            if offer:
+                s, last = ext_items[ext_i]
+                ctx.set(dut.i_ext.payload, {"source": s, "last": last})
+            ctx.set(dut.i_ext.valid, int(offer))
+            if ready and ctx.get(dut.o_spikes.valid):
+                ev = ctx.get(dut.o_spikes.payload)
+                spikes[ev.step].append(ev.source)
+            if offer and ctx.get(dut.i_ext.ready):
+                ext_i += 1
+            await ctx.tick()
+        ctx.set(dut.i_ext.valid, 0)
+        ctx.set(dut.o_spikes.ready, 1)
+        for _ in range(2 * c.spike_fifo):
+            if ctx.get(dut.o_spikes.valid):
+                ev = ctx.get(dut.o_spikes.payload)
+                spikes[ev.step].append(ev.source)
+            await ctx.tick()
+        counters = {name: ctx.get(getattr(dut, f"o_{name}")) for name in (
+            "events", "syn_saturations", "saturations", "poisson", "spike_count")}
+        if ext_i != len(ext_items):
+            raise RuntimeError(f"the node took {ext_i} of {len(ext_items)} external items")
+        state = np.zeros((image.n_local, 4), np.int64)
+        ring = np.zeros((c.ring_depth, 2, image.n_local), np.int64)
+        for n in range(image.n_local):
+            st = ctx.get(dut.node.state_data[n])
+            state[n] = [s32(st.v), s32(st.i_ex), s32(st.i_in), st.ref]
+            for slot in range(c.ring_depth):
+                r = ctx.get(dut.node.pipeline.ring_data[n * c.ring_depth + slot])
+                ring[slot, :, n] = r.exc, r.inh
+        result.update(spikes=spikes, cycles=cycles, counters=counters, state=state, ring=ring)
+
+    sim.add_testbench(bench)
+    sim.run()
+    return NodeRun(**result)
