@@ -25,7 +25,7 @@ from neuroaix.emulator.engine import (
 from neuroaix.emulator.link import Link, LinkTiming
 from neuroaix.emulator.memory import MemoryModel
 from neuroaix.emulator.node import NodeModel
-from neuroaix.emulator.pipeline import SynapsePipeline
+from neuroaix.emulator.pipeline import PipelineTiming
 from neuroaix.emulator.topology import Topology
 from neuroaix.emulator.workload import emulate_model, emulate_network
 
@@ -43,7 +43,7 @@ __all__ = [
     "MemoryModel",
     "NodeConfig",
     "NodeModel",
-    "SynapsePipeline",
+    "PipelineTiming",
     "SyncConfig",
     "Topology",
     "TopologyConfig",

@@ -1,50 +1,118 @@
 """Jitted kernels of the emulator: one step of the whole cluster, and the loop over steps.
 
 Times are int64 femtoseconds from the start of the step. The wrappers in
-``neuroaix.emulator.engine`` validate the inputs and allocate every output.
+``neuroaix.emulator.engine`` validate the inputs and allocate every output. The kernels take
+their arrays and scalars grouped in the named tuples below (every field documented) and the
+synapse pipeline's cycle rule, :func:`neuroaix.timing.deliver_timing`, jitted here.
+
+The step kernels are built by :func:`_build` around the digest of ``neuroaix/timing.py``:
+Numba's cache checks only the source file of a cached function, so a kernel that calls a
+function of another file would keep a stale copy of it; the digest is part of the kernels'
+cache key, and a change to the cycle rule recompiles them.
 """
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
+from neuroaix import timing
+
 __all__: list[str] = []
 
-# Bottleneck codes (index into engine.PHASES).
+# Bottleneck codes (index into engine.PHASES); the pipeline's causes are timing.CAUSE_*.
 _UPDATE = 0
-_NETWORK = 1
-_MEMORY = 2
-_PIPELINE = 3
+_NETWORK = timing.CAUSE_NETWORK
+
+#: The cycle rule, compiled (its own cache follows neuroaix/timing.py).
+_deliver_timing = njit(cache=True, nogil=True)(timing.deliver_timing)
 
 
 class KernelParams(NamedTuple):
     """Scalars of a hardware configuration, in femtoseconds and cycles."""
 
+    #: Nodes of the cluster.
     n_nodes: int
+    #: Neuron-update cores per node.
     cores: int
+    #: Neuron-clock period (fs).
     neuron_period: int
+    #: Cycles from a neuron entering a core to its spike leaving it.
     neuron_depth: int
+    #: Spike-clock period (fs).
     spike_period: int
+    #: Synapse-clock period (fs).
     synapse_period: int
+    #: Spikes the dispatcher takes per spike-clock cycle.
     dispatch_per_cycle: int
+    #: Dispatcher latency (fs).
     dispatch_fs: int
-    lanes: int
-    drain: int
-    max_burst: int
-    fifo_words: int
-    per_word: int
+    #: Bytes of one memory fetch word.
     fetch_bytes: int
-    first_word_fs: int
+    #: Serialisation time of one packet on a link (fs).
     serialisation_fs: int
+    #: Router and clock crossing where a packet enters the network (fs).
     enter_fs: int
+    #: Flight time of a link entered from a router (fs).
     enter_flight_fs: int
+    #: Flight time of a pass-through hop (fs).
     pass_flight_fs: int
+    #: Destination router latency, from arrival to the fetch queue (fs).
     deliver_fs: int
+    #: Whether nodes multicast end-of-step markers (sync scheme ``marker``).
     markers: bool
+    #: Barrier latency after the last node is done (fs).
     barrier_fs: int
+
+
+class Trees(NamedTuple):
+    """The multicast trees of all sources (``Topology.flat_trees``), flattened.
+
+    Entries ``ptr[s]:ptr[s + 1]`` belong to source node ``s``; entry ``e`` is one hop.
+    """
+
+    #: Start of each source's entries, shape (nodes + 1,).
+    ptr: np.ndarray
+    #: Node reached by each hop.
+    node: np.ndarray
+    #: Link index of each hop.
+    link: np.ndarray
+    #: Whether a hop passes through its relay node (else it enters from the router).
+    passthrough: np.ndarray
+    #: Whether the node reached by a hop takes the spike.
+    deliver: np.ndarray
+    #: First child of each hop (relative to the source's entries).
+    child_start: np.ndarray
+    #: Children of each hop.
+    child_count: np.ndarray
+    #: Hops leaving each source node (the tree's roots, entries 0.. of the source).
+    root_count: np.ndarray
+    #: Links of the topology.
+    n_links: int
+
+
+class NodeRows(NamedTuple):
+    """Per-node results of one step (1-D, shape (nodes,)) or of all steps (2-D)."""
+
+    #: When each node finished the step (fs).
+    done: np.ndarray
+    #: When its last spike or marker arrived (fs).
+    network: np.ndarray
+    #: How long its synapse memory was busy (fs).
+    memory_busy: np.ndarray
+    #: Synapse-clock cycles its pipeline issued synapses.
+    pipeline_busy: np.ndarray
+    #: Phase that ended the node's step (index into engine.PHASES, int8).
+    cause: np.ndarray
+
+
+def _rule_digest() -> str:
+    """Return the SHA-256 of the cycle rule's source file."""
+    return hashlib.sha256(Path(timing.__file__).read_bytes()).hexdigest()
 
 
 @njit(cache=True, nogil=True)
@@ -91,297 +159,191 @@ def _ceil_div(a, b):
     return -((-a) // b)
 
 
-@njit(cache=True, nogil=True)
-def _deliver_timing(valid, starts, lengths, max_burst, fifo_words, latency, lanes, drain,
-                    per_word, ddr, spike_fs, service, occupancy, first_fs, accept, done,
-                    stats):
-    """Cycle timing of one node's delivery phase (docs/emulator.md, "Synapse pipeline").
+def _build(rule_digest: str):
+    """Return the step kernels ``(emulate_step, emulate_steps)``, cached under ``rule_digest``.
 
-    Spikes in order; spike ``i`` is offered from cycle ``valid[i]`` (-1: the cycle after the
-    previous accept). The lookup stage takes one cycle, the request generator issues
-    requests of at most ``max_burst`` words, one per cycle, while the words in flight stay
-    within ``fifo_words``; the memory hands over one word per cycle at most; the unpacker
-    issues ``lanes`` synapses of a word per cycle; the last write of a spike is ``drain - 1``
-    cycles after its last synapse is issued. ``ddr``: a word is ready when the DDR model
-    (``service``/``occupancy``/``first_fs`` tables by request words, times in fs with the
-    spike period ``spike_fs``) has it; otherwise ``latency`` cycles after its request.
-
-    Fills ``accept`` and ``done`` (-1 for an empty row); ``stats`` gets [phase cycles,
-    memory busy fs, issue cycles, cause of the last write (1 network, 2 memory, 3 pipeline),
-    words]. Returns nothing.
+    Parameters
+    ----------
+    rule_digest : str
+        Digest of the cycle rule's source (``_rule_digest``); a closure variable of both
+        kernels, so it enters their cache key.
     """
-    n = valid.shape[0]
-    total_words = 0
-    for i in range(n):
-        if lengths[i] > 0:
-            total_words += (starts[i] + lengths[i] - 1) // per_word - starts[i] // per_word + 1
-    pops = np.empty(max(total_words, 1), np.int64)
-    n_pops = 0
-    words_requested = 0
-    prev_word = -(1 << 60)
-    prev_emit = -(1 << 60)
-    fire_prev = -1
-    have_prev = False
-    rg_free = 0
-    end = 0
-    mem_free = 0
-    mem_busy = 0
-    issue = 0
-    cause = 1
-    last_done = -1
-    for i in range(n):
-        if valid[i] >= 0:
-            offered = valid[i]
-        else:
-            offered = accept[i - 1] + 1 if i > 0 else 0
-        a = offered
-        waited = False
-        if have_prev and fire_prev > a:
-            a = fire_prev
-            waited = True
-        f = a + 1
-        if rg_free > f:
-            f = rg_free
-            waited = True
-        length = lengths[i]
-        accept[i] = a
-        fire_prev = f
-        have_prev = True
-        if length == 0:
-            rg_free = f + 1
-            done[i] = -1
-            if f + 1 > end:
-                end = f + 1
-            continue
-        start = starts[i]
-        w = (start + length - 1) // per_word - start // per_word + 1
-        req = f
-        left = w
-        idx = start % per_word
-        remaining = length
-        mem_wait = False
-        while left > 0:
-            count = left if left < max_burst else max_burst
-            r = req + 1
-            total = words_requested + count
-            if total > fifo_words:
-                c = pops[total - fifo_words - 1] + 1
-                if c > r:
-                    r = c
-                    waited = True
-            words_requested = total
-            if ddr:
-                t_issue = r * spike_fs
-                t0 = t_issue if t_issue > mem_free else mem_free
-                if mem_free > t_issue:
-                    mem_wait = True
-                mem_free = t0 + occupancy[count]
-                mem_busy += occupancy[count]
-                first = first_fs if first_fs < service[count] else service[count]
-                step_fs = (service[count] - first) // (count - 1) if count > 1 else 0
-            for k in range(count):
-                if ddr:
-                    ready = -((-(t0 + first + k * step_fs)) // spike_fs)
-                elif k == 0:
-                    ready = r + latency
+
+    @njit(cache=True, nogil=True)
+    def emulate_step(gids, counts, update_end, trees, pipe, memory, prm, rows, act, trace,
+                     tracing):
+        """Emulate one step; fill the per-node ``rows`` and add to the activity counters.
+
+        ``gids``: the step's senders (sorted); ``counts[p, s]``: synapses of source ``s`` on
+        node ``p``; ``update_end[p]``: end of node ``p``'s update phase (fs); ``trees``:
+        :class:`Trees`; ``pipe``, ``memory``: the synapse pipeline
+        (:class:`neuroaix.timing.PipelineParams`, :class:`neuroaix.timing.MemoryTiming` on
+        the synapse clock); ``prm``: :class:`KernelParams`; ``rows``: :class:`NodeRows`
+        (1-D). ``act``: [packets, hops, bytes, synaptic events, marker hops]. ``trace``
+        (when ``tracing``): [4, n_nodes, m] per node and spike (in sender order) arrival,
+        accept and last write (fs; -1 without synapses) and synapses.
+        """
+        _ = rule_digest
+        P = prm.n_nodes
+        m = gids.shape[0]
+        sp = prm.spike_period
+        # Dispatch ------------------------------------------------------------------------------
+        ready = np.empty(m, np.int64)
+        src = np.empty(m, np.int64)
+        per = prm.dispatch_per_cycle
+        ring = np.full((P, per), -1, np.int64)
+        cnt = np.zeros(P, np.int64)
+        last_disp = np.full(P, -1, np.int64)
+        for k in range(m):
+            g = gids[k]
+            p = g % P
+            li = g // P
+            emit = (li // prm.cores + prm.neuron_depth + 1) * prm.neuron_period
+            c = _ceil_div(emit, sp)
+            slot = cnt[p] % per
+            if cnt[p] >= per and ring[p, slot] + 1 > c:
+                c = ring[p, slot] + 1
+            ring[p, slot] = c
+            cnt[p] += 1
+            last_disp[p] = c
+            ready[k] = c * sp + prm.dispatch_fs
+            src[k] = p
+        # Network -------------------------------------------------------------------------------
+        arrival = np.empty((P, m), np.int64)
+        for k in range(m):
+            arrival[src[k], k] = ready[k] + prm.deliver_fs
+        marker_last = np.zeros(P, np.int64)
+        n_packets = m + (P if prm.markers else 0)
+        max_entries = 1
+        for s in range(P):
+            e = trees.ptr[s + 1] - trees.ptr[s]
+            if e + 1 > max_entries:
+                max_entries = e + 1
+        cap = n_packets * max_entries + 1
+        ht = np.empty(cap, np.int64)
+        hk = np.empty(cap, np.int64)
+        nh = 0
+        free = np.zeros(trees.n_links, np.int64)
+        for k in range(m):
+            if trees.root_count[src[k]] > 0:
+                nh = _heap_push(ht, hk, nh, ready[k], k * max_entries)
+                act[0] += trees.root_count[src[k]]
+        if prm.markers:
+            for p in range(P):
+                c = _ceil_div(update_end[p], sp)
+                if last_disp[p] + 1 > c:
+                    c = last_disp[p] + 1
+                t0 = c * sp + prm.dispatch_fs
+                marker_last[p] = t0 + prm.deliver_fs
+                if trees.root_count[p] > 0:
+                    nh = _heap_push(ht, hk, nh, t0, (m + p) * max_entries)
+        while nh > 0:
+            tau, key, nh = _heap_pop(ht, hk, nh)
+            q = key // max_entries
+            e = key % max_entries - 1
+            s = src[q] if q < m else q - m
+            base = trees.ptr[s]
+            if e >= 0:
+                idx = base + e
+                if trees.deliver[idx]:
+                    node = trees.node[idx]
+                    if q < m:
+                        arrival[node, q] = tau + prm.deliver_fs
+                    elif tau + prm.deliver_fs > marker_last[node]:
+                        marker_last[node] = tau + prm.deliver_fs
+                c0 = trees.child_start[idx]
+                nc = trees.child_count[idx]
+            else:
+                c0 = 0
+                nc = trees.root_count[s]
+            for c in range(c0, c0 + nc):
+                idx = base + c
+                lid = trees.link[idx]
+                if trees.passthrough[idx]:
+                    dep = tau
+                    flight = prm.pass_flight_fs
                 else:
-                    ready = -(1 << 60)
-                h = prev_word + 1
-                if ready > h:
-                    h = ready
-                prev_word = h
-                n_syn = per_word - idx
-                if remaining < n_syn:
-                    n_syn = remaining
-                e0 = h + 1
-                if prev_emit + 1 > e0:
-                    e0 = prev_emit + 1
-                    waited = True
-                cyc = (n_syn + lanes - 1) // lanes
-                prev_emit = e0 + cyc - 1
-                issue += cyc
-                pops[n_pops] = prev_emit
-                n_pops += 1
-                remaining -= n_syn
-                idx = 0
-            left -= count
-            req = r
-        rg_free = req
-        done[i] = prev_emit + drain - 1
-        if prev_emit + drain > end:
-            end = prev_emit + drain
-        if done[i] >= last_done:
-            last_done = done[i]
-            cause = 2 if mem_wait else (3 if waited else 1)
-    stats[0] = end if n > 0 else 0
-    stats[1] = mem_busy
-    stats[2] = issue
-    stats[3] = cause
-    stats[4] = total_words
-
-
-@njit(cache=True, nogil=True)
-def _emulate_step(gids, counts, update_end, tptr, tnode, tlink, tpass, tdeliver, tcstart,
-                  tccount, troot, n_links, service, occupancy, prm, done, network, mem_busy,
-                  pipe_busy, cause, act, trace, tracing):
-    """Emulate one step; fill the per-node rows and add to the activity counters.
-
-    ``act``: [packets, hops, bytes, synaptic events, marker hops]. ``trace`` (when
-    ``tracing``): [4, n_nodes, m] per node and spike (in sender order) arrival, accept and
-    last write (fs; -1 without synapses) and synapses.
-    """
-    P = prm.n_nodes
-    m = gids.shape[0]
-    sp = prm.spike_period
-    # Dispatch ------------------------------------------------------------------------------
-    ready = np.empty(m, np.int64)
-    src = np.empty(m, np.int64)
-    per = prm.dispatch_per_cycle
-    ring = np.full((P, per), -1, np.int64)
-    cnt = np.zeros(P, np.int64)
-    last_disp = np.full(P, -1, np.int64)
-    for k in range(m):
-        g = gids[k]
-        p = g % P
-        li = g // P
-        emit = (li // prm.cores + prm.neuron_depth + 1) * prm.neuron_period
-        c = _ceil_div(emit, sp)
-        slot = cnt[p] % per
-        if cnt[p] >= per and ring[p, slot] + 1 > c:
-            c = ring[p, slot] + 1
-        ring[p, slot] = c
-        cnt[p] += 1
-        last_disp[p] = c
-        ready[k] = c * sp + prm.dispatch_fs
-        src[k] = p
-    # Network -------------------------------------------------------------------------------
-    arrival = np.empty((P, m), np.int64)
-    for k in range(m):
-        arrival[src[k], k] = ready[k] + prm.deliver_fs
-    marker_last = np.zeros(P, np.int64)
-    n_packets = m + (P if prm.markers else 0)
-    max_entries = 1
-    for s in range(P):
-        e = tptr[s + 1] - tptr[s]
-        if e + 1 > max_entries:
-            max_entries = e + 1
-    cap = n_packets * max_entries + 1
-    ht = np.empty(cap, np.int64)
-    hk = np.empty(cap, np.int64)
-    nh = 0
-    free = np.zeros(n_links, np.int64)
-    for k in range(m):
-        if troot[src[k]] > 0:
-            nh = _heap_push(ht, hk, nh, ready[k], k * max_entries)
-            act[0] += troot[src[k]]
-    if prm.markers:
-        for p in range(P):
-            c = _ceil_div(update_end[p], sp)
-            if last_disp[p] + 1 > c:
-                c = last_disp[p] + 1
-            t0 = c * sp + prm.dispatch_fs
-            marker_last[p] = t0 + prm.deliver_fs
-            if troot[p] > 0:
-                nh = _heap_push(ht, hk, nh, t0, (m + p) * max_entries)
-    while nh > 0:
-        tau, key, nh = _heap_pop(ht, hk, nh)
-        q = key // max_entries
-        e = key % max_entries - 1
-        s = src[q] if q < m else q - m
-        base = tptr[s]
-        if e >= 0:
-            idx = base + e
-            if tdeliver[idx]:
-                node = tnode[idx]
+                    dep = tau + prm.enter_fs
+                    flight = prm.enter_flight_fs
+                if free[lid] > dep:
+                    dep = free[lid]
+                free[lid] = dep + prm.serialisation_fs
+                nh = _heap_push(ht, hk, nh, dep + flight, q * max_entries + c + 1)
                 if q < m:
-                    arrival[node, q] = tau + prm.deliver_fs
-                elif tau + prm.deliver_fs > marker_last[node]:
-                    marker_last[node] = tau + prm.deliver_fs
-            c0 = tcstart[idx]
-            nc = tccount[idx]
-        else:
-            c0 = 0
-            nc = troot[s]
-        for c in range(c0, c0 + nc):
-            idx = base + c
-            lid = tlink[idx]
-            if tpass[idx]:
-                dep = tau
-                flight = prm.pass_flight_fs
-            else:
-                dep = tau + prm.enter_fs
-                flight = prm.enter_flight_fs
-            if free[lid] > dep:
-                dep = free[lid]
-            free[lid] = dep + prm.serialisation_fs
-            nh = _heap_push(ht, hk, nh, dep + flight, q * max_entries + c + 1)
-            if q < m:
-                act[1] += 1
-            else:
-                act[4] += 1
-    # Fetch and synapse pipeline per node -----------------------------------------------------
-    syn = prm.synapse_period
-    valid = np.empty(m, np.int64)
-    starts = np.zeros(m, np.int64)
-    lengths = np.empty(m, np.int64)
-    acc = np.empty(m, np.int64)
-    dn = np.empty(m, np.int64)
-    stats = np.zeros(5, np.int64)
-    for p in range(P):
-        order = np.argsort(arrival[p], kind="mergesort")
-        net = marker_last[p] if prm.markers else 0
-        for j in range(m):
-            k = order[j]
-            a = arrival[p, k]
-            if a > net:
-                net = a
-            valid[j] = _ceil_div(a, syn)
-            lengths[j] = counts[p, gids[k]]
-        _deliver_timing(valid, starts, lengths, prm.max_burst, prm.fifo_words, 1, prm.lanes,
-                        prm.drain, prm.per_word, True, syn, service, occupancy,
-                        prm.first_word_fs, acc, dn, stats)
-        last_write = stats[0] * syn
-        for j in range(m):
-            if lengths[j] > 0:
-                act[2] += _ceil_div(lengths[j], prm.per_word) * prm.fetch_bytes
-                act[3] += lengths[j]
-        if tracing:
+                    act[1] += 1
+                else:
+                    act[4] += 1
+        # Fetch and synapse pipeline per node -----------------------------------------------------
+        syn = memory.period_fs
+        valid = np.empty(m, np.int64)
+        starts = np.zeros(m, np.int64)
+        lengths = np.empty(m, np.int64)
+        acc = np.empty(m, np.int64)
+        dn = np.empty(m, np.int64)
+        stats = np.zeros(5, np.int64)
+        for p in range(P):
+            order = np.argsort(arrival[p], kind="mergesort")
+            net = marker_last[p] if prm.markers else 0
             for j in range(m):
                 k = order[j]
-                trace[0, p, k] = arrival[p, k]
-                trace[1, p, k] = acc[j] * syn
-                trace[2, p, k] = (dn[j] + 1) * syn if dn[j] >= 0 else -1
-                trace[3, p, k] = lengths[j]
-        d = update_end[p]
-        why = _UPDATE
-        if prm.markers and marker_last[p] > d:
-            d = marker_last[p]
-            why = _NETWORK
-        if last_write > d:
-            d = last_write
-            why = stats[3]
-        done[p] = d
-        network[p] = net
-        mem_busy[p] = stats[1]
-        pipe_busy[p] = stats[2]
-        cause[p] = why
+                a = arrival[p, k]
+                if a > net:
+                    net = a
+                valid[j] = _ceil_div(a, syn)
+                lengths[j] = counts[p, gids[k]]
+            _deliver_timing(valid, starts, lengths, pipe, memory, acc, dn, stats)
+            last_write = stats[0] * syn
+            for j in range(m):
+                if lengths[j] > 0:
+                    act[2] += _ceil_div(lengths[j], pipe.per_word) * prm.fetch_bytes
+                    act[3] += lengths[j]
+            if tracing:
+                for j in range(m):
+                    k = order[j]
+                    trace[0, p, k] = arrival[p, k]
+                    trace[1, p, k] = acc[j] * syn
+                    trace[2, p, k] = (dn[j] + 1) * syn if dn[j] >= 0 else -1
+                    trace[3, p, k] = lengths[j]
+            d = update_end[p]
+            why = _UPDATE
+            if prm.markers and marker_last[p] > d:
+                d = marker_last[p]
+                why = _NETWORK
+            if last_write > d:
+                d = last_write
+                why = stats[3]
+            rows.done[p] = d
+            rows.network[p] = net
+            rows.memory_busy[p] = stats[1]
+            rows.pipeline_busy[p] = stats[2]
+            rows.cause[p] = why
+
+    @njit(cache=True, nogil=True)
+    def emulate_steps(senders, step_ptr, counts, update_end, trees, pipe, memory, prm, rows,
+                      step_fs, bottleneck, act):
+        """Emulate every step; ``step_ptr`` delimits each step's senders (sorted by id).
+
+        ``rows``: :class:`NodeRows` of shape (steps, nodes); ``step_fs``, ``bottleneck``:
+        each step's duration and the phase that ended it. Other arguments as
+        ``emulate_step``.
+        """
+        _ = rule_digest
+        n_steps = step_ptr.shape[0] - 1
+        trace = np.zeros((4, 1, 1), np.int64)
+        for t in range(n_steps):
+            gids = senders[step_ptr[t]:step_ptr[t + 1]]
+            row = NodeRows(rows.done[t], rows.network[t], rows.memory_busy[t],
+                           rows.pipeline_busy[t], rows.cause[t])
+            emulate_step(gids, counts, update_end, trees, pipe, memory, prm, row, act, trace,
+                         False)
+            best = 0
+            for p in range(prm.n_nodes):
+                if rows.done[t, p] > rows.done[t, best]:
+                    best = p
+            step_fs[t] = rows.done[t, best] + prm.barrier_fs
+            bottleneck[t] = rows.cause[t, best]
+
+    return emulate_step, emulate_steps
 
 
-@njit(cache=True, nogil=True)
-def _emulate_steps(senders, step_ptr, counts, update_end, tptr, tnode, tlink, tpass, tdeliver,
-                   tcstart, tccount, troot, n_links, service, occupancy, prm, done, network,
-                   mem_busy, pipe_busy, cause, step_fs, bottleneck, act):
-    """Emulate every step; ``step_ptr`` delimits each step's senders (sorted by id)."""
-    n_steps = step_ptr.shape[0] - 1
-    trace = np.zeros((4, 1, 1), np.int64)
-    for t in range(n_steps):
-        gids = senders[step_ptr[t]:step_ptr[t + 1]]
-        _emulate_step(gids, counts, update_end, tptr, tnode, tlink, tpass, tdeliver, tcstart,
-                      tccount, troot, n_links, service, occupancy, prm, done[t], network[t],
-                      mem_busy[t], pipe_busy[t], cause[t], act, trace, False)
-        best = 0
-        for p in range(prm.n_nodes):
-            if done[t, p] > done[t, best]:
-                best = p
-        step_fs[t] = done[t, best] + prm.barrier_fs
-        bottleneck[t] = cause[t, best]
+_emulate_step, _emulate_steps = _build(_rule_digest())

@@ -20,6 +20,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from neuroaix.timing import RMW_DRAIN
+
 __all__ = [
     "PAPER_EFFICIENCY",
     "HardwareConfig",
@@ -118,7 +120,8 @@ class NodeConfig:
     synapse_lanes : int
         Synapses the unpacker issues per synapse-clock cycle (the RTL pipeline: 1).
     synapse_drain : int
-        Synapse-clock cycles from a synapse's issue to the cycle after its ring-buffer write.
+        Synapse-clock cycles from a synapse's issue to the cycle after its ring-buffer write
+        (default ``neuroaix.timing.RMW_DRAIN``, the RTL's read, add, write).
     max_burst : int
         Most 64-byte words per synapse-memory request.
     fifo_words : int
@@ -133,7 +136,7 @@ class NodeConfig:
     dispatcher_latency_ns: float = 880.0
     synapse_clock_mhz: float = 189.393
     synapse_lanes: int = 8
-    synapse_drain: int = 3
+    synapse_drain: int = RMW_DRAIN
     max_burst: int = 64
     fifo_words: int = 128
 

@@ -29,13 +29,20 @@ import logging
 import math
 
 import numpy as np
-from neuroaix.emulator._kernels import KernelParams, _emulate_step, _emulate_steps
+from neuroaix.emulator._kernels import (
+    KernelParams,
+    NodeRows,
+    Trees,
+    _emulate_step,
+    _emulate_steps,
+)
 from neuroaix.emulator.clock import FS_PER_NS, FS_PER_S, Clock, ns_to_fs
 from neuroaix.emulator.config import HardwareConfig
 from neuroaix.emulator.link import Link, LinkTiming
 from neuroaix.emulator.memory import MemoryModel
 from neuroaix.emulator.node import NodeModel
 from neuroaix.emulator.topology import Topology
+from neuroaix.timing import MemoryTiming, PipelineParams
 
 __all__ = ["ACTIVITY_KEYS", "PHASES", "EmulationResult", "Emulator", "counts_from_built"]
 
@@ -60,6 +67,12 @@ def counts_from_built(built) -> np.ndarray:
     if parts is None:
         raise TypeError(f"built must be a BuiltNetwork (with .partitions), not {built!r}")
     return np.stack([np.diff(np.asarray(p.row_ptr, np.int64)) for p in parts]).astype(np.int32)
+
+
+def _node_rows(shape) -> NodeRows:
+    return NodeRows(done=np.zeros(shape, np.int64), network=np.zeros(shape, np.int64),
+                    memory_busy=np.zeros(shape, np.int64),
+                    pipeline_busy=np.zeros(shape, np.int64), cause=np.zeros(shape, np.int8))
 
 
 class EmulationResult:
@@ -232,13 +245,7 @@ class Emulator:
             synapse_period=Clock("synapse", node.synapse_clock_mhz).period_fs,
             dispatch_per_cycle=node.dispatcher_spikes_per_cycle,
             dispatch_fs=ns_to_fs(node.dispatcher_latency_ns),
-            lanes=node.synapse_lanes,
-            drain=node.synapse_drain,
-            max_burst=node.max_burst,
-            fifo_words=node.fifo_words,
-            per_word=mem.fetch_bytes // mem.synapse_bytes,
             fetch_bytes=mem.fetch_bytes,
-            first_word_fs=self.memory.latency_fs + word_fs,
             serialisation_fs=lt.serialisation_fs,
             enter_fs=lt.enter_fs,
             enter_flight_fs=lt.enter_flight_fs,
@@ -247,6 +254,20 @@ class Emulator:
             markers=hardware.sync.scheme == "marker",
             barrier_fs=ns_to_fs(hardware.sync.barrier_ns),
         )
+        #: The synapse pipeline of every node (``neuroaix.timing``).
+        self.pipeline = PipelineParams(max_burst=node.max_burst, fifo_words=node.fifo_words,
+                                       lanes=node.synapse_lanes, drain=node.synapse_drain,
+                                       per_word=mem.fetch_bytes // mem.synapse_bytes)
+        service, occupancy = self.memory.tables(node.max_burst)
+        #: The DDR timing of every node's synapse memory, on the synapse clock.
+        self.memory_timing = MemoryTiming(latency=0, service_fs=service, occupancy_fs=occupancy,
+                                          first_word_fs=self.memory.latency_fs + word_fs,
+                                          period_fs=self.params.synapse_period)
+        tr = self._trees
+        self._kernel_trees = Trees(ptr=tr["ptr"], node=tr["node"], link=tr["link"],
+                                   passthrough=tr["passthrough"], deliver=tr["deliver"],
+                                   child_start=tr["child_start"], child_count=tr["child_count"],
+                                   root_count=tr["root_count"], n_links=len(self.topology.links))
 
     def idle_latency(self) -> dict:
         """Return the worst-case latency of one spike on an idle cluster, in nanoseconds.
@@ -317,9 +338,6 @@ class Emulator:
         cycles = np.array([m.update_cycles for m in models], np.int64)
         return cycles, cycles * self.params.neuron_period
 
-    def _tables(self, counts):
-        return self.memory.tables(self.hardware.node.max_burst)
-
     # Run ----------------------------------------------------------------------------------
 
     def run(self, counts, senders, steps, *, n_steps=None) -> EmulationResult:
@@ -341,28 +359,20 @@ class Emulator:
         counts, senders, step_ptr, n_steps = self._check(counts, senders, steps, n_steps)
         P = self.hardware.n_nodes
         update_cycles, update_end = self._update_end(counts.shape[1])
-        service, occupancy = self._tables(counts)
-        t = self._trees
-        done = np.zeros((n_steps, P), np.int64)
-        network = np.zeros((n_steps, P), np.int64)
-        mem_busy = np.zeros((n_steps, P), np.int64)
-        pipe_busy = np.zeros((n_steps, P), np.int64)
-        cause = np.zeros((n_steps, P), np.int8)
+        rows = _node_rows((n_steps, P))
         step_fs = np.zeros(n_steps, np.int64)
         bottleneck = np.zeros(n_steps, np.int8)
         act = np.zeros(5, np.int64)
-        _emulate_steps(senders, step_ptr, counts, update_end, t["ptr"], t["node"], t["link"],
-                       t["passthrough"], t["deliver"], t["child_start"], t["child_count"],
-                       t["root_count"], len(self.topology.links), service, occupancy,
-                       self.params, done, network, mem_busy, pipe_busy, cause, step_fs,
-                       bottleneck, act)
+        _emulate_steps(senders, step_ptr, counts, update_end, self._kernel_trees, self.pipeline,
+                       self.memory_timing, self.params, rows, step_fs, bottleneck, act)
         counters = {"spikes": int(senders.size), "packets": int(act[0]), "hops": int(act[1]),
                     "bytes_fetched": int(act[2]), "synaptic_events": int(act[3]),
                     "sync_hops": int(act[4])}
         logger.debug("emulated %d steps on %d nodes", n_steps, P)
         return EmulationResult(self.hardware, step_fs=step_fs, bottleneck=bottleneck,
-                               done_fs=done, network_fs=network, memory_busy_fs=mem_busy,
-                               pipeline_cycles=pipe_busy, update_cycles=update_cycles,
+                               done_fs=rows.done, network_fs=rows.network,
+                               memory_busy_fs=rows.memory_busy,
+                               pipeline_cycles=rows.pipeline_busy, update_cycles=update_cycles,
                                counters=counters, n_neurons=counts.shape[1],
                                idle_latency=self.idle_latency())
 
@@ -385,23 +395,15 @@ class Emulator:
         gids = np.ascontiguousarray(senders_s[step_ptr[step]:step_ptr[step + 1]])
         P = self.hardware.n_nodes
         _, update_end = self._update_end(counts.shape[1])
-        service, occupancy = self._tables(counts)
-        t = self._trees
         m = len(gids)
         trace = np.full((4, P, max(m, 1)), -1, np.int64)
-        done = np.zeros(P, np.int64)
-        network = np.zeros(P, np.int64)
-        mem_busy = np.zeros(P, np.int64)
-        pipe_busy = np.zeros(P, np.int64)
-        cause = np.zeros(P, np.int8)
+        rows = _node_rows((P,))
         act = np.zeros(5, np.int64)
-        _emulate_step(gids, counts, update_end, t["ptr"], t["node"], t["link"],
-                      t["passthrough"], t["deliver"], t["child_start"], t["child_count"],
-                      t["root_count"], len(self.topology.links), service, occupancy,
-                      self.params, done, network, mem_busy, pipe_busy, cause, act, trace, True)
+        _emulate_step(gids, counts, update_end, self._kernel_trees, self.pipeline,
+                      self.memory_timing, self.params, rows, act, trace, True)
         names = ("arrival", "accept", "last_write", "synapses")
         out = {name: trace[i, :, :m] for i, name in enumerate(names)}
-        out.update(senders=gids, update_end=update_end, done=done,
-                   step_fs=int(done.max()) + self.params.barrier_fs if P else 0,
-                   cause=cause)
+        out.update(senders=gids, update_end=update_end, done=rows.done,
+                   step_fs=int(rows.done.max()) + self.params.barrier_fs if P else 0,
+                   cause=rows.cause)
         return out

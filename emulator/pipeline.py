@@ -1,22 +1,10 @@
-"""Synapse-pipeline timing in spike-clock cycles: the cycle rule of the RTL pipeline.
+"""Synapse-pipeline timing of one node in synapse-clock cycles, with a fixed-latency memory.
 
-The rule (the RTL's ``neuroaix.rtl.model.spike_timing`` and docs/rtl.md, re-implemented here
-as a Numba kernel that the cluster emulator runs for every node and step), with cycles
-counted from the first cycle of a node's delivery phase:
-
-* spike ``i`` is offered from cycle ``valid[i]`` and accepted at
-  ``a = max(offered, lookup of the previous spike)``; the row lookup takes one cycle and
-  hands the row to the request generator at ``f = max(a + 1, generator free)``;
-* the row's 64-byte words (``row_words``) are requested in bursts of at most ``max_burst``
-  words, one request per cycle from ``f + 1``, and never more than ``fifo_words`` words in
-  flight (a burst waits for the cycle after enough words have left the response FIFO);
-* memory hands over one word per cycle at most, the first word of a request ``latency``
-  cycles after the request (with the DDR model of the cluster: when the DDR has it);
-* the unpacker issues a word's synapses of the row, ``lanes`` per cycle (the RTL: one), from
-  the cycle after the word's handover, and the word leaves the FIFO with its last synapse;
-* the last ring-buffer write of the spike is ``drain - 1`` cycles after its last synapse
-  (``drain = 3``: read, add, write), and the phase ends ``drain`` cycles after it. A spike
-  with no synapses on the node frees the generator one cycle after its lookup.
+:class:`PipelineTiming` applies the pipeline's cycle rule (:mod:`neuroaix.timing`, the one
+definition the RTL model ``neuroaix.rtl.model`` uses too; docs/rtl.md, "Cycle rule") to one
+delivery phase, with the RTL's memory (a fixed latency) and the emulator's unpacker width
+(``lanes`` synapses per cycle). The cluster emulator runs the same rule, jitted, with its DDR
+model for every node and step (``neuroaix.emulator.engine``).
 """
 
 from __future__ import annotations
@@ -27,12 +15,9 @@ import numpy as np
 from neuroaix.emulator._kernels import _deliver_timing
 from neuroaix.emulator.config import NodeConfig
 
-from neuroaix import formats
+from neuroaix import timing
 
-__all__ = ["DRAIN", "DeliveryTiming", "SynapsePipeline"]
-
-#: Cycles from a synapse's issue to the cycle after its ring-buffer write (read, add, write).
-DRAIN = 3
+__all__ = ["DeliveryTiming", "PipelineTiming"]
 
 
 class DeliveryTiming(NamedTuple):
@@ -53,8 +38,8 @@ def _int(name, value, low):
     return int(value)
 
 
-class SynapsePipeline:
-    """The synapse pipeline of one node and its fixed-latency memory.
+class PipelineTiming:
+    """The cycle timing of one node's synapse pipeline with a fixed-latency memory.
 
     Parameters
     ----------
@@ -71,7 +56,7 @@ class SynapsePipeline:
     """
 
     def __init__(self, *, max_burst: int = 8, fifo_words: int = 64, latency: int = 32,
-                 lanes: int = 1, drain: int = DRAIN):
+                 lanes: int = 1, drain: int = timing.RMW_DRAIN):
         self.max_burst = _int("max_burst", max_burst, 1)
         self.fifo_words = _int("fifo_words", fifo_words, 1)
         self.latency = _int("latency", latency, 1)
@@ -82,7 +67,7 @@ class SynapsePipeline:
                              f"{self.fifo_words!r}; the FIFO must hold one burst")
 
     @classmethod
-    def from_config(cls, node: NodeConfig, *, latency: int = 1) -> SynapsePipeline:
+    def from_config(cls, node: NodeConfig, *, latency: int = 1) -> PipelineTiming:
         """Return the pipeline of a node configuration (``latency``: fixed-latency memory)."""
         if not isinstance(node, NodeConfig):
             raise TypeError(f"node must be a NodeConfig, not {node!r}")
@@ -121,9 +106,9 @@ class SynapsePipeline:
                 raise ValueError("valid cycles must be >= 0")
         accept = np.zeros(starts.shape, np.int64)
         done = np.zeros(starts.shape, np.int64)
-        stats = np.zeros(5, np.int64)
-        empty = np.zeros(1, np.int64)
-        _deliver_timing(valid, starts, lengths, self.max_burst, self.fifo_words, self.latency,
-                        self.lanes, self.drain, formats.SYNAPSES_PER_WORD, False, 1, empty,
-                        empty, 0, accept, done, stats)
+        stats = np.zeros(len(timing.STATS_FIELDS), np.int64)
+        pipe = timing.PipelineParams(max_burst=self.max_burst, fifo_words=self.fifo_words,
+                                     lanes=self.lanes, drain=self.drain)
+        _deliver_timing(valid, starts, lengths, pipe, timing.fixed_latency(self.latency),
+                        accept, done, stats)
         return DeliveryTiming(accept, done, int(stats[0]), int(stats[2]), int(stats[4]))

@@ -1,0 +1,124 @@
+"""The one cycle rule (neuroaix.timing): numba-free, equal to the RTL runs, equal when jitted."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from neuroaix.emulator._kernels import _deliver_timing
+from neuroaix.emulator.memory import MemoryModel
+
+from neuroaix import timing
+from neuroaix.emulator import MemoryConfig
+from neuroaix.rtl.model import PipelineConfig, spike_timing
+
+RTL_CYCLES = Path(__file__).parent / "data" / "rtl_cycles.json"
+
+
+def _run(rule, valid, starts, lengths, pipe, memory):
+    n = len(starts)
+    accept = np.zeros(n, np.int64)
+    done = np.zeros(n, np.int64)
+    stats = np.zeros(len(timing.STATS_FIELDS), np.int64)
+    rule(np.asarray(valid, np.int64), np.asarray(starts, np.int64),
+         np.asarray(lengths, np.int64), pipe, memory, accept, done, stats)
+    return accept.tolist(), done.tolist(), stats.tolist()
+
+
+def test_imports_without_numba():
+    """The module (and formats, its one import of the package) loads with Numba blocked."""
+    package = Path(timing.__file__).parent
+    code = (
+        "import sys, types\n"
+        "sys.modules['numba'] = None\n"
+        "pkg = types.ModuleType('neuroaix')\n"
+        f"pkg.__path__ = [{str(package)!r}]\n"
+        "sys.modules['neuroaix'] = pkg\n"
+        "import neuroaix.timing as t\n"
+        "assert 'numba' not in [m for m in sys.modules if sys.modules[m] is not None]\n"
+        "print(t.RMW_DRAIN)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == str(timing.RMW_DRAIN)
+
+
+def _workloads():
+    return sorted(json.loads(RTL_CYCLES.read_text())["workloads"].items())
+
+
+@pytest.mark.parametrize("name,record", _workloads())
+def test_plain_rule_reproduces_the_rtl_runs(name, record):
+    """Plain Python (the RTL model's use) gives every recorded accept, done and phase length."""
+    prm = record["parameters"]
+    pipe = timing.PipelineParams(max_burst=prm["max_burst"], fifo_words=prm["fifo_words"],
+                                 lanes=1)
+    memory = timing.fixed_latency(prm["latency"])
+    for step in record["steps"]:
+        n = len(step["row_start"])
+        accept, done, stats = _run(timing.deliver_timing, [-1] * n, step["row_start"],
+                                   step["row_length"], pipe, memory)
+        assert accept == step["accept"]
+        assert done == step["done"]
+        assert stats[0] == step["cycles"]
+
+
+def _random_phase(rng, n):
+    lengths = rng.integers(0, 40, n) * (rng.random(n) < 0.8)
+    starts = rng.integers(0, 300, n)
+    valid = np.where(rng.random(n) < 0.5, -1, np.sort(rng.integers(0, 4 * n + 1, n)))
+    return valid, starts, lengths
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rtl_model_and_rule_agree(seed):
+    rng = np.random.default_rng(seed)
+    config = PipelineConfig(n_neurons=8, ring_depth=4, n_sources=8, memory_words=64,
+                            max_burst=int(rng.integers(1, 9)), fifo_words=16,
+                            latency=int(rng.integers(2, 40)))
+    _, starts, lengths = _random_phase(rng, 30)
+    valid = np.sort(rng.integers(0, 200, 30))
+    model = spike_timing(config, starts.tolist(), lengths.tolist(), valid=valid.tolist())
+    pipe = timing.PipelineParams(max_burst=config.max_burst, fifo_words=config.fifo_words,
+                                 lanes=1)
+    accept, done, stats = _run(timing.deliver_timing, valid, starts, lengths, pipe,
+                               timing.fixed_latency(config.latency))
+    assert (accept, done, stats[0]) == (model.accept, model.done, model.cycles)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("ddr", [False, True])
+def test_jitted_rule_equals_plain_rule(seed, ddr):
+    """The emulator's compiled rule equals the plain one, with both memories and lane widths."""
+    rng = np.random.default_rng(100 + seed)
+    max_burst = int(rng.integers(1, 17))
+    pipe = timing.PipelineParams(max_burst=max_burst, fifo_words=max_burst * 2,
+                                 lanes=int(rng.integers(1, 9)))
+    if ddr:
+        model = MemoryModel(MemoryConfig(prefetch=bool(seed % 2)))
+        service, occupancy = model.tables(max_burst)
+        memory = timing.MemoryTiming(latency=0, service_fs=service, occupancy_fs=occupancy,
+                                     first_word_fs=model.latency_fs + 5281,
+                                     period_fs=5_280_000)
+    else:
+        memory = timing.fixed_latency(int(rng.integers(1, 40)))
+    args = (*_random_phase(rng, 50), pipe, memory)
+    plain = _run(timing.deliver_timing, *args)
+    assert _run(_deliver_timing, *args) == plain
+    assert plain[1] != [-1] * 50
+    if ddr:
+        assert plain[2][1] > 0
+
+
+def test_row_words():
+    assert [timing.row_words(s, n) for s, n in [(0, 0), (7, 1), (7, 2), (1, 8), (8, 16)]] \
+        == [0, 1, 2, 2, 2]
+
+
+def test_fixed_latency_rejects_bad_values():
+    with pytest.raises(ValueError, match=r"^latency must be >= 1, not 0$"):
+        timing.fixed_latency(0)
+    with pytest.raises(TypeError, match=r"^latency must be an integer, not 1.5$"):
+        timing.fixed_latency(1.5)
