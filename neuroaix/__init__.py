@@ -6,13 +6,39 @@
 >>> net.connect(exc, exc, "fixed_indegree", indegree=80, weight=87.81, delay=1.5)  # doctest: +SKIP
 >>> sim = neuroaix.Simulator(net.build(partitions=2))                               # doctest: +SKIP
 >>> sim.simulate(1000.0)                                                             # doctest: +SKIP
+
+Importing the package is cheap and changes nothing: the names below are loaded on first use
+(PEP 562 module ``__getattr__``), so ``import neuroaix.formats`` or ``import neuroaix.rtl``
+does not load the engine or Numba.
 """
 
-from neuroaix import models
-from neuroaix.engine import Simulator, spike_hash
-from neuroaix.network import BuiltNetwork, Network, Normal
-from neuroaix.neuron import LIF
+import importlib
 
 __all__ = ["LIF", "Network", "Normal", "BuiltNetwork", "Simulator", "spike_hash", "models",
            "__version__"]
 __version__ = "0.1.0"
+
+#: Where each lazily loaded public name lives.
+_LAZY = {
+    "LIF": "neuroaix.neuron",
+    "Network": "neuroaix.network",
+    "Normal": "neuroaix.network",
+    "BuiltNetwork": "neuroaix.network",
+    "Simulator": "neuroaix.engine",
+    "spike_hash": "neuroaix.engine",
+    "models": None,
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'neuroaix' has no attribute {name!r}")
+    where = _LAZY[name]
+    value = (importlib.import_module(f"neuroaix.{name}") if where is None
+             else getattr(importlib.import_module(where), name))
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

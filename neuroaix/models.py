@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from neuroaix.checks import check_choice, check_number
 from neuroaix.network import Network, Normal
 from neuroaix.neuron import LIF
 
@@ -17,6 +18,7 @@ __all__ = [
     "CONN_PROBS",
     "FULL_MEAN_RATES",
     "FULL_SIZES",
+    "INPUTS",
     "K_EXT",
     "POPULATIONS",
     "V0_MEAN",
@@ -46,6 +48,8 @@ CONN_PROBS = (
 #: External in-degrees (Poisson sources of BG_RATE each).
 K_EXT = (1600, 1500, 2100, 1900, 2000, 1900, 2900, 2100)
 BG_RATE = 8.0
+#: Background inputs of the microcircuit: Poisson sources, or their mean as a DC current.
+INPUTS = ("poisson", "dc")
 #: Full-scale mean rates (Hz) used by the example's DC compensation when k_scale < 1.
 FULL_MEAN_RATES = (0.943, 3.026, 4.368, 5.882, 7.733, 8.664, 1.096, 7.851)
 #: 'optimized' initial potentials (mV).
@@ -94,11 +98,7 @@ def microcircuit_synapses(scale: float = 1.0, k_scale: float = 1.0) -> np.ndarra
 
 
 def _check_scale(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, not {value!r}")
-    if not (math.isfinite(value) and 0 < value <= 1.0):
-        raise ValueError(f"{name} must lie in (0, 1], not {value!r}; e.g. {name}=0.1")
-    return float(value)
+    return check_number(name, value, low=0, high=1, low_open=True, fix=f"e.g. {name}=0.1")
 
 
 def microcircuit(scale: float = 1.0, k_scale: float = 1.0, input: str = "poisson", *,
@@ -125,8 +125,7 @@ def microcircuit(scale: float = 1.0, k_scale: float = 1.0, input: str = "poisson
     """
     scale = _check_scale("scale", scale)
     k_scale = _check_scale("k_scale", k_scale)
-    if input not in ("poisson", "dc"):
-        raise ValueError(f"input must be 'poisson' or 'dc', not {input!r}")
+    check_choice("input", input, INPUTS)
     model = LIF(C_m=250.0, tau_m=10.0, tau_syn_ex=0.5, tau_syn_in=0.5, t_ref=2.0, E_L=-65.0,
                 V_th=-50.0, V_reset=-65.0)
     tau_syn = model.tau_syn_ex
@@ -219,14 +218,10 @@ def brunel(scale: float = 1.0, g: float = 5.0, eta: float = 2.0, *, epsilon: flo
         Low-resolution weights (no effect: the weights are constant per projection).
     """
     scale = _check_scale("scale", scale)
-    for name, value in (("g", g), ("eta", eta), ("J", J), ("epsilon", epsilon)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not math.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a finite number >= 0, not {value!r}")
-    if not 0 < epsilon <= 1:
-        raise ValueError(f"epsilon must lie in (0, 1], not {epsilon!r}")
-    if J <= 0:
-        raise ValueError(f"J must be > 0 mV, not {J!r}")
+    for name, value in (("g", g), ("eta", eta)):
+        check_number(name, value, low=0)
+    check_number("epsilon", epsilon, low=0, high=1, low_open=True)
+    check_number("J", J, low=0, low_open=True, unit="mV")
     model = LIF(C_m=250.0, tau_m=20.0, tau_syn_ex=0.5, tau_syn_in=0.5, t_ref=2.0, E_L=0.0,
                 V_th=20.0, V_reset=10.0)
     n_e = max(1, round(10000 * scale))

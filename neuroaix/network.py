@@ -32,11 +32,9 @@ Autapses (a neuron onto itself, only possible when ``pre is post``) are allowed 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import logging
 import math
-import numbers
 import time
 from dataclasses import dataclass, field
 
@@ -44,6 +42,8 @@ import numpy as np
 
 from neuroaix import formats
 from neuroaix import numerics as nx
+from neuroaix.checks import check_bool, check_choice, check_int, check_number, did_you_mean, \
+    is_integer, is_number
 from neuroaix.engine import connectivity as conn
 from neuroaix.memory import MemoryEstimate, check_memory, estimate_build
 from neuroaix.neuron import LIF
@@ -82,33 +82,6 @@ def _fits_i_format(pa: float) -> bool:
     return nx.INT32_MIN <= nx.pa_to_fixed(pa) <= nx.INT32_MAX
 
 
-def _hint(name: str, options) -> str:
-    close = difflib.get_close_matches(name, list(options), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _is_number(x) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
-
-
-def _check_number(name: str, value, *, unit: str = "", finite: bool = True) -> float:
-    if not _is_number(value):
-        raise TypeError(f"{name} must be a number{' in ' + unit if unit else ''}, "
-                        f"not {value!r}")
-    value = float(value)
-    if finite and not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, not {value!r}")
-    return value
-
-
-def _check_int(name: str, value, *, low: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, not {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, not {value!r}")
-    return int(value)
-
-
 # Distributions -------------------------------------------------------------------------------
 
 
@@ -133,13 +106,11 @@ class Normal:
     high: float = math.inf
 
     def __post_init__(self):
-        _check_number("Normal mean", self.mean)
-        std = _check_number("Normal std", self.std)
-        low = _check_number("Normal low", self.low, finite=False)
-        high = _check_number("Normal high", self.high, finite=False)
-        if std < 0:
-            raise ValueError(f"Normal std must be >= 0, not {self.std!r}")
-        if math.isnan(low) or math.isnan(high) or not low < high:
+        check_number("Normal mean", self.mean)
+        std = check_number("Normal std", self.std, low=0)
+        low = check_number("Normal low", self.low, finite=False)
+        high = check_number("Normal high", self.high, finite=False)
+        if not low < high:
             raise ValueError(f"Normal bounds need low < high, not low={self.low!r}, "
                              f"high={self.high!r}")
         if std == 0:
@@ -162,8 +133,8 @@ class Normal:
 def _as_distribution(name: str, value, unit: str) -> Normal:
     if isinstance(value, Normal):
         return value
-    if _is_number(value):
-        v = _check_number(name, value, unit=unit)
+    if is_number(value):
+        v = check_number(name, value, unit=unit)
         return Normal(v, 0.0)
     raise TypeError(f"{name} must be a number in {unit} or neuroaix.Normal(mean, std, low=..., "
                     f"high=...), not {value!r}")
@@ -239,10 +210,8 @@ class Network:
     """
 
     def __init__(self, dt: float = 0.1, seed: int = 12345):
-        dt = _check_number("dt", dt, unit="ms")
-        if dt <= 0:
-            raise ValueError(f"dt must be > 0 ms, not {dt!r}; use e.g. dt=0.1")
-        seed = _check_int("seed", seed)
+        dt = check_number("dt", dt, low=0, low_open=True, unit="ms", fix="use e.g. dt=0.1")
+        seed = check_int("seed", seed, low=0)
         if seed > nx.MASK64:
             raise ValueError(f"seed must be < 2**64, not {seed!r}")
         self.dt = dt
@@ -292,7 +261,7 @@ class Network:
             raise TypeError(f"name must be a non-empty string, not {name!r}")
         if any(p.name == name for p in self.populations):
             raise ValueError(f"a population named {name!r} exists already; use another name")
-        n = _check_int("n", n, low=1)
+        n = check_int("n", n, low=1)
         model = LIF() if model is None else model
         if not isinstance(model, LIF):
             raise TypeError(f"model must be a neuroaix.LIF, not {model!r}")
@@ -345,12 +314,11 @@ class Network:
             key = next(iter(unknown))
             options = ("p", "indegree", "outdegree", "n", "weight", "delay", "allow_autapses",
                        "allow_multapses", "weight_bits", "rule")
-            raise TypeError(f"connect() got an unexpected keyword {key!r}{_hint(key, options)}")
+            raise TypeError(f"connect() got an unexpected keyword {key!r}"
+                            f"{did_you_mean(key, options)}")
         pre = self._check_pop("pre", pre)
         post = self._check_pop("post", post)
-        if not isinstance(rule, str) or rule not in conn.RULES:
-            hint = _hint(rule, RULES) if isinstance(rule, str) else ""
-            raise ValueError(f"rule must be one of {', '.join(RULES)}, not {rule!r}{hint}")
+        check_choice("rule", rule, RULES)
         given = {k: v for k, v in (("p", p), ("indegree", indegree), ("outdegree", outdegree),
                                    ("n", n)) if v is not None}
         want = _RULE_PARAM[rule]
@@ -360,14 +328,11 @@ class Network:
                 raise ValueError(f"{k}={v!r} is not a parameter of rule {rule!r}; {fix}")
         if want and want not in given:
             raise ValueError(f"rule {rule!r} needs {want}=...; add it")
-        if not isinstance(allow_autapses, bool):
-            raise TypeError(f"allow_autapses must be True or False, not {allow_autapses!r}")
+        allow_autapses = check_bool("allow_autapses", allow_autapses)
         multapse_rules = ("fixed_indegree", "fixed_outdegree", "fixed_total_number")
         if allow_multapses is None:
             allow_multapses = rule in multapse_rules
-        elif not isinstance(allow_multapses, bool):
-            raise TypeError(f"allow_multapses must be True or False, not {allow_multapses!r}")
-        elif allow_multapses and rule not in multapse_rules:
+        elif check_bool("allow_multapses", allow_multapses) and rule not in multapse_rules:
             raise ValueError(f"rule {rule!r} never makes multapses; leave allow_multapses "
                              "unset or use fixed_indegree, fixed_outdegree or "
                              "fixed_total_number")
@@ -383,12 +348,10 @@ class Network:
                 raise ValueError("one_to_one from a population onto itself makes only "
                                  "autapses; set allow_autapses=True or use another rule")
         elif rule == "pairwise_bernoulli":
-            value = _check_number("p", p)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"p must lie in [0, 1], not {p!r}")
+            value = check_number("p", p, low=0, high=1)
         elif rule in ("fixed_indegree", "fixed_outdegree"):
             name = want
-            value = _check_int(name, given[name])
+            value = check_int(name, given[name], low=0)
             pool = per_target if rule == "fixed_indegree" else per_source
             if value > 0 and pool <= 0:
                 raise ValueError(f"{name}={value!r} but there are no allowed partners; "
@@ -398,7 +361,7 @@ class Network:
                                  "available without multapses; use allow_multapses=True or "
                                  f"{name} <= {pool}")
         elif rule == "fixed_total_number":
-            value = _check_int("n", n)
+            value = check_int("n", n, low=0)
             cap = per_target * post.size
             if value > 0 and cap <= 0:
                 raise ValueError(f"n={value!r} but there are no allowed pairs; set "
@@ -426,9 +389,7 @@ class Network:
             conn.delay_step_table(float(d.mean), float(d.std), float(d.low), float(d.high),
                                   self.dt)  # raises if a delay can round outside the range
         if weight_bits is not None:
-            weight_bits = _check_int("weight_bits", weight_bits, low=1)
-            if weight_bits > 16:
-                raise ValueError(f"weight_bits must be at most 16, not {weight_bits!r}")
+            weight_bits = check_int("weight_bits", weight_bits, low=1, high=16)
         proj = Projection(pre=pre, post=post, rule=rule, value=value, weight=w, delay=d,
                           allow_autapses=allow_autapses, allow_multapses=allow_multapses,
                           weight_bits=weight_bits)
@@ -447,14 +408,12 @@ class Network:
         if pop.index in self.poisson:
             raise ValueError(f"population {pop.name!r} has a Poisson input already; give one "
                              "input with the summed rate (rate_hz * indegree)")
-        rate = _check_number("rate_hz", rate_hz, unit="Hz")
-        if rate < 0:
-            raise ValueError(f"rate_hz must be >= 0 Hz, not {rate_hz!r}")
-        w = _check_number("weight", weight, unit="pA")
+        rate = check_number("rate_hz", rate_hz, low=0, unit="Hz")
+        w = check_number("weight", weight, unit="pA")
         if not _fits_i_format(w):
             raise ValueError(f"weight={weight!r} pA does not fit the I format "
                              f"(+-{_I_LIMIT:g} pA); use a smaller weight")
-        k = _check_int("indegree", indegree, low=0)
+        k = check_int("indegree", indegree, low=0)
         nx.poisson_table(rate * k * self.dt * 1e-3)  # raises if the table cannot hold it
         self.poisson[pop.index] = (rate, k, w)
 
@@ -467,7 +426,7 @@ class Network:
         if pop.index in self.dc:
             raise ValueError(f"population {pop.name!r} has a DC input already; give one input "
                              "with the summed amplitude")
-        a = _check_number("amplitude_pa", amplitude_pa, unit="pA")
+        a = check_number("amplitude_pa", amplitude_pa, unit="pA")
         dataclasses.replace(pop.model, I_e=pop.model.I_e + a)  # validates the range
         self.dc[pop.index] = a
 
@@ -539,12 +498,12 @@ class Network:
 
         if not self.populations:
             raise RuntimeError("the network has no populations; call add_population first")
-        partitions = _check_int("partitions", partitions, low=1)
+        partitions = check_int("partitions", partitions, low=1)
         if threads is None:
             threads = numba.config.NUMBA_NUM_THREADS
-        threads = _check_int("threads", threads, low=1)
+        threads = check_int("threads", threads, low=1)
         if memory_limit is not None:
-            memory_limit = _check_int("memory_limit", memory_limit, low=1)
+            memory_limit = check_int("memory_limit", memory_limit, low=1)
         n = self.n_neurons
         if -(-n // partitions) > formats.MAX_LOCAL_TARGETS:
             need = -(-n // formats.MAX_LOCAL_TARGETS)
@@ -552,8 +511,7 @@ class Network:
                              f"{formats.MAX_LOCAL_TARGETS} neurons on a partition; use "
                              f"partitions >= {need}")
         if only is not None:
-            bad = [q for q in only if isinstance(q, bool) or not isinstance(q, numbers.Integral)
-                   or not 0 <= q < partitions]
+            bad = [q for q in only if not is_integer(q) or not 0 <= q < partitions]
             if bad or not len(only):
                 raise ValueError(f"only must list partition indices in [0, {partitions}), not "
                                  f"{only!r}; e.g. only=[0]")

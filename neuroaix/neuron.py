@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, fields
 
 from neuroaix import numerics as nx
+from neuroaix.checks import check_number
 
 __all__ = ["LIF", "propagator_32", "propagators", "ref_steps"]
 
@@ -92,18 +93,11 @@ class LIF:
 
     def __post_init__(self):
         for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"LIF parameter {f.name} must be a number, not {value!r}")
-            if not math.isfinite(value):
-                raise ValueError(f"LIF parameter {f.name} must be finite, not {value!r}")
+            check_number(f"LIF parameter {f.name}", getattr(self, f.name))
         for name, unit in (("C_m", "pF"), ("tau_m", "ms"), ("tau_syn_ex", "ms"),
                            ("tau_syn_in", "ms")):
-            value = getattr(self, name)
-            if value <= 0:
-                raise ValueError(f"{name} must be > 0 {unit}, not {value!r}")
-        if self.t_ref < 0:
-            raise ValueError(f"t_ref must be >= 0 ms, not {self.t_ref!r}")
+            check_number(name, getattr(self, name), low=0, low_open=True, unit=unit)
+        check_number("t_ref", self.t_ref, low=0, unit="ms")
         if not self.V_reset < self.V_th:
             raise ValueError(
                 f"V_reset must be below V_th, not V_reset={self.V_reset!r} >= "

@@ -129,7 +129,14 @@ def test_brunel_parameters():
 def test_model_argument_errors():
     with pytest.raises(ValueError, match=r"^scale must lie in \(0, 1\], not 0; e\.g\. scale=0\.1$"):
         models.microcircuit(0)
-    with pytest.raises(ValueError, match=r"^input must be 'poisson' or 'dc', not 'DC'$"):
+    with pytest.raises(ValueError, match=r"^input must be one of 'poisson', 'dc', not 'DC'; "
+                                         r"did you mean 'dc'\?$"):
         models.microcircuit(0.1, input="DC")
-    with pytest.raises(ValueError, match=r"^g must be a finite number >= 0, not -1$"):
+    with pytest.raises(ValueError, match=r"^g must be >= 0, not -1$"):
         models.brunel(0.1, g=-1)
+    with pytest.raises(ValueError, match=r"^eta must be finite, not inf$"):
+        models.brunel(0.1, eta=float("inf"))
+    with pytest.raises(TypeError, match=r"^J must be a number in mV, not '0\.1'$"):
+        models.brunel(0.1, J="0.1")
+    with pytest.raises(ValueError, match=r"^epsilon must lie in \(0, 1\], not 0$"):
+        models.brunel(0.1, epsilon=0)
