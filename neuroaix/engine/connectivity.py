@@ -21,6 +21,7 @@ import numpy as np
 
 from neuroaix import formats
 from neuroaix import numerics as nx
+from neuroaix._threads import set_num_threads
 from neuroaix.engine import _connectivity_kernels as _k
 
 __all__ = [
@@ -372,8 +373,7 @@ def build_synapses(specs, *, n_neurons: int, n_parts: int, threads: int, seed: i
         If a drawn weight does not fit int32 or a drawn delay is not in
         ``[1, MAX_DELAY_STEPS]`` steps.
     """
-    old = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    old = set_num_threads(threads)
     try:
         return _build(list(specs), n_neurons, n_parts, threads, seed, dt, only)
     finally:

@@ -24,6 +24,7 @@ import numpy as np
 from numba.typed import List
 
 from neuroaix import numerics as nx
+from neuroaix._threads import set_num_threads
 from neuroaix.engine import _kernels as _k
 from neuroaix.engine.state import PartitionLayout
 
@@ -193,7 +194,7 @@ class Simulator:
         """Advance by ``n_steps`` steps (see ``simulate``)."""
         if n_steps < 0:
             raise ValueError(f"n_steps must be >= 0, not {n_steps!r}")
-        numba.set_num_threads(self.threads)
+        set_num_threads(self.threads)
         start = time.perf_counter()
         end = self.t + n_steps
         bar = _ProgressBar(n_steps, enabled=self.progress)
