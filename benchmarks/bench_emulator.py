@@ -104,7 +104,7 @@ def main(argv=None) -> int:
             "max_step_ns": float(res.step_fs.max() / 1e6),
             "bottleneck_counts": res.bottleneck_counts(),
             "emulation_s": t_emu,
-            "activity": res.activity,
+            "activity": res.activity.to_dict(),
         })
     sens = []
     for label, key, value in SENSITIVITY:

@@ -15,13 +15,7 @@ from neuroaix.emulator.config import (
     TopologyConfig,
     load_hardware,
 )
-from neuroaix.emulator.engine import (
-    ACTIVITY_KEYS,
-    PHASES,
-    EmulationResult,
-    Emulator,
-    counts_from_built,
-)
+from neuroaix.emulator.engine import PHASES, EmulationResult, Emulator, counts_from_built
 from neuroaix.emulator.link import Link, LinkTiming
 from neuroaix.emulator.memory import MemoryModel
 from neuroaix.emulator.node import NodeModel
@@ -30,7 +24,6 @@ from neuroaix.emulator.topology import Topology
 from neuroaix.emulator.workload import emulate_model, emulate_network
 
 __all__ = [
-    "ACTIVITY_KEYS",
     "PHASES",
     "Clock",
     "EmulationResult",

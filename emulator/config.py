@@ -20,6 +20,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from neuroaix import formats
+from neuroaix.configs import shipped
 from neuroaix.timing import RMW_DRAIN
 
 __all__ = [
@@ -179,14 +181,14 @@ class MemoryConfig:
     latency_ns : float
         Access latency contained in each measured request time; with ``prefetch`` it overlaps
         the previous request's transfer.
-    fetch_bytes : int
-        Fetch granularity: every request is rounded up to a multiple of it.
-    synapse_bytes : int
-        Bytes per stored synapse.
     prefetch : bool
         Issue the next request while the current one transfers (hides the latency).
     capacity_gb : float
         Synapse memory per node (GB); bounds the synapses a node can store.
+
+    The fetch granularity and the bytes of a synapse are format facts (``fetch_bytes``,
+    ``synapse_bytes``, read from ``neuroaix.formats``); a file may state them only with
+    those values.
     """
 
     channels: int = 2
@@ -194,8 +196,6 @@ class MemoryConfig:
     efficiency: tuple = PAPER_EFFICIENCY
     efficiency_peak_gbps: float = 12.12
     latency_ns: float = 93.48
-    fetch_bytes: int = 64
-    synapse_bytes: int = 8
     prefetch: bool = True
     capacity_gb: float = 8.0
 
@@ -206,11 +206,6 @@ class MemoryConfig:
         _number(s, "peak_bandwidth_gbps", self.peak_bandwidth_gbps, positive=True)
         _number(s, "efficiency_peak_gbps", self.efficiency_peak_gbps, positive=True)
         _number(s, "latency_ns", self.latency_ns, minimum=0)
-        _integer(s, "fetch_bytes", self.fetch_bytes, minimum=1)
-        _integer(s, "synapse_bytes", self.synapse_bytes, minimum=1)
-        if self.fetch_bytes % self.synapse_bytes:
-            raise ValueError(f"memory.fetch_bytes={self.fetch_bytes!r} must be a multiple of "
-                             f"synapse_bytes={self.synapse_bytes!r}; words hold whole synapses")
         if not isinstance(self.prefetch, bool):
             raise TypeError(f"memory.prefetch must be true or false, not {self.prefetch!r}")
         table = self.efficiency
@@ -233,6 +228,16 @@ class MemoryConfig:
         if any(b <= a for a, b in zip(sizes, sizes[1:])):
             raise ValueError(f"memory.efficiency sizes must increase strictly, not {sizes!r}")
         object.__setattr__(self, "efficiency", tuple(rows))
+
+    @property
+    def fetch_bytes(self) -> int:
+        """Fetch granularity, one memory word (``neuroaix.formats.MEMORY_WORD_BYTES``)."""
+        return formats.MEMORY_WORD_BYTES
+
+    @property
+    def synapse_bytes(self) -> int:
+        """Bytes of one stored synapse word (``neuroaix.formats.SYNAPSE_BYTES``)."""
+        return formats.SYNAPSE_BYTES
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -377,6 +382,38 @@ class SyncConfig:
         _number("sync", "barrier_ns", self.barrier_ns, minimum=0)
 
 
+#: Keys that state a format fact: (section, key) -> (name in neuroaix.formats, the key it
+#: follows in ``to_dict``). A file or ``with_value`` may give them only with that value.
+_FORMAT_KEYS = {
+    ("memory", "fetch_bytes"): ("MEMORY_WORD_BYTES", "latency_ns"),
+    ("memory", "synapse_bytes"): ("SYNAPSE_BYTES", "fetch_bytes"),
+}
+
+
+def _drop_format_keys(section: str, data: dict) -> dict:
+    """Return ``data`` without its format keys, each checked against ``neuroaix.formats``."""
+    out = dict(data)
+    for (sec, key), (name, _) in _FORMAT_KEYS.items():
+        if sec == section and key in out:
+            value = out.pop(key)
+            fixed = getattr(formats, name)
+            if isinstance(value, bool) or value != fixed:
+                raise ValueError(f"{section}.{key} is fixed by the synapse word format "
+                                 f"(neuroaix.formats.{name} = {fixed}), not {value!r}; "
+                                 "remove the key")
+    return out
+
+
+def _with_format_keys(section: str, sec, data: dict) -> dict:
+    """Return ``data`` with the section's format keys inserted where ``to_dict`` lists them."""
+    for (s, key), (_, after) in _FORMAT_KEYS.items():
+        if s == section:
+            items = list(data.items())
+            at = [k for k, _ in items].index(after) + 1
+            data = dict(items[:at] + [(key, getattr(sec, key))] + items[at:])
+    return data
+
+
 _SECTIONS = {
     "node": NodeConfig,
     "memory": MemoryConfig,
@@ -462,6 +499,7 @@ class HardwareConfig:
             sub = data.get(key, {})
             if not isinstance(sub, dict):
                 raise TypeError(f"[{key}] must be a table, not {sub!r}")
+            sub = _drop_format_keys(key, sub)
             _reject_unknown(key, sub, section_cls)
             kwargs[key] = section_cls(**sub)
         return cls(**kwargs, source=source)
@@ -471,7 +509,8 @@ class HardwareConfig:
         out = {"name": self.name, "time_step_ms": self.time_step_ms, "energy": self.energy}
         for key in _SECTIONS:
             sec = getattr(self, key)
-            out[key] = {f.name: _plain(getattr(sec, f.name)) for f in dataclasses.fields(sec)}
+            values = {f.name: _plain(getattr(sec, f.name)) for f in dataclasses.fields(sec)}
+            out[key] = _with_format_keys(key, sec, values)
         return out
 
     def with_value(self, key: str, value) -> HardwareConfig:
@@ -501,6 +540,8 @@ class HardwareConfig:
                              f"(sections: {', '.join(_SECTIONS)})")
         section, name = parts
         sec = getattr(self, section)
+        if not _drop_format_keys(section, {name: value}):
+            return self
         _reject_unknown(section, {name: value}, type(sec))
         return dataclasses.replace(self, **{section: dataclasses.replace(sec, **{name: value})})
 
@@ -529,8 +570,6 @@ def load_hardware(path) -> HardwareConfig:
     """
     p = Path(path)
     if not p.is_file() and p.parent == Path("."):
-        from neuroaix.configs import shipped
-
         p = shipped(p.name) or p
     if not p.is_file():
         raise FileNotFoundError(f"hardware configuration {str(p)!r} does not exist; "

@@ -42,17 +42,16 @@ from neuroaix.emulator.link import Link, LinkTiming
 from neuroaix.emulator.memory import MemoryModel
 from neuroaix.emulator.node import NodeModel
 from neuroaix.emulator.topology import Topology
+from neuroaix.activity import Activity
 from neuroaix.timing import MemoryTiming, PipelineParams
 
-__all__ = ["ACTIVITY_KEYS", "PHASES", "EmulationResult", "Emulator", "counts_from_built"]
+__all__ = ["PHASES", "EmulationResult", "Emulator", "counts_from_built"]
 
 logger = logging.getLogger(__name__)
 
-#: Phase names, indexed by the bottleneck codes.
+#: Phase names, indexed by the bottleneck codes (the pipeline's causes are
+#: ``neuroaix.timing.CAUSE_NETWORK``, ``CAUSE_MEMORY`` and ``CAUSE_PIPELINE``).
 PHASES = ("update", "network", "memory", "pipeline")
-#: Keys of ``EmulationResult.activity`` (the energy model reads exactly these).
-ACTIVITY_KEYS = ("n_nodes", "steps", "bio_time_s", "hw_time_s", "neuron_updates", "spikes",
-                 "packets", "hops", "bytes_fetched", "synaptic_events")
 
 
 def counts_from_built(built) -> np.ndarray:
@@ -137,21 +136,17 @@ class EmulationResult:
         return 1.0 / self.q_rtf
 
     @property
-    def activity(self) -> dict:
-        """Activity counts for the energy model (keys ``ACTIVITY_KEYS``)."""
+    def activity(self) -> Activity:
+        """Activity counts for the energy model (``neuroaix.energy.Activity``)."""
+        if self.n_steps == 0:
+            raise RuntimeError("no steps were emulated; the activity is undefined")
         c = self.counters
-        return {
-            "n_nodes": self.hardware.n_nodes,
-            "steps": self.n_steps,
-            "bio_time_s": self.bio_time_s,
-            "hw_time_s": self.hw_time_fs / FS_PER_S,
-            "neuron_updates": self.n_neurons * self.n_steps,
-            "spikes": c["spikes"],
-            "packets": c["packets"],
-            "hops": c["hops"],
-            "bytes_fetched": c["bytes_fetched"],
-            "synaptic_events": c["synaptic_events"],
-        }
+        return Activity(n_nodes=self.hardware.n_nodes, steps=self.n_steps,
+                        bio_time_s=self.bio_time_s, hw_time_s=self.hw_time_fs / FS_PER_S,
+                        neuron_updates=self.n_neurons * self.n_steps, spikes=c["spikes"],
+                        packets=c["packets"], hops=c["hops"],
+                        bytes_fetched=c["bytes_fetched"],
+                        synaptic_events=c["synaptic_events"])
 
     def bottleneck_counts(self) -> dict:
         """Return how many steps each phase ended."""
@@ -206,7 +201,7 @@ class EmulationResult:
             "phase_cycles": summary,
             "sync_hops": self.counters["sync_hops"],
             "idle_latency_ns": self.idle_latency,
-            "activity": self.activity,
+            "activity": self.activity.to_dict() if self.n_steps else None,
         }
         if per_node:
             out["phase_cycles_per_node"] = {k: np.asarray(v).tolist() for k, v in cyc.items()}
@@ -256,8 +251,7 @@ class Emulator:
         )
         #: The synapse pipeline of every node (``neuroaix.timing``).
         self.pipeline = PipelineParams(max_burst=node.max_burst, fifo_words=node.fifo_words,
-                                       lanes=node.synapse_lanes, drain=node.synapse_drain,
-                                       per_word=mem.fetch_bytes // mem.synapse_bytes)
+                                       lanes=node.synapse_lanes, drain=node.synapse_drain)
         service, occupancy = self.memory.tables(node.max_burst)
         #: The DDR timing of every node's synapse memory, on the synapse clock.
         self.memory_timing = MemoryTiming(latency=0, service_fs=service, occupancy_fs=occupancy,

@@ -15,6 +15,8 @@ import numpy as np
 from neuroaix.emulator.config import HardwareConfig, load_hardware
 from neuroaix.emulator.engine import EmulationResult, Emulator, counts_from_built
 
+from neuroaix.engine import Simulator
+
 __all__ = ["MODELS", "emulate_model", "emulate_network", "simulate_raster"]
 
 logger = logging.getLogger(__name__)
@@ -71,8 +73,6 @@ def build_model(model, *, partitions: int, scale: float = 1.0, k_scale: float = 
 
 def simulate_raster(built, t_ms: float, *, threads=None):
     """Simulate ``t_ms`` on the Numba engine; return ``(senders, steps)``."""
-    from neuroaix.engine import Simulator
-
     sim = Simulator(built, threads=threads)
     sim.simulate(t_ms)
     senders, steps = sim.spikes()
@@ -135,7 +135,7 @@ def emulate_model(model, hardware, *, scale: float = 1.0, k_scale: float = 1.0,
     Returns
     -------
     dict
-        The result as data, including ``activity`` (``neuroaix.emulator.ACTIVITY_KEYS``).
+        The result as data, including ``activity`` (``neuroaix.energy.Activity.to_dict``).
     """
     hw = _hardware(hardware)
     built = build_model(model, partitions=hw.n_nodes, scale=scale, k_scale=k_scale,

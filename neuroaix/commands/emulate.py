@@ -121,7 +121,7 @@ def _emulate(args) -> int:
           f"{int(counts.sum())} synapses, {senders.size} spikes in {args.t_sim} ms, "
           f"{hw.n_nodes} nodes ({hw.name})")
     print(_table(results))
-    act = res0.activity
+    act = res0.activity.to_dict()
     print("activity: " + ", ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}"
                                    for k, v in act.items()))
     if args.json:

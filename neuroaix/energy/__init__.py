@@ -5,6 +5,7 @@ form), ``power`` (RAPL, nvidia-smi, TDP estimate), ``platforms`` (published reco
 ``project`` (whole-brain projection) and ``plot`` (the comparison plot). See docs/energy.md.
 """
 
+from neuroaix.activity import ACTIVITY_KEYS, Activity
 from neuroaix.energy.config import (
     EnergyConfig,
     OperatingPoint,
@@ -13,26 +14,26 @@ from neuroaix.energy.config import (
     parse_energy_config,
 )
 from neuroaix.energy.model import (
-    Activity,
     EnergyReport,
     energy_from_power,
     estimate_energy,
 )
 from neuroaix.energy.platforms import RECORDS, PlatformRecord
 from neuroaix.energy.power import EnergyMeter, PowerReading, estimate_power
-from neuroaix.energy.project import SPECIES, Projection, project_brain
+from neuroaix.energy.project import SPECIES, BrainProjection, project_brain
 
 __all__ = [
+    "ACTIVITY_KEYS",
     "RECORDS",
     "SPECIES",
     "Activity",
+    "BrainProjection",
     "EnergyConfig",
     "EnergyMeter",
     "EnergyReport",
     "OperatingPoint",
     "PlatformRecord",
     "PowerReading",
-    "Projection",
     "derive_parameters",
     "energy_from_power",
     "estimate_energy",

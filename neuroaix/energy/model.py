@@ -15,98 +15,15 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields
 
+from neuroaix.activity import ACTIVITY_KEYS, Activity
 from neuroaix.energy.config import EnergyConfig
 
 __all__ = [
-    "ACTIVITY_KEYS",
     "REPORT_FIELDS",
-    "Activity",
     "EnergyReport",
     "energy_from_power",
     "estimate_energy",
 ]
-
-#: Keys of the emulator's ``activity`` dict, in order.
-ACTIVITY_KEYS = ("n_nodes", "steps", "bio_time_s", "hw_time_s", "neuron_updates", "spikes",
-                 "packets", "hops", "bytes_fetched", "synaptic_events")
-
-_COUNT_KEYS = ("n_nodes", "steps", "neuron_updates", "spikes", "packets", "hops",
-               "bytes_fetched", "synaptic_events")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Activity:
-    """Work done by one simulation, as counted by the emulator.
-
-    Parameters
-    ----------
-    n_nodes : int
-        Nodes (boards) in the system.
-    steps : int
-        Time steps simulated.
-    bio_time_s : float
-        Simulated biological time (s).
-    hw_time_s : float
-        Wall time of the (emulated) hardware for those steps (s).
-    neuron_updates, spikes, packets, hops, bytes_fetched, synaptic_events : int
-        Event counts over the whole system.
-
-    Raises
-    ------
-    TypeError, ValueError
-        For non-integer counts, negative values or a non-positive time.
-    """
-
-    n_nodes: int
-    steps: int
-    bio_time_s: float
-    hw_time_s: float
-    neuron_updates: int = 0
-    spikes: int = 0
-    packets: int = 0
-    hops: int = 0
-    bytes_fetched: int = 0
-    synaptic_events: int = 0
-
-    def __post_init__(self):
-        for name in _COUNT_KEYS:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"activity {name} must be an integer count, not {value!r}")
-            if value < 0:
-                raise ValueError(f"activity {name} must be >= 0, not {value!r}")
-        if self.n_nodes < 1:
-            raise ValueError(f"activity n_nodes must be >= 1, not {self.n_nodes!r}")
-        for name in ("bio_time_s", "hw_time_s"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"activity {name} must be a number of seconds, not {value!r}")
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"activity {name} must be a positive number of seconds, not "
-                                 f"{value!r}")
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Activity:
-        """Return the activity of an emulator result's ``activity`` dict.
-
-        Parameters
-        ----------
-        data : dict
-            Exactly the keys of :data:`ACTIVITY_KEYS`.
-
-        Raises
-        ------
-        ValueError
-            For a missing or unknown key.
-        """
-        if not isinstance(data, dict):
-            raise TypeError(f"activity must be a dict, not {data!r}")
-        missing = [k for k in ACTIVITY_KEYS if k not in data]
-        unknown = [k for k in data if k not in ACTIVITY_KEYS]
-        if missing or unknown:
-            raise ValueError(f"activity keys must be exactly {', '.join(ACTIVITY_KEYS)}; "
-                             f"missing {missing!r}, unknown {unknown!r}")
-        return cls(**data)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -41,12 +41,18 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+from neuroaix.emulator import HardwareConfig, load_hardware
+from neuroaix.emulator.link import LinkTiming
+from neuroaix.emulator.memory import MemoryModel
+
+from neuroaix import formats
+from neuroaix.activity import Activity
 from neuroaix.energy.config import EnergyConfig
 
 __all__ = [
     "MICROCIRCUIT_RATE_HZ",
     "SPECIES",
-    "Projection",
+    "BrainProjection",
     "ProjectionHardware",
     "Species",
     "calibrate",
@@ -122,10 +128,6 @@ class ProjectionHardware:
     __slots__ = ("_memory", "_timing", "hardware", "memory_gb")
 
     def __init__(self, hardware=None, *, memory_gb: float | None = None):
-        from neuroaix.emulator import HardwareConfig
-        from neuroaix.emulator.link import LinkTiming
-        from neuroaix.emulator.memory import MemoryModel
-
         if hardware is None:
             hardware = HardwareConfig()
         if not isinstance(hardware, HardwareConfig):
@@ -183,13 +185,11 @@ def load_projection_hardware(path, *, memory_gb: float | None = None) -> Project
     ValueError
         If it is not valid TOML or a value is invalid.
     """
-    from neuroaix.emulator import load_hardware
-
     return ProjectionHardware(load_hardware(path), memory_gb=memory_gb)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Projection:
+class BrainProjection:
     """Result of :func:`project_brain` (all rates per biological second).
 
     Attributes
@@ -260,7 +260,7 @@ def _bounds(hw: ProjectionHardware, n: int, *, neurons: float, r_spk: float,
     c = hw.hardware
     node, mem, link = c.node, c.memory, c.link
     h = c.time_step_ms * 1e-3
-    per_burst = max(mem.fetch_bytes // mem.synapse_bytes, 1)
+    per_burst = formats.SYNAPSES_PER_WORD
     lam = k_out / n
     bursts = _expected_bursts(lam, per_burst)
     p_nonempty = -math.expm1(-lam) if lam < 700 else 1.0
@@ -315,8 +315,6 @@ def calibrate(hw: ProjectionHardware, activity) -> float:
     ValueError
         If the activity has no spikes or synaptic events.
     """
-    from neuroaix.energy.model import Activity
-
     if isinstance(activity, dict):
         activity = Activity.from_dict(activity)
     if activity.spikes == 0 or activity.synaptic_events == 0:
@@ -333,7 +331,7 @@ def calibrate(hw: ProjectionHardware, activity) -> float:
 def project_brain(species: str | Species, hw: ProjectionHardware, energy: EnergyConfig, *,
                   synapses: str | float = "low", rate_hz: float = MICROCIRCUIT_RATE_HZ,
                   target_acceleration: float = 1.0, max_nodes: int = 10**9,
-                  calibration: float = 1.0) -> Projection:
+                  calibration: float = 1.0) -> BrainProjection:
     """Project a whole brain onto a cluster built from ``hw`` nodes.
 
     Parameters
@@ -357,7 +355,7 @@ def project_brain(species: str | Species, hw: ProjectionHardware, energy: Energy
 
     Returns
     -------
-    Projection
+    BrainProjection
 
     Raises
     ------
@@ -418,7 +416,7 @@ def project_brain(species: str | Species, hw: ProjectionHardware, energy: Energy
              + r_syn * energy.e_syn_event_j)
     static_w = nodes * energy.p_static_node_w
     power = static_w + e_dyn * a
-    return Projection(
+    return BrainProjection(
         species=species.name, synapses=n_syn, neurons=neurons, rate_hz=rate_hz,
         r_syn_hz=r_syn, target_acceleration=target_acceleration, nodes=nodes,
         nodes_memory=nodes_memory, nodes_target=nodes_target,

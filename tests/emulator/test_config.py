@@ -11,6 +11,8 @@ from neuroaix.emulator.config import (
     load_hardware,
 )
 
+from neuroaix import formats
+
 CONFIG = Path(__file__).parents[2] / "configs" / "neuroaix-35.toml"
 
 
@@ -37,6 +39,21 @@ def test_round_trip_through_to_dict():
     d = hw.to_dict()
     again = HardwareConfig.from_dict(d)
     assert dataclasses.replace(again, source=hw.source) == hw
+
+
+def test_word_sizes_are_the_format_facts():
+    hw = HardwareConfig()
+    assert (hw.memory.fetch_bytes, hw.memory.synapse_bytes) == (formats.MEMORY_WORD_BYTES,
+                                                                formats.SYNAPSE_BYTES)
+    assert list(hw.to_dict()["memory"])[4:7] == ["latency_ns", "fetch_bytes", "synapse_bytes"]
+    assert HardwareConfig.from_dict({"memory": {"fetch_bytes": 64}}) == hw
+    assert hw.with_value("memory.synapse_bytes", 8) == hw
+    with pytest.raises(ValueError, match=r"^memory.fetch_bytes is fixed by the synapse word "
+                                         r"format \(neuroaix.formats.MEMORY_WORD_BYTES = 64\), "
+                                         r"not 128; remove the key$"):
+        HardwareConfig.from_dict({"memory": {"fetch_bytes": 128}})
+    with pytest.raises(ValueError, match=r"^memory.synapse_bytes is fixed"):
+        hw.with_value("memory.synapse_bytes", 4)
 
 
 def test_unknown_keys_are_named_with_a_hint(tmp_path):

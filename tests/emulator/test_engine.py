@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
-from neuroaix.emulator import ACTIVITY_KEYS, Emulator, HardwareConfig
+from neuroaix.emulator import Emulator, HardwareConfig
+
+from neuroaix.energy import Activity
 from neuroaix.emulator.clock import Clock, ns_to_fs
 from neuroaix.emulator.config import TopologyConfig
 from neuroaix.emulator.link import LinkTiming
@@ -51,9 +53,9 @@ def test_one_spike_on_two_nodes_closed_form():
     assert r.step_fs.tolist() == [max(done0, done1)]
     assert r.network_fs[0].tolist() == [marker_at_0, max(arrive1, marker_at_1)]
     act = r.activity
-    assert (act["spikes"], act["packets"], act["hops"]) == (1, 1, 1)
-    assert (act["bytes_fetched"], act["synaptic_events"]) == (128, 16)
-    assert act["neuron_updates"] == n and act["steps"] == 1
+    assert (act.spikes, act.packets, act.hops) == (1, 1, 1)
+    assert (act.bytes_fetched, act.synaptic_events) == (128, 16)
+    assert act.neuron_updates == n and act.steps == 1
     assert r.q_rtf == pytest.approx(r.step_fs[0] / 1e15 / 1e-4)
 
 
@@ -75,12 +77,12 @@ def test_cluster_counts_and_order_independence():
     np.testing.assert_array_equal(r.step_fs, r2.step_fs)
     np.testing.assert_array_equal(r.done_fs, r2.done_fs)
     act = r.activity
-    assert set(act) == set(ACTIVITY_KEYS)
-    assert act["hops"] == 34 * len(snd)
-    assert act["packets"] == 4 * len(snd)       # four ring directions leave each source
-    assert act["synaptic_events"] == int(counts[:, snd].sum())
+    assert isinstance(act, Activity)
+    assert act.hops == 34 * len(snd)
+    assert act.packets == 4 * len(snd)       # four ring directions leave each source
+    assert act.synaptic_events == int(counts[:, snd].sum())
     words = _cdiv(counts[:, snd].astype(np.int64), 8)
-    assert act["bytes_fetched"] == int(words.sum()) * 64
+    assert act.bytes_fetched == int(words.sum()) * 64
     assert r.counters["sync_hops"] == 34 * 35 * 30
     assert r.step_fs.min() > 0
     assert sum(r.bottleneck_counts().values()) == 30
@@ -144,6 +146,13 @@ def test_to_json_shape():
     assert out["steps"] == 6 and len(out["step_ns"]) == 6 and len(out["bottleneck"]) == 6
     assert np.asarray(out["phase_cycles_per_node"]["network"]).shape == (6, 35)
     assert out["acceleration"] == pytest.approx(0.1e6 / np.mean(out["step_ns"]))
+
+
+def test_no_steps_have_no_activity():
+    r = Emulator(HardwareConfig()).run(np.zeros((35, 4), np.int32), [], [])
+    assert r.to_json()["activity"] is None
+    with pytest.raises(RuntimeError, match=r"^no steps were emulated; the activity is "):
+        r.activity
 
 
 def test_bad_inputs():

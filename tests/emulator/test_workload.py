@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
-from neuroaix.emulator import ACTIVITY_KEYS, Emulator, HardwareConfig, counts_from_built
+from neuroaix.emulator import Emulator, HardwareConfig, counts_from_built
 from neuroaix.emulator.config import TopologyConfig
 from neuroaix.emulator.workload import build_model, emulate_model, simulate_raster
+
+from neuroaix.activity import ACTIVITY_KEYS
 
 SMALL = HardwareConfig(topology=TopologyConfig(shape=(2, 2)))
 
@@ -27,7 +29,7 @@ def test_emulate_model_activity_matches_the_raster():
     keep = steps >= 100
     counts = counts_from_built(built)
     res = Emulator(SMALL).run(counts, senders[keep], steps[keep] - 100, n_steps=200)
-    assert res.activity == act
+    assert res.activity.to_dict() == act
     assert act["spikes"] == int(keep.sum()) > 0
     assert act["synaptic_events"] == int(counts[:, senders[keep]].sum())
     assert act["neuron_updates"] == built.n_neurons * 200

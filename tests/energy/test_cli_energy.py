@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from neuroaix.activity import ACTIVITY_KEYS
 from neuroaix.cli import main
 from neuroaix.energy.model import REPORT_FIELDS
 
@@ -200,13 +201,12 @@ def test_project_rejects_unknown_species(hardware, capsys):
 
 
 def test_emulated_brunel_end_to_end(tmp_path):
-    emulator = pytest.importorskip("neuroaix.emulator")
     out = tmp_path / "b.json"
     hw = ROOT / "configs" / "neuroaix-35.toml"
     assert main(["energy", "--hardware", str(hw), "--model", "brunel", "--scale", "0.02",
                  "--t-sim", "10", "--t-presim", "5", "--json", str(out)]) == 0
     d = json.loads(out.read_text())
-    assert tuple(d["activity"]) == emulator.ACTIVITY_KEYS
+    assert tuple(d["activity"]) == ACTIVITY_KEYS
     assert d["activity"]["steps"] == 100
     assert d["q_rtf"] == pytest.approx(d["emulator_q_rtf"], rel=1e-12)
     assert d["energy_config"] == str(hw.parent / "neuroaix-35-energy.toml")

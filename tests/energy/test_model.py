@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from neuroaix import energy
 from neuroaix.energy.config import EnergyConfig, load_energy_config
+from neuroaix.activity import ACTIVITY_KEYS, Activity
 from neuroaix.energy.model import (
-    ACTIVITY_KEYS,
     REPORT_FIELDS,
-    Activity,
     EnergyReport,
     energy_from_power,
     estimate_energy,
@@ -171,6 +171,7 @@ def test_energy_from_power_rejects_unknown_kind():
                           kind="guess", power_source="", label="")
 
 
-def test_activity_keys_match_the_emulator():
-    emulator = pytest.importorskip("neuroaix.emulator")
-    assert emulator.ACTIVITY_KEYS == ACTIVITY_KEYS
+def test_activity_is_one_class_re_exported():
+    assert energy.Activity is Activity and energy.ACTIVITY_KEYS == ACTIVITY_KEYS
+    a = Activity(n_nodes=2, steps=3, bio_time_s=0.3e-3, hw_time_s=1e-5, hops=4)
+    assert tuple(a.to_dict()) == ACTIVITY_KEYS and Activity.from_dict(a.to_dict()) == a
