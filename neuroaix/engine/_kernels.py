@@ -16,26 +16,76 @@ background, update, exchange, deliver.
 import numpy as np
 from numba import njit, prange
 
+from neuroaix import formats
+
 # The stream functions live with the construction kernels; this file only seeds from them.
 from neuroaix.engine._connectivity_kernels import _mix
 
 _I32_MIN = -(1 << 31)
 _I32_MAX = (1 << 31) - 1
 _HALF = np.int64(1 << 29)
-_TWO31 = np.int64(1 << 31)
-_TWO32 = np.int64(1 << 32)
 _XS_MULT = np.uint64(0x2545F4914F6CDD1D)
 _U12 = np.uint64(12)
 _U25 = np.uint64(25)
 _U27 = np.uint64(27)
 _U32 = np.uint64(32)
-_U56 = np.uint64(56)
-_MASK24 = np.uint64(0xFFFFFF)
-_MASK32 = np.uint64(0xFFFFFFFF)
+
+# Synapse word layout ----------------------------------------------------------------------
+# Shifts and masks derived from formats.SYNAPSE_FIELDS (the one definition). Numba freezes
+# globals into the compiled code and keys its on-disk cache on this file alone, so a changed
+# layout would otherwise run the stale cached kernels: the layout is also written below as
+# _LAYOUT_STAMP, and importing this module fails until the stamp is updated, an edit of this
+# file that invalidates the cache of every kernel in it.
+
+#: The synapse layout these kernels were last compiled for: (name, lsb, width, signed).
+_LAYOUT_STAMP = (("weight", 0, 32, True), ("target", 32, 24, False), ("delay", 56, 8, False))
+
+
+def _synapse_field(name: str) -> formats.Field:
+    return next(f for f in formats.SYNAPSE_FIELDS if f.name == name)
+
+
+if tuple(tuple(f) for f in formats.SYNAPSE_FIELDS) != _LAYOUT_STAMP:
+    raise ImportError(
+        f"neuroaix.formats.SYNAPSE_FIELDS is {formats.SYNAPSE_FIELDS!r}, but the engine "
+        f"kernels were stamped for {_LAYOUT_STAMP!r}; set _LAYOUT_STAMP in "
+        f"neuroaix/engine/_kernels.py to the new layout (editing the file makes Numba "
+        f"recompile the kernels instead of loading stale cached code)")
+_WEIGHT, _TARGET, _DELAY = (_synapse_field(n) for n in ("weight", "target", "delay"))
+_W_SHIFT = np.uint64(_WEIGHT.lsb)
+_W_MASK = np.uint64((1 << _WEIGHT.width) - 1)
+#: Two's complement of the weight field: values >= _W_SIGN are negative (signed field).
+_W_SIGN = np.int64(1 << (_WEIGHT.width - 1) if _WEIGHT.signed else 1 << _WEIGHT.width)
+_W_MODULUS = np.int64(1 << _WEIGHT.width)
+_T_SHIFT = np.uint64(_TARGET.lsb)
+_T_MASK = np.uint64((1 << _TARGET.width) - 1)
+_D_SHIFT = np.uint64(_DELAY.lsb)
+_D_MASK = np.uint64((1 << _DELAY.width) - 1)
 
 # Counter columns per partition.
 N_COUNTERS = 4
 C_SPIKES, C_SYN_EVENTS, C_POISSON, C_SATURATIONS = range(N_COUNTERS)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _decode_synapse(word):
+    """Return ``(target, weight, delay)`` (int64) of a packed synapse word (formats)."""
+    w = np.int64((word >> _W_SHIFT) & _W_MASK)
+    if w >= _W_SIGN:
+        w -= _W_MODULUS
+    return (np.int64((word >> _T_SHIFT) & _T_MASK), w,
+            np.int64((word >> _D_SHIFT) & _D_MASK))
+
+
+@njit(cache=True, nogil=True)
+def _decode_synapses(words):
+    """Return the targets, weights and delays (int64 arrays) of synapse words, as the
+    delivery kernels decode them (for tests against ``formats.unpack_synapses``)."""
+    n = words.shape[0]
+    out = np.empty((3, n), np.int64)
+    for q in range(n):
+        out[0, q], out[1, q], out[2, q] = _decode_synapse(words[q])
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -142,12 +192,7 @@ def _deliver_partition(p, t, n_loc, roff, mask, ring, row_ptr, words, spikes, co
         b = row_ptr[src + 1]
         events += b - a
         for q in range(a, b):
-            word = words[q]
-            w = np.int64(word & _MASK32)
-            if w >= _TWO31:
-                w -= _TWO32
-            tgt = np.int64((word >> _U32) & _MASK24)
-            d = np.int64(word >> _U56)
+            tgt, w, d = _decode_synapse(words[q])
             ch = 1 if w < 0 else 0
             idx = rbase + ((((t + d) & mask) * 2) + ch) * n + tgt
             val = np.int64(ring[idx]) + w
