@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from neuroaix import __version__
+from neuroaix import __version__, outputs
 
 __all__ = ["main", "build_parser"]
 
@@ -49,8 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0 if args.command is None else 2
+    outputs.reset(args.command)
     try:
-        return int(args.func(args) or 0)
-    except (ValueError, TypeError, RuntimeError, FileNotFoundError, MemoryError) as exc:
+        with outputs.signal_guard():
+            return int(args.func(args) or 0)
+    except KeyboardInterrupt as exc:  # SIGINT or SIGTERM, at any phase
+        detail = str(exc) if isinstance(exc, outputs.Interrupted) else None
+        print(outputs.interrupt_message(args.command, detail), file=sys.stderr)
+        return outputs.exit_status()
+    except (ValueError, TypeError, RuntimeError, OSError, MemoryError) as exc:
         print(f"neuroaix {args.command}: error: {exc}", file=sys.stderr)
         return 2

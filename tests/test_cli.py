@@ -1,8 +1,10 @@
 """The neuroaix command line: help, info and a small end-to-end run."""
 
 import json
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -54,3 +56,115 @@ def test_run_rejects_bad_values(capsys):
     assert "--t-sim must be > 0" in capsys.readouterr().err
     assert main(["run", "microcircuit", "--scale", "7", "--out", "x"]) == 2
     assert "scale" in capsys.readouterr().err
+
+
+# Outputs: preflight, no silent overwrite, atomic writes ----------------------------------
+
+RUN = ["run", "brunel", "--scale", "0.1", "--t-sim", "20", "--t-presim", "0", "--threads", "1",
+       "--no-plot"]
+
+
+def test_run_refuses_bad_outputs_before_any_work(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    cases = [
+        (["--out", str(afile)], "is a file; name a folder"),
+        (["--out", str(afile / "sub")], "is a file, not a folder"),
+        (["--out", "/proc/neuroaix-out"], "cannot write in '/proc'"),
+        (["--out", str(tmp_path / "o"), "--checkpoint", str(afile / "x.npz")],
+         "is a file, not a folder"),
+        (["--out", str(tmp_path / "o"), "--checkpoint", str(tmp_path)], "is a folder"),
+    ]
+    for extra, message in cases:
+        assert main(RUN + extra) == 2
+        err = capsys.readouterr().err
+        assert message in err and "build" not in err, (extra, err)
+    assert afile.read_text() == "keep me"
+    assert not (tmp_path / "o").exists()
+
+
+def test_run_refuses_to_overwrite_without_force(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(RUN + ["--out", str(out)]) == 0
+    first = (out / "summary.json").read_bytes()
+    assert main(RUN + ["--out", str(out), "--seed", "4"]) == 2
+    assert "holds a previous result (spikes.npz, summary.json)" in capsys.readouterr().err
+    assert (out / "summary.json").read_bytes() == first
+    assert main(RUN + ["--out", str(out), "--seed", "4", "--force"]) == 0
+    assert json.loads((out / "summary.json").read_text())["seed"] == 4
+    assert sorted(p.name for p in out.iterdir()) == ["spikes.npz", "summary.json"]
+
+
+def test_help_shows_the_default_output_folder(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(default: results)" in out and "--force" in out
+
+
+# Signals: SIGINT and SIGTERM at each phase end cleanly -----------------------------------
+
+
+def _cli(args, cwd):
+    return subprocess.Popen([sys.executable, "-m", "neuroaix", *args], cwd=cwd, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _signal_at(proc, marker, signum, delay=0.0):
+    """Send ``signum`` once stderr announces ``marker``; return (rc, stderr after it)."""
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if marker in line:
+            break
+    else:
+        raise AssertionError(f"no {marker!r} in {''.join(seen)!r}")
+    time.sleep(delay)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, err
+
+
+@pytest.mark.parametrize("signum, rc", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_during_build_says_so_and_writes_nothing(tmp_path, signum, rc):
+    proc = _cli(["run", "microcircuit", "--scale", "0.2", "--t-sim", "10", "--out", "r"],
+                tmp_path)
+    code, err = _signal_at(proc, "build", signum)
+    name = "SIGTERM" if signum == signal.SIGTERM else "SIGINT"
+    assert code == rc, err
+    assert err.strip().splitlines()[-1] == (
+        f"neuroaix run: interrupted by {name}{' (Ctrl-C)' if rc == 130 else ''} during the "
+        "build; nothing written")
+    assert "Traceback" not in err
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("signum, rc", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_during_presimulation_keeps_a_restorable_checkpoint(tmp_path, signum, rc):
+    proc = _cli(RUN[:4] + ["--t-sim", "10", "--t-presim", "100000", "--out", "r",
+                           "--checkpoint", "ck.npz"], tmp_path)
+    code, err = _signal_at(proc, "presimulation", signum, delay=1.0)
+    last = err.strip().splitlines()[-1]
+    assert code == rc and "Traceback" not in err, err
+    assert "during the presimulation; presimulated " in last
+    assert last.endswith("of 100000 ms, nothing recorded, state saved to ck.npz")
+    assert not (tmp_path / "r").exists()
+    assert main(RUN + ["--t-sim", "10", "--restore", str(tmp_path / "ck.npz"),
+                       "--out", str(tmp_path / "after")]) == 0
+
+
+@pytest.mark.parametrize("signum, rc", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_during_recording_keeps_what_was_recorded(tmp_path, signum, rc):
+    proc = _cli(RUN[:4] + ["--t-sim", "100000", "--t-presim", "0", "--threads", "1",
+                           "--no-plot", "--out", "r", "--checkpoint", "ck.npz"], tmp_path)
+    code, err = _signal_at(proc, "recording", signum, delay=1.0)
+    last = err.strip().splitlines()[-1]
+    assert code == rc and "Traceback" not in err, err
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["interrupted"] is True and 0 < summary["t_sim_ms"] < 100000
+    assert last == (f"neuroaix run: interrupted by {'SIGTERM' if rc == 143 else 'SIGINT (Ctrl-C)'}"
+                    f"; recorded {summary['t_sim_ms']:g} of 100000 ms; wrote r/spikes.npz, "
+                    "r/summary.json, ck.npz")
+    data = np.load(tmp_path / "r" / "spikes.npz")
+    assert spike_hash(data["senders"], data["steps"]) == summary["total"]["spike_hash"]
+    assert (tmp_path / "ck.npz").stat().st_size > 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -38,7 +37,10 @@ def register(sub) -> None:
     p.add_argument("--sweep", metavar="KEY=V1,V2,...",
                    help="emulate once per value of a dotted configuration key")
     p.add_argument("--plot", metavar="PATH",
-                   help="timeline of the slowest step, or the sweep plot with --sweep")
+                   help="timeline of the slowest step, or the sweep plot with --sweep "
+                        "(default with --sweep: build/sweep_KEY.png)")
+    p.add_argument("--force", action="store_true",
+                   help="replace the files of a previous result")
     p.set_defaults(func=_emulate)
 
 
@@ -91,10 +93,16 @@ def _table(rows) -> str:
 def _emulate(args) -> int:
     from neuroaix.emulator import Emulator, counts_from_built, load_hardware
     from neuroaix.emulator.plot import plot_sweep, plot_timeline
+    from neuroaix import outputs
     from neuroaix.emulator.workload import build_model, simulate_raster
 
     hw = load_hardware(args.hardware)
     sweep = parse_sweep(args.sweep) if args.sweep else None
+    plot_path = args.plot
+    if sweep and not plot_path:
+        plot_path = str(Path("build") / f"sweep_{sweep[0].replace('.', '_')}.png")
+    outputs.check_file(args.json, option="--json", force=args.force)
+    outputs.check_file(plot_path, option="--plot", force=args.force)
     configs = [("configured", hw)]
     if sweep:
         key, values = sweep
@@ -102,20 +110,25 @@ def _emulate(args) -> int:
         if any(c.n_nodes != hw.n_nodes for _, c in configs):
             raise ValueError(f"--sweep {key} changes the number of nodes; sweep keys that "
                              "keep the node count, or run one configuration per invocation")
-    built = build_model(args.model, partitions=hw.n_nodes, scale=args.scale,
-                        k_scale=args.k_scale, input=args.input, seed=args.seed)
+    with outputs.phase("build", f"{args.model} on {hw.n_nodes} nodes"):
+        built = build_model(args.model, partitions=hw.n_nodes, scale=args.scale,
+                            k_scale=args.k_scale, input=args.input, seed=args.seed)
     dt = float(built.dt)
     pre = round(args.t_presim / dt)
     n = round(args.t_sim / dt)
     if n <= 0 or pre < 0:
         raise ValueError(f"--t-sim must be > 0 and --t-presim >= 0 ms, not {args.t_sim!r} "
                          f"and {args.t_presim!r}")
-    senders, steps = simulate_raster(built, (pre + n) * dt, threads=args.threads)
+    with outputs.phase("simulation", f"{(pre + n) * dt:g} ms on the engine"):
+        senders, steps = simulate_raster(built, (pre + n) * dt, threads=args.threads)
     keep = steps >= pre
     senders, steps = senders[keep], steps[keep] - pre
     counts = counts_from_built(built)
-    results = [(label, Emulator(cfg).run(counts, senders, steps, n_steps=n))
-               for label, cfg in configs]
+    results = []
+    for i, (label, cfg) in enumerate(configs):
+        with outputs.phase("emulation", f"{n} steps" + (f", {label} ({i + 1} of "
+                                                        f"{len(configs)})" if sweep else "")):
+            results.append((label, Emulator(cfg).run(counts, senders, steps, n_steps=n)))
     res0 = results[0][1]
     print(f"{args.model} scale {args.scale}, input {args.input}: {counts.shape[1]} neurons, "
           f"{int(counts.sum())} synapses, {senders.size} spikes in {args.t_sim} ms, "
@@ -125,27 +138,26 @@ def _emulate(args) -> int:
     print("activity: " + ", ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}"
                                    for k, v in act.items()))
     if args.json:
-        path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
         if sweep:
             doc = {"sweep": {"key": sweep[0], "values": sweep[1]},
                    "results": [r.to_json() for _, r in results]}
         else:
             doc = res0.to_json()
-        path.write_text(json.dumps(doc, indent=1))
-        print(f"wrote {path}")
+        outputs.write_json(args.json, doc, indent=1)
+        print(f"wrote {args.json}")
     if sweep:
         key, values = sweep
-        path = args.plot or str(Path("build") / f"sweep_{key.replace('.', '_')}.png")
         dominant = [max(r.bottleneck_counts().items(), key=lambda kv: kv[1])[0]
                     for _, r in results]
-        out = plot_sweep(key, values, [r.acceleration for _, r in results], path,
-                         bottlenecks=dominant)
-        print(f"wrote {out}")
-    elif args.plot:
+        with outputs.atomic_path(plot_path) as tmp:
+            plot_sweep(key, values, [r.acceleration for _, r in results], tmp,
+                       bottlenecks=dominant)
+        print(f"wrote {plot_path}")
+    elif plot_path:
         slowest = int(res0.step_fs.argmax())
         trace = Emulator(hw).trace_step(counts, senders, steps, slowest)
-        out = plot_timeline(trace, args.plot, title=f"{args.model}: step {slowest} "
-                            f"(slowest), {trace['step_fs'] / 1e9:.2f} us")
-        print(f"wrote {out}")
+        with outputs.atomic_path(plot_path) as tmp:
+            plot_timeline(trace, tmp, title=f"{args.model}: step {slowest} "
+                          f"(slowest), {trace['step_fs'] / 1e9:.2f} us")
+        print(f"wrote {plot_path}")
     return 0

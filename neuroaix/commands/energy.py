@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import math
 from pathlib import Path
+
+from neuroaix import outputs
 
 __all__ = ["register"]
 
@@ -43,19 +44,17 @@ def _energy_path(args) -> Path:
 def _emulate(args) -> dict:
     """Run the emulator (or read its JSON) and return its result dict."""
     if getattr(args, "from_emulation", None):
-        path = Path(args.from_emulation)
-        if not path.is_file():
-            raise FileNotFoundError(f"emulator result {str(path)!r} does not exist; write one "
-                                    "with neuroaix emulate --json PATH")
-        return json.loads(path.read_text())
+        return outputs.read_json(args.from_emulation,
+                                 what="an emulator result (neuroaix emulate --json PATH)")
     try:
         from neuroaix.emulator import emulate_model
     except ImportError as exc:
         raise RuntimeError(f"the emulator is not available ({exc}); pass --from-emulation "
                            "JSON with a saved emulator result instead") from None
-    return emulate_model(args.model, args.hardware, scale=args.scale, k_scale=args.k_scale,
-                         input=args.input, t_sim_ms=args.t_sim, t_presim_ms=args.t_presim,
-                         seed=args.seed)
+    with outputs.phase("emulation", f"{args.model} on {args.hardware}"):
+        return emulate_model(args.model, args.hardware, scale=args.scale, k_scale=args.k_scale,
+                             input=args.input, t_sim_ms=args.t_sim, t_presim_ms=args.t_presim,
+                             seed=args.seed)
 
 
 def _emulated_row(args):
@@ -95,10 +94,8 @@ def _measured_row(run_dir, *, power_w=None, watts_per_core=None):
     from neuroaix.energy.power import DEFAULT_WATTS_PER_CORE
 
     path = Path(run_dir) / "summary.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"run summary {str(path)!r} does not exist; pass the --out "
-                                "folder of neuroaix run")
-    summary = json.loads(path.read_text())
+    summary = outputs.read_json(path, what="a run summary; pass the --out folder of "
+                                "neuroaix run")
     total = summary.get("total")
     if not isinstance(total, dict):
         raise TypeError(f"{path}: no 'total' table; it must be written by neuroaix run")
@@ -157,14 +154,22 @@ def _table(rows: list[dict]) -> str:
 
 def _write_json(path, data) -> None:
     if path:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(data, indent=2, allow_nan=False) + "\n")
+        outputs.write_json(path, data)
+        print(f"wrote {path}")
+
+
+def _check_outputs(args, *plots) -> None:
+    """Check --json (and plot paths) before any work."""
+    outputs.check_file(args.json, option="--json", force=args.force)
+    for path in plots:
+        outputs.check_file(path, option="--plot", force=args.force)
 
 
 # Commands ------------------------------------------------------------------------------------
 
 
 def _energy(args) -> int:
+    _check_outputs(args)
     sources = sum(bool(x) for x in (args.from_run, args.from_emulation, args.hardware))
     if args.from_run and (args.from_emulation or args.hardware):
         raise ValueError("pass either --from-run DIR or --hardware/--from-emulation, not both")
@@ -196,6 +201,7 @@ def _compare(args) -> int:
     from neuroaix.energy import RECORDS
     from neuroaix.energy.plot import plot_compare
 
+    _check_outputs(args, args.plot)
     rows = [dict(r.to_dict(), label=r.label, kind="published", mean_power_w=None)
             for r in RECORDS]
     ours = []
@@ -213,8 +219,9 @@ def _compare(args) -> int:
     for r in ours:
         print(f"  {r['label']}: {r['power_source']}")
     if args.plot:
-        path = plot_compare(rows + ours, args.plot)
-        print(f"plot written to {path}")
+        with outputs.atomic_path(args.plot) as tmp:
+            plot_compare(rows + ours, tmp)
+        print(f"plot written to {args.plot}")
     _write_json(args.json, {"published": rows, "ours": ours})
     return 0
 
@@ -228,6 +235,7 @@ def _project(args) -> int:
         project_brain,
     )
 
+    _check_outputs(args)
     hw = load_projection_hardware(args.hardware, memory_gb=args.memory_gb)
     cfg = load_energy_config(_energy_path(args))
     choices = ("low", "high") if args.synapses == "both" else (args.synapses,)
@@ -304,6 +312,7 @@ def _emulation_options(p) -> None:
     p.add_argument("--watts-per-core", type=_positive, metavar="W",
                    help="per-core power for the TDP estimate (default 10 W)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    p.add_argument("--force", action="store_true", help="replace the files of a previous result")
 
 
 def register(sub) -> None:
@@ -363,4 +372,5 @@ def register(sub) -> None:
                    help="calibrate the bounds by an emulated run (neuroaix emulate --json or "
                         "neuroaix energy --json): its acceleration over the model's")
     j.add_argument("--json", metavar="PATH", help="also write the projection as JSON")
+    j.add_argument("--force", action="store_true", help="replace the files of a previous result")
     j.set_defaults(func=_project)

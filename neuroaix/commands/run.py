@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import sys
@@ -44,10 +43,15 @@ def register(sub) -> None:
     p.add_argument("--threads", type=int, default=None, help="worker threads")
     p.add_argument("--partitions", type=int, default=None,
                    help="partitions (hardware nodes); default: the number of threads")
-    p.add_argument("--out", default="results", help="output directory")
+    p.add_argument("--out", default="results",
+                   help="output directory (default: results); a previous result in it is "
+                        "refused unless --force")
+    p.add_argument("--force", action="store_true",
+                   help="replace the outputs and checkpoint of a previous run")
     p.add_argument("--no-plot", action="store_true", help="skip raster.png")
     p.add_argument("--checkpoint", default=None,
-                   help="also save the final state to this file (restorable)")
+                   help="also save the final state to this file (restorable; also written "
+                        "when the run is interrupted)")
     p.add_argument("--restore", default=None,
                    help="continue from this checkpoint instead of presimulating")
     p.add_argument("--exchange", choices=("auto", "step", "interval"), default="auto",
@@ -76,7 +80,7 @@ def build_model(model: str, *, scale=None, k_scale=1.0, input="poisson", seed=12
 def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=1000.0,
               t_presim=100.0, seed=12345, threads=None, partitions=None, out=None,
               plot=True, checkpoint=None, progress=None, restore=None, comm=None,
-              exchange="auto") -> dict:
+              exchange="auto", force=False) -> dict:
     """Build, presimulate and simulate a model; write outputs to ``out``; return the summary.
 
     On Ctrl-C during simulation, the outputs hold what was recorded (``interrupted`` true)
@@ -86,6 +90,7 @@ def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=100
     per rank, one by default, and ``ranks * threads`` partitions) and only rank 0 writes
     files; every rank returns the same summary.
     """
+    from neuroaix import outputs
     from neuroaix.analysis import population_statistics
     from neuroaix.energy import EnergyMeter
     from neuroaix.engine import Simulator, spike_hash
@@ -105,28 +110,43 @@ def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=100
     if t_sim <= 0 or t_presim < 0:
         raise ValueError(f"--t-sim must be > 0 and --t-presim >= 0, not {t_sim!r} and "
                          f"{t_presim!r}")
+    if rank == 0:  # every output is checked before any work
+        if out is not None:
+            outputs.check_folder(out, output_names(plot), option="--out", force=force)
+        outputs.check_file(checkpoint, option="--checkpoint", force=force)
     t_start = time.perf_counter()
-    net = build_model(model, scale=scale, k_scale=k_scale, input=input, seed=seed)
-    if comm is None:
-        built = net.build(partitions=partitions, threads=threads)
-        sim_cls, kwargs = Simulator, {}
-    else:
-        from neuroaix.engine.mpi import MPISimulator, rank_partitions
+    with outputs.phase("build", f"{model} with {partitions} partition"
+                       f"{'s' if partitions != 1 else ''}"):
+        net = build_model(model, scale=scale, k_scale=k_scale, input=input, seed=seed)
+        if comm is None:
+            built = net.build(partitions=partitions, threads=threads)
+            sim_cls, kwargs = Simulator, {}
+        else:
+            from neuroaix.engine.mpi import MPISimulator, rank_partitions
 
-        own = rank_partitions(partitions, ranks, rank)  # raises on every rank alike
-        built = net.build(partitions=partitions, threads=threads, only=own)
-        sim_cls, kwargs = MPISimulator, {"comm": comm, "exchange": exchange}
+            own = rank_partitions(partitions, ranks, rank)  # raises on every rank alike
+            built = net.build(partitions=partitions, threads=threads, only=own)
+            sim_cls, kwargs = MPISimulator, {"comm": comm, "exchange": exchange}
     wall_build = time.perf_counter() - t_start
     if restore:
-        sim = sim_cls.restore(built, restore, threads=threads, progress=progress, **kwargs)
+        with outputs.phase("restore"):
+            sim = sim_cls.restore(built, restore, threads=threads, progress=progress, **kwargs)
     else:
         sim = sim_cls(built, threads=threads, progress=progress, **kwargs)
-        sim.simulate(t_presim, record=False)
+        with outputs.phase("presimulation", f"{t_presim:g} ms"):
+            try:
+                sim.simulate(t_presim, record=False)
+            except KeyboardInterrupt:
+                saved = _save_checkpoint(sim, checkpoint, rank)
+                raise outputs.Interrupted(
+                    f"presimulated {sim.time_ms:g} of {t_presim:g} ms, nothing recorded, "
+                    + (f"state saved to {checkpoint}" if saved else "nothing written")
+                ) from None
     before = sim.counters
     t0 = sim.t
     interrupted = False
     t_run = time.perf_counter()
-    with EnergyMeter() as meter:  # RAPL / nvidia-smi where readable
+    with EnergyMeter() as meter, outputs.phase("recording", f"{t_sim:g} ms"):  # RAPL / nvidia-smi
         try:
             sim.simulate(t_sim)
         except KeyboardInterrupt:
@@ -178,13 +198,33 @@ def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=100
             "exchange_s_per_rank": None if secs is None else [x["exchange"] for x in secs],
             "deliver_s_per_rank": None if secs is None else [x["deliver"] for x in secs],
         }
-    if out is not None and rank == 0:
-        write_outputs(out, summary, senders, steps, built, t0, plot=plot)
-    if checkpoint:
-        sim.checkpoint(checkpoint)
+    with outputs.phase("writing of the outputs"):
+        if out is not None and rank == 0:
+            write_outputs(out, summary, senders, steps, built, t0, plot=plot)
+        _save_checkpoint(sim, checkpoint, rank)
     if interrupted:
-        raise KeyboardInterrupt(f"interrupted after {t_done_ms} ms; outputs written")
+        kept = ", ".join(outputs.written()) or "nothing written"
+        raise outputs.Interrupted(f"recorded {t_done_ms:g} of {t_sim:g} ms; wrote {kept}"
+                                  if outputs.written() else
+                                  f"recorded {t_done_ms:g} of {t_sim:g} ms; {kept}")
     return summary
+
+
+def _save_checkpoint(sim, path, rank) -> bool:
+    """Save the simulator state to ``path`` if one was asked for; say whether it was."""
+    from neuroaix import outputs
+
+    if not path:
+        return False
+    sim.checkpoint(path)  # written to a temporary name and renamed (collective under MPI)
+    if rank == 0:
+        outputs.note_written(path)
+    return True
+
+
+def output_names(plot: bool = True) -> tuple[str, ...]:
+    """Return the files ``write_outputs`` writes into the output folder."""
+    return ("spikes.npz", "summary.json") + (("raster.png",) if plot else ())
 
 
 def _mpi_max():
@@ -200,30 +240,23 @@ def built_scale(net, scale, model):
     return 0.1 if model == "microcircuit" else 1.0
 
 
-def _atomic_write(path: str, write) -> None:
-    tmp = path + ".partial"
-    with open(tmp, "wb") as fh:
-        write(fh)
-    os.replace(tmp, path)
-
-
 def write_outputs(out, summary, senders, steps, built, t0, *, plot=True) -> None:
     """Write spikes.npz, summary.json and (optionally) raster.png into directory ``out``."""
-    os.makedirs(out, exist_ok=True)
+    from neuroaix import outputs
+
     names = np.array([p[0] for p in built.populations])
     bounds = np.array([[p[1], p[2]] for p in built.populations], np.int64)
-    _atomic_write(os.path.join(out, "spikes.npz"), lambda fh: np.savez_compressed(
-        fh, senders=senders, steps=steps, population_names=names, population_bounds=bounds,
-        dt_ms=built.dt, t0_step=t0))
-    _atomic_write(os.path.join(out, "summary.json"),
-                  lambda fh: fh.write(json.dumps(summary, indent=2).encode() + b"\n"))
+    with outputs.atomic_path(os.path.join(out, "spikes.npz")) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, senders=senders, steps=steps, population_names=names,
+                            population_bounds=bounds, dt_ms=built.dt, t0_step=t0)
+    outputs.write_json(os.path.join(out, "summary.json"), summary, nonfinite_as_null=True)
     if plot:
         from neuroaix.plotting import plot_raster
 
         title = f"{summary['model']} (scale {summary['scale']}), {summary['t_sim_ms']:g} ms"
-        plot_raster(os.path.join(out, "raster.png"), senders, steps, built.populations,
-                    built.dt, t0=t0, title=title,
-                    rates=[p["rate_mean_hz"] for p in summary["populations"]])
+        with outputs.atomic_path(os.path.join(out, "raster.png")) as tmp:
+            plot_raster(tmp, senders, steps, built.populations, built.dt, t0=t0, title=title,
+                        rates=[p["rate_mean_hz"] for p in summary["populations"]])
 
 
 def print_summary(summary: dict, file=None) -> None:
@@ -258,11 +291,11 @@ def _run(args) -> int:
                 t_sim=args.t_sim, t_presim=args.t_presim, seed=args.seed,
                 threads=args.threads, partitions=args.partitions, out=args.out,
                 plot=not args.no_plot, checkpoint=args.checkpoint, restore=args.restore,
-                comm=comm, exchange=args.exchange)
-    except KeyboardInterrupt as exc:
-        if rank == 0:
-            print(f"neuroaix run: {exc} in {args.out}", file=sys.stderr)
-        return 130
+                comm=comm, exchange=args.exchange, force=args.force)
+    except KeyboardInterrupt:
+        if rank != 0:
+            return 130
+        raise  # the command line says what stopped it and what was kept
     except CollectiveError as exc:  # every rank raised it: each says so, none hangs
         raise CollectiveError(f"[rank {rank}/{comm.Get_size()}] {exc}"
                               if comm is not None else str(exc)) from exc
