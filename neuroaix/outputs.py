@@ -21,9 +21,11 @@ import secrets
 import signal
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterable, Iterator
 
-__all__ = ["Interrupted", "atomic_path", "check_file", "check_folder", "current_phase", "exit_status",
+__all__ = ["Interrupted", "acknowledge_interrupt", "atomic_path", "check_file", "check_folder", "current_phase", "exit_status",
            "interrupt_message", "note_written", "phase", "provenance", "read_json", "reset", "signal_guard", "write_bytes",
            "write_json", "written"]
 
@@ -359,29 +361,65 @@ def signal_guard() -> Iterator[None]:
 
     SIGTERM is handed to the SIGINT handler in force when it arrives, so code that defers
     Ctrl-C to a safe point (the engine stops after the current chunk of steps) stops there
-    on SIGTERM too; elsewhere both raise ``KeyboardInterrupt``. Outside the main thread the
-    block runs unguarded.
+    on SIGTERM too; elsewhere both raise ``KeyboardInterrupt``. An interrupt raised where
+    Python discards exceptions (a callback of the JIT compiler) would be lost: until it is
+    caught (``acknowledge_interrupt``) or the block ends, the signal is delivered again
+    every second. A signal that is ignored when the block starts (SIGINT of a background
+    job) stays ignored. Outside the main thread the block runs unguarded.
     """
     def on_signal(signum, frame):
         _State.signum = signum
         handler = signal.getsignal(signal.SIGINT)
         if signum == signal.SIGTERM and callable(handler) and handler is not on_signal:
             handler(signal.SIGINT, frame)  # e.g. the engine's stop-after-this-chunk flag
-        else:
-            raise KeyboardInterrupt
+            return
+        with _Guard.lock:
+            _Guard.pending = signum
+            if _Guard.active and not _Guard.watching:
+                _Guard.watching = True
+                threading.Thread(target=_redeliver, daemon=True).start()
+        raise KeyboardInterrupt
 
     before = {}
     for s in (signal.SIGINT, signal.SIGTERM):
         try:
-            if signal.getsignal(s) is not signal.SIG_IGN:  # e.g. SIGINT of a background job
+            if signal.getsignal(s) is not signal.SIG_IGN:
                 before[s] = signal.signal(s, on_signal)
         except ValueError:  # not the main thread
             break
+    with _Guard.lock:
+        _Guard.active, _Guard.pending = bool(before), None
     try:
         yield
     finally:
-        for s, h in before.items():
-            signal.signal(s, h)
+        with _Guard.lock:
+            _Guard.active = False
+            for s, h in before.items():
+                signal.signal(s, h)
+
+
+class _Guard:
+    lock = threading.Lock()
+    active = False  #: inside signal_guard
+    pending: int | None = None  #: a signal whose KeyboardInterrupt is not yet caught
+    watching = False  #: the redelivery thread runs
+
+
+def _redeliver() -> None:
+    """Send the pending signal again each second while no one has caught its interrupt."""
+    while True:
+        time.sleep(1.0)
+        with _Guard.lock:
+            if not _Guard.active or _Guard.pending is None:
+                _Guard.watching = False
+                return
+            os.kill(os.getpid(), _Guard.pending)
+
+
+def acknowledge_interrupt() -> None:
+    """Say that a ``KeyboardInterrupt`` was caught and is being handled (no redelivery)."""
+    with _Guard.lock:
+        _Guard.pending = None
 
 
 def exit_status() -> int:

@@ -5,12 +5,15 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from neuroaix.cli import COMMANDS, main
 from neuroaix.engine import spike_hash
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_help_lists_every_command(capsys):
@@ -168,3 +171,47 @@ def test_signal_during_recording_keeps_what_was_recorded(tmp_path, signum, rc):
     data = np.load(tmp_path / "r" / "spikes.npz")
     assert spike_hash(data["senders"], data["steps"]) == summary["total"]["spike_hash"]
     assert (tmp_path / "ck.npz").stat().st_size > 0
+
+
+@pytest.mark.parametrize("args", [
+    ["emulate", "brunel", "--hardware", "configs/neuroaix-35.toml", "--json", "{f}/x.json"],
+    ["emulate", "brunel", "--hardware", "configs/neuroaix-35.toml", "--plot", "{f}/x.png"],
+    ["energy", "--hardware", "configs/neuroaix-35.toml", "--model", "brunel", "--json",
+     "{f}/x.json"],
+    ["energy", "compare", "--plot", "{f}/x.png"],
+    ["energy", "project", "--species", "mouse", "--hardware", "configs/neuroaix-35.toml",
+     "--json", "{f}/x.json"],
+    ["rtl", "cycles", "--out", "{f}/x.json"],
+    ["rtl", "synth", "--json", "{f}/x.json"],
+    ["rtl", "generate", "--out", "{f}"],
+])
+def test_every_command_checks_its_outputs_first(tmp_path, capsys, args):
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    args = [a.replace("{f}", str(afile)) for a in args]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "error: --" in err and ("is a file" in err), err
+    assert afile.read_text() == "keep me"
+
+
+def test_emulate_refuses_to_overwrite_without_force(tmp_path, capsys):
+    old = tmp_path / "e.json"
+    old.write_text("{}")
+    assert main(["emulate", "brunel", "--hardware", "configs/neuroaix-35.toml",
+                 "--json", str(old)]) == 2
+    assert "exists (a previous result); pass --force" in capsys.readouterr().err
+    assert old.read_text() == "{}"
+
+
+@pytest.mark.parametrize("signum, rc", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_during_emulate_and_energy_says_where(tmp_path, signum, rc):
+    common = ["--hardware", str(ROOT / "configs" / "neuroaix-35.toml"), "--scale", "0.05",
+              "--t-sim", "100000", "--t-presim", "0", "--json", "e.json"]
+    for args, marker in ((["emulate", "brunel"] + common, "simulation"),
+                         (["energy", "--model", "brunel"] + common, "emulation")):
+        proc = _cli(args, tmp_path)
+        code, err = _signal_at(proc, marker, signum, delay=0.5)
+        assert code == rc and "Traceback" not in err, err
+        assert err.strip().splitlines()[-1].endswith(f" during the {marker}; nothing written")
+        assert not (tmp_path / "e.json").exists()

@@ -1,7 +1,8 @@
 """``neuroaix rtl``: Verilog, synthesis and cycles of the synapse pipeline; runs of a node."""
 
-import json
 import pathlib
+
+from neuroaix import outputs
 
 __all__ = ["register"]
 
@@ -34,6 +35,17 @@ def _add_config_args(p):
                    help="latency of the behavioural memory in cycles (default 40)")
 
 
+def _add_force(p):
+    p.add_argument("--force", action="store_true",
+                   help="replace the files of a previous result")
+
+
+def _check_work(args, option: str) -> None:
+    """Check the working folder and --json before any work (a build folder is reused)."""
+    outputs.check_folder(args.work, (), option="--work")
+    outputs.check_file(getattr(args, "json", None), option=option, force=args.force)
+
+
 def register(sub) -> None:
     """Add the ``rtl`` subcommand with ``generate``, ``synth`` and ``cycles``."""
     p = sub.add_parser("rtl", help="Verilog, synthesis and cycle counts of the synapse pipeline",
@@ -49,6 +61,7 @@ def register(sub) -> None:
                    help="output directory (created if missing)")
     g.add_argument("--no-sim", action="store_true", help="write only synapse_pipeline.v")
     _add_config_args(g)
+    _add_force(g)
     g.set_defaults(func=_generate)
 
     s = rsub.add_parser("synth", help="synthesize for xc7 and print the resource table",
@@ -66,6 +79,7 @@ def register(sub) -> None:
                    help="with --node: only these blocks ('neuron update, 1 lane', "
                    "'neuron update, 10 lanes', 'background unit', 'node (1 lane)')")
     _add_config_args(s)
+    _add_force(s)
     s.set_defaults(func=_synth)
 
     c = rsub.add_parser("cycles", help="measure the calibration cycle counts",
@@ -73,6 +87,7 @@ def register(sub) -> None:
                         "write their cycle counts (the format of tests/data/rtl_cycles.json).")
     c.add_argument("--out", required=True, type=pathlib.Path, metavar="PATH",
                    help="JSON file to write")
+    _add_force(c)
     c.set_defaults(func=_cycles)
 
     r = rsub.add_parser("run", help="run a small network on the node's Verilog (Verilator)",
@@ -103,12 +118,14 @@ def register(sub) -> None:
                    metavar="DIR", help="Verilator build directory (default build/rtl_run)")
     r.add_argument("--json", type=pathlib.Path, metavar="PATH",
                    help="also write hashes and cycles per step here")
+    _add_force(r)
     r.set_defaults(func=_run)
 
 
 def _generate(args) -> int:
     from neuroaix.rtl.harness.generate import write_verilog
 
+    outputs.check_folder(args.out, (), option="--out")
     for path in write_verilog(args.out, _config_from_args(args), sim=not args.no_sim):
         print(path)
     return 0
@@ -117,20 +134,24 @@ def _generate(args) -> int:
 def _synth(args) -> int:
     from neuroaix.rtl.harness.synth import report_table, synthesize
 
+    _check_work(args, "--json")
     if args.node:
         return _synth_node(args)
     config = _config_from_args(args)
     result = synthesize(config, args.work)
     print(report_table(result, config))
     if args.json:
-        args.json.write_text(json.dumps({"config": config.to_dict(), **result}, indent=1))
+        outputs.write_json(args.json, {"config": config.to_dict(), **result}, indent=1)
     return 0
 
 
 def _cycles(args) -> int:
     from neuroaix.rtl.harness.cycles import cycles_document
 
-    args.out.write_text(json.dumps(cycles_document(), indent=1) + "\n")
+    outputs.check_file(args.out, option="--out", force=args.force)
+    with outputs.phase("measurement", "of the calibration workloads in amaranth.sim"):
+        doc = cycles_document()
+    outputs.write_json(args.out, doc, indent=1)
     print(args.out)
     return 0
 
@@ -144,6 +165,7 @@ def _run(args) -> int:
 
     if args.steps < 1:
         raise ValueError(f"--steps must be >= 1, not {args.steps!r}; use a positive count")
+    _check_work(args, "--json")
     if args.model == "brunel":
         scale = 0.05 if args.scale is None else args.scale
         net = models.brunel(scale=scale, epsilon=args.epsilon, eta=2.0, seed=args.seed)
@@ -178,10 +200,10 @@ def _run(args) -> int:
     print(f"cycles per step: mean {cycles.mean():.1f}, min {cycles.min()}, max {cycles.max()}, "
           f"total {cycles.sum()}")
     if args.json:
-        args.json.write_text(json.dumps({
+        outputs.write_json(args.json, {
             "model": args.model, "n_neurons": int(built.n_neurons), "partitions": P,
             "partition": p, "steps": args.steps, "engine_hash": engine_hash,
-            "rtl_hash": rtl_hash, "identical": same, "cycles": cycles.tolist()}, indent=1))
+            "rtl_hash": rtl_hash, "identical": same, "cycles": cycles.tolist()}, indent=1)
     return 0 if same else 1
 
 
@@ -206,6 +228,6 @@ def _synth_node(args) -> int:
     results = synthesize_node(config, args.work / "node", blocks=names)
     print(node_report_table(results, config))
     if args.json:
-        args.json.write_text(json.dumps({"config": config.to_dict(), "blocks": results},
-                                        indent=1))
+        outputs.write_json(args.json, {"config": config.to_dict(), "blocks": results},
+                           indent=1)
     return 0

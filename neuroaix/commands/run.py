@@ -137,6 +137,7 @@ def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=100
             try:
                 sim.simulate(t_presim, record=False)
             except KeyboardInterrupt:
+                outputs.acknowledge_interrupt()
                 saved = _save_checkpoint(sim, checkpoint, rank)
                 raise outputs.Interrupted(
                     f"presimulated {sim.time_ms:g} of {t_presim:g} ms, nothing recorded, "
@@ -150,6 +151,7 @@ def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=100
         try:
             sim.simulate(t_sim)
         except KeyboardInterrupt:
+            outputs.acknowledge_interrupt()
             interrupted = True
     wall_sim = time.perf_counter() - t_run
     if comm is not None:  # the slowest rank sets the pace
