@@ -25,9 +25,10 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 
-__all__ = ["Interrupted", "acknowledge_interrupt", "atomic_path", "check_file", "check_folder", "current_phase", "exit_status",
-           "interrupt_message", "note_written", "phase", "provenance", "read_json", "reset", "signal_guard", "write_bytes",
-           "write_json", "written"]
+__all__ = ["Interrupted", "acknowledge_interrupt", "atomic_path", "check_file", "check_folder",
+           "current_phase", "exit_status", "interrupt_message", "note_written", "phase",
+           "provenance", "read_json", "reset", "signal_guard", "write_bytes", "write_json",
+           "written"]
 
 #: Exit status of a run ended by a signal: 128 + the signal number (shell convention).
 _EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
