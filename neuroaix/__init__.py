@@ -22,8 +22,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "LIF": "neuroaix.neuron",
     "Network": "neuroaix.network",
-    "Normal": "neuroaix.network",
-    "BuiltNetwork": "neuroaix.network",
+    "Normal": "neuroaix.distributions",
+    "BuiltNetwork": "neuroaix.construction.built",
     "Simulator": "neuroaix.engine",
     "spike_hash": "neuroaix.engine",
     "models": None,

@@ -13,7 +13,7 @@ import math
 from typing import NamedTuple
 
 from neuroaix import formats
-from neuroaix.engine.connectivity import WRITE_BUFFER_SYNAPSES
+from neuroaix.construction.connectivity import WRITE_BUFFER_SYNAPSES
 
 __all__ = ["GIB", "MemoryEstimate", "available_bytes", "check_memory", "estimate_build"]
 

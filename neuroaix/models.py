@@ -11,7 +11,8 @@ import math
 import numpy as np
 
 from neuroaix.checks import check_choice, check_number
-from neuroaix.network import Network, Normal
+from neuroaix.distributions import Normal
+from neuroaix.network import Network
 from neuroaix.neuron import LIF
 
 __all__ = [

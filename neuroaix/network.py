@@ -1,4 +1,4 @@
-"""Networks: populations, projections and inputs (the API), and the built, partitioned network.
+"""The network API: populations, projections and inputs, built into a partitioned network.
 
 Example
 -------
@@ -32,33 +32,26 @@ Autapses (a neuron onto itself, only possible when ``pre is post``) are allowed 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import logging
 import math
-import time
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from neuroaix import formats
 from neuroaix import numerics as nx
 from neuroaix.checks import check_bool, check_choice, check_int, check_number, did_you_mean, \
-    is_integer, is_number
-from neuroaix.engine import connectivity as conn
+    is_integer
+from neuroaix.construction import connectivity as conn
+from neuroaix.construction.assemble import PopulationSpec, build_network, default_threads
+from neuroaix.construction.built import BuiltNetwork
+from neuroaix.distributions import Normal, as_distribution
 from neuroaix.memory import MemoryEstimate, check_memory, estimate_build
 from neuroaix.neuron import LIF
 
 __all__ = [
     "RULES",
-    "BuiltNetwork",
     "Network",
-    "Normal",
-    "Partition",
     "Population",
     "Projection",
 ]
-
-logger = logging.getLogger(__name__)
 
 #: Connection rule names (Senk et al. 2022).
 RULES = tuple(conn.RULES)
@@ -70,9 +63,6 @@ _RULE_PARAM = {
     "fixed_outdegree": "outdegree",
     "fixed_total_number": "n",
 }
-#: Smallest probability mass a redrawn distribution may keep inside its bounds.
-_MIN_MASS = 1e-6
-
 
 #: Magnitude of the I format's range (pA).
 _I_LIMIT = float(1 << (31 - nx.I_FRAC_BITS))
@@ -80,64 +70,6 @@ _I_LIMIT = float(1 << (31 - nx.I_FRAC_BITS))
 
 def _fits_i_format(pa: float) -> bool:
     return nx.INT32_MIN <= nx.pa_to_fixed(pa) <= nx.INT32_MAX
-
-
-# Distributions -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Normal:
-    """Normal distribution redrawn into ``[low, high]`` (NEST's ``redraw``).
-
-    A value outside the bounds is discarded and drawn again, so the result is the normal
-    distribution truncated to ``[low, high]`` (both bounds included).
-
-    Parameters
-    ----------
-    mean, std : float
-        Mean and standard deviation before truncation (std >= 0).
-    low, high : float
-        Bounds, ``low < high``; infinite by default.
-    """
-
-    mean: float
-    std: float
-    low: float = -math.inf
-    high: float = math.inf
-
-    def __post_init__(self):
-        check_number("Normal mean", self.mean)
-        std = check_number("Normal std", self.std, low=0)
-        low = check_number("Normal low", self.low, finite=False)
-        high = check_number("Normal high", self.high, finite=False)
-        if not low < high:
-            raise ValueError(f"Normal bounds need low < high, not low={self.low!r}, "
-                             f"high={self.high!r}")
-        if std == 0:
-            if not low <= self.mean <= high:
-                raise ValueError(f"Normal mean {self.mean!r} lies outside [{low!r}, {high!r}] "
-                                 "and std is 0; widen the bounds")
-        elif conn.truncated_normal_moments(self.mean, std, low, high)[2] < _MIN_MASS:
-            raise ValueError(
-                f"Normal({self.mean!r}, {self.std!r}) keeps less than {_MIN_MASS:g} of its "
-                f"mass in [{low!r}, {high!r}], so redrawing would practically never end; "
-                "widen the bounds or move the mean inside them")
-
-    def moments(self) -> tuple[float, float]:
-        """Mean and standard deviation after redrawing into the bounds."""
-        m, v, _ = conn.truncated_normal_moments(float(self.mean), float(self.std),
-                                                float(self.low), float(self.high))
-        return m, math.sqrt(max(v, 0.0))
-
-
-def _as_distribution(name: str, value, unit: str) -> Normal:
-    if isinstance(value, Normal):
-        return value
-    if is_number(value):
-        v = check_number(name, value, unit=unit)
-        return Normal(v, 0.0)
-    raise TypeError(f"{name} must be a number in {unit} or neuroaix.Normal(mean, std, low=..., "
-                    f"high=...), not {value!r}")
 
 
 # Populations and projections -----------------------------------------------------------------
@@ -265,7 +197,7 @@ class Network:
         model = LIF() if model is None else model
         if not isinstance(model, LIF):
             raise TypeError(f"model must be a neuroaix.LIF, not {model!r}")
-        v = _as_distribution("v_init", model.E_L if v_init is None else v_init, "mV")
+        v = as_distribution("v_init", model.E_L if v_init is None else v_init, "mV")
         if self.n_neurons + n > (1 << 32):
             raise ValueError(f"n={n!r} would exceed 2**32 neurons in total; use fewer neurons")
         pop = Population(name=name, size=n, model=model, v_init=v, index=len(self.populations),
@@ -372,11 +304,11 @@ class Network:
         if weight is None:
             raise ValueError("weight is required; give weight=... in pA (negative for "
                              "inhibition)")
-        w = _as_distribution("weight", weight, "pA")
+        w = as_distribution("weight", weight, "pA")
         if w.std == 0 and not _fits_i_format(w.mean):
             raise ValueError(f"weight={w.mean!r} pA does not fit the I format "
                              f"(+-{_I_LIMIT:g} pA); use a smaller weight")
-        d = _as_distribution("delay", self.dt if delay is None else delay, "ms")
+        d = as_distribution("delay", self.dt if delay is None else delay, "ms")
         dmax = formats.MAX_DELAY_STEPS
         if d.std == 0:
             steps = math.floor(d.mean / self.dt + 0.5)
@@ -448,6 +380,17 @@ class Network:
         return estimate_build(n_neurons=self.n_neurons, synapses=math.ceil(syn),
                               partitions=partitions, threads=threads, max_pre=max_pre)
 
+    def _population_specs(self) -> list[PopulationSpec]:
+        specs = []
+        for pop in self.populations:
+            model = pop.model
+            if pop.index in self.dc:
+                model = dataclasses.replace(model, I_e=model.I_e + self.dc[pop.index])
+            specs.append(PopulationSpec(name=pop.name, start=pop.start, size=pop.size,
+                                        model=model, v_init=pop.v_init,
+                                        poisson=self.poisson.get(pop.index)))
+        return specs
+
     def _specs(self) -> list[conn.ProjectionSpec]:
         specs = []
         for pr in self.projections:
@@ -494,13 +437,11 @@ class Network:
         MemoryError
             If the estimate exceeds the limit (the message says what would fit).
         """
-        import numba
-
         if not self.populations:
             raise RuntimeError("the network has no populations; call add_population first")
         partitions = check_int("partitions", partitions, low=1)
         if threads is None:
-            threads = numba.config.NUMBA_NUM_THREADS
+            threads = default_threads()
         threads = check_int("threads", threads, low=1)
         if memory_limit is not None:
             memory_limit = check_int("memory_limit", memory_limit, low=1)
@@ -519,185 +460,5 @@ class Network:
         est = self.estimate_memory(partitions, threads)
         scale, expo = self.scale_hint if self.scale_hint else (None, 1.0)
         check_memory(est, memory_limit, scale=scale, scale_exponent=expo)
-        t0 = time.perf_counter()
-        n_pop = len(self.populations)
-        pop_of = np.empty(n, np.int32)
-        v0 = np.empty(n, np.int32)
-        coefficients = np.zeros((n_pop, len(nx.LIFCoefficients._fields)), np.int64)
-        ptable = np.full((n_pop, nx.POISSON_TABLE_LEN), 1 << 32, np.int64)
-        pweight = np.zeros(n_pop, np.int64)
-        has_poisson = np.zeros(n_pop, bool)
-        vlim = float(1 << (31 - nx.V_FRAC_BITS))
-        for pop in self.populations:
-            pop_of[pop.start:pop.stop] = pop.index
-            v = pop.v_init
-            e_l = pop.model.E_L
-            if not (-vlim < v.mean - e_l < vlim):
-                raise ValueError(f"v_init of {pop.name!r} ({v.mean!r} mV) does not fit the V "
-                                 "format relative to E_L; use potentials within 32 V of E_L")
-            vals = conn.draw_initial_potentials(self.seed, pop.start, pop.size, mean=v.mean,
-                                                std=v.std, low=v.low, high=v.high, e_l=e_l)
-            if vals.size and (vals.min() < nx.INT32_MIN or vals.max() > nx.INT32_MAX):
-                raise ValueError(f"v_init of {pop.name!r} draws potentials outside the V "
-                                 "format; bound the distribution (low=..., high=...)")
-            v0[pop.start:pop.stop] = vals
-            model = pop.model
-            if pop.index in self.dc:
-                model = dataclasses.replace(model, I_e=model.I_e + self.dc[pop.index])
-            coefficients[pop.index] = model.quantise(self.dt)
-            if pop.index in self.poisson:
-                rate, k, w = self.poisson[pop.index]
-                ptable[pop.index] = nx.poisson_table(rate * k * self.dt * 1e-3)
-                pweight[pop.index] = nx.pa_to_fixed(w)
-                has_poisson[pop.index] = True
-        if only is None:
-            store = conn.build_synapses(self._specs(), n_neurons=n, n_parts=partitions,
-                                        threads=threads, seed=self.seed, dt=self.dt)
-        else:
-            from neuroaix.engine.mpi import build_synapses_subset
-
-            store = build_synapses_subset(self._specs(), n_neurons=n, n_parts=partitions,
-                                          only=only, threads=threads, seed=self.seed,
-                                          dt=self.dt)
-        parts = [Partition(index=p, n_parts=partitions, n_neurons=n,
-                           row_ptr=store.row_ptr[p],
-                           words=store.words[store.base[p]:store.base[p] + store.row_ptr[p][-1]])
-                 for p in range(partitions)]
-        depth = 1
-        while depth <= store.max_delay:
-            depth *= 2
-        seconds = time.perf_counter() - t0
-        logger.debug("built %d neurons, %d synapses on %d partitions with %d threads in %.2f s",
-                     n, store.words.shape[0], partitions, threads, seconds)
-        return BuiltNetwork(
-            n_neurons=n, dt=self.dt, seed=self.seed,
-            populations=[(p.name, p.start, p.stop) for p in self.populations],
-            pop_of=pop_of, v0=v0, coefficients=coefficients, poisson_table=ptable,
-            poisson_weight=pweight, has_poisson=has_poisson, max_delay=store.max_delay,
-            ring_depth=depth, partitions=parts, threads=threads,
-            build_seconds=seconds, owned=only,
-        )
-
-
-# The built network ---------------------------------------------------------------------------
-
-
-@dataclass(eq=False)
-class Partition:
-    """The synapses stored on one partition (hardware node), target side.
-
-    The synapses of global source ``s`` onto this partition's neurons are
-    ``words[row_ptr[s]:row_ptr[s + 1]]`` (``neuroaix.formats`` layout; ``target`` is the
-    local index ``gid // P``), in construction order.
-    """
-
-    index: int
-    n_parts: int
-    n_neurons: int
-    row_ptr: np.ndarray  #: int64, length n_neurons + 1, by global source id
-    words: np.ndarray  #: uint64 packed synapse words
-
-    @property
-    def n_local(self) -> int:
-        """Number of neurons this partition owns."""
-        return len(range(self.index, self.n_neurons, self.n_parts))
-
-    @property
-    def gids(self) -> np.ndarray:
-        """Global ids of the owned neurons, by local index."""
-        return np.arange(self.index, self.n_neurons, self.n_parts, dtype=np.int64)
-
-    @property
-    def n_synapses(self) -> int:
-        """Number of synapses stored here."""
-        return int(self.words.shape[0])
-
-
-@dataclass(eq=False)
-class BuiltNetwork:
-    """A network generated and packed for ``P`` partitions (docs/architecture.md).
-
-    Neuron ``gid`` lives on partition ``gid % P`` at local index ``gid // P``.
-    """
-
-    n_neurons: int
-    dt: float
-    seed: int
-    populations: list  #: (name, start, stop) per population
-    pop_of: np.ndarray  #: int32 population index per neuron
-    v0: np.ndarray  #: int32 initial potential (V format, relative to E_L)
-    coefficients: np.ndarray  #: int64 [n_pop, 10], LIFCoefficients field order
-    poisson_table: np.ndarray  #: int64 [n_pop, POISSON_TABLE_LEN]
-    poisson_weight: np.ndarray  #: int64 I format, 0 without background input
-    has_poisson: np.ndarray  #: bool per population
-    max_delay: int  #: largest delay (steps)
-    ring_depth: int  #: smallest power of two > max_delay
-    partitions: list  #: Partition per partition
-    threads: int = 1
-    build_seconds: float = 0.0
-    #: Partitions whose synapses are stored (``build(only=...)``); None: all of them.
-    owned: tuple | None = None
-
-    @property
-    def n_partitions(self) -> int:
-        """Number of partitions P."""
-        return len(self.partitions)
-
-    @property
-    def n_synapses(self) -> int:
-        """Total number of synapses over all partitions."""
-        return sum(p.n_synapses for p in self.partitions)
-
-    def partition_of(self, gid):
-        """Return the partition of neuron ``gid`` (int or array): ``gid % P``."""
-        return np.asarray(gid) % self.n_partitions if np.ndim(gid) else \
-            int(gid) % self.n_partitions
-
-    def local_index(self, gid):
-        """Return the local index of neuron ``gid`` on its partition: ``gid // P``."""
-        return np.asarray(gid) // self.n_partitions if np.ndim(gid) else \
-            int(gid) // self.n_partitions
-
-    def gids_of(self, p: int) -> np.ndarray:
-        """Return the global ids owned by partition ``p``, by local index."""
-        return self.partitions[p].gids
-
-    def synapses(self, sources=None):
-        """Return the synapses as global arrays ``(source, target, weight, delay)``.
-
-        Sorted by source, then partition, then row order; meant for tests and analysis of
-        small networks (int64 source and target, int32 weight and delay).
-        """
-        src_l, tgt_l, w_l, d_l = [], [], [], []
-        n = self.n_neurons
-        lo, hi = (0, n) if sources is None else sources
-        for part in self.partitions:
-            a, b = part.row_ptr[lo], part.row_ptr[hi]
-            t, w, d = formats.unpack_synapses(part.words[a:b])
-            src_l.append(np.repeat(np.arange(lo, hi, dtype=np.int64),
-                                   np.diff(part.row_ptr[lo:hi + 1])))
-            tgt_l.append(t.astype(np.int64) * self.n_partitions + part.index)
-            w_l.append(w)
-            d_l.append(d)
-        src = np.concatenate(src_l)
-        order = np.argsort(src, kind="stable")
-        return (src[order], np.concatenate(tgt_l)[order], np.concatenate(w_l)[order],
-                np.concatenate(d_l)[order])
-
-    def synapse_hash(self) -> str:
-        """Return a sha256 hex digest of the synapse set, equal for every P and T.
-
-        Canonical order: by source, then global target, then delay, then weight; each
-        synapse contributes its source and target (int64) and weight and delay (int32).
-        """
-        h = hashlib.sha256()
-        n = self.n_neurons
-        total = max(self.n_synapses, 1)
-        step = max(1, int(n * min(1.0, 4_000_000 / total)))
-        for lo in range(0, n, step):
-            hi = min(n, lo + step)
-            src, tgt, w, d = self.synapses((lo, hi))
-            order = np.lexsort((w, d, tgt, src))
-            for arr in (src[order], tgt[order], w[order], d[order]):
-                h.update(np.ascontiguousarray(arr).tobytes())
-        return h.hexdigest()
+        return build_network(self._population_specs(), self._specs(), dt=self.dt,
+                             seed=self.seed, partitions=partitions, threads=threads, only=only)

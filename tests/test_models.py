@@ -7,7 +7,7 @@ import pytest
 
 from neuroaix import models
 from neuroaix import numerics as nx
-from neuroaix.network import Normal
+from neuroaix.distributions import Normal
 from neuroaix.neuron import LIF
 
 

@@ -22,6 +22,7 @@ def test_wheel_maps_subpackages_under_neuroaix(tmp_path):
     for required in ("neuroaix/rtl/__init__.py", "neuroaix/rtl/hw/node.py",
                      "neuroaix/rtl/harness/node_cocotb.py", "neuroaix/emulator/__init__.py",
                      "neuroaix/commands/run.py", "neuroaix/engine/_kernels.py",
+                     "neuroaix/construction/_kernels.py",
                      "neuroaix/energy/__init__.py", "neuroaix/configs/neuroaix-35.toml",
                      "neuroaix/configs/neuroaix-35-energy.toml"):
         assert required in names

@@ -19,7 +19,7 @@ from numba import njit, prange
 from neuroaix import formats
 
 # The stream functions live with the construction kernels; this file only seeds from them.
-from neuroaix.engine._connectivity_kernels import _mix
+from neuroaix.construction._kernels import _mix
 
 _I32_MIN = -(1 << 31)
 _I32_MAX = (1 << 31) - 1

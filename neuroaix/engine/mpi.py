@@ -30,7 +30,6 @@ from numba.typed import List
 from neuroaix import formats
 from neuroaix import numerics as nx
 from neuroaix.engine import _kernels as _k
-from neuroaix.engine import connectivity as conn
 from neuroaix.engine.simulator import (
     _FINGERPRINT_KEYS,
     CHECKPOINT_VERSION,
@@ -47,7 +46,6 @@ __all__ = [
     "MPISimulator",
     "abort_on_error",
     "agree",
-    "build_synapses_subset",
     "get_comm",
     "launched_ranks",
     "min_delay",
@@ -218,20 +216,6 @@ def min_delay(network, comm=None) -> int:
 
         best = comm.allreduce(best, op=MPI.MIN)
     return best if best <= formats.MAX_DELAY_STEPS else 1
-
-
-# Construction ---------------------------------------------------------------------------------
-
-
-def build_synapses_subset(specs, *, n_neurons: int, n_parts: int, only, threads: int,
-                          seed: int, dt: float) -> conn.SynapseStorage:
-    """Generate the synapses of all projections but store only the partitions ``only``.
-
-    ``connectivity.build_synapses(..., only=only)``: the kept partitions' rows are
-    bit-identical to a full build's; the others' rows are one shared zero array.
-    """
-    return conn.build_synapses(specs, n_neurons=n_neurons, n_parts=n_parts, threads=threads,
-                               seed=seed, dt=dt, only=np.unique(np.asarray(only, np.int64)))
 
 
 # The distributed simulator ------------------------------------------------------------------

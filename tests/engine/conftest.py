@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from neuroaix import LIF
+from neuroaix.distributions import Normal
 from neuroaix.engine import Simulator
 from neuroaix.engine._reference import simulate_reference
-from neuroaix.network import Network, Normal
+from neuroaix.network import Network
 
 
 def small_network(n_exc=80, n_inh=20, *, seed=7, w=87.81, g=-5.0, rate_hz=11000.0,

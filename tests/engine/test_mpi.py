@@ -16,7 +16,6 @@ import pytest
 from neuroaix.engine import Simulator
 from neuroaix.engine.mpi import (
     CollectiveError,
-    build_synapses_subset,
     launched_ranks,
     rank_partitions,
 )
@@ -123,7 +122,6 @@ def test_build_only_rejects_bad_partitions():
         net.build(partitions=parts, only=[4])
     with pytest.raises(ValueError, match="only must list"):
         net.build(partitions=parts, only=[])
-    assert callable(build_synapses_subset)
 
 
 def test_rank_partitions_are_contiguous_blocks():

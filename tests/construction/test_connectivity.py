@@ -1,4 +1,4 @@
-"""Tests of neuroaix.engine.connectivity and its kernels: streams, samplers, tables, builds."""
+"""Tests of neuroaix.construction.connectivity and its kernels: streams, samplers, tables."""
 
 import itertools
 import math
@@ -9,8 +9,8 @@ from scipy import stats
 
 from neuroaix import formats
 from neuroaix import numerics as nx
-from neuroaix.engine import _connectivity_kernels as k
-from neuroaix.engine import connectivity as conn
+from neuroaix.construction import _kernels as k
+from neuroaix.construction import connectivity as conn
 
 # Streams ------------------------------------------------------------------------------------
 
@@ -111,16 +111,6 @@ def test_split_total_number_is_reproducible():
 # Tables --------------------------------------------------------------------------------------
 
 
-def test_truncated_normal_moments_match_scipy():
-    for mean, std, lo, hi in [(87.8, 8.78, 0.0, math.inf), (-351.0, 35.1, -math.inf, 0.0),
-                              (1.5, 0.75, 0.05, math.inf), (0.0, 1.0, -0.5, 2.0)]:
-        m, v, mass = conn.truncated_normal_moments(mean, std, lo, hi)
-        d = stats.truncnorm((lo - mean) / std, (hi - mean) / std, loc=mean, scale=std)
-        assert m == pytest.approx(d.mean(), rel=1e-12, abs=1e-12)
-        assert v == pytest.approx(d.var(), rel=1e-9)
-        assert 0 < mass <= 1
-
-
 def test_delay_step_table_is_the_rounded_distribution():
     k0, table = conn.delay_step_table(1.5, 0.75, 0.05, math.inf, 0.1)
     assert k0 == 1 and table[-1] == 1.0
@@ -147,6 +137,8 @@ def test_alias_table_reproduces_the_distribution():
 def test_delay_step_table_errors():
     with pytest.raises(ValueError, match=r"^delay low=0\.01 ms can round to 0 steps"):
         conn.delay_step_table(1.0, 0.5, 0.01, math.inf, 0.1)
+    with pytest.raises(ValueError, match=r"^delay Normal\(1\.0, 0\.5\) has low=-inf ms"):
+        conn.delay_step_table(1.0, 0.5, -math.inf, math.inf, 0.1)
     with pytest.raises(ValueError, match=r"reaches beyond 255 steps .* bound it with high"):
         conn.delay_step_table(20.0, 5.0, 0.05, math.inf, 0.1)
 

@@ -2,8 +2,8 @@
 
 Everything random here is a pure function of ``(seed, projection, block, lane, draw index)``
 (docs/networks.md, "Random streams"), so a block produces the same synapses whichever chunk
-and thread processes it. The public wrappers in ``neuroaix.engine.connectivity`` validate the
-inputs, allocate every output and call these kernels. Kernels that call each other share this
+and thread processes it. The public wrappers in ``neuroaix.construction.connectivity`` validate
+the inputs, allocate every output and call these kernels. Kernels that call each other share this
 file (numba's cross-file cache invalidation gap).
 """
 

@@ -22,7 +22,8 @@ import numpy as np
 from neuroaix import formats
 from neuroaix import numerics as nx
 from neuroaix._threads import set_num_threads
-from neuroaix.engine import _connectivity_kernels as _k
+from neuroaix.construction import _kernels as _k
+from neuroaix.distributions import normal_interval, truncated_normal_moments
 
 __all__ = [
     "BLOCK_SIZE",
@@ -40,7 +41,6 @@ __all__ = [
     "draw_initial_potentials",
     "low_resolution_levels",
     "split_total_number",
-    "truncated_normal_moments",
 ]
 
 #: Targets per block (sources for ``fixed_outdegree``); fixed, so independent of P and T.
@@ -167,46 +167,6 @@ def split_total_number(spec: ProjectionSpec, seed: int, proj: int) -> np.ndarray
                            not spec.allow_multapses)
 
 
-def _phi(x: float) -> float:
-    return 0.0 if math.isinf(x) else math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
-
-
-def _cdf(x: float) -> float:
-    return 0.5 * math.erfc(-x / math.sqrt(2.0))
-
-
-def _interval(mean: float, std: float, a: float, b: float) -> tuple[float, float]:
-    """Return (probability, conditional mean) of N(mean, std) on [a, b]."""
-    za, zb = (a - mean) / std, (b - mean) / std
-    prob = _cdf(zb) - _cdf(za)
-    if prob <= 0.0:
-        mid = 0.5 * (max(a, mean - 40 * std) + min(b, mean + 40 * std))
-        return 0.0, mid
-    return prob, mean + std * (_phi(za) - _phi(zb)) / prob
-
-
-def truncated_normal_moments(mean: float, std: float, low: float, high: float):
-    """Return (mean, variance, mass) of N(mean, std) restricted (redrawn) to [low, high].
-
-    ``mass`` is the probability of ``[low, high]`` before redrawing; where it underflows to
-    0 the mean and variance are NaN.
-    """
-    if std == 0.0:
-        return mean, 0.0, 1.0
-    za, zb = (low - mean) / std, (high - mean) / std
-    if za > 0:  # both bounds in the upper tail: difference of upper-tail probabilities
-        mass = _cdf(-za) - _cdf(-zb)
-    else:
-        mass = _cdf(zb) - _cdf(za)
-    if not mass > 0.0:
-        return math.nan, math.nan, 0.0
-    d = (_phi(za) - _phi(zb)) / mass
-    ta = 0.0 if math.isinf(za) else za * _phi(za)
-    tb = 0.0 if math.isinf(zb) else zb * _phi(zb)
-    var = std * std * (1.0 + (ta - tb) / mass - d * d)
-    return mean + std * d, var, mass
-
-
 def delay_step_table(mean: float, std: float, low: float, high: float, dt: float):
     """Return ``(k0, table)``: the distribution of a redrawn normal delay in whole steps.
 
@@ -225,6 +185,11 @@ def delay_step_table(mean: float, std: float, low: float, high: float, dt: float
         return 0.5 * math.erfc((x - mean) / (std * math.sqrt(2.0)))
 
     dmax = formats.MAX_DELAY_STEPS
+    if not math.isfinite(low):  # unbounded below: the default of Normal
+        raise ValueError(f"delay Normal({mean!r}, {std!r}) has low={low!r} ms, so a delay can "
+                         f"round to fewer than 1 step of dt={dt!r} ms; bound it with "
+                         f"low={0.5 * dt!r} (or larger), e.g. Normal({mean!r}, {std!r}, "
+                         f"low={0.5 * dt!r})")
     k0 = math.floor(low / dt + 0.5)
     if k0 < 1:
         raise ValueError(f"delay low={low!r} ms can round to {k0} steps of dt={dt!r} ms; use "
@@ -300,7 +265,7 @@ def low_resolution_levels(mean: float, std: float, low: float, high: float, bits
     for i in range(n):
         lo = low if i == 0 else a + i * width
         hi = high if i == n - 1 else a + (i + 1) * width
-        pr, cm = _interval(mean, std, lo, hi)
+        pr, cm = normal_interval(mean, std, lo, hi)
         probs.append(pr / mass)
         cmeans.append(cm)
     v_d = sum(p * (c - m_t) ** 2 for p, c in zip(probs, cmeans))
