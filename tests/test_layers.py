@@ -20,8 +20,8 @@ SOURCES = {"neuroaix": ROOT / "neuroaix", "neuroaix.rtl": ROOT / "rtl",
 #: Layers from the bottom up; a module may import only from its own layer or below.
 LAYERS = (
     ("contract", ("neuroaix.numerics", "neuroaix.formats", "neuroaix.checks",
-                  "neuroaix.timing", "neuroaix.activity", "neuroaix._threads",
-                  "neuroaix.configs")),
+                  "neuroaix.timing", "neuroaix.activity", "neuroaix.outputs",
+                  "neuroaix._threads", "neuroaix.configs")),
     ("primitives", ("neuroaix.neuron", "neuroaix.distributions")),
     ("construction", ("neuroaix.construction",)),
     ("description", ("neuroaix.network", "neuroaix.models", "neuroaix.memory")),
@@ -30,6 +30,8 @@ LAYERS = (
     ("energy", ("neuroaix.energy",)),
     ("commands", ("neuroaix.commands", "neuroaix.cli", "neuroaix.__main__", "neuroaix")),
 )
+#: Layer names that stand for one module only, not for the modules below them.
+EXACT = ("neuroaix",)
 #: Modules of the model description and construction, which import nothing late at all.
 NO_LATE_IMPORTS = ("neuroaix.numerics", "neuroaix.formats", "neuroaix.checks",
                    "neuroaix.neuron", "neuroaix.distributions", "neuroaix.construction",
@@ -40,8 +42,8 @@ def _layer(module: str) -> int:
     best = None
     for index, (_, prefixes) in enumerate(LAYERS):
         for prefix in prefixes:
-            if (module == prefix or module.startswith(prefix + ".")) and (
-                    best is None or len(prefix) > best[1]):
+            below = module.startswith(prefix + ".") and prefix not in EXACT
+            if (module == prefix or below) and (best is None or len(prefix) > best[1]):
                 best = (index, len(prefix))
     assert best is not None, f"{module} has no layer in tests/test_layers.py; give it one"
     return best[0]
