@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from neuroaix.checks import check_number
+
 __all__ = ["FS_PER_NS", "FS_PER_S", "FS_PER_US", "Clock", "fs_to_ns", "ns_to_fs"]
 
 #: Femtoseconds per nanosecond.
@@ -30,8 +32,7 @@ def ns_to_fs(ns: float) -> int:
     ValueError
         If ``ns`` is negative or not finite.
     """
-    if not math.isfinite(ns) or ns < 0:
-        raise ValueError(f"latency must be a finite number of ns >= 0, not {ns!r}")
+    check_number("latency", ns, low=0, unit="ns")
     return math.floor(ns * FS_PER_NS + 0.5)
 
 
@@ -61,12 +62,8 @@ class Clock:
     mhz: float
 
     def __post_init__(self):
-        if isinstance(self.mhz, bool) or not isinstance(self.mhz, (int, float)):
-            raise TypeError(f"clock {self.name!r}: mhz must be a number, not {self.mhz!r}")
-        if not math.isfinite(self.mhz) or self.mhz <= 0:
-            raise ValueError(
-                f"clock {self.name!r}: mhz must be a positive frequency, not {self.mhz!r}; "
-                "use e.g. 100.0")
+        check_number(f"clock {self.name!r}: mhz", self.mhz, low=0, low_open=True,
+                     fix="use e.g. 100.0")
 
     @property
     def period_fs(self) -> int:

@@ -14,13 +14,13 @@ changed; the ``--sweep`` option of ``neuroaix emulate`` is built on it.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from neuroaix import formats
+from neuroaix.checks import check_bool, check_choice, check_int, check_number, did_you_mean
 from neuroaix.configs import shipped
 from neuroaix.timing import RMW_DRAIN
 
@@ -52,47 +52,26 @@ def _where(section: str, key: str) -> str:
 
 def _number(section: str, key: str, value, *, positive: bool = False,
             minimum: float | None = None) -> float:
-    where = _where(section, key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{where} must be a number, not {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{where} must be finite, not {value!r}; give a finite number")
-    if positive and value <= 0:
-        raise ValueError(f"{where} must be > 0, not {value!r}; give a positive number")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{where} must be >= {minimum}, not {value!r}; give a larger value")
-    return value
+    if positive:
+        return check_number(_where(section, key), value, low=0, low_open=True,
+                            fix="give a positive number")
+    return check_number(_where(section, key), value, low=minimum, fix="give a larger value")
 
 
 def _integer(section: str, key: str, value, *, minimum: int = 0) -> int:
-    where = _where(section, key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{where} must be an integer, not {value!r}")
-    if value < minimum:
-        raise ValueError(f"{where} must be >= {minimum}, not {value!r}; give a larger integer")
-    return value
+    return check_int(_where(section, key), value, low=minimum, fix="give a larger integer")
 
 
 def _choice(section: str, key: str, value, choices: tuple[str, ...]) -> str:
-    where = _where(section, key)
-    if not isinstance(value, str):
-        raise TypeError(f"{where} must be a string, not {value!r}")
-    if value not in choices:
-        hint = difflib.get_close_matches(value, choices, n=1)
-        extra = f"; did you mean {hint[0]!r}?" if hint else ""
-        raise ValueError(f"{where} must be one of {', '.join(map(repr, choices))}, "
-                         f"not {value!r}{extra}")
-    return value
+    return check_choice(_where(section, key), value, choices)
 
 
 def _reject_unknown(section: str, data: dict, cls) -> None:
     names = [f.name for f in dataclasses.fields(cls)]
     for key in data:
         if key not in names:
-            hint = difflib.get_close_matches(key, names, n=1)
-            extra = f"; did you mean {hint[0]!r}?" if hint else ""
             where = f"[{section}]" if section else "the top level"
-            raise ValueError(f"unknown key {key!r} in {where}{extra} "
+            raise ValueError(f"unknown key {key!r} in {where}{did_you_mean(key, names)} "
                              f"(known keys: {', '.join(names)})")
 
 
@@ -206,8 +185,7 @@ class MemoryConfig:
         _number(s, "peak_bandwidth_gbps", self.peak_bandwidth_gbps, positive=True)
         _number(s, "efficiency_peak_gbps", self.efficiency_peak_gbps, positive=True)
         _number(s, "latency_ns", self.latency_ns, minimum=0)
-        if not isinstance(self.prefetch, bool):
-            raise TypeError(f"memory.prefetch must be true or false, not {self.prefetch!r}")
+        check_bool("memory.prefetch", self.prefetch)
         table = self.efficiency
         if not isinstance(table, (tuple, list)) or len(table) == 0:
             raise ValueError(f"memory.efficiency must be a non-empty list of [bytes, GB/s] "
@@ -490,9 +468,8 @@ class HardwareConfig:
         top_keys = ("name", "time_step_ms", "energy", *_SECTIONS)
         for key in data:
             if key not in top_keys:
-                hint = difflib.get_close_matches(key, top_keys, n=1)
-                extra = f"; did you mean {hint[0]!r}?" if hint else ""
-                raise ValueError(f"unknown key {key!r} at the top level{extra} "
+                raise ValueError(f"unknown key {key!r} at the top level"
+                                 f"{did_you_mean(key, top_keys)} "
                                  f"(known keys: {', '.join(top_keys)})")
         kwargs = {k: data[k] for k in ("name", "time_step_ms", "energy") if k in data}
         for key, section_cls in _SECTIONS.items():
@@ -529,14 +506,11 @@ class HardwareConfig:
             if parts[0] not in ("time_step_ms", "energy", "name"):
                 known = [f"{s}.{f.name}" for s, c in _SECTIONS.items()
                          for f in dataclasses.fields(c)]
-                hint = difflib.get_close_matches(key, known, n=1)
-                extra = f"; did you mean {hint[0]!r}?" if hint else ""
-                raise ValueError(f"unknown key {key!r}{extra}")
+                raise ValueError(f"unknown key {key!r}{did_you_mean(key, known)}")
             return dataclasses.replace(self, **{parts[0]: value})
         if len(parts) != 2 or parts[0] not in _SECTIONS:
-            hint = difflib.get_close_matches(parts[0], list(_SECTIONS), n=1)
-            extra = f"; did you mean {hint[0]!r}?" if hint else ""
-            raise ValueError(f"unknown section in key {key!r}{extra} "
+            raise ValueError(f"unknown section in key {key!r}"
+                             f"{did_you_mean(parts[0], _SECTIONS)} "
                              f"(sections: {', '.join(_SECTIONS)})")
         section, name = parts
         sec = getattr(self, section)

@@ -43,6 +43,7 @@ from neuroaix.emulator.memory import MemoryModel
 from neuroaix.emulator.node import NodeModel
 from neuroaix.emulator.topology import Topology
 from neuroaix.activity import Activity
+from neuroaix.checks import check_int
 from neuroaix.timing import MemoryTiming, PipelineParams
 
 __all__ = ["PHASES", "EmulationResult", "Emulator", "counts_from_built"]
@@ -315,8 +316,7 @@ class Emulator:
             raise ValueError(f"steps must be >= 0, not {int(steps.min())!r}")
         if n_steps is None:
             n_steps = int(steps.max()) + 1 if steps.size else 0
-        if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)):
-            raise TypeError(f"n_steps must be an integer, not {n_steps!r}")
+        n_steps = check_int("n_steps", n_steps, low=0)
         if steps.size and steps.max() >= n_steps:
             raise ValueError(f"n_steps={n_steps!r} must exceed the last spike's step "
                              f"{int(steps.max())}; raise n_steps")
@@ -382,10 +382,7 @@ class Emulator:
             ``update_end``, ``done`` and ``cause``; ``step_fs``.
         """
         counts, senders_s, step_ptr, n_steps = self._check(counts, senders, steps, None)
-        if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
-            raise TypeError(f"step must be an integer, not {step!r}")
-        if not 0 <= step < n_steps:
-            raise ValueError(f"step must lie in [0, {n_steps}), not {step!r}")
+        step = check_int("step", step, low=0, high=n_steps - 1)
         gids = np.ascontiguousarray(senders_s[step_ptr[step]:step_ptr[step + 1]])
         P = self.hardware.n_nodes
         _, update_end = self._update_end(counts.shape[1])

@@ -16,6 +16,8 @@ import numpy as np
 from neuroaix.emulator.clock import ns_to_fs
 from neuroaix.emulator.config import MemoryConfig
 
+from neuroaix.checks import check_int
+
 __all__ = ["MemoryModel"]
 
 
@@ -79,11 +81,8 @@ class MemoryModel:
         max_words : int
             Largest request, in fetch words; entry 0 (no request) is 0.
         """
-        if isinstance(max_words, bool) or not isinstance(max_words, (int, np.integer)):
-            raise TypeError(f"max_words must be an integer, not {max_words!r}")
-        if max_words < 0:
-            raise ValueError(f"max_words must be >= 0, not {max_words!r}")
-        b = np.arange(int(max_words) + 1, dtype=np.int64) * self.config.fetch_bytes
+        max_words = check_int("max_words", max_words, low=0)
+        b = np.arange(max_words + 1, dtype=np.int64) * self.config.fetch_bytes
         return self.service_fs(b), self.occupancy_fs(b)
 
     def describe(self) -> str:

@@ -15,6 +15,8 @@ import numpy as np
 from neuroaix.emulator.clock import Clock
 from neuroaix.emulator.config import NodeConfig
 
+from neuroaix.checks import check_int
+
 __all__ = ["NodeModel"]
 
 
@@ -32,12 +34,8 @@ class NodeModel:
     def __init__(self, config: NodeConfig, n_local: int):
         if not isinstance(config, NodeConfig):
             raise TypeError(f"config must be a NodeConfig, not {config!r}")
-        if isinstance(n_local, bool) or not isinstance(n_local, (int, np.integer)):
-            raise TypeError(f"n_local must be an integer, not {n_local!r}")
-        if n_local < 0:
-            raise ValueError(f"n_local must be >= 0, not {n_local!r}")
         self.config = config
-        self.n_local = int(n_local)
+        self.n_local = check_int("n_local", n_local, low=0)
         self.neuron_clock = Clock("neuron", config.neuron_clock_mhz)
         self.spike_clock = Clock("spike", config.spike_clock_mhz)
 

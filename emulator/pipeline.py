@@ -16,6 +16,7 @@ from neuroaix.emulator._kernels import _deliver_timing
 from neuroaix.emulator.config import NodeConfig
 
 from neuroaix import timing
+from neuroaix.checks import check_int
 
 __all__ = ["DeliveryTiming", "PipelineTiming"]
 
@@ -28,14 +29,6 @@ class DeliveryTiming(NamedTuple):
     cycles: int  #: cycles until the pipeline is idle again (0 without spikes)
     issue_cycles: int  #: cycles in which the unpacker issued synapses
     words: int  #: 64-byte words fetched
-
-
-def _int(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, not {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, not {value!r}")
-    return int(value)
 
 
 class PipelineTiming:
@@ -57,11 +50,11 @@ class PipelineTiming:
 
     def __init__(self, *, max_burst: int = 8, fifo_words: int = 64, latency: int = 32,
                  lanes: int = 1, drain: int = timing.RMW_DRAIN):
-        self.max_burst = _int("max_burst", max_burst, 1)
-        self.fifo_words = _int("fifo_words", fifo_words, 1)
-        self.latency = _int("latency", latency, 1)
-        self.lanes = _int("lanes", lanes, 1)
-        self.drain = _int("drain", drain, 1)
+        self.max_burst = check_int("max_burst", max_burst, low=1)
+        self.fifo_words = check_int("fifo_words", fifo_words, low=1)
+        self.latency = check_int("latency", latency, low=1)
+        self.lanes = check_int("lanes", lanes, low=1)
+        self.drain = check_int("drain", drain, low=1)
         if self.fifo_words < self.max_burst:
             raise ValueError(f"fifo_words must be >= max_burst={self.max_burst!r}, not "
                              f"{self.fifo_words!r}; the FIFO must hold one burst")

@@ -9,12 +9,12 @@ Numba engine, drops the spikes of the pre-simulation and emulates the rest; it r
 from __future__ import annotations
 
 import logging
-import math
 
 import numpy as np
 from neuroaix.emulator.config import HardwareConfig, load_hardware
 from neuroaix.emulator.engine import EmulationResult, Emulator, counts_from_built
 
+from neuroaix.checks import check_number
 from neuroaix.engine import Simulator
 
 __all__ = ["MODELS", "emulate_model", "emulate_network", "simulate_raster"]
@@ -34,10 +34,7 @@ def _hardware(hardware) -> HardwareConfig:
 
 
 def _steps(name: str, ms: float, dt: float) -> int:
-    if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not math.isfinite(ms):
-        raise TypeError(f"{name} must be a number of ms, not {ms!r}")
-    if ms < 0:
-        raise ValueError(f"{name} must be >= 0 ms, not {ms!r}")
+    check_number(name, ms, low=0, unit="ms")
     n = ms / dt
     if abs(n - round(n)) > 1e-9:
         raise ValueError(f"{name}={ms!r} ms must be a multiple of dt={dt!r} ms")

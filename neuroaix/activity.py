@@ -7,8 +7,9 @@ re-exports it.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+
+from neuroaix.checks import check_int, check_number
 
 __all__ = ["ACTIVITY_KEYS", "Activity"]
 
@@ -56,20 +57,12 @@ class Activity:
 
     def __post_init__(self):
         for name in _COUNT_KEYS:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"activity {name} must be an integer count, not {value!r}")
-            if value < 0:
-                raise ValueError(f"activity {name} must be >= 0, not {value!r}")
-        if self.n_nodes < 1:
-            raise ValueError(f"activity n_nodes must be >= 1, not {self.n_nodes!r}")
+            low = 1 if name == "n_nodes" else 0
+            object.__setattr__(self, name, check_int(f"activity {name}", getattr(self, name),
+                                                     low=low))
         for name in ("bio_time_s", "hw_time_s"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"activity {name} must be a number of seconds, not {value!r}")
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"activity {name} must be a positive number of seconds, not "
-                                 f"{value!r}")
+            check_number(f"activity {name}", getattr(self, name), low=0, low_open=True,
+                         unit="s")
 
     def to_dict(self) -> dict:
         """Return the activity as a dict with the keys :data:`ACTIVITY_KEYS`, in order."""

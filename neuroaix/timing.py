@@ -31,6 +31,7 @@ from typing import NamedTuple
 import numpy as np
 
 from neuroaix import formats
+from neuroaix.checks import check_int
 
 __all__ = [
     "CAUSE_MEMORY",
@@ -112,12 +113,9 @@ def fixed_latency(latency: int) -> MemoryTiming:
     MemoryTiming
         Empty DDR tables: :func:`deliver_timing` uses the fixed latency.
     """
-    if isinstance(latency, bool) or not isinstance(latency, (int, np.integer)):
-        raise TypeError(f"latency must be an integer, not {latency!r}")
-    if latency < 1:
-        raise ValueError(f"latency must be >= 1, not {latency!r}")
+    latency = check_int("latency", latency, low=1)
     empty = np.zeros(0, np.int64)
-    return MemoryTiming(int(latency), empty, empty, 0, 1)
+    return MemoryTiming(latency, empty, empty, 0, 1)
 
 
 def row_words(start: int, length: int, per_word: int = formats.SYNAPSES_PER_WORD) -> int:

@@ -19,11 +19,12 @@ Unknown keys are rejected by name, with a hint when they look like a typo.
 
 from __future__ import annotations
 
-import difflib
 import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+
+from neuroaix.checks import check_int, check_number, did_you_mean, is_number
 
 __all__ = [
     "DERIVATION_UNITS",
@@ -68,31 +69,18 @@ _ENTRY_KEYS = ("value", "unit", "source")
 _TOP_KEYS = ("name", "description", "parameters", "derivation")
 
 
-def _hint(key: str, allowed) -> str:
-    close = difflib.get_close_matches(key, list(allowed), n=1)
-    if close:
-        return f"did you mean {close[0]!r}?"
-    return "allowed: " + ", ".join(repr(k) for k in allowed)
-
-
 def _reject_unknown(table: dict, allowed, where: str) -> None:
     for key in table:
         if key not in allowed:
-            raise ValueError(f"unknown key {key!r} in {where}; {_hint(key, allowed)}")
+            hint = did_you_mean(key, allowed) or "; allowed: " + ", ".join(map(repr, allowed))
+            raise ValueError(f"unknown key {key!r} in {where}{hint}")
 
 
 def _check_number(name: str, value, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, not {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, not {value!r}")
-    if positive and not value > 0:
-        raise ValueError(f"{name} must be > 0, not {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, not {value!r}; energies and powers are "
-                         "never negative")
-    return value
+    value = float(value) if is_number(value) else value
+    if positive:
+        return check_number(name, value, low=0, low_open=True)
+    return check_number(name, value, low=0, fix="energies and powers are never negative")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,9 +147,7 @@ class OperatingPoint:
                 continue
             value = getattr(self, f.name)
             if f.name == "n_nodes":
-                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                    raise ValueError(f"derivation n_nodes must be a positive integer, not "
-                                     f"{value!r}")
+                check_int("derivation n_nodes", value, low=1)
                 continue
             _check_number(f"derivation {f.name}", value, positive=not (
                 f.name.startswith("share_") or f.name == "static_fraction"))

@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields
 
-from neuroaix.activity import ACTIVITY_KEYS, Activity
+from neuroaix.activity import Activity
+from neuroaix.checks import check_choice, check_int, check_number
 from neuroaix.energy.config import EnergyConfig
 
 __all__ = [
@@ -165,18 +166,11 @@ def energy_from_power(*, wall_time_s: float, bio_time_s: float, synaptic_events:
     ValueError
         For a non-positive time or power or an unknown ``kind``.
     """
-    if kind not in ("measured", "estimate"):
-        raise ValueError(f"kind must be 'measured' or 'estimate', not {kind!r}")
+    check_choice("kind", kind, ("measured", "estimate"))
     for name, value in (("wall_time_s", wall_time_s), ("bio_time_s", bio_time_s),
                         ("power_w", power_w)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"{name} must be a number, not {value!r}")
-        if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a positive number, not {value!r}")
-    if isinstance(synaptic_events, bool) or not isinstance(synaptic_events, int) \
-            or synaptic_events < 0:
-        raise ValueError(f"synaptic_events must be a non-negative integer, not "
-                         f"{synaptic_events!r}")
+        check_number(name, value, low=0, low_open=True)
+    synaptic_events = check_int("synaptic_events", synaptic_events, low=0)
     energy = power_w * wall_time_s if energy_j is None else float(energy_j)
     q_rtf = wall_time_s / bio_time_s
     return EnergyReport(

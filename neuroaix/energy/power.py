@@ -18,7 +18,6 @@ Three sources, in order of preference:
 from __future__ import annotations
 
 import logging
-import math
 import os
 import re
 import shutil
@@ -26,6 +25,8 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from neuroaix.checks import check_int, check_number
 
 __all__ = [
     "DEFAULT_WATTS_PER_CORE",
@@ -186,15 +187,11 @@ def estimate_power(cores: int, *, watts_per_core: float = DEFAULT_WATTS_PER_CORE
         For a non-positive figure.
     """
     if power_w is not None:
-        if isinstance(power_w, bool) or not isinstance(power_w, (int, float)) \
-                or not (math.isfinite(power_w) and power_w > 0):
-            raise ValueError(f"power_w must be a positive number of watts, not {power_w!r}")
+        check_number("power_w", power_w, low=0, low_open=True, unit="W")
         return PowerReading(power_w=float(power_w), energy_j=None, kind="estimate",
                             method="stated", detail=f"stated power {power_w:g} W")
-    if isinstance(cores, bool) or not isinstance(cores, int) or cores < 1:
-        raise ValueError(f"cores must be a positive integer, not {cores!r}")
-    if not (math.isfinite(watts_per_core) and watts_per_core > 0):
-        raise ValueError(f"watts_per_core must be a positive number, not {watts_per_core!r}")
+    check_int("cores", cores, low=1)
+    check_number("watts_per_core", watts_per_core, low=0, low_open=True, unit="W")
     return PowerReading(power_w=cores * watts_per_core, energy_j=None, kind="estimate",
                         method="tdp",
                         detail=f"{cores} cores x {watts_per_core:g} W per core (TDP estimate)")

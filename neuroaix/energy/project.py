@@ -47,6 +47,7 @@ from neuroaix.emulator.memory import MemoryModel
 
 from neuroaix import formats
 from neuroaix.activity import Activity
+from neuroaix.checks import check_choice, check_number
 from neuroaix.energy.config import EnergyConfig
 
 __all__ = [
@@ -134,11 +135,9 @@ class ProjectionHardware:
             raise TypeError(f"hardware must be a HardwareConfig, not {hardware!r}")
         if memory_gb is None:
             memory_gb = hardware.memory.capacity_gb
-        if isinstance(memory_gb, bool) or not isinstance(memory_gb, (int, float)) \
-                or not (math.isfinite(memory_gb) and memory_gb > 0):
-            raise ValueError(f"memory_gb must be a positive number, not {memory_gb!r}")
         self.hardware = hardware
-        self.memory_gb = float(memory_gb)
+        self.memory_gb = check_number("memory_gb", memory_gb, low=0, low_open=True,
+                                      unit="GB")
         self._memory = MemoryModel(hardware.memory)
         self._timing = LinkTiming.from_config(hardware.link)
 
@@ -363,10 +362,7 @@ def project_brain(species: str | Species, hw: ProjectionHardware, energy: Energy
         For an unknown species, synapse choice or non-positive rate or target.
     """
     if isinstance(species, str):
-        if species not in SPECIES:
-            raise ValueError(f"species must be one of {', '.join(map(repr, SPECIES))}, not "
-                             f"{species!r}")
-        species = SPECIES[species]
+        species = SPECIES[check_choice("species", species, SPECIES)]
     if synapses == "low":
         n_syn = species.synapses_low
     elif synapses == "high":
@@ -378,8 +374,7 @@ def project_brain(species: str | Species, hw: ProjectionHardware, energy: Energy
                          f"{synapses!r}")
     for name, value in (("rate_hz", rate_hz), ("target_acceleration", target_acceleration),
                         ("calibration", calibration)):
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a positive number, not {value!r}")
+        check_number(name, value, low=0, low_open=True)
     neurons = species.neurons
     k_out = n_syn / neurons
     r_spk = neurons * rate_hz

@@ -133,12 +133,12 @@ def test_estimate_accepts_the_emulator_dict():
 
 @pytest.mark.parametrize("kw, err, msg", [
     ({"spikes": -1}, ValueError, r"^activity spikes must be >= 0, not -1$"),
-    ({"spikes": 1.5}, TypeError, r"^activity spikes must be an integer count, not 1\.5$"),
+    ({"spikes": 1.5}, TypeError, r"^activity spikes must be an integer, not 1\.5$"),
     ({"n_nodes": 0}, ValueError, r"^activity n_nodes must be >= 1, not 0$"),
     ({"hw_time_s": 0.0}, ValueError,
-     r"^activity hw_time_s must be a positive number of seconds, not 0\.0$"),
+     r"^activity hw_time_s must be > 0 s, not 0\.0$"),
     ({"bio_time_s": "1"}, TypeError,
-     r"^activity bio_time_s must be a number of seconds, not '1'$"),
+     r"^activity bio_time_s must be a number in s, not '1'$"),
 ])
 def test_activity_validation(kw, err, msg):
     with pytest.raises(err, match=msg):
@@ -166,7 +166,7 @@ def test_energy_from_power():
 
 
 def test_energy_from_power_rejects_unknown_kind():
-    with pytest.raises(ValueError, match=r"^kind must be 'measured' or 'estimate', not 'guess'$"):
+    with pytest.raises(ValueError, match=r"^kind must be one of 'measured', 'estimate', not 'guess'$"):
         energy_from_power(wall_time_s=1.0, bio_time_s=1.0, synaptic_events=1, power_w=1.0,
                           kind="guess", power_source="", label="")
 

@@ -114,9 +114,9 @@ def test_stated_power_is_an_estimate():
 
 
 @pytest.mark.parametrize("kw, msg", [
-    ({"cores": 0}, r"^cores must be a positive integer, not 0$"),
-    ({"cores": 2, "power_w": -5.0}, r"^power_w must be a positive number of watts, not -5\.0$"),
-    ({"cores": 2, "watts_per_core": 0.0}, r"^watts_per_core must be a positive number, not 0\.0$"),
+    ({"cores": 0}, r"^cores must be >= 1, not 0$"),
+    ({"cores": 2, "power_w": -5.0}, r"^power_w must be > 0 W, not -5\.0$"),
+    ({"cores": 2, "watts_per_core": 0.0}, r"^watts_per_core must be > 0 W, not 0\.0$"),
 ])
 def test_estimate_validation(kw, msg):
     with pytest.raises(ValueError, match=msg):

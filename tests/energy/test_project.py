@@ -83,7 +83,7 @@ def test_projection_hardware_reads_the_emulator_config():
     assert ProjectionHardware(memory_gb=16).memory_gb == 16.0
     with pytest.raises(TypeError, match=r"^hardware must be a HardwareConfig, not 'x'$"):
         ProjectionHardware("x")
-    with pytest.raises(ValueError, match=r"^memory_gb must be a positive number, not 0$"):
+    with pytest.raises(ValueError, match=r"^memory_gb must be > 0 GB, not 0$"):
         ProjectionHardware(memory_gb=0)
 
 
@@ -127,8 +127,8 @@ def test_custom_synapse_count_and_rate(energy):
 @pytest.mark.parametrize("kw, msg", [
     ({"species": "rat"}, r"^species must be one of 'mouse', 'marmoset', 'human', not 'rat'$"),
     ({"synapses": "mid"}, r"^synapses must be 'low', 'high' or a positive count, not 'mid'$"),
-    ({"rate_hz": 0.0}, r"^rate_hz must be a positive number, not 0\.0$"),
-    ({"target_acceleration": -1}, r"^target_acceleration must be a positive number, not -1$"),
+    ({"rate_hz": 0.0}, r"^rate_hz must be > 0, not 0\.0$"),
+    ({"target_acceleration": -1}, r"^target_acceleration must be > 0, not -1$"),
 ])
 def test_validation(energy, kw, msg):
     args = {"species": "mouse"} | kw
