@@ -17,7 +17,7 @@ from neuroaix.emulator.config import (
 )
 from neuroaix.emulator.engine import PHASES, EmulationResult, Emulator, counts_from_built
 from neuroaix.emulator.link import Link, LinkTiming
-from neuroaix.emulator.memory import MemoryModel
+from neuroaix.emulator.ddr import MemoryModel
 from neuroaix.emulator.node import NodeModel
 from neuroaix.emulator.pipeline import PipelineTiming
 from neuroaix.emulator.topology import Topology

@@ -13,7 +13,7 @@ Per step (all nodes start together at time 0 of the step, all times in integer f
    links first come, first served (``link``); with the ``marker`` scheme each node then sends
    an end-of-step marker along the same tree.
 3. ``memory``: each node fetches the local synapse list of each arriving spike, in order of
-   arrival (ties: lower sender id first) (``memory``).
+   arrival (ties: lower sender id first) (``ddr``).
 4. ``pipeline``: the synapse pipeline writes the synapses into the ring buffers
    (``pipeline``); it starts a spike when the first fetch word is in and cannot finish it
    before the request's data is complete.
@@ -39,7 +39,7 @@ from neuroaix.emulator._kernels import (
 from neuroaix.emulator.clock import FS_PER_NS, FS_PER_S, Clock, ns_to_fs
 from neuroaix.emulator.config import HardwareConfig
 from neuroaix.emulator.link import Link, LinkTiming
-from neuroaix.emulator.memory import MemoryModel
+from neuroaix.emulator.ddr import MemoryModel
 from neuroaix.emulator.node import NodeModel
 from neuroaix.emulator.topology import Topology
 from neuroaix.activity import Activity

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from neuroaix.emulator._kernels import _deliver_timing
-from neuroaix.emulator.memory import MemoryModel
+from neuroaix.emulator.ddr import MemoryModel
 
 from neuroaix import timing
 from neuroaix.emulator import MemoryConfig

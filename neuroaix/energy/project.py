@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass
 
 from neuroaix.emulator import HardwareConfig, load_hardware
 from neuroaix.emulator.link import LinkTiming
-from neuroaix.emulator.memory import MemoryModel
+from neuroaix.emulator.ddr import MemoryModel
 
 from neuroaix import formats
 from neuroaix.activity import Activity

@@ -1,12 +1,13 @@
 import numpy as np
 import pytest
-from neuroaix.emulator import Emulator, HardwareConfig
+from neuroaix.emulator import PHASES, Emulator, HardwareConfig
 
+from neuroaix import timing
 from neuroaix.energy import Activity
 from neuroaix.emulator.clock import Clock, ns_to_fs
 from neuroaix.emulator.config import TopologyConfig
+from neuroaix.emulator.ddr import MemoryModel
 from neuroaix.emulator.link import LinkTiming
-from neuroaix.emulator.memory import MemoryModel
 
 
 def _cdiv(a, b):
@@ -146,6 +147,11 @@ def test_to_json_shape():
     assert out["steps"] == 6 and len(out["step_ns"]) == 6 and len(out["bottleneck"]) == 6
     assert np.asarray(out["phase_cycles_per_node"]["network"]).shape == (6, 35)
     assert out["acceleration"] == pytest.approx(0.1e6 / np.mean(out["step_ns"]))
+
+
+def test_pipeline_causes_are_phase_indices():
+    assert [PHASES[c] for c in (timing.CAUSE_NETWORK, timing.CAUSE_MEMORY,
+                                timing.CAUSE_PIPELINE)] == ["network", "memory", "pipeline"]
 
 
 def test_no_steps_have_no_activity():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 from neuroaix.emulator.config import MemoryConfig
-from neuroaix.emulator.memory import MemoryModel
+from neuroaix.emulator.ddr import MemoryModel
 
 
 def test_request_bytes_round_up_to_the_fetch_granularity():
