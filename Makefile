@@ -18,10 +18,10 @@ demo: $(STAMP)
 	$(BIN)/neuroaix run microcircuit --scale 0.1 --t-sim 500 --t-presim 100 --out demo-out
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest -m "not slow and not gpu" -q
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not rtl" -q
+	$(BIN)/python -m pytest -m "not slow and not rtl and not gpu" -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

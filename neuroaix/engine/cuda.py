@@ -1,0 +1,407 @@
+"""GPU backend: the whole step loop in one persistent cooperative numba-cuda kernel per chunk.
+
+Same number contract, same schedule and the same counters as the CPU engine
+(docs/gpu.md): the raster, neuron state, ring buffers, counters and checkpoints are equal
+bit for bit. The ring buffers accumulate with 64-bit integer atomics: each channel receives
+weights of one sign only, so the clamped value is the same in every order. The number of
+clamped additions depends on the order; the kernel reports every cell that went beyond
+int32, and the host counts its clamped additions in the CPU's canonical order (ascending
+step, ascending sender, row order). Saturation is rare, so this costs nothing in a normal
+run.
+
+Without a GPU the same kernels run under numba-cuda's simulator
+(``NUMBA_ENABLE_CUDASIM=1``, set before numba is imported), which is how the tests check
+them on every machine.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+from numba import cuda, njit
+
+from neuroaix.engine import _cuda_kernels as _ck
+from neuroaix.engine import _kernels as _k
+from neuroaix.engine.simulator import Simulator
+
+__all__ = ["CudaSimulator", "cuda_available"]
+
+_I32_MIN = -(1 << 31)
+_I32_MAX = (1 << 31) - 1
+
+
+def cuda_available() -> bool:
+    """Say whether a CUDA device (or numba-cuda's simulator) can run the GPU backend."""
+    try:
+        return bool(cuda.is_available())
+    except Exception:  # noqa: BLE001 - a driver error means: no GPU here
+        return False
+
+
+def _simulated() -> bool:
+    return os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0")
+
+
+class CudaSimulator(Simulator):
+    """Run a built network on one CUDA GPU (the same results as ``Simulator``).
+
+    Parameters
+    ----------
+    network : BuiltNetwork
+        The result of ``Network.build(partitions=P)``; any P gives the same results.
+    threads : int, optional
+        Host threads for the CPU-side work (layout conversion, checkpoints).
+    probes : sequence of int, optional
+        Global ids whose V, I_ex and I_in are recorded at the end of every recorded step.
+    progress : bool, optional
+        Draw a progress bar on stderr for long runs.
+    blocks, threads_per_block : int, optional
+        Launch shape of the persistent kernel (default: as many blocks of 256 threads as
+        can be resident at once; one block of 64 under the simulator).
+    own_barrier : bool
+        Synchronise the grid with the kernel's own counter barrier (default) instead of the
+        cooperative-groups grid barrier; both give the same results (docs/gpu.md).
+
+    Raises
+    ------
+    RuntimeError
+        If no CUDA device is available.
+    """
+
+    def __init__(self, network, *, threads: int | None = None, probes=None,
+                 progress: bool | None = None, blocks: int | None = None,
+                 threads_per_block: int | None = None, own_barrier: bool = True):
+        if not cuda_available():
+            raise RuntimeError(
+                "the GPU backend needs a CUDA device (or NUMBA_ENABLE_CUDASIM=1 set before "
+                "numba is imported, to run the kernels in numba-cuda's simulator)"
+            )
+        super().__init__(network, threads=threads, probes=probes, progress=progress)
+        lay = self.layout
+        n = lay.n_neurons
+        n_part = lay.n_partitions
+        flat_gid = np.empty(n, np.int64)
+        flat_gid[lay.flat] = np.arange(n, dtype=np.int64)
+        fpart = flat_gid % n_part
+        fgid = flat_gid.astype(np.int32)
+        fring = (lay.roff[fpart] + flat_gid // n_part).astype(np.int64)
+        fn = lay.n_loc[fpart].astype(np.int32)
+        fpop = np.asarray(network.pop_of, dtype=np.int32)[flat_gid]
+        sizes = np.array([len(w) for w in self._words], np.int64)
+        woff = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        row_ptr = np.empty((n_part, n + 1), np.int64)
+        for p in range(n_part):
+            row_ptr[p] = self._row_ptrs[p] + woff[p]
+        words = np.concatenate(list(self._words)) if n_part else np.zeros(0, np.uint64)
+        self._max_row = int(max((np.diff(r).max(initial=0) for r in self._row_ptrs), default=0))
+        self._tpb = int(threads_per_block or (64 if _simulated() else 256))
+        if self._tpb % _ck.WARP:
+            raise ValueError(f"threads_per_block must be a multiple of {_ck.WARP}, not "
+                             f"{threads_per_block!r}")
+        self._blocks = blocks
+        self.max_delay = int(network.max_delay)
+        self._d = {
+            "fgid": cuda.to_device(fgid), "fpop": cuda.to_device(fpop),
+            "fring": cuda.to_device(fring), "fn": cuda.to_device(fn),
+            "n_loc": cuda.to_device(lay.n_loc),
+            "roff": cuda.to_device(lay.roff),
+            "coef": cuda.to_device(self._coef),
+            "has_poisson": cuda.to_device(self._has_poisson),
+            "ptable": cuda.to_device(self._ptable), "plen": cuda.to_device(self._plen),
+            "pguide": cuda.to_device(np.ascontiguousarray(self._pguide, np.int64)),
+            "pweight": cuda.to_device(self._pweight),
+            "row_ptr": cuda.to_device(row_ptr), "words": cuda.to_device(words),
+        }
+        cap = max(4 * n, 1 << 16)
+        self._d["rec"] = cuda.device_array(cap, np.int32)
+        self._d["flags"] = cuda.device_array((max(4 * n, 1 << 12), 2), np.int64)
+        # Cells beyond int32 that are still accumulating: (ring index, read step) -> clamped
+        # additions counted so far.
+        self._pending: dict[tuple[int, int], int] = {}
+        # Spike history of the last max_delay steps (all spikes, recorded or not), for the
+        # canonical-order count of clamped additions.
+        self._hist_t0 = 0
+        self._hist_steps: list[np.ndarray] = []
+        # The ring buffers and step of the last restore: where a cell's accumulation began
+        # if its slot was not read since.
+        self._base_t = 0
+        self._base_ring = self._ring.copy()
+        self._on_device = False
+        #: Phases run per step (private: the benchmark's breakdown leaves one out).
+        self._phases = _ck.PHASES_ALL
+        self._own_barrier = bool(own_barrier)
+        self._d["bar"] = cuda.to_device(np.zeros(2, np.int64))
+        self._push()
+
+    # Host <-> device ----------------------------------------------------------------------
+
+    def _push(self) -> None:
+        """Copy the host state (after construction or restore) to the device."""
+        d = self._d
+        d["v"] = cuda.to_device(self._v)
+        d["iex"] = cuda.to_device(self._iex)
+        d["iin"] = cuda.to_device(self._iin)
+        d["ref"] = cuda.to_device(self._ref)
+        d["rng"] = cuda.to_device(self._rng)
+        d["ring"] = cuda.to_device(self._ring.astype(np.int64))
+        d["counters"] = cuda.to_device(self._counters.sum(axis=0).astype(np.int64))
+        self._on_device = True
+
+    def _pull(self) -> None:
+        """Copy the device state back into the host arrays, if it changed there."""
+        if not self._on_device:
+            return
+        d = self._d
+        self._v = d["v"].copy_to_host()
+        self._iex = d["iex"].copy_to_host()
+        self._iin = d["iin"].copy_to_host()
+        self._ref = d["ref"].copy_to_host()
+        self._rng = d["rng"].copy_to_host()
+        self._ring = np.clip(d["ring"].copy_to_host(), _I32_MIN, _I32_MAX).astype(np.int32)
+        self._counters[:] = 0
+        self._counters[0] = d["counters"].copy_to_host()
+        self._on_device = False
+
+    def _launch_shape(self) -> tuple[int, int]:
+        if _simulated():
+            return 1, self._tpb
+        if self._blocks is not None:
+            return int(self._blocks), self._tpb
+        kernel = _ck._run_chunk
+        d = self._d
+        args = self._kernel_args(0, 1, d["probe_buf"], d["probe_idx"], False)
+        compiled = kernel.compile(tuple(kernel.typeof_pyval(a) for a in args))
+        return max(1, int(compiled.max_cooperative_grid_blocks(self._tpb))), self._tpb
+
+    def _kernel_args(self, t0, n_steps, probe_buf, probe_idx, record_probes):
+        d = self._d
+        n_chunks = max(1, -(-self._max_row // _ck.WARP))
+        return (np.int64(t0), np.int64(n_steps), d["fgid"], d["fpop"], d["fring"], d["fn"],
+                d["n_loc"], d["roff"], np.int64(self._mask), d["ring"], d["v"], d["iex"],
+                d["iin"], d["ref"], d["rng"], d["coef"], d["has_poisson"], d["ptable"],
+                d["plen"], d["pguide"], d["pweight"], d["row_ptr"], d["words"],
+                np.int64(n_chunks), d["counters"], d["rec"],
+                d["step_ptr"], d["ctl"], d["flags"], probe_idx, probe_buf,
+                np.bool_(record_probes), np.int64(self._phases), d["bar"],
+                np.bool_(self._own_barrier))
+
+    # Running ------------------------------------------------------------------------------
+
+    def _run_chunk(self, n_steps: int, record: bool) -> None:
+        if not self._on_device:
+            self._push()
+        d = self._d
+        n_probe = len(self._probe_flat)
+        record_probes = bool(record and n_probe)
+        probe_buf = np.zeros((n_probe, 3, n_steps if record_probes else 1), np.int32)
+        if d.get("chunk_steps", -1) < n_steps:
+            # buffers for the longest chunk so far, reused by every launch
+            d["chunk_steps"] = n_steps
+            d["step_ptr"] = cuda.device_array(n_steps + 1, np.int64)
+            d["probe_buf"] = cuda.device_array((n_probe, 3, n_steps), np.int32)
+            d["probe_idx"] = cuda.to_device(self._probe_flat.astype(np.int64))
+        if d.get("ctl") is None:
+            d["ctl"] = cuda.device_array(_ck.N_CTL, np.int64)
+            d["grid"] = self._launch_shape()
+        blocks, tpb = d["grid"]
+        zeros = np.zeros(max(_ck.N_CTL, 1), np.int64)
+        t_start = self.t
+        done = 0
+        while done < n_steps:
+            todo = n_steps - done
+            d["ctl"].copy_to_device(zeros[:_ck.N_CTL])
+            d["step_ptr"][:1].copy_to_device(zeros[:1])
+            _ck._run_chunk[blocks, tpb](*self._kernel_args(self.t, todo, d["probe_buf"],
+                                                           d["probe_idx"], record_probes))
+            ctl = d["ctl"].copy_to_host()
+            got = int(ctl[_ck.CTL_DONE])
+            step_ptr = d["step_ptr"][:got + 1].copy_to_host()
+            n_rec = int(step_ptr[got])
+            rec = d["rec"][:n_rec].copy_to_host() if n_rec else np.zeros(0, np.int32)
+            n_flags = int(ctl[_ck.CTL_FLAGS])
+            flags = d["flags"][:n_flags].copy_to_host() if n_flags else np.zeros((0, 2), np.int64)
+            steps = [np.sort(rec[step_ptr[s]:step_ptr[s + 1]]) for s in range(got)]
+            t0 = self.t
+            self._append_history(t0, steps)
+            self._count_clamped(flags)
+            self._trim_history()
+            if record:
+                self._append_record(t0, steps)
+                if record_probes and got:
+                    probe_buf[:, :, done:done + got] = d["probe_buf"].copy_to_host()[:, :, :got]
+            self.t += got
+            done += got
+        if record and n_probe:
+            self._probe_chunks.append(probe_buf)
+            self._probe_steps.append(np.arange(t_start, t_start + n_steps, dtype=np.int64))
+        self._count_pending()
+
+    def _append_record(self, t0: int, steps: list[np.ndarray]) -> None:
+        total = sum(len(s) for s in steps)
+        while int(self._rec_n[0]) + total > len(self._rec_senders):
+            self._grow_record()
+        pos = int(self._rec_n[0])
+        for s, senders in enumerate(steps):
+            self._rec_senders[pos:pos + len(senders)] = senders
+            self._rec_steps[pos:pos + len(senders)] = t0 + s
+            pos += len(senders)
+        self._rec_n[0] = pos
+
+    def _append_history(self, t0: int, steps: list[np.ndarray]) -> None:
+        if not self._hist_steps:
+            self._hist_t0 = t0
+        self._hist_steps.extend(steps)
+
+    def _trim_history(self) -> None:
+        keep = self.max_delay + 1
+        if len(self._hist_steps) > keep:
+            drop = len(self._hist_steps) - keep
+            del self._hist_steps[:drop]
+            self._hist_t0 += drop
+
+    # The CPU's saturation count ------------------------------------------------------------
+
+    def _cell(self, idx: int) -> tuple[int, int, int, int]:
+        """Return (partition, slot, channel, local index) of a flat ring-buffer index."""
+        lay = self.layout
+        p = int(np.searchsorted(lay.roff, idx, side="right") - 1)
+        while lay.n_loc[p] == 0:
+            p -= 1
+        n = int(lay.n_loc[p])
+        off = idx - int(lay.roff[p])
+        return p, off // n // 2, off // n % 2, off % n
+
+    def _clamped(self, idx: int, t_read: int, t_end: int) -> int:
+        """Clamped additions onto ring cell ``idx`` (read at step ``t_read``) by the spikes of
+        the steps before ``t_end``, in the CPU's order."""
+        p, _, ch, l = self._cell(idx)
+        D = self.layout.ring_depth
+        if t_read - D < self._base_t:
+            t_lo, init = self._base_t, int(self._base_ring[idx])
+        else:
+            t_lo, init = t_read - D + 1, 0
+        t_lo = max(t_lo, t_read - self.max_delay, self._hist_t0)
+        t_hi = min(t_end, t_read)
+        if t_hi <= t_lo:
+            return 0
+        sel = self._hist_steps[t_lo - self._hist_t0:t_hi - self._hist_t0]
+        ptr = np.zeros(len(sel) + 1, np.int64)
+        ptr[1:] = np.cumsum([len(s) for s in sel])
+        senders = np.concatenate(sel) if sel else np.zeros(0, np.int32)
+        return int(_clamped_additions(l, ch, t_read, t_lo, init, senders, ptr,
+                                      self._row_ptrs[p], self._words[p]))
+
+    def _count_clamped(self, flags: np.ndarray) -> None:
+        """Add the clamped additions of the cells read beyond int32 during the last launch."""
+        extra = 0
+        for t_read, idx in flags:
+            t_read, idx = int(t_read), int(idx)
+            extra += self._clamped(idx, t_read, t_read) - self._pending.pop((idx, t_read), 0)
+        if extra:
+            self._add_saturations(extra)
+
+    def _count_pending(self) -> None:
+        """Count the clamped additions so far of cells beyond int32 that are not yet read, so
+        that the counters equal the CPU's at every chunk boundary."""
+        ring = self._d["ring"].copy_to_host() if self._pending or self._maybe_saturated() \
+            else None
+        if ring is None:
+            return
+        bad = np.flatnonzero((ring > _I32_MAX) | (ring < _I32_MIN))
+        D = self.layout.ring_depth
+        extra = 0
+        for idx in bad:
+            idx = int(idx)
+            _, slot, _, _ = self._cell(idx)
+            t_read = self.t + ((slot - self.t) % D)
+            now = self._clamped(idx, t_read, self.t)
+            extra += now - self._pending.get((idx, t_read), 0)
+            self._pending[(idx, t_read)] = now
+        if extra:
+            self._add_saturations(extra)
+
+    def _maybe_saturated(self) -> bool:
+        """Say whether any ring cell may lie beyond int32 (a cheap device-side bound)."""
+        ring = self._d["ring"]
+        return bool(_any_beyond_i32(ring))
+
+    def _add_saturations(self, n: int) -> None:
+        c = self._d["counters"].copy_to_host()
+        c[_ck.C_SATURATIONS] += n
+        self._d["counters"] = cuda.to_device(c)
+
+    # Results (read from the device) -------------------------------------------------------
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """Cumulative counts: spikes, synaptic events delivered, Poisson events, saturations."""
+        if self._on_device:
+            self._counters[:] = 0
+            self._counters[0] = self._d["counters"].copy_to_host()
+        return super().counters
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Return the neuron state in global order (V, I_ex, I_in in their formats; ref)."""
+        self._pull()
+        return super().state()
+
+    def ring_buffer(self, p: int) -> np.ndarray:
+        """Return a copy of partition ``p``'s ring buffers, shape ``(D, 2, n_local)`` int32."""
+        self._pull()
+        return super().ring_buffer(p)
+
+    def checkpoint(self, path) -> None:
+        """Save the whole state; the file is the CPU engine's (restorable on either)."""
+        self._pull()
+        super().checkpoint(path)
+
+    @classmethod
+    def restore(cls, network, path, **kwargs) -> CudaSimulator:
+        """Return a GPU simulator for ``network`` in the state saved at ``path``."""
+        sim = super().restore(network, path, **kwargs)
+        sim._base_t = sim.t
+        sim._base_ring = sim._ring.copy()
+        sim._hist_t0 = sim.t
+        sim._hist_steps = []
+        sim._pending = {}
+        sim._push()
+        return sim
+
+
+def _any_beyond_i32(ring) -> bool:
+    flag = cuda.to_device(np.zeros(1, np.int32))
+    n = ring.shape[0]
+    if n == 0:
+        return False
+    tpb = 64 if _simulated() else 256
+    blocks = 1 if _simulated() else min(4096, math.ceil(n / tpb))
+    _ck._flag_beyond_i32[blocks, tpb](ring, flag)
+    return bool(flag.copy_to_host()[0])
+
+
+@njit(cache=True, nogil=True)
+def _clamped_additions(l, ch, t_read, t_lo, init, senders, ptr, row_ptr, words):
+    """Replay the additions onto one cell in the CPU's order; return how many clamped."""
+    val = np.int64(init)
+    count = 0
+    for s in range(ptr.shape[0] - 1):
+        d_need = t_read - (t_lo + s)
+        for j in range(ptr[s], ptr[s + 1]):
+            src = senders[j]
+            for q in range(row_ptr[src], row_ptr[src + 1]):
+                word = words[q]
+                w = np.int64(word & _k._MASK32)
+                if w >= _k._TWO31:
+                    w -= _k._TWO32
+                tgt = np.int64((word >> _k._U32) & _k._MASK24)
+                d = np.int64(word >> _k._U56)
+                c = 1 if w < 0 else 0
+                if tgt != l or d != d_need or c != ch:
+                    continue
+                val += w
+                if val > _I32_MAX or val < _I32_MIN:
+                    count += 1
+                    val = min(max(val, _I32_MIN), _I32_MAX)
+    return count
