@@ -14,14 +14,15 @@ order (neuroaix.engine.cuda), so the saturation counter is the CPU's exactly.
 Every arithmetic step is the one of docs/numerics.md and of neuroaix.engine._kernels.
 """
 
-import numpy as np
 from numba import cuda, int64, uint64
+
+# The synapse word layout as the CPU kernels decode it (shifts and masks from formats).
+from neuroaix.engine._kernels import (_D_MASK, _D_SHIFT, _T_MASK, _T_SHIFT, _W_MASK, _W_MODULUS,
+                                      _W_SHIFT, _W_SIGN)
 
 _I32_MIN = -(1 << 31)
 _I32_MAX = (1 << 31) - 1
 _HALF = 1 << 29
-_TWO31 = 1 << 31
-_TWO32 = 1 << 32
 _XS_MULT = 0x2545F4914F6CDD1D
 
 #: Control words of a chunk: steps done, spikes recorded, flagged cells.
@@ -35,6 +36,15 @@ PHASE_UPDATE, PHASE_DELIVER = 1, 2
 #: Threads of a warp: a warp delivers up to this many synapses of one row at a time.
 WARP = 32
 PHASES_ALL = PHASE_UPDATE | PHASE_DELIVER
+
+
+@cuda.jit(device=True)
+def _decode(word):
+    """Return ``(target, weight, delay)`` of a packed synapse word (neuroaix.formats)."""
+    w = int64((word >> _W_SHIFT) & _W_MASK)
+    if w >= _W_SIGN:
+        w -= _W_MODULUS
+    return int64((word >> _T_SHIFT) & _T_MASK), w, int64((word >> _D_SHIFT) & _D_MASK)
 
 
 @cuda.jit(device=True)
@@ -202,12 +212,7 @@ def _run_chunk(t0, n_steps, fgid, fpop, fring, fn, n_loc, roff, mask, ring, v, i
             n = n_loc[p]
             base = roff[p]
             for q in range(lo, hi, WARP):
-                word = words[q]
-                w = int64(word & uint64(0xFFFFFFFF))
-                if w >= _TWO31:
-                    w -= _TWO32
-                tgt = int64((word >> uint64(32)) & uint64(0xFFFFFF))
-                d = int64(word >> uint64(56))
+                tgt, w, d = _decode(words[q])
                 ch = 1 if w < 0 else 0
                 cuda.atomic.add(ring, base + ((((t + d) & mask) * 2) + ch) * n + tgt, w)
         done = s + 1

@@ -391,12 +391,7 @@ def _clamped_additions(l, ch, t_read, t_lo, init, senders, ptr, row_ptr, words):
         for j in range(ptr[s], ptr[s + 1]):
             src = senders[j]
             for q in range(row_ptr[src], row_ptr[src + 1]):
-                word = words[q]
-                w = np.int64(word & _k._MASK32)
-                if w >= _k._TWO31:
-                    w -= _k._TWO32
-                tgt = np.int64((word >> _k._U32) & _k._MASK24)
-                d = np.int64(word >> _k._U56)
+                tgt, w, d = _k._decode_synapse(words[q])
                 c = 1 if w < 0 else 0
                 if tgt != l or d != d_need or c != ch:
                     continue
