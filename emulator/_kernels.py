@@ -334,8 +334,10 @@ def _build(rule_digest: str):
             gids = senders[step_ptr[t]:step_ptr[t + 1]]
             row = NodeRows(rows.done[t], rows.network[t], rows.memory_busy[t],
                            rows.pipeline_busy[t], rows.cause[t])
-            emulate_step(gids, counts, update_end, trees, pipe, memory, prm, row, act, trace,
-                         False)
+            # the module's _emulate_step, not the closure's emulate_step: a dispatcher held in
+            # a closure would enter the cache key and differ in every process
+            _emulate_step(gids, counts, update_end, trees, pipe, memory, prm, row, act, trace,
+                          False)
             best = 0
             for p in range(prm.n_nodes):
                 if rows.done[t, p] > rows.done[t, best]:

@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from neuroaix.emulator import PHASES, Emulator, HardwareConfig
@@ -147,6 +150,22 @@ def test_to_json_shape():
     assert out["steps"] == 6 and len(out["step_ns"]) == 6 and len(out["bottleneck"]) == 6
     assert np.asarray(out["phase_cycles_per_node"]["network"]).shape == (6, 35)
     assert out["acceleration"] == pytest.approx(0.1e6 / np.mean(out["step_ns"]))
+
+
+def test_step_kernels_load_from_the_numba_cache():
+    """A second process finds both step kernels in Numba's cache (their key is stable)."""
+    code = ("import numpy as np\n"
+            "from neuroaix.emulator import Emulator, HardwareConfig, _kernels as k\n"
+            "em = Emulator(HardwareConfig())\n"
+            "counts = np.ones((35, 50), np.int32)\n"
+            "em.run(counts, [1, 2, 3], [0, 0, 1])\n"
+            "em.trace_step(counts, [1, 2, 3], [0, 0, 1], 0)\n"
+            "print(sum(k._emulate_steps.stats.cache_hits.values()),\n"
+            "      sum(k._emulate_step.stats.cache_hits.values()))\n")
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True)
+    assert out.stdout.split() == ["1", "1"]
 
 
 def test_pipeline_causes_are_phase_indices():
