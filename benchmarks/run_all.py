@@ -9,7 +9,8 @@ tens of GiB. Each benchmark is a subprocess of this environment's Python; its ou
 
 NEST runs in its own environment (``make nest-env`` creates ``.venv-nest``): without it,
 ``bench_microcircuit`` runs neuroaix alone and ``validate_nest`` is not run, and the table
-says so. MPI comes with the ``mpi`` extra (mpi4py, mpich), which ``make`` installs.
+says so; ``bench_gpu`` runs only where numba-cuda finds a CUDA GPU. MPI comes with the
+``mpi`` extra (mpi4py, mpich), which ``make`` installs.
 
     python benchmarks/run_all.py [--full] [--only NAME ...] [--out build/bench]
 """
@@ -42,8 +43,9 @@ class Benchmark(NamedTuple):
     short: tuple
     #: Arguments of the full run (empty: the script's defaults).
     full: tuple
-    #: Whether it cannot run at all without the NEST environment.
-    needs_nest: bool = False
+    #: What it cannot run without: ``"nest"`` (the NEST environment), ``"gpu"`` (a CUDA GPU)
+    #: or ``""`` (nothing beyond this environment).
+    needs: str = ""
     #: Whether it runs NEST too when the NEST environment exists.
     uses_nest: bool = False
 
@@ -68,7 +70,10 @@ BENCHMARKS = (
               short=("--spikes", "2000", "--rtl-spikes", "40"), full=()),
     Benchmark("validate_nest", "microcircuit statistics against NEST over seeds",
               short=("--scale", "0.05", "--seeds", "2", "--t-discard", "100",
-                     "--t-sim", "500"), full=(), needs_nest=True),
+                     "--t-sim", "500"), full=(), needs="nest"),
+    Benchmark("bench_gpu", "the GPU backend: q_RTF, events per second, E_syn",
+              short=("--scales", "0.02", "--t-presim", "50", "--t-sim", "200",
+                     "--partitions", "4"), full=("--identity",), needs="gpu"),
 )
 
 
@@ -106,6 +111,13 @@ def _rtl(d) -> str:
             f"(rule) over {len(d)} row-length cases")
 
 
+def _gpu(d) -> str:
+    return f"{d['machine']['gpu']}: " + "; ".join(
+        f"scale {r['scale']:g}: q_RTF {r['q_rtf']:.4f}, {r['events_per_s']:.3g} events/s"
+        + ("" if r["e_syn_nj"] is None else f", E_syn {r['e_syn_nj']:.1f} nJ")
+        for r in d["rows"])
+
+
 def _validate(d) -> str:
     ok = sum(r["ok"] for r in d["rows"])
     pooled = sum(r["ok_pooled"] for r in d["rows"])
@@ -113,7 +125,22 @@ def _validate(d) -> str:
 
 
 _HEADLINES = {"bench_build": _build, "bench_microcircuit": _microcircuit, "bench_mpi": _mpi,
-              "bench_emulator": _emulator, "bench_rtl": _rtl, "validate_nest": _validate}
+              "bench_emulator": _emulator, "bench_rtl": _rtl, "validate_nest": _validate,
+              "bench_gpu": _gpu}
+
+
+def _missing(needs: str) -> str:
+    """Return why a benchmark that needs ``needs`` cannot run here ("" if it can)."""
+    if needs == "nest" and not NEST_PYTHON.exists():
+        return (f"NEST environment {NEST_PYTHON.relative_to(ROOT)} absent; create it with "
+                "`make nest-env`")
+    if needs == "gpu":
+        probe = subprocess.run([sys.executable, "-c", "import sys, numba.cuda; "
+                                "sys.exit(0 if numba.cuda.is_available() else 1)"],
+                               capture_output=True)
+        if probe.returncode != 0:
+            return "no CUDA GPU found by numba-cuda (numba.cuda.is_available() is False)"
+    return ""
 
 
 def run(bench: Benchmark, out: Path, *, full: bool) -> dict:
@@ -138,13 +165,12 @@ def run(bench: Benchmark, out: Path, *, full: bool) -> dict:
     log_path = out / f"{bench.name}.log"
     row = {"name": bench.name, "what": bench.what, "status": "not run", "wall_s": 0.0,
            "result": "", "json": str(json_path), "log": str(log_path)}
-    has_nest = NEST_PYTHON.exists()
-    if bench.needs_nest and not has_nest:
-        row["result"] = (f"NEST environment {NEST_PYTHON.relative_to(ROOT)} absent; create it "
-                         "with `make nest-env`")
+    missing = _missing(bench.needs)
+    if missing:
+        row["result"] = missing
         return row
     args = list(bench.full if full else bench.short)
-    if bench.needs_nest or bench.uses_nest:
+    if bench.needs == "nest" or bench.uses_nest:
         args += _nest_args()
     cmd = [sys.executable, str(ROOT / "benchmarks" / f"{bench.name}.py"), *args,
            "--json", str(json_path)]
