@@ -132,7 +132,7 @@ def _peak_rss_bytes() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
-def run(model: str, *, scale: float, k_scale: float = 1.0, input: str = "poisson",
+def run(model: str, *, scale: float, k_scale: float | None = None, input: str | None = None,
         seed: int = 1, threads: int = 2, t_presim: float = 500.0,
         t_sim: float = 1000.0) -> tuple[dict, np.ndarray, np.ndarray]:
     """Build and simulate a neuroaix model in NEST; return (summary, senders, steps).
@@ -147,12 +147,7 @@ def run(model: str, *, scale: float, k_scale: float = 1.0, input: str = "poisson
     from neuroaix import models
 
     t_start = time.perf_counter()
-    if model == "microcircuit":
-        net = models.microcircuit(scale=scale, k_scale=k_scale, input=input, seed=seed)
-    elif model == "brunel":
-        net = models.brunel(scale=scale, seed=seed)
-    else:
-        raise ValueError(f"model must be 'microcircuit' or 'brunel', not {model!r}")
+    net = models.build(model, scale=scale, k_scale=k_scale, input=input, seed=seed)
     pops = to_nest(net, threads, rng_seed=seed % (2**31 - 2) + 1)
     rec = nest.Create("spike_recorder", params={"start": float(t_presim)})
     for nodes in pops:
@@ -179,7 +174,8 @@ def run(model: str, *, scale: float, k_scale: float = 1.0, input: str = "poisson
     n_syn = int(nest.GetKernelStatus("num_connections")) - n_devices
     summary = {
         "simulator": "nest", "nest_version": nest.__version__, "model": model,
-        "scale": scale, "k_scale": k_scale, "input": input, "seed": seed, "threads": threads,
+        "scale": scale, "k_scale": 1.0 if k_scale is None else k_scale,
+        "input": "poisson" if input is None else input, "seed": seed, "threads": threads,
         "dt_ms": net.dt, "n_neurons": int(sum(len(p) for p in pops)), "n_synapses": n_syn,
         "populations": [[p.name, p.start, p.stop] for p in net.populations],
         "t0_step": round(t_presim / net.dt), "t_presim_ms": t_presim, "t_sim_ms": t_sim,
@@ -198,8 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("model", choices=("microcircuit", "brunel"))
     p.add_argument("--scale", type=float, default=0.1)
-    p.add_argument("--k-scale", type=float, default=1.0)
-    p.add_argument("--input", choices=("poisson", "dc"), default="poisson")
+    p.add_argument("--k-scale", type=float, default=None, help="microcircuit only (1.0)")
+    p.add_argument("--input", choices=("poisson", "dc"), default=None,
+                   help="microcircuit only (poisson)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--t-presim", type=float, default=500.0)

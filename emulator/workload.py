@@ -11,18 +11,21 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+
+from neuroaix import models
+from neuroaix.checks import check_number
 from neuroaix.emulator.config import HardwareConfig, load_hardware
 from neuroaix.emulator.engine import EmulationResult, Emulator, counts_from_built
-
-from neuroaix.checks import check_number
 from neuroaix.engine import Simulator
 
-__all__ = ["MODELS", "emulate_model", "emulate_network", "simulate_raster"]
+__all__ = ["DEFAULTS", "emulate_model", "emulate_network", "simulate_raster"]
 
 logger = logging.getLogger(__name__)
 
-#: Model names accepted by ``emulate_model``.
-MODELS = ("microcircuit", "brunel")
+#: The emulator's defaults per model (``neuroaix.models.build(defaults=...)``): the full
+#: scale, and the DC input of the paper for the microcircuit.
+DEFAULTS = {"microcircuit": {"scale": 1.0, "k_scale": 1.0, "input": "dc"},
+            "brunel": {"scale": 1.0}}
 
 
 def _hardware(hardware) -> HardwareConfig:
@@ -39,33 +42,6 @@ def _steps(name: str, ms: float, dt: float) -> int:
     if abs(n - round(n)) > 1e-9:
         raise ValueError(f"{name}={ms!r} ms must be a multiple of dt={dt!r} ms")
     return int(round(n))
-
-
-def build_model(model, *, partitions: int, scale: float = 1.0, k_scale: float = 1.0,
-                input: str = "dc", seed: int = 1):
-    """Return the ``BuiltNetwork`` of a named model (or of a ``Network``) with ``partitions``."""
-    if isinstance(model, str):
-        if model not in MODELS:
-            import difflib
-            hint = difflib.get_close_matches(model, MODELS, n=1)
-            extra = f"; did you mean {hint[0]!r}?" if hint else ""
-            raise ValueError(f"model must be one of {', '.join(map(repr, MODELS))}, "
-                             f"not {model!r}{extra}")
-        if input not in ("poisson", "dc"):
-            raise ValueError(f"input must be 'poisson' or 'dc', not {input!r}")
-        from neuroaix import models
-        if model == "microcircuit":
-            net = models.microcircuit(scale=scale, k_scale=k_scale, input=input, seed=seed)
-        else:
-            if k_scale != 1.0:
-                raise ValueError(f"k_scale applies to the microcircuit only, not to "
-                                 f"{model!r}; leave it at 1.0")
-            net = models.brunel(scale=scale, seed=seed)
-    elif hasattr(model, "build"):
-        net = model
-    else:
-        raise TypeError(f"model must be a model name or a Network, not {model!r}")
-    return net.build(partitions=partitions)
 
 
 def simulate_raster(built, t_ms: float, *, threads=None):
@@ -107,8 +83,8 @@ def emulate_network(built, hardware, *, t_sim_ms: float, t_presim_ms: float = 0.
     return Emulator(hw).run(counts, senders[keep], steps[keep] - pre, n_steps=n)
 
 
-def emulate_model(model, hardware, *, scale: float = 1.0, k_scale: float = 1.0,
-                  input: str = "dc", t_sim_ms: float = 1000.0, t_presim_ms: float = 100.0,
+def emulate_model(model, hardware, *, scale: float | None = None, k_scale: float | None = None,
+                  input: str | None = None, t_sim_ms: float = 1000.0, t_presim_ms: float = 100.0,
                   seed: int = 12345, threads=None) -> dict:
     """Build, simulate and emulate a model; return ``EmulationResult.to_json()``.
 
@@ -118,10 +94,12 @@ def emulate_model(model, hardware, *, scale: float = 1.0, k_scale: float = 1.0,
         ``"microcircuit"``, ``"brunel"``, or a ``neuroaix.Network``.
     hardware : HardwareConfig or path
         The cluster (a TOML file such as ``configs/neuroaix-35.toml``).
-    scale, k_scale : float
-        Neuron and in-degree scaling of a named model.
-    input : {"dc", "poisson"}
-        Background input of the microcircuit (Brunel's network has its own Poisson drive).
+    scale, k_scale : float, optional
+        Neuron and in-degree scaling of a named model (``DEFAULTS``: 1.0); brunel has no
+        ``k_scale``.
+    input : {"dc", "poisson"}, optional
+        Background input of the microcircuit (``DEFAULTS``: dc); brunel has its own Poisson
+        drive and refuses it.
     t_sim_ms, t_presim_ms : float
         Emulated time and discarded warm-up (ms).
     seed : int
@@ -133,14 +111,34 @@ def emulate_model(model, hardware, *, scale: float = 1.0, k_scale: float = 1.0,
     -------
     dict
         The result as data, including ``activity`` (``neuroaix.energy.Activity.to_dict``).
+
+    Raises
+    ------
+    ValueError
+        For an unknown model, a parameter the model does not have, or model parameters
+        given with a ``Network``.
     """
     hw = _hardware(hardware)
-    built = build_model(model, partitions=hw.n_nodes, scale=scale, k_scale=k_scale,
-                        input=input, seed=seed)
+    if isinstance(model, str):
+        net = models.build(model, scale=scale, k_scale=k_scale, input=input, seed=seed,
+                           defaults=DEFAULTS)
+    elif hasattr(model, "build"):
+        given = [k for k, v in (("scale", scale), ("k_scale", k_scale), ("input", input))
+                 if v is not None]
+        if given:
+            raise ValueError(f"{given[0]} applies to a model name, not to a Network; build "
+                             "the Network with it instead")
+        net = model
+    else:
+        raise TypeError(f"model must be a model name or a Network, not {model!r}")
+    built = net.build(partitions=hw.n_nodes)
     result = emulate_network(built, hw, t_sim_ms=t_sim_ms, t_presim_ms=t_presim_ms,
                              threads=threads)
     out = result.to_json()
+    # scale, k_scale and input as recorded before brunel refused the last two: the defaults
     out["workload"] = {"model": model if isinstance(model, str) else type(model).__name__,
-                       "scale": scale, "k_scale": k_scale, "input": input,
+                       "scale": 1.0 if scale is None else scale,
+                       "k_scale": 1.0 if k_scale is None else k_scale,
+                       "input": "dc" if input is None else input,
                        "t_sim_ms": t_sim_ms, "t_presim_ms": t_presim_ms, "seed": seed}
     return out

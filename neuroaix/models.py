@@ -1,7 +1,9 @@
 """Reference networks: the Potjans-Diesmann (2014) microcircuit and Brunel's (2000) network.
 
 Both return an unbuilt ``neuroaix.Network``; docs/networks.md states every parameter and each
-choice made where the sources leave one open.
+choice made where the sources leave one open. ``build(name, ...)`` is the one way to make a
+model by name (the command line, the emulator's workloads and the benchmarks use it); it
+refuses a parameter the named model does not have.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ __all__ = [
     "FULL_SIZES",
     "INPUTS",
     "K_EXT",
+    "MODELS",
+    "MODEL_PARAMETERS",
     "POPULATIONS",
     "V0_MEAN",
     "V0_STD",
     "brunel",
+    "build",
     "full_scale_synapses",
     "microcircuit",
     "microcircuit_synapses",
@@ -246,3 +251,66 @@ def brunel(scale: float = 1.0, g: float = 5.0, eta: float = 2.0, *, epsilon: flo
     for pop in (exc, inh):
         net.add_poisson_input(pop, rate_hz=eta * nu_thr, indegree=c_e, weight=j_ex)
     return net
+
+
+# Models by name ------------------------------------------------------------------------------
+
+#: The parameters of each named model that ``build`` sets (besides seed, dt and weight_bits).
+MODEL_PARAMETERS = {"microcircuit": ("scale", "k_scale", "input"), "brunel": ("scale",)}
+#: Model names accepted by ``build``.
+MODELS = tuple(MODEL_PARAMETERS)
+_FUNCTIONS = {"microcircuit": microcircuit, "brunel": brunel}
+
+
+def build(name: str, *, scale: float | None = None, k_scale: float | None = None,
+          input: str | None = None, seed: int = 12345, dt: float = 0.1,
+          weight_bits: int | None = None, defaults: dict | None = None) -> Network:
+    """Return the unbuilt ``Network`` of the model ``name`` (``Network.build`` partitions it).
+
+    A parameter left None takes the caller's default for this model from ``defaults``, or
+    else the model function's own default (``microcircuit``: scale 1.0, k_scale 1.0, input
+    "poisson"; ``brunel``: scale 1.0). The command line and the emulator keep their own
+    defaults in such tables (``neuroaix run``: microcircuit at scale 0.1 with Poisson input;
+    ``neuroaix emulate``: DC input, as the paper).
+
+    Parameters
+    ----------
+    name : {"microcircuit", "brunel"}
+        The model.
+    scale : float, optional
+        Neuron-number scaling, in (0, 1].
+    k_scale : float, optional
+        In-degree scaling of the microcircuit, in (0, 1].
+    input : {"poisson", "dc"}, optional
+        Background input of the microcircuit.
+    seed : int
+        Network seed.
+    dt : float
+        Time step (ms).
+    weight_bits : int, optional
+        Low-resolution weights (2**weight_bits levels per projection).
+    defaults : dict, optional
+        The caller's defaults per model, ``{name: {parameter: value}}``, for the parameters
+        left None; entries for parameters a model does not have are not used.
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is unknown (with a did-you-mean), or a parameter is given that the model
+        does not have (``k_scale`` or ``input`` for brunel), or a value is out of range.
+    """
+    check_choice("model", name, MODELS)
+    own = MODEL_PARAMETERS[name]
+    given = {"scale": scale, "k_scale": k_scale, "input": input}
+    for key, value in given.items():
+        if value is not None and key not in own:
+            raise ValueError(f"{key}={value!r} does not apply to the {name} model (its "
+                             f"parameters: {', '.join(own)}); leave {key} out")
+    fallback = (defaults or {}).get(name, {})
+    kwargs = {key: given[key] if given[key] is not None else fallback[key]
+              for key in own if given[key] is not None or key in fallback}
+    return _FUNCTIONS[name](**kwargs, dt=dt, seed=seed, weight_bits=weight_bits)

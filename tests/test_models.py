@@ -140,3 +140,67 @@ def test_model_argument_errors():
         models.brunel(0.1, J="0.1")
     with pytest.raises(ValueError, match=r"^epsilon must lie in \(0, 1\], not 0$"):
         models.brunel(0.1, epsilon=0)
+
+
+# Models by name ------------------------------------------------------------------------------
+
+
+def _same_network(a, b):
+    assert (a.dt, a.seed, a.scale_hint) == (b.dt, b.seed, b.scale_hint)
+    assert [(p.name, p.size, p.model, p.v_init) for p in a.populations] == \
+        [(p.name, p.size, p.model, p.v_init) for p in b.populations]
+    assert [(r.rule, r.value, r.weight, r.delay) for r in a.projections] == \
+        [(r.rule, r.value, r.weight, r.delay) for r in b.projections]
+    assert (a.poisson, a.dc) == (b.poisson, b.dc)
+
+
+def test_build_by_name_is_the_model_function():
+    _same_network(models.build("brunel", scale=0.05, seed=4), models.brunel(0.05, seed=4))
+    _same_network(models.build("microcircuit", scale=0.01, k_scale=0.5, input="dc", seed=2),
+                  models.microcircuit(0.01, 0.5, "dc", seed=2))
+    _same_network(models.build("microcircuit", scale=0.01), models.microcircuit(0.01))
+    assert models.MODELS == ("microcircuit", "brunel")
+
+
+def test_build_takes_the_callers_defaults_for_what_is_left_out():
+    defaults = {"microcircuit": {"scale": 0.01, "k_scale": 0.5, "input": "dc"},
+                "brunel": {"scale": 0.05}}
+    _same_network(models.build("microcircuit", seed=3, defaults=defaults),
+                  models.microcircuit(0.01, 0.5, "dc", seed=3))
+    _same_network(models.build("microcircuit", scale=0.02, input="poisson", defaults=defaults),
+                  models.microcircuit(0.02, 0.5, "poisson"))
+    _same_network(models.build("brunel", defaults=defaults), models.brunel(0.05))
+
+
+def test_build_refuses_what_the_model_does_not_have():
+    with pytest.raises(ValueError, match=r"^k_scale=0\.5 does not apply to the brunel model "
+                                         r"\(its parameters: scale\); leave k_scale out$"):
+        models.build("brunel", k_scale=0.5)
+    with pytest.raises(ValueError, match=r"^input='dc' does not apply to the brunel model"):
+        models.build("brunel", input="dc")
+    with pytest.raises(ValueError, match=r"^model must be one of 'microcircuit', 'brunel', not "
+                                         r"'microcircut'; did you mean 'microcircuit'\?$"):
+        models.build("microcircut")
+    with pytest.raises(ValueError, match=r"^scale must lie in \(0, 1\], not 2\.0"):
+        models.build("brunel", scale=2.0)
+
+
+def test_every_command_offers_the_models_of_build():
+    from neuroaix.commands import run
+    from neuroaix.emulator import workload
+
+    assert tuple(run.DEFAULTS) == models.MODELS == tuple(workload.DEFAULTS)
+    for table in (run.DEFAULTS, workload.DEFAULTS):
+        for name, values in table.items():
+            assert set(values) <= set(models.MODEL_PARAMETERS[name])
+
+
+def test_run_refuses_flags_that_do_not_apply(tmp_path, capsys):
+    from neuroaix.cli import main
+
+    out = str(tmp_path / "r")
+    assert main(["run", "brunel", "--scale", "0.01", "--k-scale", "0.5", "--out", out]) == 2
+    assert "k_scale=0.5 does not apply to the brunel model" in capsys.readouterr().err
+    assert main(["run", "brunel", "--scale", "0.01", "--input", "dc", "--out", out]) == 2
+    assert "input='dc' does not apply to the brunel model" in capsys.readouterr().err
+    assert not (tmp_path / "r" / "summary.json").exists()

@@ -23,10 +23,10 @@ def register(sub) -> None:
     p.add_argument("--hardware", required=True, metavar="CONFIG.toml",
                    help="hardware configuration (e.g. configs/neuroaix-35.toml)")
     p.add_argument("--scale", type=float, default=1.0, help="neuron scaling (default 1.0)")
-    p.add_argument("--k-scale", type=float, default=1.0,
-                   help="in-degree scaling of the microcircuit (default 1.0)")
-    p.add_argument("--input", choices=("poisson", "dc"), default="dc",
-                   help="background input of the microcircuit (default dc, as the paper)")
+    p.add_argument("--k-scale", type=float, default=None,
+                   help="in-degree scaling (microcircuit only; default 1.0)")
+    p.add_argument("--input", choices=("poisson", "dc"), default=None,
+                   help="background input (microcircuit only; default dc, as the paper)")
     p.add_argument("--t-sim", type=float, default=1000.0, metavar="MS",
                    help="emulated biological time in ms (default 1000)")
     p.add_argument("--t-presim", type=float, default=100.0, metavar="MS",
@@ -94,7 +94,8 @@ def _emulate(args) -> int:
     from neuroaix.emulator import Emulator, counts_from_built, load_hardware
     from neuroaix.emulator.plot import plot_sweep, plot_timeline
     from neuroaix import outputs
-    from neuroaix.emulator.workload import build_model, simulate_raster
+    from neuroaix import models
+    from neuroaix.emulator.workload import DEFAULTS, simulate_raster
 
     hw = load_hardware(args.hardware)
     sweep = parse_sweep(args.sweep) if args.sweep else None
@@ -111,8 +112,9 @@ def _emulate(args) -> int:
             raise ValueError(f"--sweep {key} changes the number of nodes; sweep keys that "
                              "keep the node count, or run one configuration per invocation")
     with outputs.phase("build", f"{args.model} on {hw.n_nodes} nodes"):
-        built = build_model(args.model, partitions=hw.n_nodes, scale=args.scale,
-                            k_scale=args.k_scale, input=args.input, seed=args.seed)
+        net = models.build(args.model, scale=args.scale, k_scale=args.k_scale,
+                           input=args.input, seed=args.seed, defaults=DEFAULTS)
+        built = net.build(partitions=hw.n_nodes)
     dt = float(built.dt)
     pre = round(args.t_presim / dt)
     n = round(args.t_sim / dt)
@@ -130,7 +132,9 @@ def _emulate(args) -> int:
                                                         f"{len(configs)})" if sweep else "")):
             results.append((label, Emulator(cfg).run(counts, senders, steps, n_steps=n)))
     res0 = results[0][1]
-    print(f"{args.model} scale {args.scale}, input {args.input}: {counts.shape[1]} neurons, "
+    used = {**DEFAULTS[args.model], **({"input": args.input} if args.input else {})}
+    shown = f", input {used['input']}" if "input" in used else ""  # brunel has none
+    print(f"{args.model} scale {args.scale}{shown}: {counts.shape[1]} neurons, "
           f"{int(counts.sum())} synapses, {senders.size} spikes in {args.t_sim} ms, "
           f"{hw.n_nodes} nodes ({hw.name})")
     print(_table(results))

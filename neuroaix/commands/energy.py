@@ -299,9 +299,10 @@ def _emulation_options(p) -> None:
     p.add_argument("--model", default="microcircuit",
                    help="network model to emulate (default: microcircuit)")
     p.add_argument("--scale", type=_positive, default=1.0, help="neuron-count scale (1.0)")
-    p.add_argument("--k-scale", type=_positive, default=1.0, help="in-degree scale (1.0)")
-    p.add_argument("--input", choices=("dc", "poisson"), default="dc",
-                   help="external input of the model (dc)")
+    p.add_argument("--k-scale", type=_positive, default=None,
+                   help="in-degree scale (microcircuit only; 1.0)")
+    p.add_argument("--input", choices=("dc", "poisson"), default=None,
+                   help="external input (microcircuit only; dc)")
     p.add_argument("--t-sim", type=_positive, default=1000.0, metavar="MS",
                    help="simulated time in ms after the pre-simulation (1000)")
     p.add_argument("--t-presim", type=float, default=100.0, metavar="MS",

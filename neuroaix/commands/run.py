@@ -10,9 +10,12 @@ from contextlib import nullcontext as _no_context
 
 import numpy as np
 
-__all__ = ["MODELS", "register", "run_model"]
+__all__ = ["DEFAULTS", "register", "run_model"]
 
-MODELS = ("microcircuit", "brunel")
+#: The defaults of ``neuroaix run`` per model (``neuroaix.models.build(defaults=...)``); its
+#: keys are the models the command offers (``neuroaix.models.MODELS``, which loads Numba).
+DEFAULTS = {"microcircuit": {"scale": 0.1, "k_scale": 1.0, "input": "poisson"},
+            "brunel": {"scale": 1.0}}
 
 
 def register(sub) -> None:
@@ -29,13 +32,14 @@ def register(sub) -> None:
             "spread over the N ranks, rank 0 writes the outputs and the raster is the same "
             "(docs/mpi.md)."),
         epilog="Example: neuroaix run microcircuit --scale 0.1 --t-sim 1000 --out results")
-    p.add_argument("model", choices=MODELS, help="network model")
+    p.add_argument("model", choices=tuple(DEFAULTS), help="network model")
     p.add_argument("--scale", type=float, default=None,
                    help="neuron-number scale (default: 0.1 for microcircuit, 1.0 for brunel)")
-    p.add_argument("--k-scale", type=float, default=1.0,
-                   help="in-degree scale (microcircuit; weights scale by 1/sqrt(K))")
-    p.add_argument("--input", choices=("poisson", "dc"), default="poisson",
-                   help="background input (microcircuit)")
+    p.add_argument("--k-scale", type=float, default=None,
+                   help="in-degree scale (microcircuit only, default 1.0; weights scale by "
+                        "1/sqrt(K))")
+    p.add_argument("--input", choices=("poisson", "dc"), default=None,
+                   help="background input (microcircuit only, default poisson)")
     p.add_argument("--t-sim", type=float, default=1000.0, help="recorded time in ms")
     p.add_argument("--t-presim", type=float, default=100.0,
                    help="time simulated before recording starts, in ms")
@@ -65,19 +69,7 @@ def _peak_rss_bytes() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
-def build_model(model: str, *, scale=None, k_scale=1.0, input="poisson", seed=12345):
-    """Return the ``neuroaix.Network`` of a named model (see ``neuroaix.models``)."""
-    from neuroaix import models
-
-    if model == "microcircuit":
-        return models.microcircuit(scale=0.1 if scale is None else scale, k_scale=k_scale,
-                                   input=input, seed=seed)
-    if model == "brunel":
-        return models.brunel(scale=1.0 if scale is None else scale, seed=seed)
-    raise ValueError(f"model must be one of {MODELS}, not {model!r}")
-
-
-def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=1000.0,
+def run_model(model: str, *, scale=None, k_scale=None, input=None, t_sim=1000.0,
               t_presim=100.0, seed=12345, threads=None, partitions=None, out=None,
               plot=True, checkpoint=None, progress=None, restore=None, comm=None,
               exchange="auto", force=False) -> dict:
@@ -88,8 +80,10 @@ def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=100
     from that checkpoint (no presimulation). With an MPI communicator ``comm`` every rank
     calls this with the same arguments; each simulates its partitions (default: ``threads``
     per rank, one by default, and ``ranks * threads`` partitions) and only rank 0 writes
-    files; every rank returns the same summary.
+    files; every rank returns the same summary. ``scale``, ``k_scale`` and ``input`` left
+    None take ``DEFAULTS``; ``k_scale`` and ``input`` given for brunel are refused.
     """
+    from neuroaix import models
     from neuroaix import outputs
     from neuroaix.analysis import population_statistics
     from neuroaix.energy import EnergyMeter
@@ -117,7 +111,8 @@ def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=100
     t_start = time.perf_counter()
     with outputs.phase("build", f"{model} with {partitions} partition"
                        f"{'s' if partitions != 1 else ''}"):
-        net = build_model(model, scale=scale, k_scale=k_scale, input=input, seed=seed)
+        net = models.build(model, scale=scale, k_scale=k_scale, input=input, seed=seed,
+                           defaults=DEFAULTS)
         if comm is None:
             built = net.build(partitions=partitions, threads=threads)
             sim_cls, kwargs = Simulator, {}
@@ -165,8 +160,11 @@ def run_model(model: str, *, scale=None, k_scale=1.0, input="poisson", t_sim=100
     stats = population_statistics(senders, steps, built.populations, t0, sim.t, built.dt)
     syn_events = after["synaptic_events"] - before["synaptic_events"]
     summary = {
-        "model": model, "scale": built_scale(net, scale, model), "k_scale": k_scale,
-        "input": input, "seed": seed, "dt_ms": built.dt, "threads": threads,
+        # k_scale and input as recorded before they were refused for brunel: the
+        # microcircuit's defaults, which brunel's unscaled Poisson drive also matches
+        "model": model, "scale": built_scale(scale, model),
+        "k_scale": 1.0 if k_scale is None else k_scale,
+        "input": "poisson" if input is None else input, "seed": seed, "dt_ms": built.dt, "threads": threads,
         "partitions": partitions, "n_neurons": int(built.n_neurons),
         "n_synapses": int(getattr(sim, "total_synapses", built.n_synapses)),
         "t_presim_ms": t_presim,
@@ -235,11 +233,9 @@ def _mpi_max():
     return MPI.MAX
 
 
-def built_scale(net, scale, model):
+def built_scale(scale, model):
     """Return the scale a model was built with (its default when ``scale`` is None)."""
-    if scale is not None:
-        return scale
-    return 0.1 if model == "microcircuit" else 1.0
+    return DEFAULTS[model]["scale"] if scale is None else scale
 
 
 def write_outputs(out, summary, senders, steps, built, t0, *, plot=True) -> None:

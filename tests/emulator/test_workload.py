@@ -2,15 +2,16 @@ import numpy as np
 import pytest
 from neuroaix.emulator import Emulator, HardwareConfig, counts_from_built
 from neuroaix.emulator.config import TopologyConfig
-from neuroaix.emulator.workload import build_model, emulate_model, simulate_raster
+from neuroaix.emulator.workload import emulate_model, simulate_raster
 
+from neuroaix import models
 from neuroaix.activity import ACTIVITY_KEYS
 
 SMALL = HardwareConfig(topology=TopologyConfig(shape=(2, 2)))
 
 
 def test_counts_follow_the_built_row_pointers():
-    built = build_model("brunel", partitions=4, scale=0.02, seed=3)
+    built = models.build("brunel", scale=0.02, seed=3).build(partitions=4)
     counts = counts_from_built(built)
     assert counts.shape == (4, built.n_neurons)
     for p, part in enumerate(built.partitions):
@@ -24,7 +25,7 @@ def test_emulate_model_activity_matches_the_raster():
     assert act["n_nodes"] == 4 and act["steps"] == 200
     assert act["bio_time_s"] == pytest.approx(0.02)
     # the same raster, emulated by hand, gives the same counts
-    built = build_model("brunel", partitions=4, scale=0.02, seed=3)
+    built = models.build("brunel", scale=0.02, seed=3).build(partitions=4)
     senders, steps = simulate_raster(built, 30.0)
     keep = steps >= 100
     counts = counts_from_built(built)
@@ -39,12 +40,16 @@ def test_emulate_model_activity_matches_the_raster():
 def test_bad_model_arguments():
     with pytest.raises(ValueError, match=r"^model must be one of 'microcircuit', 'brunel', not "
                                          r"'brunell'; did you mean 'brunel'\?$"):
-        build_model("brunell", partitions=2)
-    with pytest.raises(ValueError, match=r"^k_scale applies to the microcircuit only"):
-        build_model("brunel", partitions=2, k_scale=0.5)
-    with pytest.raises(ValueError, match=r"^input must be 'poisson' or 'dc', not 'ac'$"):
-        build_model("microcircuit", partitions=2, input="ac")
+        emulate_model("brunell", SMALL)
+    with pytest.raises(ValueError, match=r"^k_scale=0\.5 does not apply to the brunel model"):
+        emulate_model("brunel", SMALL, k_scale=0.5)
+    with pytest.raises(ValueError, match=r"^input='dc' does not apply to the brunel model"):
+        emulate_model("brunel", SMALL, input="dc")
+    with pytest.raises(ValueError, match=r"^input must be one of 'poisson', 'dc', not 'ac'$"):
+        emulate_model("microcircuit", SMALL, input="ac")
+    with pytest.raises(ValueError, match=r"^scale applies to a model name, not to a Network"):
+        emulate_model(models.brunel(0.02), SMALL, scale=0.02)
     with pytest.raises(ValueError, match=r"^built network has 4 partitions but the cluster"):
         from neuroaix.emulator.workload import emulate_network
-        emulate_network(build_model("brunel", partitions=4, scale=0.02), HardwareConfig(),
+        emulate_network(models.build("brunel", scale=0.02).build(partitions=4), HardwareConfig(),
                         t_sim_ms=1.0)
