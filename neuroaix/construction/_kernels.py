@@ -84,6 +84,57 @@ def _normal(key, index, mean, std, low, high):
 
 
 @njit(cache=True, nogil=True)
+def _ratio(hyper, k, up, a, b, c):
+    """Return ``P(k + 1) / P(k)`` (``up``) or ``P(k - 1) / P(k)`` of either distribution.
+
+    Binomial (``hyper`` False): ``a = n``, ``b = p / (1 - p)``. Hypergeometric: ``a = good``,
+    ``b = draws``, ``c = bad`` (``total - good``).
+    """
+    if hyper:
+        if up:
+            return (a - k) * (b - k) / ((k + 1.0) * (c - b + k + 1.0))
+        return k * (c - b + k) / ((a - k + 1.0) * (b - k + 1.0))
+    if up:
+        return (a - k) / (k + 1.0) * b
+    return k / ((a - k + 1.0) * b)
+
+
+@njit(cache=True, nogil=True)
+def _walk_from_mode(u, m, pm, kmin, kmax, hyper, a, b, c):
+    """Return the outcome of uniform ``u`` by inversion from the mode ``m`` (probability ``pm``).
+
+    The outcomes in ``[kmin, kmax]`` are visited in the order m, m+1, m-1, m+2, ... (each
+    probability from its neighbour's by ``_ratio``) and the first one whose cumulative
+    probability exceeds ``u`` is returned.
+    """
+    acc = pm
+    if u < acc:
+        return m
+    lo = m
+    hi = m
+    plo = pm
+    phi = pm
+    while True:
+        moved = False
+        if hi < kmax and phi > 0.0:
+            phi *= _ratio(hyper, hi, True, a, b, c)
+            hi += 1
+            acc += phi
+            moved = True
+            if u < acc:
+                return hi
+        if lo > kmin and plo > 0.0:
+            plo *= _ratio(hyper, lo, False, a, b, c)
+            lo -= 1
+            acc += plo
+            moved = True
+            if u < acc:
+                return lo
+        if not moved:
+            return m
+
+
+@njit(cache=True, nogil=True)
 def _binomial(u, n, p):
     """Return the Binomial(n, p) value of uniform ``u`` by inversion ordered from the mode.
 
@@ -97,33 +148,7 @@ def _binomial(u, n, p):
     m = min(n, np.int64(math.floor((n + 1) * p)))
     logp = (math.lgamma(n + 1.0) - math.lgamma(m + 1.0) - math.lgamma(n - m + 1.0)
             + m * math.log(p) + (n - m) * math.log1p(-p))
-    pm = math.exp(logp)
-    acc = pm
-    if u < acc:
-        return m
-    r = p / (1.0 - p)
-    lo = m
-    hi = m
-    plo = pm
-    phi = pm
-    while True:
-        moved = False
-        if hi < n and phi > 0.0:
-            phi *= (n - hi) / (hi + 1.0) * r
-            hi += 1
-            acc += phi
-            moved = True
-            if u < acc:
-                return hi
-        if lo > 0 and plo > 0.0:
-            plo *= lo / ((n - lo + 1.0) * r)
-            lo -= 1
-            acc += plo
-            moved = True
-            if u < acc:
-                return lo
-        if not moved:
-            return m
+    return _walk_from_mode(u, m, math.exp(logp), 0, n, False, n, p / (1.0 - p), 0)
 
 
 @njit(cache=True, nogil=True)
@@ -145,32 +170,7 @@ def _hypergeometric(u, total, good, draws):
             - math.lgamma(bad - draws + m + 1.0)
             - math.lgamma(total + 1.0) + math.lgamma(draws + 1.0)
             + math.lgamma(total - draws + 1.0))
-    pm = math.exp(logp)
-    acc = pm
-    if u < acc:
-        return m
-    lo = m
-    hi = m
-    plo = pm
-    phi = pm
-    while True:
-        moved = False
-        if hi < kmax and phi > 0.0:
-            phi *= (good - hi) * (draws - hi) / ((hi + 1.0) * (bad - draws + hi + 1.0))
-            hi += 1
-            acc += phi
-            moved = True
-            if u < acc:
-                return hi
-        if lo > kmin and plo > 0.0:
-            plo *= lo * (bad - draws + lo) / ((good - lo + 1.0) * (draws - lo + 1.0))
-            lo -= 1
-            acc += plo
-            moved = True
-            if u < acc:
-                return lo
-        if not moved:
-            return m
+    return _walk_from_mode(u, m, math.exp(logp), kmin, kmax, True, good, draws, bad)
 
 
 @njit(cache=True, nogil=True)
