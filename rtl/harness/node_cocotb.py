@@ -1,39 +1,36 @@
 """cocotb testbench of the generated ``node_sim``: host loader, injector, spike monitor, checker.
 
-Started through :func:`neuroaix.rtl.harness.node_verilator.run` (by ``tests/rtl/test_node_verilog.py``
-and ``neuroaix rtl run``); it lives in the package so that the command works without the
-tests. Imported only inside the simulator. ``NEUROAIX_PARAM_NODE`` names a JSON file with the load
-image (``neuroaix.rtl.harness.node_sim.image_to_json``), the steps, the other partitions' spikes per
-step (``external``, or null for a single node) and the engine's raster of this partition
-(``expected``). Each run loads the image through the host ports, runs all steps with one
-``i_run`` command, injects the external spikes, and compares the node's raster with the
-engine's step by step; the cycles of every step are written to ``<json>.<pattern>.cycles.json``.
-Each run is made with back-to-back streams and with idle cycles on ``i_ext`` plus
-backpressure on ``o_spikes``.
+Started through :func:`neuroaix.rtl.harness.node_verilator.run` (by
+``tests/rtl/test_node_verilog.py`` and ``neuroaix rtl run``); it lives in the package so that
+the command works without the tests, and is built from the kit of
+:mod:`neuroaix.rtl.harness.cocotb_kit` (stream drivers for the host ports and the injector on
+``i_ext``, a monitor on ``o_spikes``, an in-order scoreboard). ``NEUROAIX_PARAM_NODE`` names
+a JSON file with the load image (``neuroaix.rtl.harness.node_image.image_to_json``), the
+steps, the other partitions' spikes per step (``external``, or null for a single node) and the
+engine's raster of this partition (``expected``). Each run loads the image through the host
+ports, runs all steps with one ``i_run`` command, injects the external spikes, and compares
+the node's raster with the engine's in order; the spikes and the cycles of every step are
+written to ``<json>.<pattern>.out.json``. Each run is made with back-to-back streams and with
+idle cycles on ``i_ext`` plus backpressure on ``o_spikes``.
 """
 
-import itertools
 import json
 import logging
 import os
 import pathlib
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly
 
-from neuroaix.rtl.hw.synapse_memory import memory_load_layout
-from neuroaix.rtl.hw.node import ExternalSpike, neuron_write_layout, population_write_layout
+from neuroaix.rtl.harness.cocotb_kit import (PATTERNS, Scoreboard, StreamDriver, StreamMonitor,
+                                             reset, start_clock, wait_until)
 from neuroaix.rtl.harness.node_image import image_from_json
+from neuroaix.rtl.hw.node import ExternalSpike, neuron_write_layout, population_write_layout
+from neuroaix.rtl.hw.synapse_memory import memory_load_layout
 from neuroaix.rtl.hw.synapse_pipeline import row_write_layout
 
-__all__ = ["PATTERNS", "Host", "Injector", "SpikeMonitor", "Testbench", "run_node"]
+__all__ = ["Host", "Testbench", "run_node"]
 
-PERIOD_NS = 10
-PATTERNS = {
-    "streaming": ((1,), (1,)),
-    "idle_backpressure": ((1, 1, 0), (1, 0, 1)),
-}
 _PATH = os.environ.get("NEUROAIX_PARAM_NODE")
 _DOC = {}
 if _PATH:
@@ -47,21 +44,33 @@ def _bits(layout, value):
 
 
 class Host:
-    """Loads an image through the node's host ports (rows, memory, populations, neurons)."""
+    """Loads an image through the node's host ports (rows, memory, populations, neurons).
+
+    Parameters
+    ----------
+    tb : Testbench
+        The bench (its ``dut`` and ``name``).
+    """
+
+    PORTS = ("i_rows", "i_load", "i_population", "i_neuron", "i_run", "i_clear_rings")
 
     def __init__(self, tb):
         self.dut, self.log = tb.dut, logging.getLogger(f"cocotb.{tb.name}.host")
+        self.drivers = {port: StreamDriver(tb.dut, port, log=f"{tb.name}.host.{port}")
+                        for port in self.PORTS}
+
+    def start(self):
+        """Start the host's stream drivers."""
+        for driver in self.drivers.values():
+            driver.start()
 
     async def write(self, port, items):
-        valid = getattr(self.dut, f"{port}__valid")
-        payload = getattr(self.dut, f"{port}__payload")
-        valid.value = 1
-        for item in items:
-            payload.value = item
-            await FallingEdge(self.dut.clk)
-        valid.value = 0
+        """Send ``items`` on ``port`` and wait until the node has taken them all."""
+        self.drivers[port].send(items)
+        await self.drivers[port].wait_idle()
 
     async def load(self, image):
+        """Write the node parameters, row pointers, memory, populations and neurons."""
         c = image.config
         dut = self.dut
         dut.i_n_local.value = image.n_local
@@ -87,118 +96,93 @@ class Host:
                       c.n_sources, len(image.memory))
 
 
-class Injector:
-    """Offers the other partitions' spikes on ``i_ext``, each step closed by ``last``."""
-
-    def __init__(self, tb, external, pattern):
-        self.dut, self.gate, self.offered = tb.dut, itertools.cycle(pattern), False
-        self.items = []
-        for spikes in external or []:
-            self.items += [_bits(ExternalSpike, {"source": s, "last": 0}) for s in spikes]
-            self.items.append(_bits(ExternalSpike, {"source": 0, "last": 1}))
-        self.items.reverse()
-
-    def drive(self):
-        self.offered = bool(self.items) and bool(next(self.gate))
-        if self.offered:
-            self.dut.i_ext__payload.value = self.items[-1]
-        self.dut.i_ext__valid.value = int(self.offered)
-
-    def sample(self):
-        if self.offered and int(self.dut.i_ext__ready.value):
-            self.items.pop()
-
-
-class SpikeMonitor:
-    """Collects ``o_spikes`` per step, deasserting ready where the pattern says 0."""
-
-    def __init__(self, tb, n_steps, pattern):
-        self.dut, self.gate, self.ready = tb.dut, itertools.cycle(pattern), 1
-        self.spikes = [[] for _ in range(n_steps)]
-        self.constant = tuple(pattern) == (1,)
-
-    def drive(self):
-        if not self.constant:
-            self.ready = next(self.gate)
-            self.dut.o_spikes__ready.value = self.ready
-
-    def sample(self):
-        if self.ready and int(self.dut.o_spikes__valid.value):
-            v = int(self.dut.o_spikes__payload.value)
-            self.spikes[v >> 32].append(v & 0xFFFFFFFF)
+def _external_items(external):
+    items = []
+    for spikes in external or []:
+        items += [_bits(ExternalSpike, {"source": s, "last": 0}) for s in spikes]
+        items.append(_bits(ExternalSpike, {"source": 0, "last": 1}))
+    return items
 
 
 class Testbench:
-    """Host, injector, spike monitor and the checker against the engine's raster."""
+    """Host, spike injector (a driver on ``i_ext``), spike monitor and scoreboard.
+
+    The monitor on ``o_spikes`` records the node's raster per step and feeds the scoreboard,
+    which holds the engine's raster (``expected``) in order, ``(step, global id)``.
+
+    Parameters
+    ----------
+    dut : cocotb handle
+        The ``node_sim`` top.
+    pattern : str
+        A stream pattern of :data:`~neuroaix.rtl.harness.cocotb_kit.PATTERNS`: idle cycles on
+        ``i_ext``, backpressure on ``o_spikes``.
+    """
 
     def __init__(self, dut, pattern):
         self.dut, self.name, self.pattern = dut, f"tb.node.{pattern}", pattern
         self.log = logging.getLogger(f"cocotb.{self.name}")
-        spike_ready, ext_valid = PATTERNS[pattern]
+        ext_valid, spike_ready = PATTERNS[pattern]
         self.image = image_from_json(_DOC["image"])
         self.n_steps = _DOC["n_steps"]
+        self.spikes = [[] for _ in range(self.n_steps)]
+        self.scoreboard = Scoreboard(self.name)
+        if _DOC.get("expected") is not None:
+            for t, want in enumerate(_DOC["expected"]):
+                self.scoreboard.expect([(t, s) for s in want], f"spike of step {t}")
         self.host = Host(self)
-        self.injector = Injector(self, _DOC["external"], ext_valid)
-        self.monitor = SpikeMonitor(self, self.n_steps, spike_ready)
+        self.injector = StreamDriver(dut, "i_ext", pattern=ext_valid,
+                                     log=f"{self.name}.injector")
+        self.injector.send(_external_items(_DOC["external"]))
+        self.monitor = StreamMonitor(dut, "o_spikes", pattern=spike_ready,
+                                     on_item=self._spike, log=f"{self.name}.spike_monitor")
+
+    def _spike(self, value):
+        step, source = value >> 32, value & 0xFFFFFFFF
+        self.spikes[step].append(source)
+        if _DOC.get("expected") is not None:
+            self.scoreboard.compare((step, source))
 
     async def reset(self):
-        Clock(self.dut.clk, PERIOD_NS, unit="ns").start()
-        for name in ("i_rows", "i_load", "i_population", "i_neuron", "i_run", "i_clear_rings",
-                     "i_ext"):
+        start_clock(self.dut.clk)
+        for name in Host.PORTS + ("i_ext",):
             getattr(self.dut, f"{name}__valid").value = 0
         self.dut.i_external.value = int(_DOC["external"] is not None)
         self.dut.o_spikes__ready.value = 1
-        self.dut.rst.value = 1
-        for _ in range(3):
-            await FallingEdge(self.dut.clk)
-        self.dut.rst.value = 0
+        await reset(self.dut)
+        self.host.start()
 
     async def run(self):
         await self.reset()
         await self.host.load(self.image)
         dut = self.dut
         # Block RAM keeps the previous run's ring contents over a reset.
-        dut.i_clear_rings__valid.value = 1
+        await self.host.write("i_clear_rings", [0])
+        await wait_until(dut, dut.o_busy, 0)
         await FallingEdge(dut.clk)
-        dut.i_clear_rings__valid.value = 0
-        while True:
-            await ReadOnly()
-            if not int(dut.o_busy.value):
-                break
-            await FallingEdge(dut.clk)
-        await FallingEdge(dut.clk)
-        dut.i_run__payload.value = self.n_steps
-        dut.i_run__valid.value = 1
-        await FallingEdge(dut.clk)
-        dut.i_run__valid.value = 0
+        await self.host.write("i_run", [self.n_steps])
+        # The injector and the monitor start with the run's first cycle.
+        self.injector.start()
+        self.monitor.start()
         cycles = [0] * self.n_steps
-        parts = (self.injector, self.monitor)
         while True:
-            for p in parts:
-                p.drive()
             await ReadOnly()
             if not int(dut.o_running.value):
                 break
             cycles[int(dut.o_step.value)] += 1
-            for p in parts:
-                p.sample()
             await FallingEdge(dut.clk)
         # Drain the spike FIFO.
         await FallingEdge(dut.clk)
-        dut.o_spikes__ready.value = 1
-        self.monitor.ready, self.monitor.constant = 1, True
+        self.monitor.set_pattern((1,))
         for _ in range(2 * self.image.config.spike_fifo):
-            await ReadOnly()
-            self.monitor.sample()
             await FallingEdge(dut.clk)
-        assert not self.injector.items, f"{self.name}: external spikes left over"
+        assert self.injector.idle, f"{self.name}: external spikes left over"
         pathlib.Path(f"{_PATH}.{self.pattern}.out.json").write_text(
-            json.dumps({"cycles": cycles, "spikes": self.monitor.spikes}))
+            json.dumps({"cycles": cycles, "spikes": self.spikes}))
         if _DOC.get("expected") is not None:
-            for t, (got, want) in enumerate(zip(self.monitor.spikes, _DOC["expected"])):
-                assert got == want, f"{self.name}: step {t}: node {got} != engine {want}"
+            self.scoreboard.check()
         self.log.info("%d steps, %d spikes equal the engine's; %d cycles", self.n_steps,
-                      sum(map(len, self.monitor.spikes)), sum(cycles))
+                      sum(map(len, self.spikes)), sum(cycles))
 
 
 @cocotb.test(timeout_time=2000, timeout_unit="ms")

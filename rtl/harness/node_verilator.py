@@ -12,6 +12,7 @@ import json
 import pathlib
 import xml.etree.ElementTree as ET
 
+from neuroaix.rtl.harness.cocotb_kit import PATTERNS
 from neuroaix.rtl.harness.node_image import NodeImage, image_to_json
 from neuroaix.rtl.harness.node_sim import node_verilog
 from neuroaix.rtl.harness.verilator import verilate, waves
@@ -52,14 +53,14 @@ def run(image: NodeImage, n_steps: int, external, build_dir, *, expected=None,
     expected : list of list of int, optional
         The engine's raster of the partition; the testbench then checks every step.
     patterns : sequence of str
-        Stream patterns of :data:`neuroaix.rtl.harness.node_cocotb.PATTERNS` to run.
+        Stream patterns of :data:`neuroaix.rtl.harness.cocotb_kit.PATTERNS` to run.
 
     Raises
     ------
     ValueError
         If a pattern is unknown.
     """
-    known = ("streaming", "idle_backpressure")
+    known = tuple(PATTERNS)
     for p in patterns:
         if p not in known:
             raise ValueError(f"pattern must be one of {known!r}, not {p!r}")

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from neuroaix.rtl.harness import workloads
+from neuroaix.rtl.harness import cocotb_kit, workloads
 from neuroaix.rtl.params import PipelineConfig
 
 from tests.rtl import _runner
@@ -22,8 +22,8 @@ pytestmark = pytest.mark.rtl
 
 #: Build directories, one per parameter set, kept between runs (gitignored).
 BUILD_ROOT = pathlib.Path(__file__).parents[2] / "build" / "rtl"
-#: The stream patterns of synapse_pipeline_cocotb.PATTERNS, in its order.
-PATTERNS = ["streaming", "idle_backpressure"]
+#: The stream patterns the bench runs, in its order.
+PATTERNS = list(cocotb_kit.PATTERNS)
 
 #: One parameter set of the tests: small, with a tight credit so that every bound shows.
 SMALL = PipelineConfig(n_neurons=16, ring_depth=8, n_sources=48, memory_words=256,
