@@ -7,8 +7,10 @@ Two halves, both pure Python on :mod:`neuroaix.numerics`:
   spike order, row order). The RTL testbenches compare every value read out against it.
 - :func:`spike_timing`: the cycle rule of the pipeline (docs/rtl.md, "Cycle rule"), which
   gives every spike's accept and done cycle and the cycles of a step's delivery phase from
-  the row pointers alone. The RTL simulations must reproduce it exactly, and the cluster
-  emulator uses it (or its description) to charge a node's delivery time.
+  the row pointers alone. The rule is defined once, in :mod:`neuroaix.timing`
+  (``deliver_timing`` with a fixed-latency memory and one synapse per cycle); the cluster
+  emulator's kernels compile the same function. The RTL simulations must reproduce it
+  exactly.
 """
 
 from __future__ import annotations
@@ -17,27 +19,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from neuroaix import formats, numerics
+from neuroaix import formats, numerics, timing
 from neuroaix.rtl.params import PipelineConfig
 
 __all__ = [
     "RingReference",
     "SpikeTiming",
     "spike_timing",
-    "row_words",
-    "RMW_DRAIN",
 ]
-
-#: Cycles from a synapse leaving the unpacker to the cycle after its ring-buffer write.
-RMW_DRAIN = 3
-
-
-def row_words(start: int, length: int) -> int:
-    """Return the 64-byte words spanned by a row of ``length`` synapses from ``start``."""
-    if length == 0:
-        return 0
-    per = formats.SYNAPSES_PER_WORD
-    return (start + length - 1) // per - start // per + 1
 
 
 class RingReference:
@@ -126,56 +115,14 @@ def spike_timing(config: PipelineConfig, starts, lengths, valid=None) -> SpikeTi
     SpikeTiming
         Accept and done cycle of each spike and the cycles of the phase.
     """
-    per = formats.SYNAPSES_PER_WORD
-    B, C, L = config.max_burst, config.fifo_words, config.latency
     n = len(starts)
     if len(lengths) != n or (valid is not None and len(valid) != n):
         raise ValueError("starts, lengths and valid must have one entry per spike")
-    accept, done = [], []
-    # pops[m]: cycle the m-th word (0-based, over the phase) left the response FIFO.
-    pops: list[int] = []
-    words_requested = 0
-    prev_word = -(1 << 60)  # cycle the previous word was handed over by the memory
-    prev_emit = -(1 << 60)  # cycle the previous synapse left the unpacker
-    fire_prev = None  # cycle the previous spike left the lookup stage
-    rg_free = 0  # first cycle the request generator can load a row
-    end = 0
-    for i in range(n):
-        offered = (accept[-1] + 1 if accept else 0) if valid is None else valid[i]
-        a = offered if fire_prev is None else max(offered, fire_prev)
-        f = max(a + 1, rg_free)
-        start, length = int(starts[i]), int(lengths[i])
-        w = row_words(start, length)
-        if w == 0:
-            rg_free = f + 1
-            done.append(-1)
-            end = max(end, f + 1)
-        else:
-            req = f  # cycle of the previous request in this row (first one at f + 1 or later)
-            left = w
-            idx = start % per
-            remaining = length
-            while left:
-                count = min(left, B)
-                r = req + 1
-                total = words_requested + count
-                if total > C:
-                    r = max(r, pops[total - C - 1] + 1)
-                words_requested = total
-                for k in range(count):
-                    h = max(r + L, prev_word + 1) if k == 0 else prev_word + 1
-                    prev_word = h
-                    n_syn = min(per - idx, remaining)
-                    for _ in range(n_syn):
-                        prev_emit = max(prev_emit + 1, h + 1)
-                    pops.append(prev_emit)
-                    remaining -= n_syn
-                    idx = 0
-                left -= count
-                req = r
-            rg_free = req
-            done.append(prev_emit + RMW_DRAIN - 1)
-            end = max(end, prev_emit + RMW_DRAIN)
-        accept.append(a)
-        fire_prev = f
-    return SpikeTiming(accept, done, end if n else 0)
+    pipe = timing.PipelineParams(max_burst=config.max_burst, fifo_words=config.fifo_words,
+                                 lanes=1)
+    offered = np.full(n, -1, np.int64) if valid is None else np.asarray(valid, np.int64)
+    accept, done = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    stats = np.zeros(len(timing.STATS_FIELDS), np.int64)
+    timing.deliver_timing(offered, np.asarray(starts, np.int64), np.asarray(lengths, np.int64),
+                          pipe, timing.fixed_latency(config.latency), accept, done, stats)
+    return SpikeTiming(accept.tolist(), done.tolist(), int(stats[0]))

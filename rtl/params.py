@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from neuroaix import formats
+from neuroaix.checks import check_int
 
 __all__ = [
     "MAX_RING_DEPTH",
@@ -62,11 +63,7 @@ class PipelineConfig:
     def __post_init__(self):
         for name in ("n_neurons", "ring_depth", "n_sources", "memory_words", "max_burst",
                      "fifo_words", "latency"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, not {value!r}")
-            if value < 1:
-                raise ValueError(f"{name} must be >= 1, not {value!r}")
+            check_int(name, getattr(self, name), low=1)
         d = self.ring_depth
         if d < 2 or d > MAX_RING_DEPTH or d & (d - 1):
             raise ValueError(
@@ -77,8 +74,7 @@ class PipelineConfig:
                 f"fifo_words must be >= max_burst={self.max_burst!r}, not "
                 f"{self.fifo_words!r}; the response FIFO must hold one burst"
             )
-        if self.latency < MIN_LATENCY:
-            raise ValueError(f"latency must be >= {MIN_LATENCY}, not {self.latency!r}")
+        check_int("latency", self.latency, low=MIN_LATENCY)
 
     def to_dict(self) -> dict:
         """Return the parameters as a plain dict (JSON order)."""

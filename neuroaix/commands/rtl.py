@@ -3,6 +3,7 @@
 import pathlib
 
 from neuroaix import outputs
+from neuroaix.checks import check_choice, check_int
 
 __all__ = ["register"]
 
@@ -55,11 +56,16 @@ def register(sub) -> None:
     rsub = p.add_subparsers(dest="rtl_command", metavar="ACTION", required=True)
 
     g = rsub.add_parser("generate", help="write deterministic Verilog",
-                        description="Write synapse_pipeline.v (the pipeline) and "
-                        "synapse_pipeline_sim.v (with the behavioural memory) into --out.")
+                        description="Write synapse_pipeline.v (the pipeline, its memory port "
+                        "as streams: the unit synthesis measures; default a neuroAIx node, "
+                        "about a minute) into --out, and with --sim synapse_pipeline_sim.v "
+                        "(the pipeline with its behavioural memory, the Verilator tests' "
+                        "top; needs a simulation size, --memory-words <= 65536). Prints each "
+                        "file written.")
     g.add_argument("--out", required=True, type=pathlib.Path, metavar="DIR",
-                   help="output directory (created if missing)")
-    g.add_argument("--no-sim", action="store_true", help="write only synapse_pipeline.v")
+                   help="output folder (created if missing)")
+    g.add_argument("--sim", action="store_true",
+                   help="also write synapse_pipeline_sim.v (with the behavioural memory)")
     _add_config_args(g)
     _add_force(g)
     g.set_defaults(func=_generate)
@@ -123,11 +129,19 @@ def register(sub) -> None:
 
 
 def _generate(args) -> int:
-    from neuroaix.rtl.harness.generate import write_verilog
+    from neuroaix.rtl.harness.generate import FILES, check_sim_size, write_verilog
 
-    outputs.check_folder(args.out, (), option="--out")
-    for path in write_verilog(args.out, _config_from_args(args), sim=not args.no_sim):
-        print(path)
+    config = _config_from_args(args)
+    names = list(FILES) if args.sim else list(FILES)[:1]
+    if args.sim:
+        check_sim_size(config)
+    outputs.check_folder(args.out, names, option="--out", force=args.force)
+
+    def done(path, n_bytes, seconds):
+        print(f"wrote {path} ({n_bytes / 1e6:.1f} MB in {seconds:.1f} s): {FILES[path.name]}",
+              flush=True)
+
+    write_verilog(args.out, config, sim=args.sim, on_done=done)
     return 0
 
 
@@ -163,8 +177,7 @@ def _run(args) -> int:
     from neuroaix.rtl.harness import node_verilator
     from neuroaix.rtl.harness.node_engine import engine_case, raster_hash
 
-    if args.steps < 1:
-        raise ValueError(f"--steps must be >= 1, not {args.steps!r}; use a positive count")
+    check_int("--steps", args.steps, low=1, fix="use a positive count")
     _check_work(args, "--json")
     if args.model == "brunel":
         scale = 0.05 if args.scale is None else args.scale
@@ -175,11 +188,9 @@ def _run(args) -> int:
         net = models.microcircuit(scale=scale, k_scale=args.k_scale, input="poisson",
                                   seed=args.seed)
         P = 2 if args.partitions is None else args.partitions
-    if P < 1:
-        raise ValueError(f"--partitions must be >= 1, not {P!r}")
+    check_int("--partitions", P, low=1)
     p = P - 1 if args.partition is None else args.partition
-    if not 0 <= p < P:
-        raise ValueError(f"--partition must lie in [0, {P}), not {p!r}")
+    check_int("--partition", p, low=0, high=P - 1)
     built = net.build(partitions=P, threads=1)
     image, external, expected, _ = engine_case(
         built, p, args.steps, latency=args.latency, max_burst=8, fifo_words=16, spike_fifo=16)
@@ -222,8 +233,7 @@ def _synth_node(args) -> int:
         known = ("neuron update, 1 lane", "neuron update, 10 lanes", "background unit",
                  "node (1 lane)")
         for b in args.blocks:
-            if b not in known:
-                raise ValueError(f"--blocks: unknown block {b!r}; use one of {known!r}")
+            check_choice("--blocks", b, known)
         names = args.blocks
     results = synthesize_node(config, args.work / "node", blocks=names)
     print(node_report_table(results, config))

@@ -84,7 +84,33 @@ async def wait_until(dut, signal, value: int = 1) -> int:
         await FallingEdge(dut.clk)
 
 
-class StreamDriver:
+class _StreamEnd:
+    """One end of the stream ``<name>`` of ``dut``: its handles, its pattern, its coroutine."""
+
+    def __init__(self, dut, name: str, pattern, log: str):
+        self._clk = dut.clk
+        self._valid = getattr(dut, f"{name}__valid")
+        self._ready = getattr(dut, f"{name}__ready")
+        self._payload = getattr(dut, f"{name}__payload")
+        self._gate = itertools.cycle(pattern)
+        self._task = None
+        self.log = logging.getLogger(f"cocotb.{log}")
+
+    def start(self) -> None:
+        """Start the coroutine: it acts from the current cycle on."""
+        if self._task is None:
+            self._task = cocotb.start_soon(self._run())
+
+    def _cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _run(self):
+        raise NotImplementedError
+
+
+class StreamDriver(_StreamEnd):
     """Offer payloads on the input stream ``<name>`` of ``dut`` (cocotb's DataValidDriver).
 
     Parameters
@@ -107,16 +133,10 @@ class StreamDriver:
     """
 
     def __init__(self, dut, name: str, *, pattern=(1,), on_accept=None, log: str = "driver"):
-        self._clk = dut.clk
-        self._valid = getattr(dut, f"{name}__valid")
-        self._ready = getattr(dut, f"{name}__ready")
-        self._payload = getattr(dut, f"{name}__payload")
-        self._gate = itertools.cycle(pattern)
+        super().__init__(dut, name, pattern, log)
         self._queue = collections.deque()
         self._offered = False
-        self._task = None
         self.on_accept = on_accept
-        self.log = logging.getLogger(f"cocotb.{log}")
         #: Cycle of every first offer of an item.
         self.offers: list[int] = []
         #: Cycle of every handshake.
@@ -131,16 +151,9 @@ class StreamDriver:
         """True when nothing waits and nothing is offered."""
         return not self._queue and not self._offered
 
-    def start(self) -> None:
-        """Start driving: the first offer can be made in the current cycle."""
-        if self._task is None:
-            self._task = cocotb.start_soon(self._run())
-
     def stop(self) -> None:
         """Stop driving and leave ``valid`` low (call at a falling edge)."""
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        self._cancel()
         self._valid.value = 0
         self._offered = False
 
@@ -169,7 +182,7 @@ class StreamDriver:
             await FallingEdge(self._clk)
 
 
-class StreamMonitor:
+class StreamMonitor(_StreamEnd):
     """Take the payloads of the output stream ``<name>`` of ``dut`` (DataValidMonitor).
 
     Parameters
@@ -187,27 +200,14 @@ class StreamMonitor:
     """
 
     def __init__(self, dut, name: str, *, pattern=(1,), on_item=None, log: str = "monitor"):
-        self._clk = dut.clk
-        self._valid = getattr(dut, f"{name}__valid")
-        self._ready = getattr(dut, f"{name}__ready")
-        self._payload = getattr(dut, f"{name}__payload")
-        self._gate = itertools.cycle(pattern)
-        self._task = None
+        super().__init__(dut, name, pattern, log)
         self.on_item = on_item
-        self.log = logging.getLogger(f"cocotb.{log}")
         #: Payloads taken, in order.
         self.items: list[int] = []
 
-    def start(self) -> None:
-        """Start taking items: ``ready`` follows the pattern from the current cycle."""
-        if self._task is None:
-            self._task = cocotb.start_soon(self._run())
-
     def stop(self, *, ready: int = 0) -> None:
         """Stop taking items and leave ``ready`` at ``ready`` (call at a falling edge)."""
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        self._cancel()
         self._ready.value = ready
 
     def set_pattern(self, pattern) -> None:

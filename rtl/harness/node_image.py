@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from neuroaix import numerics
+from neuroaix.checks import check_int
 from neuroaix.rtl.hw.synapse_memory import words_to_memory
 from neuroaix.rtl.params import NodeParams
 
@@ -75,8 +76,7 @@ def node_image(built, partition: int, *, n_neurons: int | None = None,
         If ``partition`` is out of range or a capacity is too small.
     """
     P = len(built.partitions)
-    if not 0 <= partition < P:
-        raise ValueError(f"partition must lie in [0, {P}), not {partition!r}")
+    check_int("partition", partition, low=0, high=P - 1)
     gids = np.arange(partition, built.n_neurons, P)
     part = built.partitions[partition]
     row_ptr = np.asarray(part.row_ptr, dtype=np.int64)

@@ -12,9 +12,9 @@ import itertools
 from typing import NamedTuple
 
 import numpy as np
-from amaranth.back import verilog
 from amaranth.sim import Simulator
 
+from neuroaix.rtl.harness.generate import convert
 from neuroaix.rtl.harness.node_image import NodeImage, s32, u32
 from neuroaix.rtl.hw.node import Node, NodeWithMemory
 from neuroaix.rtl.params import NodeParams
@@ -53,9 +53,8 @@ def node_core(config: NodeParams) -> Node:
 def node_verilog(config: NodeParams, *, sim: bool = True) -> str:
     """Return deterministic Verilog: ``node_sim`` (with the memory) or ``node`` (without)."""
     if sim:
-        return verilog.convert(NodeWithMemory(**config.to_dict()), name="node_sim",
-                               emit_src=False)
-    return verilog.convert(node_core(config), name="node", emit_src=False)
+        return convert(NodeWithMemory(**config.to_dict()), "node_sim")
+    return convert(node_core(config), "node")
 
 
 def simulate(image: NodeImage, n_steps: int, external=None, *, ready_pattern=(1,),

@@ -12,6 +12,7 @@ import json
 import pathlib
 import xml.etree.ElementTree as ET
 
+from neuroaix.checks import check_choice
 from neuroaix.rtl.harness.cocotb_kit import PATTERNS
 from neuroaix.rtl.harness.node_image import NodeImage, image_to_json
 from neuroaix.rtl.harness.node_sim import node_verilog
@@ -60,10 +61,8 @@ def run(image: NodeImage, n_steps: int, external, build_dir, *, expected=None,
     ValueError
         If a pattern is unknown.
     """
-    known = tuple(PATTERNS)
     for p in patterns:
-        if p not in known:
-            raise ValueError(f"pattern must be one of {known!r}, not {p!r}")
+        check_choice("pattern", p, PATTERNS)
     build_dir = pathlib.Path(build_dir).resolve()
     runner = build(image.config, build_dir)
     doc = build_dir / "node.json"

@@ -11,9 +11,7 @@ import re
 import subprocess
 import sys
 
-from amaranth.back import verilog
-
-from neuroaix.rtl.harness.generate import pipeline_verilog
+from neuroaix.rtl.harness.generate import convert, pipeline_verilog
 from neuroaix.rtl.harness.node_sim import node_verilog
 from neuroaix.rtl.hw.background import BackgroundUnit
 from neuroaix.rtl.hw.neuron_update import NeuronUpdate
@@ -201,13 +199,11 @@ def node_blocks(config) -> dict:
         Node parameters (``latency`` is unused: the memory is off-chip).
     """
     return {
-        "neuron update, 1 lane": (verilog.convert(NeuronUpdate(cores=1), name="neuron_update",
-                                                  emit_src=False), "neuron_update"),
-        "neuron update, 10 lanes": (verilog.convert(NeuronUpdate(cores=10),
-                                                    name="neuron_update10", emit_src=False),
+        "neuron update, 1 lane": (convert(NeuronUpdate(cores=1), "neuron_update"),
+                                  "neuron_update"),
+        "neuron update, 10 lanes": (convert(NeuronUpdate(cores=10), "neuron_update10"),
                                     "neuron_update10"),
-        "background unit": (verilog.convert(BackgroundUnit(), name="background",
-                                            emit_src=False), "background"),
+        "background unit": (convert(BackgroundUnit(), "background"), "background"),
         "node (1 lane)": (node_verilog(config, sim=False), "node"),
     }
 

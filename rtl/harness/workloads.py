@@ -7,6 +7,7 @@ the cycle counts in ``tests/data/rtl_cycles.json`` can be regenerated and compar
 import numpy as np
 
 from neuroaix import formats, models
+from neuroaix.checks import check_int
 from neuroaix.rtl.harness.pipeline_sim import Workload
 from neuroaix.rtl.params import PipelineConfig
 
@@ -51,10 +52,8 @@ def random_workload(*, seed: int, n_neurons: int, ring_depth: int, n_sources: in
     **params
         ``max_burst``, ``fifo_words``, ``latency`` for :class:`PipelineConfig`.
     """
-    if spikes_per_step > n_sources:
-        raise ValueError(
-            f"spikes_per_step must be <= n_sources={n_sources!r}, not {spikes_per_step!r}"
-        )
+    check_int("spikes_per_step", spikes_per_step, low=0, high=n_sources,
+              fix=f"at most n_sources={n_sources!r} sources fire per step")
     rng = np.random.default_rng(seed)
     lengths = rng.integers(0, max_row + 1, n_sources).astype(np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)

@@ -16,6 +16,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from neuroaix import numerics
+from neuroaix.checks import check_int
 
 __all__ = [
     "LATENCY",
@@ -86,13 +87,6 @@ def saturate32(m: Module, x) -> tuple:
     return Mux(over, hi, Mux(under, lo, s))[:32].as_signed(), over | under
 
 
-def _check_cores(cores):
-    if isinstance(cores, bool) or not isinstance(cores, int):
-        raise TypeError(f"cores must be an int, not {cores!r}")
-    if not 1 <= cores <= 64:
-        raise ValueError(f"cores must be in [1, 64], not {cores!r}; use 1 to 64 lanes")
-
-
 class NeuronUpdate(wiring.Component):
     """LIF update lanes (``numerics.lif_update``), one neuron per clock per lane.
 
@@ -114,7 +108,7 @@ class NeuronUpdate(wiring.Component):
     """
 
     def __init__(self, *, cores: int = 1, tag_shape=1):
-        _check_cores(cores)
+        check_int("cores", cores, low=1, high=64, fix="use 1 to 64 lanes")
         self._cores = cores
         self._tag_shape = tag_shape
         in_layout = data.StructLayout({

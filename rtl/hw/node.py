@@ -30,11 +30,12 @@ from amaranth.lib.memory import Memory, MemoryData
 from amaranth.lib.wiring import In, Out, connect
 from amaranth.utils import ceil_log2
 
+from neuroaix.checks import check_int
 from neuroaix.rtl.hw.background import BackgroundUnit, PoissonTable
 from neuroaix.rtl.hw.layouts import SpikeEvent
 from neuroaix.rtl.hw.synapse_memory import SynapseMemory
 from neuroaix.rtl.hw.neuron_update import Coefficients, NeuronUpdate
-from neuroaix.rtl.hw.synapse_pipeline import SynapsePipeline, _check_int
+from neuroaix.rtl.hw.synapse_pipeline import SynapsePipeline
 
 __all__ = [
     "Node",
@@ -142,8 +143,8 @@ class Node(wiring.Component):
     def __init__(self, *, n_neurons: int, n_populations: int, ring_depth: int,
                  n_sources: int, memory_words: int, max_burst: int = 8, fifo_words: int = 64,
                  spike_fifo: int = 16):
-        _check_int("n_populations", n_populations, 1, MAX_POPULATIONS)
-        _check_int("spike_fifo", spike_fifo, 2, 1 << 16)
+        check_int("n_populations", n_populations, low=1, high=MAX_POPULATIONS)
+        check_int("spike_fifo", spike_fifo, low=2, high=1 << 16)
         self.pipeline = SynapsePipeline(
             n_neurons=n_neurons, ring_depth=ring_depth, n_sources=n_sources,
             memory_words=memory_words, max_burst=max_burst, fifo_words=fifo_words)

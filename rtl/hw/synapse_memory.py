@@ -21,9 +21,10 @@ from amaranth.lib.wiring import In, Out, connect
 from amaranth.utils import ceil_log2
 
 from neuroaix import formats
+from neuroaix.checks import check_int
 from neuroaix.rtl.hw.layouts import MEMORY_WORD_BITS, MemoryWord
 from neuroaix.rtl.params import MIN_LATENCY
-from neuroaix.rtl.hw.synapse_pipeline import SynapsePipeline, _check_int, mem_request_layout
+from neuroaix.rtl.hw.synapse_pipeline import SynapsePipeline, mem_request_layout
 
 __all__ = [
     "SynapseMemory",
@@ -92,10 +93,10 @@ class SynapseMemory(wiring.Component):
 
     def __init__(self, *, memory_words: int, latency: int, max_burst: int,
                  queue_depth: int = 64, init=()):
-        _check_int("memory_words", memory_words, 1)
-        _check_int("latency", latency, MIN_LATENCY, 1 << 20)
-        _check_int("max_burst", max_burst, 1, 256)
-        _check_int("queue_depth", queue_depth, 1)
+        check_int("memory_words", memory_words, low=1)
+        check_int("latency", latency, low=MIN_LATENCY, high=1 << 20)
+        check_int("max_burst", max_burst, low=1, high=256)
+        check_int("queue_depth", queue_depth, low=1)
         init = list(init)
         if len(init) > memory_words:
             raise ValueError(

@@ -29,6 +29,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from neuroaix import formats, numerics
+from neuroaix.checks import check_int
 from neuroaix.rtl.hw.layouts import MemoryWord, SpikeEvent
 from neuroaix.rtl.params import MAX_RING_DEPTH
 
@@ -50,14 +51,6 @@ class RingValues(data.Struct):
 
     exc: signed(32)
     inh: signed(32)
-
-
-def _check_int(name, value, lo, hi=None, fix=""):
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, not {value!r}")
-    if value < lo or (hi is not None and value > hi):
-        bound = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise ValueError(f"{name} must be {bound}, not {value!r}{fix}")
 
 
 def _addr_bits(n):
@@ -150,18 +143,18 @@ class SynapsePipeline(wiring.Component):
 
     def __init__(self, *, n_neurons: int, ring_depth: int, n_sources: int,
                  memory_words: int, max_burst: int = 8, fifo_words: int = 64):
-        _check_int("n_neurons", n_neurons, 1, formats.MAX_LOCAL_TARGETS)
-        _check_int("ring_depth", ring_depth, 2, MAX_RING_DEPTH)
+        check_int("n_neurons", n_neurons, low=1, high=formats.MAX_LOCAL_TARGETS)
+        check_int("ring_depth", ring_depth, low=2, high=MAX_RING_DEPTH)
         if ring_depth & (ring_depth - 1):
             raise ValueError(
                 f"ring_depth must be a power of two, not {ring_depth!r}; "
                 f"use {1 << ceil_log2(ring_depth)}"
             )
-        _check_int("n_sources", n_sources, 1)
-        _check_int("memory_words", memory_words, 1)
-        _check_int("max_burst", max_burst, 1, 256)
-        _check_int("fifo_words", fifo_words, max_burst, None,
-                   f"; the response FIFO must hold one burst of max_burst={max_burst} words")
+        check_int("n_sources", n_sources, low=1)
+        check_int("memory_words", memory_words, low=1)
+        check_int("max_burst", max_burst, low=1, high=256)
+        check_int("fifo_words", fifo_words, low=max_burst,
+                  fix=f"the response FIFO must hold one burst of max_burst={max_burst} words")
         self._n_neurons = n_neurons
         self._ring_depth = ring_depth
         self._n_sources = n_sources

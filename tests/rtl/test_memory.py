@@ -64,7 +64,7 @@ def test_load_port_overwrites_words():
 
 
 @pytest.mark.parametrize("kwargs, msg", [
-    ({"latency": 1}, r"^latency must be in \[2, 1048576\], not 1$"),
+    ({"latency": 1}, r"^latency must lie in \[2, 1048576\], not 1$"),
     ({"init": [0] * 17}, r"^init holds 17 words but memory_words is 16; raise memory_words$"),
 ])
 def test_constructor_errors(kwargs, msg):

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from neuroaix import formats
-from neuroaix.rtl.model import RingReference, row_words, spike_timing
+from neuroaix.rtl.model import RingReference, spike_timing
+from neuroaix.timing import row_words
 from neuroaix.rtl.params import PipelineConfig
 
 BIG = PipelineConfig(n_neurons=4, ring_depth=4, n_sources=4, memory_words=64, max_burst=8,
@@ -65,7 +66,7 @@ def test_spike_timing_rejects_mismatched_lists():
     ({"latency": 1}, ValueError, r"^latency must be >= 2, not 1$"),
     ({"fifo_words": 2, "max_burst": 3}, ValueError,
      r"^fifo_words must be >= max_burst=3, not 2; the response FIFO must hold one burst$"),
-    ({"n_neurons": "8"}, TypeError, r"^n_neurons must be an int, not '8'$"),
+    ({"n_neurons": "8"}, TypeError, r"^n_neurons must be an integer, not '8'$"),
     ({"memory_words": 0}, ValueError, r"^memory_words must be >= 1, not 0$"),
 ])
 def test_config_errors(kwargs, err, msg):

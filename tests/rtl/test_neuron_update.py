@@ -84,8 +84,8 @@ def test_backpressure_and_idle_keep_order_and_values():
 
 
 @pytest.mark.parametrize("cores, exc, match", [
-    (0, ValueError, r"^cores must be in \[1, 64\], not 0; use 1 to 64 lanes$"),
-    (1.0, TypeError, r"^cores must be an int, not 1\.0$"),
+    (0, ValueError, r"^cores must lie in \[1, 64\], not 0; use 1 to 64 lanes$"),
+    (1.0, TypeError, r"^cores must be an integer, not 1\.0$"),
 ])
 def test_bad_cores(cores, exc, match):
     with pytest.raises(exc, match=match):

@@ -84,7 +84,7 @@ def test_cycles_one_neuron_per_clock():
 
 def test_node_image_errors():
     built = _brunel()
-    with pytest.raises(ValueError, match=r"^partition must lie in \[0, 1\), not 1$"):
+    with pytest.raises(ValueError, match=r"^partition must lie in \[0, 0\], not 1$"):
         node_image(built, 1)
     with pytest.raises(ValueError, match=r"^n_neurons must be >= 62 for partition 0, not 10; "
                                          r"raise it$"):
@@ -92,9 +92,9 @@ def test_node_image_errors():
 
 
 @pytest.mark.parametrize("kwargs, exc, match", [
-    ({"n_populations": 0}, ValueError, r"^n_populations must be in \[1, 256\], not 0$"),
-    ({"spike_fifo": 1}, ValueError, r"^spike_fifo must be in \[2, 65536\], not 1$"),
-    ({"n_populations": 2.0}, TypeError, r"^n_populations must be an int, not 2\.0$"),
+    ({"n_populations": 0}, ValueError, r"^n_populations must lie in \[1, 256\], not 0$"),
+    ({"spike_fifo": 1}, ValueError, r"^spike_fifo must lie in \[2, 65536\], not 1$"),
+    ({"n_populations": 2.0}, TypeError, r"^n_populations must be an integer, not 2\.0$"),
 ])
 def test_bad_parameters(kwargs, exc, match):
     params = {"n_neurons": 8, "n_populations": 1, "ring_depth": 8, "n_sources": 8,
@@ -105,7 +105,7 @@ def test_bad_parameters(kwargs, exc, match):
 
 @pytest.mark.parametrize("argv, message", [
     (["--steps", "0"], "--steps must be >= 1, not 0; use a positive count"),
-    (["--partitions", "2", "--partition", "2"], "--partition must lie in [0, 2), not 2"),
+    (["--partitions", "2", "--partition", "2"], "--partition must lie in [0, 1], not 2"),
 ])
 def test_run_command_bad_input(argv, message, capsys):
     from neuroaix.cli import main

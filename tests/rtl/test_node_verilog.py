@@ -6,7 +6,10 @@ injects the other partitions' spikes from the engine's run and requires the node
 equal the engine's step by step, with back-to-back streams and with idle cycles on ``i_ext``
 and backpressure on ``o_spikes``. The cycles of every step are compared with
 ``tests/data/rtl_node_cycles.json`` (``NEUROAIX_REGEN_CYCLES=1`` rewrites the entries of the
-cases that ran), and equal the amaranth.sim run on a prefix.
+cases that ran, from the Verilator run). The file is checked against computations that do not
+write it: an amaranth.sim run of the Amaranth design (every step of the CI cases, 100 steps of
+the slow ones) and the step rule of docs/rtl_node.md (a step without spikes costs
+``n_local + 10`` cycles, none costs less).
 
 CI runs the small cases (a 125-neuron Brunel network on one node, a 64-neuron partition of a
 scaled microcircuit) and ``neuroaix rtl run``; the ``slow`` cases are a 625-neuron Brunel
@@ -21,6 +24,7 @@ import numpy as np
 import pytest
 
 from neuroaix import models
+from neuroaix.cli import main
 from neuroaix.rtl.harness import node_verilator, workloads
 from neuroaix.rtl.harness.node_engine import engine_case
 from neuroaix.rtl.harness.node_sim import simulate
@@ -111,21 +115,43 @@ def test_raster_equals_engine(name):
     assert doc["cases"][name] == record
 
 
-@pytest.mark.parametrize("name", [n for n in CASES if not CASES[n][3]])
-def test_cycles_equal_amaranth_sim(name):
-    """The Verilog and the Amaranth design take the same cycles on a prefix of the run."""
-    run = _cached(name)
-    n = 40
-    external = run["external"][:n] if run["external"] is not None else None
-    ref = simulate(run["image"], n, external)
-    assert ref.spikes == run["expected"][:n]
-    assert ref.cycles == run["out"]["streaming"]["cycles"][:n]
+def _recorded(name):
+    return json.loads(CYCLES_FILE.read_text())["cases"][name]
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.slow) if CASES[n][3] else n for n in CASES])
+def test_recorded_cycles_equal_amaranth_sim(name):
+    """The recorded cycles equal an independent run: the Amaranth design in amaranth.sim
+    (not the Verilog, not the cocotb bench that records them), every step of the CI cases
+    and the first 100 steps of the slow ones."""
+    record = _recorded(name)
+    _, image, external, expected = _case(name)
+    n = record["steps"] if not CASES[name][3] else 100
+    ref = simulate(image, n, external[:n] if external is not None else None)
+    assert ref.spikes == expected[:n]
+    assert ref.cycles == record["cycles"][:n]
+    assert [len(s) for s in ref.spikes] == record["spikes_local"][:n]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_recorded_cycles_follow_the_step_rule(name):
+    """docs/rtl_node.md, "Cycles per step": a step without spikes (local or injected) costs
+    exactly n_local + 10 cycles, and no step costs less."""
+    record = _recorded(name)
+    n_local = record["network"]["n_local"]
+    cycles = record["cycles"]
+    external = record["spikes_external"] or [0] * len(cycles)
+    assert len(cycles) == len(record["spikes_local"]) == len(external) == record["steps"]
+    quiet = [c for c, a, b in zip(cycles, record["spikes_local"], external) if a == b == 0]
+    assert quiet and set(quiet) == {n_local + 10}
+    assert min(cycles) == n_local + 10
+    assert record["cycles_max"] == max(cycles)
+    assert record["cycles_mean"] == round(sum(cycles) / len(cycles), 3)
 
 
 def test_command_prints_identical_hashes(tmp_path, capsys):
     """``neuroaix rtl run`` on a small Brunel network: both hashes, identical, cycles."""
-    from neuroaix.cli import main
-
     out_json = tmp_path / "run.json"
     status = main(["rtl", "run", "brunel", "--scale", "0.01", "--steps", "60",
                    "--work", str(BUILD_ROOT / "cli"), "--json", str(out_json)])

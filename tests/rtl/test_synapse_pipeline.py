@@ -115,15 +115,15 @@ def test_properties():
 
 @pytest.mark.parametrize("kwargs, err, msg", [
     ({"n_neurons": 0}, ValueError,
-     r"^n_neurons must be in \[1, 16777216\], not 0$"),
-    ({"n_neurons": 2.0}, TypeError, r"^n_neurons must be an int, not 2\.0$"),
+     r"^n_neurons must lie in \[1, 16777216\], not 0$"),
+    ({"n_neurons": 2.0}, TypeError, r"^n_neurons must be an integer, not 2\.0$"),
     ({"ring_depth": 12}, ValueError,
      r"^ring_depth must be a power of two, not 12; use 16$"),
-    ({"ring_depth": 512}, ValueError, r"^ring_depth must be in \[2, 256\], not 512$"),
+    ({"ring_depth": 512}, ValueError, r"^ring_depth must lie in \[2, 256\], not 512$"),
     ({"fifo_words": 2, "max_burst": 4}, ValueError,
      r"^fifo_words must be >= 4, not 2; the response FIFO must hold one burst of "
      r"max_burst=4 words$"),
-    ({"n_sources": True}, TypeError, r"^n_sources must be an int, not True$"),
+    ({"n_sources": True}, TypeError, r"^n_sources must be an integer, not True$"),
 ])
 def test_constructor_errors(kwargs, err, msg):
     args = dict(n_neurons=4, ring_depth=4, n_sources=4, memory_words=4)
