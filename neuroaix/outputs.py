@@ -22,7 +22,6 @@ import signal
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Iterable, Iterator
 
 __all__ = ["Interrupted", "acknowledge_interrupt", "atomic_path", "check_file", "check_folder",
@@ -45,6 +44,7 @@ class _State:
     written: list[str] = []
     phase: str | None = None
     signum: int | None = None
+    signal_phase: str | None = None  #: the phase when the first signal came
 
 
 def reset(command: str | None = None) -> None:
@@ -59,6 +59,7 @@ def reset(command: str | None = None) -> None:
     _State.written = []
     _State.phase = None
     _State.signum = None
+    _State.signal_phase = None
 
 
 def written() -> list[str]:
@@ -369,16 +370,20 @@ def signal_guard() -> Iterator[None]:
     job) stays ignored. Outside the main thread the block runs unguarded.
     """
     def on_signal(signum, frame):
+        if _State.signum is None:
+            _State.signal_phase = _State.phase
         _State.signum = signum
+        if not _Guard.active:  # a redelivery that arrives as the block ends
+            return
         handler = signal.getsignal(signal.SIGINT)
         if signum == signal.SIGTERM and callable(handler) and handler is not on_signal:
             handler(signal.SIGINT, frame)  # e.g. the engine's stop-after-this-chunk flag
             return
         with _Guard.lock:
             _Guard.pending = signum
-            if _Guard.active and not _Guard.watching:
-                _Guard.watching = True
-                threading.Thread(target=_redeliver, daemon=True).start()
+            if _Guard.active and _Guard.watcher is None:
+                _Guard.watcher = threading.Thread(target=_redeliver, daemon=True)
+                _Guard.watcher.start()
         raise KeyboardInterrupt
 
     before = {}
@@ -390,37 +395,59 @@ def signal_guard() -> Iterator[None]:
             break
     with _Guard.lock:
         _Guard.active, _Guard.pending = bool(before), None
+        _Guard.done.clear()
+    previous_hook = sys.unraisablehook
+
+    def quiet_interrupts(unraisable):  # the lost interrupt is delivered again: no traceback
+        if not issubclass(unraisable.exc_type, KeyboardInterrupt):
+            previous_hook(unraisable)
+
+    sys.unraisablehook = quiet_interrupts
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         with _Guard.lock:
-            _Guard.active = False
-            for s, h in before.items():
-                signal.signal(s, h)
+            _Guard.active = False  # no more redeliveries
+            watcher, _Guard.watcher = _Guard.watcher, None
+        _Guard.done.set()
+        if watcher is not None:
+            watcher.join()
+        _let_handlers_run()  # one already sent runs here, still ignored
+        for s, h in before.items():
+            signal.signal(s, h)
+
+
+def _let_handlers_run() -> None:
+    """Give Python a point to run the handlers of signals already received (a call)."""
 
 
 class _Guard:
     lock = threading.Lock()
     active = False  #: inside signal_guard
     pending: int | None = None  #: a signal whose KeyboardInterrupt is not yet caught
-    watching = False  #: the redelivery thread runs
+    watcher: threading.Thread | None = None  #: the redelivery thread
+    done = threading.Event()  #: set when the block ends
 
 
 def _redeliver() -> None:
     """Send the pending signal again each second while no one has caught its interrupt."""
-    while True:
-        time.sleep(1.0)
+    while not _Guard.done.wait(1.0):
         with _Guard.lock:
-            if not _Guard.active or _Guard.pending is None:
-                _Guard.watching = False
+            if not _Guard.active:
                 return
-            os.kill(os.getpid(), _Guard.pending)
+            if _Guard.pending is not None:
+                signal.pthread_kill(threading.main_thread().ident, _Guard.pending)
 
 
 def acknowledge_interrupt() -> None:
-    """Say that a ``KeyboardInterrupt`` was caught and is being handled (no redelivery)."""
+    """Say that a ``KeyboardInterrupt`` was caught and is being handled (no redelivery).
+
+    Called inside the phase that was interrupted, which the message then names.
+    """
     with _Guard.lock:
         _Guard.pending = None
+    _State.signal_phase = _State.signal_phase or _State.phase
 
 
 def exit_status() -> int:
@@ -439,7 +466,8 @@ def interrupt_message(command: str, detail: str | None = None) -> str:
         What the command kept, when it knows more than the list of written files.
     """
     name = "SIGTERM" if _State.signum == signal.SIGTERM else "SIGINT (Ctrl-C)"
-    where = f" during the {_State.phase}" if _State.phase else ""
+    at = _State.phase or _State.signal_phase
+    where = f" during the {at}" if at else ""
     files = written()
     if not detail:
         detail = ("wrote " + ", ".join(files)) if files else "nothing written"

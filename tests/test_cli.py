@@ -109,7 +109,8 @@ def test_help_shows_the_default_output_folder(capsys):
 
 
 def _cli(args, cwd):
-    return subprocess.Popen([sys.executable, "-m", "neuroaix", *args], cwd=cwd, text=True,
+    script = Path(sys.executable).with_name("neuroaix")  # the installed command
+    return subprocess.Popen([str(script), *args], cwd=cwd, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -166,7 +167,8 @@ def test_signal_during_recording_keeps_what_was_recorded(tmp_path, signum, rc):
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert summary["interrupted"] is True and 0 < summary["t_sim_ms"] < 100000
     assert last == (f"neuroaix run: interrupted by {'SIGTERM' if rc == 143 else 'SIGINT (Ctrl-C)'}"
-                    f"; recorded {summary['t_sim_ms']:g} of 100000 ms; wrote r/spikes.npz, "
+                    f" during the recording; recorded {summary['t_sim_ms']:g} of 100000 ms; "
+                    "wrote r/spikes.npz, "
                     "r/summary.json, ck.npz")
     data = np.load(tmp_path / "r" / "spikes.npz")
     assert spike_hash(data["senders"], data["steps"]) == summary["total"]["spike_hash"]
