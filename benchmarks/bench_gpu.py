@@ -99,15 +99,15 @@ def run_scale(scale, args, energy) -> dict:
            "gpu_memory_bytes": int(free0 - free1), "energy_j": joules,
            "e_syn_nj": None if joules is None else joules / events * 1e9,
            "mean_power_w": None if joules is None else joules / wall,
-           "launch": list(sim._d["grid"])}
+           "launch": list(sim.backend._d["grid"])}
     if args.breakdown:
         n_steps = round(args.t_sim / float(built.dt))
         for name, phases in (("no_delivery", ck.PHASE_UPDATE), ("sync_only", 0)):
-            sim._phases = phases
+            sim.backend._phases = phases
             w, _, _ = _timed(sim, args.t_sim, energy)
             row[f"{name}_us_per_step"] = w / n_steps * 1e6
         row["full_us_per_step"] = wall / n_steps * 1e6
-        sim._phases = ck.PHASES_ALL
+        sim.backend._phases = ck.PHASES_ALL
     for shape in filter(None, args.shapes.split(",")):
         blocks, tpb, kind = shape.split("x")
         probe = CudaSimulator(built, progress=False, blocks=int(blocks),
@@ -115,7 +115,7 @@ def run_scale(scale, args, energy) -> dict:
         probe.simulate(100.0, record=False)
         n_steps = round(1000.0 / float(built.dt))
         w_full, _, _ = _timed(probe, 1000.0, energy)
-        probe._phases = 0
+        probe.backend._phases = 0
         w_sync, _, _ = _timed(probe, 1000.0, energy)
         row.setdefault("shapes", {})[shape] = {"full_us_per_step": w_full / n_steps * 1e6,
                                                "sync_only_us_per_step": w_sync / n_steps * 1e6}

@@ -19,7 +19,9 @@ import os
 
 import numba
 
-__all__ = ["choose_wait_policy", "set_num_threads"]
+from neuroaix.checks import check_int
+
+__all__ = ["check_threads", "choose_wait_policy", "set_num_threads"]
 
 _chosen = False
 
@@ -65,3 +67,21 @@ def set_num_threads(threads: int) -> int:
     old = numba.get_num_threads()
     numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     return old
+
+
+def check_threads(threads) -> int:
+    """Return a valid thread count: ``threads``, or all of Numba's threads for None.
+
+    Raises
+    ------
+    TypeError
+        If ``threads`` is not an integer.
+    ValueError
+        If it lies outside ``[1, NUMBA_NUM_THREADS]``.
+    """
+    limit = numba.config.NUMBA_NUM_THREADS
+    if threads is None:
+        return limit
+    return check_int("threads", threads, low=1, high=limit,
+                     fix="set the environment variable NUMBA_NUM_THREADS before starting "
+                         "Python to allow more")

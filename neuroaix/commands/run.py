@@ -58,6 +58,9 @@ def register(sub) -> None:
                         "when the run is interrupted)")
     p.add_argument("--restore", default=None,
                    help="continue from this checkpoint instead of presimulating")
+    p.add_argument("--backend", choices=("cpu", "reference"), default="cpu",
+                   help="simulation backend: the Numba CPU engine (default) or the plain-Python "
+                        "reference (slow, for small networks; the same raster)")
     p.add_argument("--exchange", choices=("auto", "step", "interval"), default="auto",
                    help="under MPI: exchange spikes after every step, once per minimum-delay "
                         "interval, or the interval when the minimum delay exceeds a step "
@@ -72,7 +75,7 @@ def _peak_rss_bytes() -> int:
 def run_model(model: str, *, scale=None, k_scale=None, input=None, t_sim=1000.0,
               t_presim=100.0, seed=12345, threads=None, partitions=None, out=None,
               plot=True, checkpoint=None, progress=None, restore=None, comm=None,
-              exchange="auto", force=False) -> dict:
+              exchange="auto", force=False, backend="cpu") -> dict:
     """Build, presimulate and simulate a model; write outputs to ``out``; return the summary.
 
     On Ctrl-C during simulation, the outputs hold what was recorded (``interrupted`` true)
@@ -82,24 +85,30 @@ def run_model(model: str, *, scale=None, k_scale=None, input=None, t_sim=1000.0,
     per rank, one by default, and ``ranks * threads`` partitions) and only rank 0 writes
     files; every rank returns the same summary. ``scale``, ``k_scale`` and ``input`` left
     None take ``DEFAULTS``; ``k_scale`` and ``input`` given for brunel are refused.
+    ``backend`` picks the simulator backend (``"cpu"`` or ``"reference"``; MPI runs use the
+    CPU engine).
     """
     from neuroaix import models
     from neuroaix import outputs
     from neuroaix.analysis import population_statistics
     from neuroaix.energy import EnergyMeter
     from neuroaix.engine import Simulator, spike_hash
-    from neuroaix.engine.simulator import _check_threads
+    from neuroaix._threads import check_threads
 
     ranks = 1 if comm is None else comm.Get_size()
     rank = 0 if comm is None else comm.Get_rank()
     if comm is not None:
         from neuroaix.engine.mpi import agree
 
+        if backend != "cpu":
+            raise ValueError(f"backend={backend!r} cannot run under MPI; the distributed runs "
+                             "use the CPU engine (--backend cpu)")
+
         agree(comm, "the run parameters", repr((model, scale, k_scale, input, t_sim, t_presim,
                                                 seed, partitions, exchange, restore,
                                                 checkpoint, out)))
         threads = 1 if threads is None else threads
-    threads = _check_threads(threads)
+    threads = check_threads(threads)
     partitions = threads * ranks if partitions is None else partitions
     if t_sim <= 0 or t_presim < 0:
         raise ValueError(f"--t-sim must be > 0 and --t-presim >= 0, not {t_sim!r} and "
@@ -115,7 +124,7 @@ def run_model(model: str, *, scale=None, k_scale=None, input=None, t_sim=1000.0,
                            defaults=DEFAULTS)
         if comm is None:
             built = net.build(partitions=partitions, threads=threads)
-            sim_cls, kwargs = Simulator, {}
+            sim_cls, kwargs = Simulator, {"backend": backend}
         else:
             from neuroaix.engine.mpi import MPISimulator, rank_partitions
 
@@ -164,7 +173,8 @@ def run_model(model: str, *, scale=None, k_scale=None, input=None, t_sim=1000.0,
         # microcircuit's defaults, which brunel's unscaled Poisson drive also matches
         "model": model, "scale": built_scale(scale, model),
         "k_scale": 1.0 if k_scale is None else k_scale,
-        "input": "poisson" if input is None else input, "seed": seed, "dt_ms": built.dt, "threads": threads,
+        "input": "poisson" if input is None else input, "seed": seed,
+        "dt_ms": built.dt, "backend": backend, "threads": threads,
         "partitions": partitions, "n_neurons": int(built.n_neurons),
         "n_synapses": int(getattr(sim, "total_synapses", built.n_synapses)),
         "t_presim_ms": t_presim,
@@ -289,7 +299,8 @@ def _run(args) -> int:
                 t_sim=args.t_sim, t_presim=args.t_presim, seed=args.seed,
                 threads=args.threads, partitions=args.partitions, out=args.out,
                 plot=not args.no_plot, checkpoint=args.checkpoint, restore=args.restore,
-                comm=comm, exchange=args.exchange, force=args.force)
+                comm=comm, exchange=args.exchange, force=args.force,
+                backend=args.backend)
     except KeyboardInterrupt:
         if rank != 0:
             return 130

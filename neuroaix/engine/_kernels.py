@@ -13,10 +13,13 @@ Every arithmetic step is the one of docs/numerics.md; the names of the schedule 
 background, update, exchange, deliver.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit, prange
 
 from neuroaix import formats
+from neuroaix.engine.state import COUNTERS
 
 # The stream functions live with the construction kernels; this file only seeds from them.
 from neuroaix.construction._kernels import _mix
@@ -62,9 +65,99 @@ _T_MASK = np.uint64((1 << _TARGET.width) - 1)
 _D_SHIFT = np.uint64(_DELAY.lsb)
 _D_MASK = np.uint64((1 << _DELAY.width) - 1)
 
-# Counter columns per partition.
-N_COUNTERS = 4
-C_SPIKES, C_SYN_EVENTS, C_POISSON, C_SATURATIONS = range(N_COUNTERS)
+# Counter columns per partition, in the order of state.COUNTERS.
+N_COUNTERS = len(COUNTERS)
+C_SPIKES, C_SYN_EVENTS, C_POISSON, C_SATURATIONS = (
+    COUNTERS.index(name) for name in ("spikes", "synaptic_events", "poisson_events",
+                                      "saturations"))
+
+
+# Kernel arguments --------------------------------------------------------------------------
+# Built at the Python boundary (neuroaix.engine._cpu) with explicit dtypes; Numba types a
+# NamedTuple by its fields, so a kernel compiles once per layout of these groups.
+
+
+class KernelLayout(NamedTuple):
+    """Where each partition's neurons and ring buffers lie in the flat state arrays."""
+
+    #: Partitions P of the network (int); kernels index the arrays below by partition.
+    n_part: int
+    #: Neurons of each partition held here, int64 (P,) (zero for another MPI rank's).
+    n_loc: np.ndarray
+    #: First flat neuron index of each partition, int64 (P,).
+    noff: np.ndarray
+    #: First flat ring-buffer index of each partition, int64 (P,) (``2 * D * noff``).
+    roff: np.ndarray
+    #: Ring depth D minus one (D a power of two): step t uses slot ``t & mask``.
+    mask: int
+
+
+class NeuronArrays(NamedTuple):
+    """The neuron state in flat, partition-major order (updated in place)."""
+
+    #: Ring buffers, int32 (sum of 2 * D * n_loc): partition p's block at ``roff[p]`` is
+    #: ``[slot][channel][local]``, channel 0 excitatory, 1 inhibitory (I format).
+    ring: np.ndarray
+    #: Membrane potential relative to E_L, int32 (n,), V format.
+    v: np.ndarray
+    #: Excitatory synaptic current, int32 (n,), I format.
+    iex: np.ndarray
+    #: Inhibitory synaptic current, int32 (n,), I format.
+    iin: np.ndarray
+    #: Refractory steps left, int32 (n,).
+    ref: np.ndarray
+    #: Background generator state (xorshift64*), uint64 (n,); never zero.
+    rng: np.ndarray
+
+
+class PopulationTables(NamedTuple):
+    """Per-population constants (populations are contiguous in global id)."""
+
+    #: Global-id bounds, int64 (n_pop + 1,).
+    pop_start: np.ndarray
+    #: Neuron coefficients, int64 (n_pop, 10): p22, p11ex, p11in, p21ex, p21in, p20, theta,
+    #: v_reset, i_e, ref_steps (numerics.LIFCoefficients order).
+    coef: np.ndarray
+    #: Whether the population has Poisson background input, bool (n_pop,).
+    has_poisson: np.ndarray
+    #: Inverse-CDF thresholds of the Poisson count, int64 (n_pop, n_table).
+    ptable: np.ndarray
+    #: Thresholds below 2**32 per population, int64 (n_pop,): the scan stops there.
+    plen: np.ndarray
+    #: Guide table, int64 (n_pop, 256): for each top byte b of u, the count of thresholds
+    #: <= b * 2**24 (where the scan starts).
+    pguide: np.ndarray
+    #: Background weight per Poisson event, int64 (n_pop,), I format (its sign is the channel).
+    pweight: np.ndarray
+
+
+class SynapseRows(NamedTuple):
+    """Target-side synapses of the partitions held here, one entry per partition."""
+
+    #: Row pointers, typed List of int64 arrays (n_neurons + 1,), indexed by global source id.
+    row_ptrs: object
+    #: Packed synapse words (formats.SYNAPSE_FIELDS), typed List of uint64 arrays.
+    words: object
+
+
+class Record(NamedTuple):
+    """Where a run writes its raster and probe samples."""
+
+    #: Recorded senders, int32; spikes are appended from position ``n[0]``.
+    senders: np.ndarray
+    #: Recorded steps, int64, same length as ``senders``.
+    steps: np.ndarray
+    #: Spikes recorded so far, int64 (1,) (updated).
+    n: np.ndarray
+    #: Flat indices of the probed neurons, int64 (n_probe,) (empty: no probes).
+    probe_idx: np.ndarray
+    #: Probe samples, int32 (n_probe, 3, steps): V, I_ex, I_in at the end of each step.
+    probe_buf: np.ndarray
+    #: Step of column 0 of ``probe_buf`` (int).
+    probe_t0: int
+
+
+# Kernels -----------------------------------------------------------------------------------
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -89,19 +182,20 @@ def _decode_synapses(words):
 
 
 @njit(cache=True, nogil=True)
-def _update_partition(p, t, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, ref, rng,
-                      pop_start, coef, has_poisson, ptable, plen, pguide, pweight, spk_buf,
-                      counters):
+def _update_partition(p, t, lay, neu, pops, spk_buf, counters):
     """Run background input and the neuron update of partition ``p`` at step ``t``.
 
-    Populations are contiguous in global id (``pop_start``, length n_pop + 1), hence in local
-    index too; each population's segment runs with its constants hoisted out of the loop.
-    Spiking neurons' global ids are written, ascending, to ``spk_buf[noff[p]:]``; returns
-    their number.
+    Populations are contiguous in global id (``pops.pop_start``), hence in local index too;
+    each population's segment runs with its constants hoisted out of the loop. Spiking
+    neurons' global ids are written, ascending, to ``spk_buf[lay.noff[p]:]``; returns their
+    number.
     """
-    n = n_loc[p]
-    base = noff[p]
-    ex_base = roff[p] + ((t & mask) * 2) * n
+    n_part = lay.n_part
+    ring, v, iex, iin, ref, rng = neu
+    pop_start, coef, has_poisson, ptable, plen, pguide, pweight = pops
+    n = lay.n_loc[p]
+    base = lay.noff[p]
+    ex_base = lay.roff[p] + ((t & lay.mask) * 2) * n
     in_base = ex_base + n
     sat = 0
     n_spk = 0
@@ -180,10 +274,14 @@ def _update_partition(p, t, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, 
 
 
 @njit(cache=True, nogil=True)
-def _deliver_partition(p, t, n_loc, roff, mask, ring, row_ptr, words, spikes, counters):
-    """Accumulate the synapses of ``spikes`` (ascending global ids) onto partition ``p``."""
-    n = n_loc[p]
-    rbase = roff[p]
+def _deliver_partition(p, t, lay, ring, row_ptr, words, spikes, counters):
+    """Accumulate the synapses of ``spikes`` (ascending global ids) onto partition ``p``.
+
+    ``row_ptr`` and ``words`` are partition ``p``'s entries of ``SynapseRows``.
+    """
+    n = lay.n_loc[p]
+    rbase = lay.roff[p]
+    mask = lay.mask
     sat = 0
     events = 0
     for j in range(spikes.shape[0]):
@@ -205,16 +303,19 @@ def _deliver_partition(p, t, n_loc, roff, mask, ring, row_ptr, words, spikes, co
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _run_steps(t0, n_steps, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, ref, rng,
-               pop_start, coef, has_poisson, ptable, plen, pguide, pweight, row_ptrs, words,
-               counters, rec_senders, rec_steps, rec_n, probe_idx, probe_buf, probe_t0):
+def _run_steps(t0, n_steps, lay, neu, pops, syn, rec, counters):
     """Run steps ``t0 .. t0 + n_steps - 1``; partitions in parallel, exchange in between.
 
-    Spikes are appended to ``rec_senders``/``rec_steps`` from position ``rec_n[0]``. If the
+    Spikes are appended to ``rec.senders``/``rec.steps`` from position ``rec.n[0]``. If the
     record buffers could overflow, stops before the step and returns the number of steps
     done (the caller grows the buffers and continues). Probes record (V, I_ex, I_in) of the
-    flat indices ``probe_idx`` at the end of every step into ``probe_buf[:, :, t - probe_t0]``.
+    flat indices ``rec.probe_idx`` at the end of every step into
+    ``rec.probe_buf[:, :, t - rec.probe_t0]``. ``counters`` is int64 (P, N_COUNTERS).
     """
+    n_part, noff = lay.n_part, lay.noff
+    ring, v, iex, iin = neu.ring, neu.v, neu.iex, neu.iin
+    row_ptrs, words = syn
+    rec_senders, rec_steps, rec_n, probe_idx, probe_buf, probe_t0 = rec
     n_total = v.shape[0]
     spk_buf = np.empty(n_total, np.int32)
     spk_cnt = np.zeros(n_part, np.int64)
@@ -225,9 +326,7 @@ def _run_steps(t0, n_steps, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, 
         # background + update
         for pp in prange(n_part):
             p = np.int64(pp)  # prange indices may be unsigned
-            spk_cnt[p] = _update_partition(p, t, n_part, n_loc, noff, roff, mask, ring, v,
-                                           iex, iin, ref, rng, pop_start, coef, has_poisson,
-                                           ptable, plen, pguide, pweight, spk_buf, counters)
+            spk_cnt[p] = _update_partition(p, t, lay, neu, pops, spk_buf, counters)
         # exchange: all partitions' spikes in ascending global id
         total = 0
         for p in range(n_part):
@@ -247,8 +346,7 @@ def _run_steps(t0, n_steps, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, 
         # deliver
         for pp in prange(n_part):
             p = np.int64(pp)
-            _deliver_partition(p, t, n_loc, roff, mask, ring, row_ptrs[p], words[p], spikes,
-                               counters)
+            _deliver_partition(p, t, lay, ring, row_ptrs[p], words[p], spikes, counters)
         for j in range(probe_idx.shape[0]):
             g = probe_idx[j]
             col = t - probe_t0
@@ -263,23 +361,18 @@ def _run_steps(t0, n_steps, n_part, n_loc, noff, roff, mask, ring, v, iex, iin, 
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _update_interval(t0, n_steps, parts, n_part, n_loc, noff, roff, mask, ring, v, iex, iin,
-                     ref, rng, pop_start, coef, has_poisson, ptable, plen, pguide, pweight,
-                     spk_buf, spk_cnt, counters):
+def _update_interval(t0, n_steps, parts, lay, neu, pops, spk_buf, spk_cnt, counters):
     """Run background + update of the partitions ``parts`` for steps ``t0 .. t0 + n_steps - 1``.
 
     Valid without delivery in between only if ``n_steps`` is at most the minimum delay. The
-    spikes of step ``t0 + s`` on partition ``parts[i]`` go to ``spk_buf[s, noff[p]:]``
+    spikes of step ``t0 + s`` on partition ``parts[i]`` go to ``spk_buf[s, lay.noff[p]:]``
     (ascending global ids), their number to ``spk_cnt[s, i]``.
     """
     for ii in prange(parts.shape[0]):
         i = np.int64(ii)
         p = parts[i]
         for s in range(n_steps):
-            spk_cnt[s, i] = _update_partition(p, t0 + s, n_part, n_loc, noff, roff, mask, ring,
-                                              v, iex, iin, ref, rng, pop_start, coef, has_poisson,
-                                              ptable, plen, pguide, pweight, spk_buf[s],
-                                              counters)
+            spk_cnt[s, i] = _update_partition(p, t0 + s, lay, neu, pops, spk_buf[s], counters)
 
 
 @njit(cache=True, nogil=True)
@@ -350,18 +443,18 @@ def _strip_messages(msgs, header, sizes):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _deliver_interval(t0, n_steps, parts, n_loc, roff, mask, ring, row_ptrs, words, spikes,
-                      offsets, counters):
+def _deliver_interval(t0, n_steps, parts, lay, ring, syn, spikes, offsets, counters):
     """Deliver the spikes of steps ``t0 .. t0 + n_steps - 1`` (step ``t0 + s`` in
     ``spikes[offsets[s]:offsets[s + 1]]``) onto the partitions ``parts``, step by step.
 
-    ``row_ptrs[i]`` and ``words[i]`` are the synapses of partition ``parts[i]``.
+    ``syn.row_ptrs[i]`` and ``syn.words[i]`` are the synapses of partition ``parts[i]``.
     """
+    row_ptrs, words = syn
     for ii in prange(parts.shape[0]):
         i = np.int64(ii)
         p = parts[i]
         for s in range(n_steps):
-            _deliver_partition(p, t0 + s, n_loc, roff, mask, ring, row_ptrs[i], words[i],
+            _deliver_partition(p, t0 + s, lay, ring, row_ptrs[i], words[i],
                                spikes[offsets[s]:offsets[s + 1]], counters)
 
 

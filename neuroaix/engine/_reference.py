@@ -1,8 +1,9 @@
 """Plain-Python network simulation per the number contract: the engine's oracle.
 
-Slow (one Python call per neuron per step): for small networks in tests. It reads the same
-``BuiltNetwork`` as the engine and uses only ``neuroaix.numerics`` for arithmetic, in the
-schedule of docs/architecture.md: background, update, exchange, deliver.
+Slow (one Python call per neuron per step): for small networks in tests, through
+``Simulator(built, backend="reference")``. It reads the same ``BuiltNetwork`` as the engine
+and uses only ``neuroaix.numerics`` for arithmetic, in the schedule of docs/architecture.md:
+background, update, exchange, deliver. It shares no code with the Numba kernels.
 """
 
 from __future__ import annotations
@@ -10,83 +11,87 @@ from __future__ import annotations
 import numpy as np
 
 from neuroaix import numerics as nx
+from neuroaix.engine.backend import Backend, register_backend
+from neuroaix.engine.state import COUNTERS
 from neuroaix.formats import unpack_synapses
 
-__all__ = ["ReferenceResult", "simulate_reference"]
+__all__ = ["ReferenceBackend"]
 
 
-class ReferenceResult:
-    """Raster, ring buffers (per partition, ``(D, 2, n_local)``) and counters of a run."""
+@register_backend
+class ReferenceBackend(Backend):
+    """The reference backend: Python ints, one neuron at a time (single-threaded)."""
 
-    def __init__(self, senders, steps, rings, counters, state):
-        self.senders = np.asarray(senders, np.int32)
-        self.steps = np.asarray(steps, np.int64)
-        self.rings = rings
-        self.counters = counters
-        self.state = state
+    name = "reference"
+    chunk_steps = 10
 
+    def __init__(self, network, *, threads: int, probe_ids: np.ndarray):
+        super().__init__(network, threads=threads, probe_ids=probe_ids)
+        net = network
+        n, n_part, depth = (self.layout.n_neurons, self.layout.n_partitions,
+                            self.layout.ring_depth)
+        self._coefs = [nx.LIFCoefficients(*(int(x) for x in row)) for row in net.coefficients]
+        self._tables = [tuple(int(x) for x in row) for row in net.poisson_table]
+        self._weights = [int(w) for w in net.poisson_weight]
+        self._has_poisson = [bool(x) for x in net.has_poisson]
+        self._pop = [int(k) for k in net.pop_of]
+        self._states = [nx.LIFState(int(v), 0, 0, 0) for v in net.v0]
+        self._rng = [nx.background_seed(int(net.seed), g) for g in range(n)]
+        self._rings = [np.zeros((depth, 2, int(self.layout.n_loc[p])), np.int64)
+                       for p in range(n_part)]
+        self._rows = []
+        for part in net.partitions:
+            target, weight, delay = unpack_synapses(part.words)
+            self._rows.append((np.asarray(part.row_ptr), target, weight, delay))
+        self._counts = dict.fromkeys(COUNTERS, 0)
+        self._senders: list[int] = []
+        self._steps: list[int] = []
 
-def simulate_reference(net, n_steps: int) -> ReferenceResult:
-    """Simulate ``n_steps`` steps of a built network from its initial state.
+    def advance(self, t0, n_steps, record):
+        samples = np.zeros((len(self.probe_ids), 3, n_steps), np.int32)
+        for s in range(n_steps):
+            fired = self._step(t0 + s)
+            if record:
+                self._senders += fired
+                self._steps += [t0 + s] * len(fired)
+                for j, g in enumerate(self.probe_ids):
+                    st = self._states[g]
+                    samples[j, :, s] = st.v, st.i_ex, st.i_in
+        return samples if record and len(self.probe_ids) else None
 
-    Parameters
-    ----------
-    net : BuiltNetwork
-        A (small) built network.
-    n_steps : int
-        Steps to simulate.
-
-    Returns
-    -------
-    ReferenceResult
-    """
-    n = int(net.n_neurons)
-    n_part = len(net.partitions)
-    depth = int(net.ring_depth)
-    coefs = [nx.LIFCoefficients(*(int(x) for x in row)) for row in net.coefficients]
-    tables = [tuple(int(x) for x in row) for row in net.poisson_table]
-    weights = [int(w) for w in net.poisson_weight]
-    has_poisson = [bool(x) for x in net.has_poisson]
-    pop = [int(k) for k in net.pop_of]
-    states = [nx.LIFState(int(v), 0, 0, 0) for v in net.v0]
-    rng = [nx.background_seed(int(net.seed), g) for g in range(n)]
-    n_loc = [(n - p + n_part - 1) // n_part for p in range(n_part)]
-    rings = [np.zeros((depth, 2, n_loc[p]), np.int64) for p in range(n_part)]
-    rows = []
-    for part in net.partitions:
-        target, weight, delay = unpack_synapses(part.words)
-        rows.append((np.asarray(part.row_ptr), target, weight, delay))
-    counters = {"spikes": 0, "synaptic_events": 0, "poisson_events": 0, "saturations": 0}
-    senders, steps = [], []
-    for t in range(n_steps):
+    def _step(self, t: int) -> list[int]:
+        """Run step ``t``; return the senders of its spikes, ascending."""
+        n_part = self.layout.n_partitions
+        depth = self.layout.ring_depth
+        counts = self._counts
         slot = t % depth
         fired = []
-        for g in range(n):  # background + update
+        for g in range(self.layout.n_neurons):  # background + update
             p, l = g % n_part, g // n_part
-            k = pop[g]
-            in_ex, in_in = int(rings[p][slot, 0, l]), int(rings[p][slot, 1, l])
-            rings[p][slot, :, l] = 0
-            if has_poisson[k]:
-                rng[g], u = nx.xorshift64star(rng[g])
-                c = nx.poisson_count(u, tables[k])
-                counters["poisson_events"] += c
+            k = self._pop[g]
+            ring = self._rings[p]
+            in_ex, in_in = int(ring[slot, 0, l]), int(ring[slot, 1, l])
+            ring[slot, :, l] = 0
+            if self._has_poisson[k]:
+                self._rng[g], u = nx.xorshift64star(self._rng[g])
+                c = nx.poisson_count(u, self._tables[k])
+                counts["poisson_events"] += c
                 if c:
-                    if weights[k] >= 0:
-                        in_ex, sat = nx.saturate(in_ex + c * weights[k])
+                    if self._weights[k] >= 0:
+                        in_ex, sat = nx.saturate(in_ex + c * self._weights[k])
                     else:
-                        in_in, sat = nx.saturate(in_in + c * weights[k])
-                    counters["saturations"] += sat
-            states[g], spiked, sat = nx.lif_update(states[g], in_ex, in_in, coefs[k])
-            counters["saturations"] += sat
+                        in_in, sat = nx.saturate(in_in + c * self._weights[k])
+                    counts["saturations"] += sat
+            self._states[g], spiked, sat = nx.lif_update(self._states[g], in_ex, in_in,
+                                                         self._coefs[k])
+            counts["saturations"] += sat
             if spiked:
                 fired.append(g)
         fired.sort()  # exchange
-        counters["spikes"] += len(fired)
-        senders += fired
-        steps += [t] * len(fired)
+        counts["spikes"] += len(fired)
         for p in range(n_part):  # deliver
-            row_ptr, target, weight, delay = rows[p]
-            ring = rings[p]
+            row_ptr, target, weight, delay = self._rows[p]
+            ring = self._rings[p]
             for src in fired:
                 for q in range(int(row_ptr[src]), int(row_ptr[src + 1])):
                     w = int(weight[q])
@@ -94,12 +99,38 @@ def simulate_reference(net, n_steps: int) -> ReferenceResult:
                     s = (t + int(delay[q])) % depth
                     tg = int(target[q])
                     ring[s, ch, tg], sat = nx.accumulate(int(ring[s, ch, tg]), w)
-                    counters["saturations"] += sat
-                    counters["synaptic_events"] += 1
-    state = {
-        "v": np.array([s.v for s in states], np.int64),
-        "i_ex": np.array([s.i_ex for s in states], np.int64),
-        "i_in": np.array([s.i_in for s in states], np.int64),
-        "ref": np.array([s.ref for s in states], np.int64),
-    }
-    return ReferenceResult(senders, steps, [r.astype(np.int32) for r in rings], counters, state)
+                    counts["saturations"] += sat
+                    counts["synaptic_events"] += 1
+        return fired
+
+    def raster(self, *, everywhere=True):
+        return np.array(self._senders, np.int32), np.array(self._steps, np.int64)
+
+    def counts(self):
+        return np.array([self._counts[k] for k in COUNTERS], np.int64)
+
+    def state(self, *, everywhere=True):
+        n_part = self.layout.n_partitions
+        ring = np.empty((self.layout.ring_depth, 2, self.layout.n_neurons), np.int32)
+        for p in range(n_part):
+            ring[:, :, p::n_part] = self._rings[p]
+        return {"v": np.array([s.v for s in self._states], np.int32),
+                "i_ex": np.array([s.i_ex for s in self._states], np.int32),
+                "i_in": np.array([s.i_in for s in self._states], np.int32),
+                "ref": np.array([s.ref for s in self._states], np.int32),
+                "rng": np.array(self._rng, np.uint64), "ring": ring}
+
+    def ring_buffer(self, p):
+        return self._rings[p].astype(np.int32)
+
+    def load(self, data):
+        self._states = [nx.LIFState(*(int(x[g]) for x in (data["v"], data["i_ex"],
+                                                          data["i_in"], data["ref"])))
+                        for g in range(self.layout.n_neurons)]
+        self._rng = [int(x) for x in data["rng"]]
+        n_part = self.layout.n_partitions
+        for p in range(n_part):
+            self._rings[p][...] = data["ring"][:, :, p::n_part]
+        self._counts = {k: int(c) for k, c in zip(COUNTERS, data["counters"])}
+        self._senders = [int(x) for x in data["senders"]]
+        self._steps = [int(x) for x in data["steps"]]

@@ -22,11 +22,14 @@ import os
 import numpy as np
 from numba import cuda, njit
 
+from neuroaix._threads import check_threads
 from neuroaix.engine import _cuda_kernels as _ck
 from neuroaix.engine import _kernels as _k
-from neuroaix.engine.simulator import Simulator
+from neuroaix.engine._cpu import CPUBackend
+from neuroaix.engine.backend import register_backend
+from neuroaix.engine.simulator import Simulator, _check_network
 
-__all__ = ["CudaSimulator", "cuda_available"]
+__all__ = ["CudaBackend", "CudaSimulator", "cuda_available"]
 
 _I32_MIN = -(1 << 31)
 _I32_MAX = (1 << 31) - 1
@@ -46,6 +49,9 @@ def _simulated() -> bool:
 
 class CudaSimulator(Simulator):
     """Run a built network on one CUDA GPU (the same results as ``Simulator``).
+
+    The ``Simulator`` front end on the ``cuda`` backend (``CudaBackend``); importing this
+    module also makes ``Simulator(built, backend="cuda")`` available.
 
     Parameters
     ----------
@@ -73,12 +79,44 @@ class CudaSimulator(Simulator):
     def __init__(self, network, *, threads: int | None = None, probes=None,
                  progress: bool | None = None, blocks: int | None = None,
                  threads_per_block: int | None = None, own_barrier: bool = True):
+        _check_network(network, "CudaSimulator")
+        self._attach(CudaBackend(network, threads=check_threads(threads),
+                                 probe_ids=self._check_probes(network, probes),
+                                 blocks=blocks, threads_per_block=threads_per_block,
+                                 own_barrier=own_barrier), progress)
+
+
+@register_backend
+class CudaBackend(CPUBackend):
+    """The GPU backend: the CPU backend's host arrays, mirrored on the device while running.
+
+    Parameters are ``Backend``'s and ``blocks``, ``threads_per_block``, ``own_barrier`` of
+    ``CudaSimulator``.
+
+    Raises
+    ------
+    RuntimeError
+        If no CUDA device is available.
+    """
+
+    name = "cuda"
+
+    def __init__(self, network, *, threads: int, probe_ids: np.ndarray,
+                 blocks: int | None = None, threads_per_block: int | None = None,
+                 own_barrier: bool = True):
         if not cuda_available():
             raise RuntimeError(
                 "the GPU backend needs a CUDA device (or NUMBA_ENABLE_CUDASIM=1 set before "
                 "numba is imported, to run the kernels in numba-cuda's simulator)"
             )
-        super().__init__(network, threads=threads, probes=probes, progress=progress)
+        super().__init__(network, threads=threads, probe_ids=probe_ids)
+        self._mask = self.kl.mask
+        self._row_ptrs, self._words = self.synapses
+        self._coef, self._has_poisson = self.pops.coef, self.pops.has_poisson
+        self._ptable, self._plen = self.pops.ptable, self.pops.plen
+        self._pguide, self._pweight = self.pops.pguide, self.pops.pweight
+        #: The next step to run (the front end's ``t``).
+        self.t = 0
         lay = self.layout
         n = lay.n_neurons
         n_part = lay.n_partitions
@@ -127,7 +165,7 @@ class CudaSimulator(Simulator):
         # The ring buffers and step of the last restore: where a cell's accumulation began
         # if its slot was not read since.
         self._base_t = 0
-        self._base_ring = self._ring.copy()
+        self._base_ring = self.neurons.ring.copy()
         self._on_device = False
         #: Phases run per step (private: the benchmark's breakdown leaves one out).
         self._phases = _ck.PHASES_ALL
@@ -139,29 +177,29 @@ class CudaSimulator(Simulator):
 
     def _push(self) -> None:
         """Copy the host state (after construction or restore) to the device."""
-        d = self._d
-        d["v"] = cuda.to_device(self._v)
-        d["iex"] = cuda.to_device(self._iex)
-        d["iin"] = cuda.to_device(self._iin)
-        d["ref"] = cuda.to_device(self._ref)
-        d["rng"] = cuda.to_device(self._rng)
-        d["ring"] = cuda.to_device(self._ring.astype(np.int64))
-        d["counters"] = cuda.to_device(self._counters.sum(axis=0).astype(np.int64))
+        d, nr = self._d, self.neurons
+        d["v"] = cuda.to_device(nr.v)
+        d["iex"] = cuda.to_device(nr.iex)
+        d["iin"] = cuda.to_device(nr.iin)
+        d["ref"] = cuda.to_device(nr.ref)
+        d["rng"] = cuda.to_device(nr.rng)
+        d["ring"] = cuda.to_device(nr.ring.astype(np.int64))
+        d["counters"] = cuda.to_device(self.counters.sum(axis=0).astype(np.int64))
         self._on_device = True
 
     def _pull(self) -> None:
         """Copy the device state back into the host arrays, if it changed there."""
         if not self._on_device:
             return
-        d = self._d
-        self._v = d["v"].copy_to_host()
-        self._iex = d["iex"].copy_to_host()
-        self._iin = d["iin"].copy_to_host()
-        self._ref = d["ref"].copy_to_host()
-        self._rng = d["rng"].copy_to_host()
-        self._ring = np.clip(d["ring"].copy_to_host(), _I32_MIN, _I32_MAX).astype(np.int32)
-        self._counters[:] = 0
-        self._counters[0] = d["counters"].copy_to_host()
+        d, nr = self._d, self.neurons
+        nr.v[:] = d["v"].copy_to_host()
+        nr.iex[:] = d["iex"].copy_to_host()
+        nr.iin[:] = d["iin"].copy_to_host()
+        nr.ref[:] = d["ref"].copy_to_host()
+        nr.rng[:] = d["rng"].copy_to_host()
+        nr.ring[:] = np.clip(d["ring"].copy_to_host(), _I32_MIN, _I32_MAX)
+        self.counters[:] = 0
+        self.counters[0] = d["counters"].copy_to_host()
         self._on_device = False
 
     def _launch_shape(self) -> tuple[int, int]:
@@ -189,7 +227,8 @@ class CudaSimulator(Simulator):
 
     # Running ------------------------------------------------------------------------------
 
-    def _run_chunk(self, n_steps: int, record: bool) -> None:
+    def advance(self, t0, n_steps, record):
+        self.t = t0
         if not self._on_device:
             self._push()
         d = self._d
@@ -207,7 +246,6 @@ class CudaSimulator(Simulator):
             d["grid"] = self._launch_shape()
         blocks, tpb = d["grid"]
         zeros = np.zeros(max(_ck.N_CTL, 1), np.int64)
-        t_start = self.t
         done = 0
         while done < n_steps:
             todo = n_steps - done
@@ -228,26 +266,20 @@ class CudaSimulator(Simulator):
             self._count_clamped(flags)
             self._trim_history()
             if record:
-                self._append_record(t0, steps)
+                self._record_steps(t0, steps)
                 if record_probes and got:
                     probe_buf[:, :, done:done + got] = d["probe_buf"].copy_to_host()[:, :, :got]
             self.t += got
             done += got
-        if record and n_probe:
-            self._probe_chunks.append(probe_buf)
-            self._probe_steps.append(np.arange(t_start, t_start + n_steps, dtype=np.int64))
         self._count_pending()
+        return probe_buf if record_probes else None
 
-    def _append_record(self, t0: int, steps: list[np.ndarray]) -> None:
-        total = sum(len(s) for s in steps)
-        while int(self._rec_n[0]) + total > len(self._rec_senders):
-            self._grow_record()
-        pos = int(self._rec_n[0])
-        for s, senders in enumerate(steps):
-            self._rec_senders[pos:pos + len(senders)] = senders
-            self._rec_steps[pos:pos + len(senders)] = t0 + s
-            pos += len(senders)
-        self._rec_n[0] = pos
+    def _record_steps(self, t0: int, steps: list[np.ndarray]) -> None:
+        """Append the spikes of steps ``t0, t0 + 1, ...`` (one array each) to the raster."""
+        if steps:
+            self._append_record(np.concatenate(steps),
+                                np.repeat(np.arange(t0, t0 + len(steps), dtype=np.int64),
+                                          [len(s) for s in steps]))
 
     def _append_history(self, t0: int, steps: list[np.ndarray]) -> None:
         if not self._hist_steps:
@@ -334,40 +366,27 @@ class CudaSimulator(Simulator):
 
     # Results (read from the device) -------------------------------------------------------
 
-    @property
-    def counters(self) -> dict[str, int]:
-        """Cumulative counts: spikes, synaptic events delivered, Poisson events, saturations."""
+    def counts(self):
         if self._on_device:
-            self._counters[:] = 0
-            self._counters[0] = self._d["counters"].copy_to_host()
-        return super().counters
+            self.counters[:] = 0
+            self.counters[0] = self._d["counters"].copy_to_host()
+        return super().counts()
 
-    def state(self) -> dict[str, np.ndarray]:
-        """Return the neuron state in global order (V, I_ex, I_in in their formats; ref)."""
+    def state(self, *, everywhere=True):
         self._pull()
         return super().state()
 
-    def ring_buffer(self, p: int) -> np.ndarray:
-        """Return a copy of partition ``p``'s ring buffers, shape ``(D, 2, n_local)`` int32."""
+    def ring_buffer(self, p):
         self._pull()
         return super().ring_buffer(p)
 
-    def checkpoint(self, path) -> None:
-        """Save the whole state; the file is the CPU engine's (restorable on either)."""
-        self._pull()
-        super().checkpoint(path)
-
-    @classmethod
-    def restore(cls, network, path, **kwargs) -> CudaSimulator:
-        """Return a GPU simulator for ``network`` in the state saved at ``path``."""
-        sim = super().restore(network, path, **kwargs)
-        sim._base_t = sim.t
-        sim._base_ring = sim._ring.copy()
-        sim._hist_t0 = sim.t
-        sim._hist_steps = []
-        sim._pending = {}
-        sim._push()
-        return sim
+    def load(self, data):
+        super().load(data)
+        self.t = self._base_t = self._hist_t0 = int(data["t"])
+        self._base_ring = self.neurons.ring.copy()
+        self._hist_steps = []
+        self._pending = {}
+        self._push()
 
 
 def _any_beyond_i32(ring) -> bool:

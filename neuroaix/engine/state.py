@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["PartitionLayout"]
+__all__ = ["COUNTERS", "PartitionLayout"]
+
+#: The engines' cumulative counters, in the order of their columns: spikes emitted, synaptic
+#: events delivered, Poisson background events, saturated (clamped) results.
+COUNTERS = ("spikes", "synaptic_events", "poisson_events", "saturations")
 
 
 class PartitionLayout:

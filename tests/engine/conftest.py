@@ -6,7 +6,7 @@ import pytest
 from neuroaix import LIF
 from neuroaix.distributions import Normal
 from neuroaix.engine import Simulator
-from neuroaix.engine._reference import simulate_reference
+from neuroaix.engine.backend import BACKENDS
 from neuroaix.network import Network
 
 
@@ -27,41 +27,49 @@ def small_network(n_exc=80, n_inh=20, *, seed=7, w=87.81, g=-5.0, rate_hz=11000.
 
 
 class Backend:
-    """Runs a built network for n steps and returns (senders, steps, rings, counters)."""
+    """A backend under test and its thread count; ``simulator`` creates one on a network."""
 
     def __init__(self, name, threads):
         self.name = name
         self.threads = threads
 
     def __repr__(self):
-        return f"{self.name}-{self.threads}" if self.threads else self.name
+        return f"{self.name}-threads{self.threads}" if self.threads else self.name
 
-    def run(self, built, n_steps):
-        if self.name == "reference":
-            r = simulate_reference(built, n_steps)
-            return r.senders, r.steps, r.rings, r.counters, r.state
-        sim = Simulator(built, threads=self.threads, progress=False)
-        sim.run_steps(n_steps)
-        senders, steps = sim.spikes()
-        rings = [sim.ring_buffer(p) for p in range(built.n_partitions)]
-        return senders, steps, rings, sim.counters, sim.state()
+    def simulator(self, built, **kwargs):
+        return Simulator(built, backend=self.name, threads=self.threads, progress=False,
+                         **kwargs)
 
 
-@pytest.fixture(params=[("reference", None), ("numba", 1), ("numba", 2)],
-                ids=lambda p: p[0] + (f"-threads{p[1]}" if p[1] else ""))
+#: Every registered backend except the reference (the oracle they are compared with), the
+#: CPU engine on 1 and 2 threads. The GPU backend registers only when neuroaix.engine.cuda
+#: is imported; it runs under numba-cuda's simulator in its own process (test_cuda.py).
+BACKENDS_UNDER_TEST = [Backend(name, threads) for name in BACKENDS
+                       if name not in ("reference", "cuda")
+                       for threads in ((1, 2) if name == "cpu" else (None,))]
+
+
+@pytest.fixture(params=BACKENDS_UNDER_TEST, ids=repr)
 def backend(request):
-    """Every backend: the plain-Python reference and the Numba engine on 1 and 2 threads."""
-    return Backend(*request.param)
+    """Each backend under test (never the reference itself)."""
+    return request.param
 
 
 @pytest.fixture(scope="session")
 def reference_run():
-    """The reference result of the small network on 3 partitions, 400 steps (cached)."""
+    """The reference run of the small network on 3 partitions, 400 steps (cached)."""
     built = small_network().build(partitions=3)
-    r = simulate_reference(built, 400)
-    return built, r
+    ref = Simulator(built, backend="reference", progress=False)
+    ref.run_steps(400)
+    return built, ref
 
 
-def assert_same_raster(a, b):
-    np.testing.assert_array_equal(a[0], b[0])
-    np.testing.assert_array_equal(a[1], b[1])
+def assert_same_run(sim, ref):
+    """Assert equal rasters, counters, neuron state and ring buffers of two simulators."""
+    np.testing.assert_array_equal(sim.spikes()[0], ref.spikes()[0])
+    np.testing.assert_array_equal(sim.spikes()[1], ref.spikes()[1])
+    assert sim.counters == ref.counters
+    for key, value in ref.state().items():
+        np.testing.assert_array_equal(sim.state()[key], value)
+    for p in range(ref.layout.n_partitions):
+        np.testing.assert_array_equal(sim.ring_buffer(p), ref.ring_buffer(p))

@@ -8,34 +8,62 @@ import numpy as np
 import pytest
 
 from neuroaix.engine import Simulator, spike_hash
-from neuroaix.engine._reference import simulate_reference
 from neuroaix.network import Network
 
-from .conftest import small_network
+from .conftest import assert_same_run, small_network
 
 
 def test_every_backend_equals_the_reference(backend, reference_run):
     built, ref = reference_run
-    senders, steps, rings, counters, state = backend.run(built, 400)
-    assert len(ref.senders) > 80  # the network is active
-    np.testing.assert_array_equal(senders, ref.senders)
-    np.testing.assert_array_equal(steps, ref.steps)
-    for p in range(built.n_partitions):
-        np.testing.assert_array_equal(rings[p], ref.rings[p])
-    assert counters == ref.counters
-    for key in ("v", "i_ex", "i_in", "ref"):
-        np.testing.assert_array_equal(state[key], ref.state[key])
+    sim = backend.simulator(built)
+    sim.run_steps(400)
+    assert len(ref.spikes()[0]) > 80  # the network is active
+    assert_same_run(sim, ref)
 
 
-def test_saturation_is_counted_identically():
+def test_saturation_is_counted_identically(backend):
     net = small_network(w=60_000.0, rate_hz=20_000.0)  # absurd weights: currents saturate
     built = net.build(partitions=2)
-    ref = simulate_reference(built, 60)
-    sim = Simulator(built, threads=1, progress=False)
+    ref = Simulator(built, backend="reference", progress=False)
+    ref.run_steps(60)
+    sim = backend.simulator(built)
     sim.run_steps(60)
     assert ref.counters["saturations"] > 0
-    assert sim.counters == ref.counters
-    np.testing.assert_array_equal(sim.spikes()[0], ref.senders)
+    assert_same_run(sim, ref)
+
+
+def test_probes_equal_the_reference(backend, reference_run):
+    built, _ = reference_run
+    ref = Simulator(built, backend="reference", probes=[3, 57, 99], progress=False)
+    sim = backend.simulator(built, probes=[3, 57, 99])
+    for s in (ref, sim):
+        s.simulate(2.0, record=False)
+        s.simulate(3.0)
+    a, b = sim.probes(), ref.probes()
+    assert a["v_rel_mv"].shape == (3, 30) and list(a["steps"]) == list(range(20, 50))
+    for key in ("steps", "v_rel_mv", "i_ex_pa", "i_in_pa"):
+        np.testing.assert_array_equal(a[key], b[key])
+
+
+@pytest.mark.parametrize("partitions_after", [1, 4])
+def test_checkpoints_move_between_backends(tmp_path, backend, partitions_after):
+    net = small_network()
+    straight = Simulator(net.build(partitions=2), backend="reference", progress=False)
+    straight.run_steps(120)
+    first = backend.simulator(net.build(partitions=3))
+    first.run_steps(70)
+    first.checkpoint(tmp_path / "a.npz")
+    on_ref = Simulator.restore(net.build(partitions=partitions_after), tmp_path / "a.npz",
+                               backend="reference", progress=False)
+    on_ref.checkpoint(tmp_path / "b.npz")
+    back = Simulator.restore(net.build(partitions=partitions_after), tmp_path / "b.npz",
+                             backend=backend.name, threads=backend.threads, progress=False)
+    assert back.t == 70
+    back.run_steps(50)
+    assert back.spike_hash() == straight.spike_hash()
+    assert back.counters == straight.counters
+    for key, value in straight.state().items():
+        np.testing.assert_array_equal(back.state()[key], value)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -156,6 +184,19 @@ def test_bad_input_is_named():
         sim.simulate(0.25)
     with pytest.raises(ValueError, match=r"^partition must lie in \[0, 1\), not 3$"):
         sim.ring_buffer(3)
+    with pytest.raises(ValueError, match=r"^backend must be one of 'cpu', 'reference'(, "
+                                         r"'cuda')?, not 'CPU'; did you mean 'cpu'\?$"):
+        Simulator(built, backend="CPU")
+    for bad, error, message in [
+            (float("nan"), ValueError, r"^t_ms must be a number, not nan; give a finite value$"),
+            (float("inf"), ValueError, r"^t_ms must be finite, not inf$"),
+            (-1.0, ValueError, r"^t_ms must be >= 0\.0 ms, not -1\.0$"),
+            ("10", TypeError, r"^t_ms must be a number in ms, not '10'$")]:
+        with pytest.raises(error, match=message):
+            sim.simulate(bad)
+    with pytest.raises(TypeError, match=r"^n_steps must be an integer, not 2\.5$"):
+        sim.run_steps(2.5)
+    assert sim.t == 0
 
 
 @pytest.fixture(scope="module")

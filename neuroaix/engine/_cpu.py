@@ -1,0 +1,178 @@
+"""The Numba CPU backend: the fixed-point kernels of ``_kernels`` on OpenMP threads."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba.typed import List
+
+from neuroaix import numerics as nx
+from neuroaix._threads import set_num_threads
+from neuroaix.engine import _kernels as _k
+from neuroaix.engine.backend import Backend, register_backend
+
+__all__ = ["CPUBackend", "population_tables"]
+
+
+def population_tables(network) -> _k.PopulationTables:
+    """Return the kernels' per-population tables of a built network (``PopulationTables``)."""
+    pop_start = np.array([start for _, start, _ in network.populations]
+                         + [network.n_neurons], np.int64)
+    ptable = np.ascontiguousarray(network.poisson_table, dtype=np.int64)
+    bottoms = np.arange(256, dtype=np.int64) << 24
+    return _k.PopulationTables(
+        pop_start=pop_start,
+        coef=np.ascontiguousarray(network.coefficients, dtype=np.int64),
+        has_poisson=np.ascontiguousarray(network.has_poisson, dtype=np.bool_),
+        ptable=ptable,
+        plen=(ptable < (1 << 32)).sum(axis=1).astype(np.int64),
+        pguide=(ptable[:, None, :] <= bottoms[None, :, None]).sum(axis=2).astype(np.int64),
+        pweight=np.ascontiguousarray(network.poisson_weight, dtype=np.int64))
+
+
+@register_backend
+class CPUBackend(Backend):
+    """Run partitions in parallel with Numba (``parallel=True`` kernels, one step a barrier).
+
+    Holds the partitions ``own`` (all of them in one process; a rank's block under MPI):
+    their neurons in flat, partition-major order (``gids``), ring buffers and synapse rows.
+    Only the root records the raster.
+    """
+
+    name = "cpu"
+
+    def __init__(self, network, *, threads: int, probe_ids: np.ndarray, own=None):
+        super().__init__(network, threads=threads, probe_ids=probe_ids)
+        lay = self.layout
+        n, n_part = lay.n_neurons, lay.n_partitions
+        #: Partitions held here, ascending.
+        self.own = np.arange(n_part, dtype=np.int64) if own is None else own
+        held = np.zeros(n_part, bool)
+        held[self.own] = True
+        n_loc = np.where(held, lay.n_loc, 0).astype(np.int64)
+        noff = np.concatenate([[0], np.cumsum(n_loc)[:-1]]).astype(np.int64)
+        self.kl = _k.KernelLayout(n_part=n_part, n_loc=n_loc, noff=noff,
+                                  roff=noff * 2 * lay.ring_depth, mask=lay.ring_depth - 1)
+        #: Global ids of the neurons held here, in their flat (partition-major) order.
+        self.gids = np.concatenate([np.arange(p, n, n_part, dtype=np.int64)
+                                    for p in self.own])
+        m = len(self.gids)
+        key = nx.stream_key(int(network.seed), nx.STREAM_BACKGROUND)
+        self.neurons = _k.NeuronArrays(
+            ring=np.zeros(2 * lay.ring_depth * m, np.int32),
+            v=np.asarray(network.v0, dtype=np.int32)[self.gids],
+            iex=np.zeros(m, np.int32), iin=np.zeros(m, np.int32), ref=np.zeros(m, np.int32),
+            rng=_k._background_seeds(np.uint64(key), n)[self.gids])
+        self.pops = population_tables(network)
+        row_ptrs, words = List(), List()
+        for p in self.own:
+            part = network.partitions[p]
+            row_ptrs.append(np.ascontiguousarray(part.row_ptr, dtype=np.int64))
+            words.append(np.ascontiguousarray(part.words, dtype=np.uint64))
+        self.synapses = _k.SynapseRows(row_ptrs=row_ptrs, words=words)
+        #: Synapses stored here.
+        self.local_synapses = int(sum(int(w.shape[0]) for w in words))
+        self.counters = np.zeros((n_part, _k.N_COUNTERS), np.int64)
+        self._rec_senders = np.empty(max(4 * n, 1 << 16), np.int32)
+        self._rec_steps = np.empty_like(self._rec_senders, dtype=np.int64)
+        self._rec_n = np.zeros(1, np.int64)
+        pos = np.empty(n, np.int64)
+        pos[self.gids] = np.arange(m, dtype=np.int64)
+        self._probe_flat = pos[probe_ids]
+
+    # Running ------------------------------------------------------------------------------
+
+    def advance(self, t0, n_steps, record):
+        set_num_threads(self.threads)
+        n_probe = len(self._probe_flat) if record else 0
+        probe_buf = np.zeros((n_probe, 3, n_steps if record else 0), np.int32)
+        rec_n0 = int(self._rec_n[0])
+        done = 0
+        while done < n_steps:
+            rec = _k.Record(senders=self._rec_senders, steps=self._rec_steps, n=self._rec_n,
+                            probe_idx=self._probe_flat[:n_probe], probe_buf=probe_buf,
+                            probe_t0=t0)
+            done += _k._run_steps(t0 + done, n_steps - done, self.kl, self.neurons, self.pops,
+                                  self.synapses, rec, self.counters)
+            if done < n_steps:
+                self._grow_record(int(self._rec_n[0]) + self.layout.n_neurons)
+        if not record:
+            self._rec_n[0] = rec_n0
+        return probe_buf if n_probe else None
+
+    def _grow_record(self, need: int) -> None:
+        """Grow the record buffers (doubling) to hold at least ``need`` spikes."""
+        size = len(self._rec_senders)
+        while size < need:
+            size *= 2
+        if size == len(self._rec_senders):
+            return
+        n = int(self._rec_n[0])
+        for name in ("_rec_senders", "_rec_steps"):
+            old = getattr(self, name)
+            new = np.empty(size, old.dtype)
+            new[:n] = old[:n]
+            setattr(self, name, new)
+
+    def _append_record(self, senders: np.ndarray, steps: np.ndarray) -> None:
+        """Append spikes to the raster (the root's)."""
+        r0 = int(self._rec_n[0])
+        self._grow_record(r0 + len(senders))
+        self._rec_senders[r0:r0 + len(senders)] = senders
+        self._rec_steps[r0:r0 + len(senders)] = steps
+        self._rec_n[0] = r0 + len(senders)
+
+    # Results ------------------------------------------------------------------------------
+
+    def raster(self, *, everywhere=True):
+        n = int(self._rec_n[0])
+        return self._rec_senders[:n].copy(), self._rec_steps[:n].copy()
+
+    def counts(self):
+        return self.counters.sum(axis=0)
+
+    def _ring_block(self, p: int) -> np.ndarray:
+        """Partition ``p``'s ring buffers as a ``(D, 2, n_local)`` view (held here)."""
+        n, a, d = int(self.kl.n_loc[p]), int(self.kl.roff[p]), self.layout.ring_depth
+        return self.neurons.ring[a:a + d * 2 * n].reshape(d, 2, n)
+
+    def _local_state(self) -> tuple:
+        """The state held here: ``gids`` and the arrays of ``STATE_KEYS`` in their order."""
+        nr = self.neurons
+        ring = np.concatenate([self._ring_block(p) for p in self.own], axis=2)
+        return self.gids, nr.v, nr.iex, nr.iin, nr.ref, nr.rng, ring
+
+    @staticmethod
+    def _merge_states(parts, layout) -> dict[str, np.ndarray]:
+        """Assemble the global state from the ``_local_state`` of every holder."""
+        n = layout.n_neurons
+        out = {"v": np.empty(n, np.int32), "i_ex": np.empty(n, np.int32),
+               "i_in": np.empty(n, np.int32), "ref": np.empty(n, np.int32),
+               "rng": np.empty(n, np.uint64),
+               "ring": np.empty((layout.ring_depth, 2, n), np.int32)}
+        for gids, v, iex, iin, ref, rng, ring in parts:
+            out["v"][gids], out["i_ex"][gids], out["i_in"][gids] = v, iex, iin
+            out["ref"][gids], out["rng"][gids] = ref, rng
+            out["ring"][:, :, gids] = ring
+        return out
+
+    def state(self, *, everywhere=True):
+        return self._merge_states([self._local_state()], self.layout)
+
+    def ring_buffer(self, p):
+        return self._ring_block(p).copy()
+
+    def load(self, data):
+        gids, nr = self.gids, self.neurons
+        nr.v[:] = data["v"][gids]
+        nr.iex[:] = data["i_ex"][gids]
+        nr.iin[:] = data["i_in"][gids]
+        nr.ref[:] = data["ref"][gids]
+        nr.rng[:] = data["rng"][gids]
+        n_part = self.layout.n_partitions
+        for p in self.own:
+            self._ring_block(p)[...] = data["ring"][:, :, p::n_part]
+        self.counters[:] = 0
+        self._rec_n[0] = 0
+        if self.is_root:  # the root holds the counters of before and records the raster
+            self.counters[self.own[0]] = data["counters"]
+            self._append_record(data["senders"], data["steps"])
