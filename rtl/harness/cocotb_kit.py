@@ -12,8 +12,9 @@ in-order checker on the output side) and addressing Amaranth's ``lib.stream`` po
   its pattern says 0 (backpressure), and calls ``on_item`` with each.
 - :class:`Scoreboard` compares what a monitor saw with what the model expects, in order.
 
-:data:`PATTERNS` names the two stream patterns every bench runs (STYLE.md: with and without
-idle cycles and backpressure, as verilog-axi's ``itertools.cycle([1, 1, 1, 0])``). Both sides
+:data:`PATTERNS` names the two stream patterns every bench runs, on Verilator and in the
+amaranth.sim tests alike (STYLE.md: with and without idle cycles and backpressure, as
+verilog-axi's ``itertools.cycle([1, 1, 1, 0])``). Both sides
 act at the falling clock edge and look at the handshake in the read-only phase before the
 rising edge, so an item offered at the falling edge of cycle ``c`` and seen ready there is
 taken in cycle ``c``. Cycles are counted as simulation time over the clock period.

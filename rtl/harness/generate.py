@@ -182,7 +182,7 @@ def write_verilog(out_dir, config: PipelineConfig, *, sim: bool = False,
     for name, make in jobs:
         path = out / name
         t0 = time.perf_counter()
-        with outputs.phase("generation", f"of {path} ({FILES[name]})"):
+        with outputs.phase("generation", f"of {path}: {FILES[name]}"):
             text = make(config).encode()
             outputs.write_bytes(path, text)
         paths.append(path)

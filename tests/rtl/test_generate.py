@@ -42,7 +42,7 @@ def test_generate_twice_gives_identical_bytes(tmp_path, capsys):
         size = path.stat().st_size / 1e6
         assert line.startswith(f"wrote {path} ({size:.1f} MB in ")
         assert line.endswith(f" s): {generate.FILES[path.name]}")
-        assert f"neuroaix rtl: generation of {path} ({generate.FILES[path.name]})..." in (
+        assert f"neuroaix rtl: generation of {path}: {generate.FILES[path.name]}..." in (
             captured.err)
 
 

@@ -14,13 +14,12 @@ import pytest
 from neuroaix import formats, models, numerics
 from neuroaix.engine import Simulator
 from neuroaix.rtl.harness import workloads
+from neuroaix.rtl.harness.cocotb_kit import PATTERNS
 from neuroaix.rtl.hw.node import Node
 from neuroaix.rtl.harness.node_image import external_spikes, node_image
 from neuroaix.rtl.harness.node_sim import node_verilog, simulate
 from neuroaix.rtl.model import RingReference
 from neuroaix.rtl.params import NodeParams
-
-PATTERNS = {"streaming": ((1,), (1,)), "idle_backpressure": ((1, 0, 1), (1, 1, 0))}
 
 
 def _brunel():
@@ -51,7 +50,7 @@ def test_node_equals_engine(name, pattern):
     assert sum(map(len, want)) > 0
     image = node_image(built, p, latency=8, fifo_words=16, spike_fifo=4)
     external = external_spikes(image, senders, steps, n_steps) if P > 1 else None
-    ready, ext = PATTERNS[pattern]
+    ext, ready = PATTERNS[pattern]
     run = simulate(image, n_steps, external, ready_pattern=ready, ext_pattern=ext)
     assert run.spikes == want
     gids = np.arange(p, built.n_neurons, P)

@@ -11,18 +11,13 @@ from amaranth.sim import Simulator
 
 from neuroaix import formats
 from neuroaix.rtl.harness import workloads
+from neuroaix.rtl.harness.cocotb_kit import PATTERNS
 from neuroaix.rtl.hw.synapse_memory import PipelineWithMemory, words_to_memory
 from neuroaix.rtl.params import PipelineConfig
 from neuroaix.rtl.harness.pipeline_sim import Workload, simulate
 from neuroaix.rtl.hw.synapse_pipeline import SynapsePipeline
 
 from tests.rtl._stream import stream_get, stream_put
-
-#: (spike_pattern, ready_pattern): back-to-back, and idle cycles plus output backpressure.
-PATTERNS = {
-    "streaming": ((1,), (1,)),
-    "idle_backpressure": ((1, 1, 1, 0), (1, 0, 1, 1, 0)),
-}
 
 WORKLOADS = {
     "random": lambda: workloads.random_workload(
