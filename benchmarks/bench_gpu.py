@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import platform
 import time
 
@@ -27,6 +28,7 @@ import numpy as np
 from neuroaix import models
 from neuroaix.engine import Simulator
 from neuroaix.engine import _cuda_kernels as ck
+from neuroaix.energy import EnergyMeter
 from neuroaix.engine.cuda import CudaSimulator
 
 
@@ -44,52 +46,30 @@ def _fingerprint(sim, built) -> dict:
             "ring": _digest(sim.ring_buffer(p) for p in range(built.n_partitions))}
 
 
-class _Energy:
-    """The GPU's total-energy counter (NVML), or None where NVML does not answer."""
-
-    def __init__(self):
-        try:
-            import pynvml
-
-            pynvml.nvmlInit()
-            self._nvml = pynvml
-            self._handle = pynvml.nvmlDeviceGetHandleByIndex(0)
-            self.name = pynvml.nvmlDeviceGetName(self._handle)
-        except Exception:  # noqa: BLE001 - no NVML: energy is not reported
-            self._nvml = None
-            self.name = None
-
-    def read_mj(self):
-        if self._nvml is None:
-            return None
-        return int(self._nvml.nvmlDeviceGetTotalEnergyConsumption(self._handle))
-
-
-def _timed(sim, t_ms, energy):
-    e0 = energy.read_mj()
-    t0 = time.perf_counter()
-    sim.simulate(t_ms)
-    counters = sim.counters  # copies back: the GPU has finished
-    wall = time.perf_counter() - t0
-    e1 = energy.read_mj()
-    joules = None if e0 is None else (e1 - e0) * 1e-3
+def _timed(sim, t_ms):
+    """Simulate ``t_ms``; return wall seconds, the GPU energy (J, NVML) and the counters."""
+    with EnergyMeter(nvidia_smi="", powercap_root="/nonexistent") as meter:
+        t0 = time.perf_counter()
+        sim.simulate(t_ms)
+        counters = sim.counters  # copies back: the GPU has finished
+        wall = time.perf_counter() - t0
+    joules = meter.reading.energy_j if meter.reading is not None else None
     return wall, joules, counters
 
 
-def run_scale(scale, args, energy) -> dict:
-    from numba import cuda
-
+def run_scale(scale, args) -> dict:
     t0 = time.perf_counter()
     built = models.microcircuit(scale=scale, input=args.input, seed=args.seed).build(
         partitions=args.partitions)
     build_s = time.perf_counter() - t0
+    from numba import cuda
+
     free0, total = cuda.current_context().get_memory_info()
-    sim = CudaSimulator(built, progress=False, blocks=args.blocks,
-                        threads_per_block=args.tpb, own_barrier=not args.cg_barrier)
+    sim = CudaSimulator(built, progress=False, blocks=args.blocks, threads_per_block=args.tpb)
     free1, _ = cuda.current_context().get_memory_info()
     sim.simulate(args.t_presim, record=False)
     before = sim.counters
-    wall, joules, after = _timed(sim, args.t_sim, energy)
+    wall, joules, after = _timed(sim, args.t_sim)
     events = after["synaptic_events"] - before["synaptic_events"]
     spikes = after["spikes"] - before["spikes"]
     row = {"scale": scale, "input": args.input, "n_neurons": int(built.n_neurons),
@@ -104,19 +84,19 @@ def run_scale(scale, args, energy) -> dict:
         n_steps = round(args.t_sim / float(built.dt))
         for name, phases in (("no_delivery", ck.PHASE_UPDATE), ("sync_only", 0)):
             sim.backend._phases = phases
-            w, _, _ = _timed(sim, args.t_sim, energy)
+            w, _, _ = _timed(sim, args.t_sim)
             row[f"{name}_us_per_step"] = w / n_steps * 1e6
         row["full_us_per_step"] = wall / n_steps * 1e6
         sim.backend._phases = ck.PHASES_ALL
     for shape in filter(None, args.shapes.split(",")):
-        blocks, tpb, kind = shape.split("x")
+        blocks, tpb = shape.split("x")
         probe = CudaSimulator(built, progress=False, blocks=int(blocks),
-                              threads_per_block=int(tpb), own_barrier=kind == "own")
+                              threads_per_block=int(tpb))
         probe.simulate(100.0, record=False)
         n_steps = round(1000.0 / float(built.dt))
-        w_full, _, _ = _timed(probe, 1000.0, energy)
+        w_full, _, _ = _timed(probe, 1000.0)
         probe.backend._phases = 0
-        w_sync, _, _ = _timed(probe, 1000.0, energy)
+        w_sync, _, _ = _timed(probe, 1000.0)
         row.setdefault("shapes", {})[shape] = {"full_us_per_step": w_full / n_steps * 1e6,
                                                "sync_only_us_per_step": w_sync / n_steps * 1e6}
         del probe
@@ -144,14 +124,11 @@ def main(argv=None) -> int:
     ap.add_argument("--breakdown", action="store_true", help="time per phase")
     ap.add_argument("--blocks", type=int, default=None, help="blocks of the timed run")
     ap.add_argument("--tpb", type=int, default=None, help="threads per block")
-    ap.add_argument("--cg-barrier", action="store_true",
-                    help="cooperative-groups grid barrier instead of the kernel's own")
     ap.add_argument("--shapes", default="",
-                    help="launch shapes BLOCKSxTHREADSx{own,cg} to time over 1 s, e.g. 132x256xown")
+                    help="launch shapes BLOCKSxTHREADS to time over 1 s, e.g. 132x256,264x256")
     ap.add_argument("--json", help="write the rows here")
     args = ap.parse_args(argv)
-    energy = _Energy()
-    rows = [run_scale(float(s), args, energy) for s in args.scales.split(",")]
+    rows = [run_scale(float(s), args) for s in args.scales.split(",")]
     print(f"{'scale':>6} {'q_RTF':>8} {'events/s':>10} {'E_syn nJ':>9} {'W':>6} "
           f"{'GPU MiB':>8} {'build s':>8} {'identical':>9}")
     for r in rows:
@@ -167,8 +144,12 @@ def main(argv=None) -> int:
             print(f"       us/step: full {r['full_us_per_step']:.2f}, no delivery "
                   f"{r['no_delivery_us_per_step']:.2f}, sync only {r['sync_only_us_per_step']:.2f}")
     if args.json:
-        doc = {"machine": {"gpu": energy.name, "host": platform.node(),
-                           "python": platform.python_version()}, "rows": rows}
+        from numba import cuda
+
+        name = cuda.get_current_device().name
+        doc = {"machine": {"gpu": name.decode() if isinstance(name, bytes) else str(name),
+                           "cpus": os.cpu_count(), "python": platform.python_version()},
+               "args": vars(args), "rows": rows}
         with open(args.json, "w") as fh:
             json.dump(doc, fh, indent=1)
     return 0

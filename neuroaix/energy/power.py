@@ -7,9 +7,13 @@ Three sources, in order of preference:
     driver): ``/sys/class/powercap/intel-rapl:<n>/energy_uj``, a cumulative package energy in
     microjoules that wraps at ``max_energy_range_uj``. Read before and after; often not
     readable by unprivileged users (the kernel restricts it since 2020).
+``nvml``
+    NVML's total-energy counter of each GPU (``nvmlDeviceGetTotalEnergyConsumption``,
+    millijoules since the driver loaded; the ``nvidia-ml-py`` package, imported as
+    ``pynvml``), read before and after: the board's energy over the interval.
 ``nvidia-smi``
     ``nvidia-smi --query-gpu=power.draw --format=csv,noheader,nounits``: the board power of
-    each GPU in W, sampled at the start and the end.
+    each GPU in W, sampled at the start and the end; used only where NVML does not answer.
 ``tdp``
     An estimate: ``cores * watts_per_core``, from a stated figure (``--power-w``) or the
     default :data:`DEFAULT_WATTS_PER_CORE`. Always labelled ``"estimate"``.
@@ -35,6 +39,7 @@ __all__ = [
     "PowerReading",
     "estimate_power",
     "nvidia_smi_power_w",
+    "nvml_energy_mj",
     "rapl_energy_j",
     "read_rapl",
 ]
@@ -163,6 +168,26 @@ def nvidia_smi_power_w(executable: str | None = None) -> float | None:
     return sum(values) if values else None
 
 
+def nvml_energy_mj(nvml=None) -> list[int] | None:
+    """Return NVML's total-energy counter (mJ) of every GPU, or None where NVML is unreadable.
+
+    Parameters
+    ----------
+    nvml : module, optional
+        The NVML binding (default: ``pynvml`` from nvidia-ml-py, where installed).
+    """
+    try:
+        if nvml is None:
+            import pynvml as nvml  # optional: nvidia-ml-py
+        nvml.nvmlInit()
+        return [int(nvml.nvmlDeviceGetTotalEnergyConsumption(
+                    nvml.nvmlDeviceGetHandleByIndex(i)))
+                for i in range(nvml.nvmlDeviceGetCount())] or None
+    except Exception as exc:  # noqa: BLE001 - any NVML failure means: not readable here
+        logger.debug("NVML gave no energy reading: %s", exc)
+        return None
+
+
 def estimate_power(cores: int, *, watts_per_core: float = DEFAULT_WATTS_PER_CORE,
                    power_w: float | None = None) -> PowerReading:
     """Return an estimated power: a stated figure, or ``cores * watts_per_core``.
@@ -198,7 +223,7 @@ def estimate_power(cores: int, *, watts_per_core: float = DEFAULT_WATTS_PER_CORE
 
 
 class EnergyMeter:
-    """Measure the energy of a block of code with RAPL and nvidia-smi, where readable.
+    """Measure the energy of a block of code with RAPL and NVML (or nvidia-smi), where readable.
 
     Use as a context manager; afterwards :attr:`reading` is a measured
     :class:`PowerReading`, or None when neither source was readable (then fall back to
@@ -210,6 +235,8 @@ class EnergyMeter:
         The powercap directory.
     nvidia_smi : str or None
         The nvidia-smi program; ``""`` disables GPU sampling.
+    nvml : module or False, optional
+        The NVML binding (default: ``pynvml`` where installed); ``False`` disables it.
 
     Examples
     --------
@@ -218,10 +245,12 @@ class EnergyMeter:
     >>> meter.reading                         # doctest: +SKIP
     """
 
-    def __init__(self, *, powercap_root=POWERCAP_ROOT, nvidia_smi: str | None = None):
+    def __init__(self, *, powercap_root=POWERCAP_ROOT, nvidia_smi: str | None = None,
+                 nvml=None):
         self._root = Path(powercap_root)
         self._smi = nvidia_smi
-        self._t0 = self._rapl0 = self._gpu0 = None
+        self._nvml = nvml
+        self._t0 = self._rapl0 = self._gpu0 = self._nvml0 = None
         #: The measurement after the block (None before, or when nothing was readable).
         self.reading: PowerReading | None = None
 
@@ -231,7 +260,8 @@ class EnergyMeter:
     def __enter__(self) -> EnergyMeter:
         self.reading = None
         self._rapl0 = read_rapl(self._root)
-        self._gpu0 = self._gpu()
+        self._nvml0 = None if self._nvml is False else nvml_energy_mj(self._nvml)
+        self._gpu0 = None if self._nvml0 is not None else self._gpu()
         self._t0 = time.perf_counter()
         return self
 
@@ -239,12 +269,18 @@ class EnergyMeter:
         elapsed = time.perf_counter() - self._t0
         rapl1 = read_rapl(self._root) if self._rapl0 is not None else None
         gpu1 = self._gpu() if self._gpu0 is not None else None
+        nvml1 = nvml_energy_mj(self._nvml) if self._nvml0 is not None else None
         energy, methods, details = 0.0, [], []
         if self._rapl0 is not None and rapl1 is not None and set(rapl1) == set(self._rapl0):
             e = rapl_energy_j(self._rapl0, rapl1)
             energy += e
             methods.append("rapl")
             details.append(f"RAPL {', '.join(sorted(rapl1))}: {e:.3f} J")
+        if self._nvml0 is not None and nvml1 is not None and len(nvml1) == len(self._nvml0):
+            e = sum(b - a for a, b in zip(self._nvml0, nvml1)) * 1e-3
+            energy += e
+            methods.append("nvml")
+            details.append(f"NVML total energy of {len(nvml1)} GPU(s): {e:.3f} J")
         if self._gpu0 is not None and gpu1 is not None:
             p = 0.5 * (self._gpu0 + gpu1)
             energy += p * elapsed

@@ -2,14 +2,14 @@
 
 One persistent cooperative kernel runs a whole chunk of steps: per step, every thread
 updates a grid-stride share of the neurons (background, update, read-and-clear of the
-step's ring-buffer slot), the grid synchronises, every warp delivers a grid-stride share of
-the (spike, partition) rows with integer atomics into the ring buffers, and the grid
-synchronises again. The layout of state and ring buffers is the CPU engine's
-(neuroaix.engine.state), with the ring-buffer cells widened to int64: additions of one sign
-per channel never wrap in 64 bits, and ``clamp(sum)`` equals the CPU's clamped running sum
-whatever the order of the atomics (docs/numerics.md). A cell found beyond int32 when its
-slot is read is reported to the host, which counts the clamped additions in the canonical
-order (neuroaix.engine.cuda), so the saturation counter is the CPU's exactly.
+step's ring-buffer slot) and a spiking neuron claims its place in the step's spike list and
+synapse index range, the grid synchronises, every thread delivers a grid-stride share of
+the step's synapses with integer atomics into the ring buffers, and the grid synchronises
+again. The ring-buffer cells are int64: additions of one sign per channel never wrap in 64
+bits, and ``clamp(sum)`` equals the CPU's clamped running sum whatever the order of the
+atomics (docs/numerics.md). A cell found beyond int32 when its slot is read is reported to
+the host, which counts the clamped additions in the canonical order
+(neuroaix.engine.cuda), so the saturation counter is the CPU's exactly.
 
 Every arithmetic step is the one of docs/numerics.md and of neuroaix.engine._kernels.
 """
@@ -25,9 +25,13 @@ _I32_MAX = (1 << 31) - 1
 _HALF = 1 << 29
 _XS_MULT = 0x2545F4914F6CDD1D
 
-#: Control words of a chunk: steps done, spikes recorded, flagged cells.
-CTL_DONE, CTL_SPIKES, CTL_FLAGS = 0, 1, 2
-N_CTL = 3
+#: Control words of a chunk: steps done, flagged cells, and the packed (synapses, spikes)
+#: word of even and odd steps.
+CTL_DONE, CTL_FLAGS, CTL_PACK = 0, 1, 2
+N_CTL = 4
+#: Low bits of the packed word that count a step's spikes (up to 2**PACK_BITS - 1 neurons).
+PACK_BITS = 24
+PACK_MASK = (1 << PACK_BITS) - 1
 #: Counter columns (the CPU engine's order).
 C_SPIKES, C_SYN_EVENTS, C_POISSON, C_SATURATIONS = 0, 1, 2, 3
 
@@ -48,58 +52,48 @@ def _decode(word):
 
 
 @cuda.jit(device=True)
-def _barrier(grid, bar, n_blocks, own):
-    """Synchronise the grid: the cooperative-groups barrier, or (``own``) a counter and a
-    generation word in global memory, cheaper for a few hundred blocks. Both need every
-    block resident at once, which the cooperative launch guarantees."""
-    if not own:
-        grid.sync()
-        return
-    cuda.threadfence()
-    cuda.syncthreads()
-    if cuda.threadIdx.x == 0:
-        gen = cuda.atomic.add(bar, 1, 0)
-        if cuda.atomic.add(bar, 0, 1) == n_blocks - 1:
-            cuda.atomic.sub(bar, 0, n_blocks)
-            cuda.threadfence()
-            cuda.atomic.add(bar, 1, 1)
+def _spike_of(g, soff, n_spk):
+    """Return ``j``, the largest index with ``soff[j] <= g`` (binary search over a step's
+    spikes, whose synapses start at the ascending offsets ``soff``)."""
+    lo = 0
+    hi = n_spk - 1
+    while lo < hi:
+        mid = (lo + hi + 1) >> 1
+        if soff[mid] <= g:
+            lo = mid
         else:
-            while cuda.atomic.add(bar, 1, 0) == gen:
-                pass
-        cuda.threadfence()
-    cuda.syncthreads()
+            hi = mid - 1
+    return lo
 
 
 @cuda.jit
-def _run_chunk(t0, n_steps, fgid, fpop, fring, fn, n_loc, roff, mask, ring, v, iex, iin, ref,
-               rng, coef, has_poisson, ptable, plen, pguide, pweight, row_ptr, words,
-               n_chunks, counters, rec, step_ptr, ctl, flags, probe_idx, probe_buf,
-               record_probes, phases, bar, own_barrier):
+def _run_chunk(t0, n_steps, fgid, fpop, mask, ring, v, iex, iin, ref, rng, coef, has_poisson,
+               ptable, plen, pguide, pweight, row_ptr, words, counters, rec, soff, rstart,
+               step_ptr, ctl, flags, probe_idx, probe_buf, record_probes, phases):
     """Run steps ``t0 .. t0 + n_steps - 1`` (see the module docstring).
 
-    Per flat neuron: ``fgid`` its global id, ``fpop`` its population, ``fring`` the ring
-    index of its slot-0 excitatory cell and ``fn`` its partition's size (the stride between
-    slots and channels). ``row_ptr[p, s]`` indexes ``words`` (all partitions' words one after
-    another); a warp delivers ``WARP`` synapses of one row at a time, so a row is ``n_chunks``
-    items at most (block sizes are multiples of ``WARP``).
+    The GPU's own layout of the same data (neuroaix.engine.cuda): neurons in the CPU
+    engine's flat order, ``fgid`` their global ids and ``fpop`` their populations; ring
+    buffers ``[slot][channel][flat neuron]``; one row per source, ``words[row_ptr[s]:
+    row_ptr[s + 1]]``, the synapses of all partitions with flat targets.
+
+    A spiking neuron takes its place in the step's spike list and a range of the step's
+    synapse indices with one 64-bit atomic on ``ctl[CTL_PACK + (s & 1)]`` (spikes in the low
+    ``PACK_BITS`` bits, synapses above), so ``soff`` (first synapse index of each spike) is
+    ascending: after the barrier every thread delivers a grid-stride share of the step's
+    synapses, finding its spike by binary search in ``soff``.
+
     Spike global ids go to ``rec`` (step ``s`` of the chunk in
     ``rec[step_ptr[s]:step_ptr[s + 1]]``, in no particular order); the chunk stops before a
     step that could overflow ``rec`` or ``flags``, and ``ctl[CTL_DONE]`` says how many steps
     ran. ``flags[k] = (step, ring index)`` of cells read beyond int32. ``phases`` is
     ``PHASE_UPDATE | PHASE_DELIVER`` except in the timing breakdown of the benchmark, which
-    leaves one out. ``bar`` (two zeroed int64 words) serves the barrier when
-    ``own_barrier`` is set (see ``_barrier``).
+    leaves one out.
     """
     grid = cuda.cg.this_grid()
     gtid = cuda.grid(1)
     stride = cuda.gridsize(1)
-    lane = cuda.laneid
-    warp = gtid // WARP
-    n_warps = stride // WARP
-    n_blocks = cuda.gridDim.x
     n_total = v.shape[0]
-    grid.sync()  # every launch is cooperative: all blocks resident, whichever barrier runs
-    n_part = n_loc.shape[0]
     n_spk = int64(0)
     n_pois = int64(0)
     n_sat = int64(0)
@@ -107,15 +101,16 @@ def _run_chunk(t0, n_steps, fgid, fpop, fring, fn, n_loc, roff, mask, ring, v, i
     done = 0
     for s in range(n_steps):
         t = t0 + s
-        if ctl[CTL_SPIKES] + n_total > rec.shape[0] or \
-                ctl[CTL_FLAGS] + 2 * n_total > flags.shape[0]:
+        a0 = step_ptr[s]
+        if a0 + n_total > rec.shape[0] or ctl[CTL_FLAGS] + 2 * n_total > flags.shape[0]:
             break
+        pack = CTL_PACK + (s & 1)
+        slot = ((t & mask) * 2) * n_total
         # background + update ---------------------------------------------------------
         for f in range(gtid, n_total if phases & PHASE_UPDATE else 0, stride):
             k = fpop[f]
-            n = int64(fn[f])
-            ex_idx = fring[f] + ((t & mask) * 2) * n
-            in_idx = ex_idx + n
+            ex_idx = slot + f
+            in_idx = ex_idx + n_total
             in_ex = ring[ex_idx]
             in_in = ring[in_idx]
             ring[ex_idx] = 0
@@ -176,47 +171,41 @@ def _run_chunk(t0, n_steps, fgid, fpop, fring, fn, n_loc, roff, mask, ring, v, i
             if vm >= coef[k, 6]:
                 r = coef[k, 9]
                 vm = coef[k, 7]
-                j = cuda.atomic.add(ctl, CTL_SPIKES, 1)
+                r0 = row_ptr[f]
+                length = row_ptr[f + 1] - r0
+                old = cuda.atomic.add(ctl, pack, (length << PACK_BITS) + 1)
+                j = a0 + (old & PACK_MASK)
                 rec[j] = fgid[f]
+                soff[j] = old >> PACK_BITS
+                rstart[j] = r0
                 n_spk += 1
             v[f] = vm
             iex[f] = ie
             iin[f] = ii
             ref[f] = r
-        _barrier(grid, bar, n_blocks, own_barrier)
-        # exchange: the step's spikes are rec[step_ptr[s]:ctl[CTL_SPIKES]] ----------------
-        a0 = step_ptr[s]
-        a1 = ctl[CTL_SPIKES]
+        grid.sync()
+        # exchange: the step's spikes are rec[a0:a1] --------------------------------------
+        packed = ctl[pack]
+        a1 = a0 + (packed & PACK_MASK)
+        n_syn = packed >> PACK_BITS
         if gtid == 0:
             step_ptr[s + 1] = a1
+            ctl[CTL_PACK + 1 - (s & 1)] = 0  # the next step's word, last read a step ago
+            n_events += n_syn
         if record_probes:
             for j in range(gtid, probe_idx.shape[0], stride):
                 g = probe_idx[j]
                 probe_buf[j, 0, s] = v[g]
                 probe_buf[j, 1, s] = iex[g]
                 probe_buf[j, 2, s] = iin[g]
-        # deliver: one warp per 32 synapses of a (spike, partition) row ----------------------
-        n_items = (a1 - a0) * n_part * n_chunks if phases & PHASE_DELIVER else 0
-        for item in range(warp, n_items, n_warps):
-            c = item % n_chunks
-            rest = item // n_chunks
-            p = rest % n_part
-            src = rec[a0 + rest // n_part]
-            a = row_ptr[p, src]
-            b = row_ptr[p, src + 1]
-            if c == 0 and lane == 0:
-                n_events += b - a
-            # one synapse per lane; the last item of a row takes whatever is left
-            lo = a + c * WARP + lane
-            hi = b if c + 1 == n_chunks else min(b, a + (c + 1) * WARP)
-            n = n_loc[p]
-            base = roff[p]
-            for q in range(lo, hi, WARP):
-                tgt, w, d = _decode(words[q])
-                ch = 1 if w < 0 else 0
-                cuda.atomic.add(ring, base + ((((t + d) & mask) * 2) + ch) * n + tgt, w)
+        # deliver: a grid-stride share of the step's synapses per thread ------------------
+        for g in range(gtid, n_syn if phases & PHASE_DELIVER else 0, stride):
+            j = a0 + _spike_of(g, soff[a0:a1], a1 - a0)
+            tgt, w, d = _decode(words[rstart[j] + g - soff[j]])
+            ch = 1 if w < 0 else 0
+            cuda.atomic.add(ring, (((t + d) & mask) * 2 + ch) * n_total + tgt, w)
         done = s + 1
-        _barrier(grid, bar, n_blocks, own_barrier)
+        grid.sync()
     if gtid == 0:
         ctl[CTL_DONE] = done
     cuda.atomic.add(counters, C_SPIKES, n_spk)

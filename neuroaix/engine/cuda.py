@@ -22,6 +22,7 @@ import os
 import numpy as np
 from numba import cuda, njit
 
+from neuroaix import formats
 from neuroaix._threads import check_threads
 from neuroaix.engine import _cuda_kernels as _ck
 from neuroaix.engine import _kernels as _k
@@ -66,9 +67,6 @@ class CudaSimulator(Simulator):
     blocks, threads_per_block : int, optional
         Launch shape of the persistent kernel (default: as many blocks of 256 threads as
         can be resident at once; one block of 64 under the simulator).
-    own_barrier : bool
-        Synchronise the grid with the kernel's own counter barrier (default) instead of the
-        cooperative-groups grid barrier; both give the same results (docs/gpu.md).
 
     Raises
     ------
@@ -78,20 +76,19 @@ class CudaSimulator(Simulator):
 
     def __init__(self, network, *, threads: int | None = None, probes=None,
                  progress: bool | None = None, blocks: int | None = None,
-                 threads_per_block: int | None = None, own_barrier: bool = True):
+                 threads_per_block: int | None = None):
         _check_network(network, "CudaSimulator")
         self._attach(CudaBackend(network, threads=check_threads(threads),
                                  probe_ids=self._check_probes(network, probes),
-                                 blocks=blocks, threads_per_block=threads_per_block,
-                                 own_barrier=own_barrier), progress)
+                                 blocks=blocks, threads_per_block=threads_per_block),
+                     progress)
 
 
 @register_backend
 class CudaBackend(CPUBackend):
     """The GPU backend: the CPU backend's host arrays, mirrored on the device while running.
 
-    Parameters are ``Backend``'s and ``blocks``, ``threads_per_block``, ``own_barrier`` of
-    ``CudaSimulator``.
+    Parameters are ``Backend``'s and ``blocks``, ``threads_per_block`` of ``CudaSimulator``.
 
     Raises
     ------
@@ -102,8 +99,7 @@ class CudaBackend(CPUBackend):
     name = "cuda"
 
     def __init__(self, network, *, threads: int, probe_ids: np.ndarray,
-                 blocks: int | None = None, threads_per_block: int | None = None,
-                 own_barrier: bool = True):
+                 blocks: int | None = None, threads_per_block: int | None = None):
         if not cuda_available():
             raise RuntimeError(
                 "the GPU backend needs a CUDA device (or NUMBA_ENABLE_CUDASIM=1 set before "
@@ -120,31 +116,25 @@ class CudaBackend(CPUBackend):
         lay = self.layout
         n = lay.n_neurons
         n_part = lay.n_partitions
+        if n > formats.MAX_LOCAL_TARGETS:
+            raise ValueError(
+                f"the GPU backend addresses neurons by flat index in the synapse word's target "
+                f"field, which holds {formats.MAX_LOCAL_TARGETS} neurons, not {n}")
         flat_gid = np.empty(n, np.int64)
         flat_gid[lay.flat] = np.arange(n, dtype=np.int64)
-        fpart = flat_gid % n_part
-        fgid = flat_gid.astype(np.int32)
-        fring = (lay.roff[fpart] + flat_gid // n_part).astype(np.int64)
-        fn = lay.n_loc[fpart].astype(np.int32)
+        #: Partition and local index of every flat neuron.
+        self._fpart = flat_gid % n_part
+        self._fpos = flat_gid // n_part
         fpop = np.asarray(network.pop_of, dtype=np.int32)[flat_gid]
-        sizes = np.array([len(w) for w in self._words], np.int64)
-        woff = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        row_ptr = np.empty((n_part, n + 1), np.int64)
-        for p in range(n_part):
-            row_ptr[p] = self._row_ptrs[p] + woff[p]
-        words = np.concatenate(list(self._words)) if n_part else np.zeros(0, np.uint64)
-        self._max_row = int(max((np.diff(r).max(initial=0) for r in self._row_ptrs), default=0))
+        row_ptr, words = _merged_rows(flat_gid, lay.noff, self._row_ptrs, self._words)
         self._tpb = int(threads_per_block or (64 if _simulated() else 256))
-        if self._tpb % _ck.WARP:
-            raise ValueError(f"threads_per_block must be a multiple of {_ck.WARP}, not "
+        if self._tpb % 32:
+            raise ValueError(f"threads_per_block must be a multiple of 32, not "
                              f"{threads_per_block!r}")
         self._blocks = blocks
         self.max_delay = int(network.max_delay)
         self._d = {
-            "fgid": cuda.to_device(fgid), "fpop": cuda.to_device(fpop),
-            "fring": cuda.to_device(fring), "fn": cuda.to_device(fn),
-            "n_loc": cuda.to_device(lay.n_loc),
-            "roff": cuda.to_device(lay.roff),
+            "fgid": cuda.to_device(flat_gid.astype(np.int32)), "fpop": cuda.to_device(fpop),
             "coef": cuda.to_device(self._coef),
             "has_poisson": cuda.to_device(self._has_poisson),
             "ptable": cuda.to_device(self._ptable), "plen": cuda.to_device(self._plen),
@@ -152,8 +142,11 @@ class CudaBackend(CPUBackend):
             "pweight": cuda.to_device(self._pweight),
             "row_ptr": cuda.to_device(row_ptr), "words": cuda.to_device(words),
         }
+        del row_ptr, words
         cap = max(4 * n, 1 << 16)
         self._d["rec"] = cuda.device_array(cap, np.int32)
+        self._d["soff"] = cuda.device_array(cap, np.int64)
+        self._d["rstart"] = cuda.device_array(cap, np.int64)
         self._d["flags"] = cuda.device_array((max(4 * n, 1 << 12), 2), np.int64)
         # Cells beyond int32 that are still accumulating: (ring index, read step) -> clamped
         # additions counted so far.
@@ -165,12 +158,10 @@ class CudaBackend(CPUBackend):
         # The ring buffers and step of the last restore: where a cell's accumulation began
         # if its slot was not read since.
         self._base_t = 0
-        self._base_ring = self.neurons.ring.copy()
+        self._base_ring = self._to_device_layout(self.neurons.ring)
         self._on_device = False
         #: Phases run per step (private: the benchmark's breakdown leaves one out).
         self._phases = _ck.PHASES_ALL
-        self._own_barrier = bool(own_barrier)
-        self._d["bar"] = cuda.to_device(np.zeros(2, np.int64))
         self._push()
 
     # Host <-> device ----------------------------------------------------------------------
@@ -183,7 +174,7 @@ class CudaBackend(CPUBackend):
         d["iin"] = cuda.to_device(nr.iin)
         d["ref"] = cuda.to_device(nr.ref)
         d["rng"] = cuda.to_device(nr.rng)
-        d["ring"] = cuda.to_device(nr.ring.astype(np.int64))
+        d["ring"] = cuda.to_device(self._to_device_layout(nr.ring))
         d["counters"] = cuda.to_device(self.counters.sum(axis=0).astype(np.int64))
         self._on_device = True
 
@@ -197,10 +188,30 @@ class CudaBackend(CPUBackend):
         nr.iin[:] = d["iin"].copy_to_host()
         nr.ref[:] = d["ref"].copy_to_host()
         nr.rng[:] = d["rng"].copy_to_host()
-        nr.ring[:] = np.clip(d["ring"].copy_to_host(), _I32_MIN, _I32_MAX)
+        nr.ring[:] = self._from_device_layout(d["ring"].copy_to_host())
         self.counters[:] = 0
         self.counters[0] = d["counters"].copy_to_host()
         self._on_device = False
+
+    def _to_device_layout(self, ring: np.ndarray) -> np.ndarray:
+        """Return the engine's flat ring buffers as the GPU's ``[slot][channel][flat]`` int64."""
+        lay = self.layout
+        out = np.zeros((lay.ring_depth, 2, lay.n_neurons), np.int64)
+        for p in range(lay.n_partitions):
+            lo = int(lay.noff[p])
+            out[:, :, lo:lo + int(lay.n_loc[p])] = lay.ring_view(ring, p)
+        return out.reshape(-1)
+
+    def _from_device_layout(self, ring: np.ndarray) -> np.ndarray:
+        """Return the GPU's ring buffers, clamped to int32, in the engine's flat layout."""
+        lay = self.layout
+        cells = np.clip(ring, _I32_MIN, _I32_MAX).astype(np.int32).reshape(
+            lay.ring_depth, 2, lay.n_neurons)
+        out = np.empty_like(self.neurons.ring)
+        for p in range(lay.n_partitions):
+            lo = int(lay.noff[p])
+            lay.ring_view(out, p)[...] = cells[:, :, lo:lo + int(lay.n_loc[p])]
+        return out
 
     def _launch_shape(self) -> tuple[int, int]:
         if _simulated():
@@ -215,15 +226,12 @@ class CudaBackend(CPUBackend):
 
     def _kernel_args(self, t0, n_steps, probe_buf, probe_idx, record_probes):
         d = self._d
-        n_chunks = max(1, -(-self._max_row // _ck.WARP))
-        return (np.int64(t0), np.int64(n_steps), d["fgid"], d["fpop"], d["fring"], d["fn"],
-                d["n_loc"], d["roff"], np.int64(self._mask), d["ring"], d["v"], d["iex"],
-                d["iin"], d["ref"], d["rng"], d["coef"], d["has_poisson"], d["ptable"],
-                d["plen"], d["pguide"], d["pweight"], d["row_ptr"], d["words"],
-                np.int64(n_chunks), d["counters"], d["rec"],
+        return (np.int64(t0), np.int64(n_steps), d["fgid"], d["fpop"], np.int64(self._mask),
+                d["ring"], d["v"], d["iex"], d["iin"], d["ref"], d["rng"], d["coef"],
+                d["has_poisson"], d["ptable"], d["plen"], d["pguide"], d["pweight"],
+                d["row_ptr"], d["words"], d["counters"], d["rec"], d["soff"], d["rstart"],
                 d["step_ptr"], d["ctl"], d["flags"], probe_idx, probe_buf,
-                np.bool_(record_probes), np.int64(self._phases), d["bar"],
-                np.bool_(self._own_barrier))
+                np.bool_(record_probes), np.int64(self._phases))
 
     # Running ------------------------------------------------------------------------------
 
@@ -245,11 +253,11 @@ class CudaBackend(CPUBackend):
             d["ctl"] = cuda.device_array(_ck.N_CTL, np.int64)
             d["grid"] = self._launch_shape()
         blocks, tpb = d["grid"]
-        zeros = np.zeros(max(_ck.N_CTL, 1), np.int64)
+        zeros = np.zeros(_ck.N_CTL, np.int64)
         done = 0
         while done < n_steps:
             todo = n_steps - done
-            d["ctl"].copy_to_device(zeros[:_ck.N_CTL])
+            d["ctl"].copy_to_device(zeros)
             d["step_ptr"][:1].copy_to_device(zeros[:1])
             _ck._run_chunk[blocks, tpb](*self._kernel_args(self.t, todo, d["probe_buf"],
                                                            d["probe_idx"], record_probes))
@@ -296,14 +304,10 @@ class CudaBackend(CPUBackend):
     # The CPU's saturation count ------------------------------------------------------------
 
     def _cell(self, idx: int) -> tuple[int, int, int, int]:
-        """Return (partition, slot, channel, local index) of a flat ring-buffer index."""
-        lay = self.layout
-        p = int(np.searchsorted(lay.roff, idx, side="right") - 1)
-        while lay.n_loc[p] == 0:
-            p -= 1
-        n = int(lay.n_loc[p])
-        off = idx - int(lay.roff[p])
-        return p, off // n // 2, off // n % 2, off % n
+        """Return (partition, slot, channel, local index) of a GPU ring-buffer index."""
+        n = self.layout.n_neurons
+        f = idx % n
+        return int(self._fpart[f]), idx // n // 2, idx // n % 2, int(self._fpos[f])
 
     def _clamped(self, idx: int, t_read: int, t_end: int) -> int:
         """Clamped additions onto ring cell ``idx`` (read at step ``t_read``) by the spikes of
@@ -383,7 +387,7 @@ class CudaBackend(CPUBackend):
     def load(self, data):
         super().load(data)
         self.t = self._base_t = self._hist_t0 = int(data["t"])
-        self._base_ring = self.neurons.ring.copy()
+        self._base_ring = self._to_device_layout(self.neurons.ring)
         self._hist_steps = []
         self._pending = {}
         self._push()
@@ -398,6 +402,55 @@ def _any_beyond_i32(ring) -> bool:
     blocks = 1 if _simulated() else min(4096, math.ceil(n / tpb))
     _ck._flag_beyond_i32[blocks, tpb](ring, flag)
     return bool(flag.copy_to_host()[0])
+
+
+@njit(cache=True, nogil=True)
+def _clamped_additions(l, ch, t_read, t_lo, init, senders, ptr, row_ptr, words):
+    """Replay the additions onto one cell in the CPU's order; return how many clamped."""
+    val = np.int64(init)
+    count = 0
+    for s in range(ptr.shape[0] - 1):
+        d_need = t_read - (t_lo + s)
+        for j in range(ptr[s], ptr[s + 1]):
+            src = senders[j]
+            for q in range(row_ptr[src], row_ptr[src + 1]):
+                tgt, w, d = _k._decode_synapse(words[q])
+                c = 1 if w < 0 else 0
+                if tgt != l or d != d_need or c != ch:
+                    continue
+                val += w
+                if val > _I32_MAX or val < _I32_MIN:
+                    count += 1
+                    val = min(max(val, _I32_MIN), _I32_MAX)
+    return count
+
+
+@njit(cache=True, nogil=True)
+def _merged_rows(flat_gid, noff, row_ptrs, words):
+    """Return the GPU's rows: one per source in flat order, the partitions' synapses one
+    after another with the target field rewritten to the flat index ``noff[p] + local``."""
+    n = flat_gid.shape[0]
+    n_part = len(row_ptrs)
+    row_ptr = np.zeros(n + 1, np.int64)
+    for f in range(n):
+        g = flat_gid[f]
+        size = 0
+        for p in range(n_part):
+            size += row_ptrs[p][g + 1] - row_ptrs[p][g]
+        row_ptr[f + 1] = row_ptr[f] + size
+    out = np.empty(row_ptr[n], np.uint64)
+    keep = ~(_k._T_MASK << _k._T_SHIFT)
+    for f in range(n):
+        g = flat_gid[f]
+        q = row_ptr[f]
+        for p in range(n_part):
+            base = np.uint64(noff[p])
+            for i in range(row_ptrs[p][g], row_ptrs[p][g + 1]):
+                word = words[p][i]
+                tgt = ((word >> _k._T_SHIFT) & _k._T_MASK) + base
+                out[q] = (word & keep) | (tgt << _k._T_SHIFT)
+                q += 1
+    return row_ptr, out
 
 
 @njit(cache=True, nogil=True)

@@ -12,6 +12,7 @@ from neuroaix.energy.power import (
     EnergyMeter,
     estimate_power,
     nvidia_smi_power_w,
+    nvml_energy_mj,
     rapl_energy_j,
     read_rapl,
 )
@@ -87,10 +88,55 @@ def test_nvidia_smi_absent(tmp_path):
 
 
 def test_meter_uses_nvidia_smi(tmp_path, fake_smi):
-    with EnergyMeter(powercap_root=tmp_path, nvidia_smi=fake_smi) as meter:
+    with EnergyMeter(powercap_root=tmp_path, nvidia_smi=fake_smi, nvml=False) as meter:
         pass
     assert meter.reading.method == "nvidia-smi"
     assert meter.reading.power_w == pytest.approx(75.75)
+
+
+class _Counters:
+    """NVML's total-energy counters of two GPUs, advanced by the test (millijoules)."""
+
+    def __init__(self):
+        self.mj = [1_000, 50_000]
+
+    def nvmlInit(self):
+        pass
+
+    def nvmlDeviceGetCount(self):
+        return len(self.mj)
+
+    def nvmlDeviceGetHandleByIndex(self, i):
+        return i
+
+    def nvmlDeviceGetTotalEnergyConsumption(self, handle):
+        return self.mj[handle]
+
+
+class _NoNVML(_Counters):
+    def nvmlInit(self):
+        raise RuntimeError("NVML Shared Library Not Found")
+
+
+def test_nvml_energy_reads_every_gpu():
+    assert nvml_energy_mj(_Counters()) == [1_000, 50_000]
+    assert nvml_energy_mj(_NoNVML()) is None
+
+
+def test_meter_uses_nvml_counter_before_nvidia_smi(tmp_path, fake_smi):
+    nvml = _Counters()
+    with EnergyMeter(powercap_root=tmp_path, nvidia_smi=fake_smi, nvml=nvml) as meter:
+        nvml.mj = [1_000 + 2_500, 50_000 + 500]  # 3 J over both boards
+    r = meter.reading
+    assert (r.kind, r.method) == ("measured", "nvml")
+    assert r.energy_j == pytest.approx(3.0, rel=1e-12)
+    assert "NVML total energy of 2 GPU(s)" in r.detail
+
+
+def test_meter_falls_back_to_nvidia_smi_without_nvml(tmp_path, fake_smi):
+    with EnergyMeter(powercap_root=tmp_path, nvidia_smi=fake_smi, nvml=_NoNVML()) as meter:
+        pass
+    assert meter.reading.method == "nvidia-smi"
 
 
 def test_this_machine_falls_back_or_measures():
