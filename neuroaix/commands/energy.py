@@ -89,6 +89,13 @@ def _emulated_row(args):
     return rep, extra
 
 
+def _run_label(backend: str, threads: int, kind: str) -> str:
+    """Name a measured run by where it ran: the GPU, or the CPU engine's threads."""
+    if backend == "cuda":
+        return f"neuroaix engine, one GPU (cuda backend, {kind})"
+    return f"neuroaix engine, {threads} thread{'s' if threads != 1 else ''} ({kind})"
+
+
 def _measured_row(run_dir, *, power_w=None, watts_per_core=None):
     from neuroaix.energy import energy_from_power, estimate_power
     from neuroaix.energy.power import DEFAULT_WATTS_PER_CORE
@@ -122,8 +129,7 @@ def _measured_row(run_dir, *, power_w=None, watts_per_core=None):
         synaptic_events=int(total["synaptic_events"]),
         power_w=power.power_w if power is not None else float(power_w_m), kind=kind,
         power_source=source, energy_j=energy_j,
-        label=f"neuroaix engine, {total['threads']} thread"
-              f"{'s' if total['threads'] != 1 else ''} ({kind})",
+        label=_run_label(summary.get("backend", "cpu"), int(total["threads"]), kind),
     )
     extra = {"run": str(path), "power": power.to_dict() if power is not None else measured,
              "activity": None, "energy_config": None}

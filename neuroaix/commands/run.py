@@ -58,9 +58,10 @@ def register(sub) -> None:
                         "when the run is interrupted)")
     p.add_argument("--restore", default=None,
                    help="continue from this checkpoint instead of presimulating")
-    p.add_argument("--backend", choices=("cpu", "reference"), default="cpu",
-                   help="simulation backend: the Numba CPU engine (default) or the plain-Python "
-                        "reference (slow, for small networks; the same raster)")
+    p.add_argument("--backend", choices=("cpu", "reference", "cuda"), default="cpu",
+                   help="simulation backend: the Numba CPU engine (default), the plain-Python "
+                        "reference (slow, for small networks) or one CUDA GPU (numba-cuda; "
+                        "docs/gpu.md); the same raster on each")
     p.add_argument("--exchange", choices=("auto", "step", "interval"), default="auto",
                    help="under MPI: exchange spikes after every step, once per minimum-delay "
                         "interval, or the interval when the minimum delay exceeds a step "
@@ -85,8 +86,8 @@ def run_model(model: str, *, scale=None, k_scale=None, input=None, t_sim=1000.0,
     per rank, one by default, and ``ranks * threads`` partitions) and only rank 0 writes
     files; every rank returns the same summary. ``scale``, ``k_scale`` and ``input`` left
     None take ``DEFAULTS``; ``k_scale`` and ``input`` given for brunel are refused.
-    ``backend`` picks the simulator backend (``"cpu"`` or ``"reference"``; MPI runs use the
-    CPU engine).
+    ``backend`` picks the simulator backend (``"cpu"``, ``"reference"`` or ``"cuda"``; MPI
+    runs use the CPU engine).
     """
     from neuroaix import models
     from neuroaix import outputs
@@ -110,6 +111,12 @@ def run_model(model: str, *, scale=None, k_scale=None, input=None, t_sim=1000.0,
         threads = 1 if threads is None else threads
     threads = check_threads(threads)
     partitions = threads * ranks if partitions is None else partitions
+    if backend == "cuda":
+        from neuroaix.engine import cuda  # registers the backend; numba-cuda is optional
+
+        if not cuda.cuda_available():
+            raise RuntimeError("--backend cuda needs a CUDA GPU that numba-cuda can use; "
+                               "none was found (numba.cuda.is_available() is False)")
     if t_sim <= 0 or t_presim < 0:
         raise ValueError(f"--t-sim must be > 0 and --t-presim >= 0, not {t_sim!r} and "
                          f"{t_presim!r}")

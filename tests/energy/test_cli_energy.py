@@ -129,6 +129,20 @@ def test_from_run_with_recorded_measurement(run_dir, tmp_path):
     assert (d["kind"], d["energy_j"], d["e_syn_nj"]) == ("measured", 2500.0, 25000.0)
 
 
+def test_from_run_of_the_gpu_backend_is_labelled_by_the_gpu(run_dir, tmp_path):
+    summary = json.loads((run_dir / "summary.json").read_text())
+    summary["backend"] = "cuda"
+    summary["energy"] = {"kind": "measured", "energy_j": 4200.0, "power_w": 84.0,
+                         "method": "nvml", "detail": "NVML total energy of 1 GPU(s)"}
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    out = tmp_path / "r.json"
+    assert main(["energy", "--from-run", str(run_dir), "--json", str(out)]) == 0
+    d = json.loads(out.read_text())
+    assert d["label"] == "neuroaix engine, one GPU (cuda backend, measured)"
+    assert (d["kind"], d["energy_j"], d["e_syn_nj"]) == ("measured", 4200.0, 42000.0)
+    assert d["power"]["method"] == "nvml"
+
+
 def test_from_run_missing_keys(tmp_path, capsys):
     d = tmp_path / "bad"
     d.mkdir()

@@ -61,3 +61,32 @@ def test_checkpoints_interchangeable(results):
     r = results["checkpoints"]
     assert r["cpu_to_gpu"] == r["cpu"]
     assert r["gpu_to_cpu"] == r["cpu"]
+
+
+def test_run_command_on_the_gpu_backend_gives_the_cpu_raster(tmp_path):
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    hashes = {}
+    for backend in ("cpu", "cuda"):
+        out = tmp_path / backend
+        proc = subprocess.run(
+            [sys.executable, "-m", "neuroaix", "run", "brunel", "--scale", "0.01", "--t-sim",
+             "5", "--t-presim", "1", "--threads", "1", "--no-plot", "--backend", backend,
+             "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True,
+            timeout=900)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["backend"] == backend
+        hashes[backend] = (summary["total"]["spike_hash"], summary["total"]["spikes"])
+    assert hashes["cuda"] == hashes["cpu"] and hashes["cpu"][1] > 0
+
+
+def test_run_command_without_a_gpu_says_so(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "neuroaix", "run", "brunel", "--scale", "0.01", "--t-sim", "1",
+         "--backend", "cuda", "--out", str(tmp_path / "x")], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert "--backend cuda needs a CUDA GPU" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "x").exists()
