@@ -93,10 +93,11 @@ def _digest(arrays) -> str:
     return h.hexdigest()
 
 
-def _run(name):
+def _run(name, simulator=Simulator):
+    """Run golden case ``name`` on ``simulator`` (a front end such as ``Simulator``)."""
     model, kwargs, partitions, threads, presim, t_sim = CASES[name]
     built = getattr(models, model)(**kwargs).build(partitions=partitions, threads=threads)
-    sim = Simulator(built, threads=threads)
+    sim = simulator(built, threads=threads)
     if presim:
         sim.simulate(presim, record=False)
     sim.simulate(t_sim)

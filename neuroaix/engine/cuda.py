@@ -451,24 +451,3 @@ def _merged_rows(flat_gid, noff, row_ptrs, words):
                 out[q] = (word & keep) | (tgt << _k._T_SHIFT)
                 q += 1
     return row_ptr, out
-
-
-@njit(cache=True, nogil=True)
-def _clamped_additions(l, ch, t_read, t_lo, init, senders, ptr, row_ptr, words):
-    """Replay the additions onto one cell in the CPU's order; return how many clamped."""
-    val = np.int64(init)
-    count = 0
-    for s in range(ptr.shape[0] - 1):
-        d_need = t_read - (t_lo + s)
-        for j in range(ptr[s], ptr[s + 1]):
-            src = senders[j]
-            for q in range(row_ptr[src], row_ptr[src + 1]):
-                tgt, w, d = _k._decode_synapse(words[q])
-                c = 1 if w < 0 else 0
-                if tgt != l or d != d_need or c != ch:
-                    continue
-                val += w
-                if val > _I32_MAX or val < _I32_MIN:
-                    count += 1
-                    val = min(max(val, _I32_MIN), _I32_MAX)
-    return count

@@ -7,26 +7,17 @@ JSON line per case: the fields of both runs, compared by tests/engine/test_cuda.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
 import tempfile
 import warnings
 
-import numpy as np
-
 from neuroaix import models
 from neuroaix.engine import Simulator
 from neuroaix.engine.cuda import CudaSimulator
 from tests.engine.conftest import small_network
-
-
-def _digest(arrays) -> str:
-    h = hashlib.sha256()
-    for a in arrays:
-        h.update(np.ascontiguousarray(a).tobytes())
-    return h.hexdigest()
+from tests.test_golden import _digest
 
 
 def _summary(sim, built) -> dict:

@@ -9,27 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from neuroaix import models
 from neuroaix.engine.cuda import CudaSimulator
-from tests.test_golden import CASES, GOLDEN, _digest
+from tests.test_golden import CASES, GOLDEN, _run
 
 pytestmark = pytest.mark.gpu
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_gpu_reproduces_golden(name):
-    model, kwargs, partitions, threads, presim, t_sim = CASES[name]
-    built = getattr(models, model)(**kwargs).build(partitions=partitions, threads=threads)
-    sim = CudaSimulator(built, progress=False)
-    if presim:
-        sim.simulate(presim, record=False)
-    sim.simulate(t_sim)
-    state = sim.state()
-    got = {
-        "spike_hash": sim.spike_hash(),
-        "counters": sim.counters,
-        "n_synapses": int(built.n_synapses),
-        "ring_hash": _digest(sim.ring_buffer(p) for p in range(built.n_partitions)),
-        "state_hash": _digest(state[k] for k in ("v", "i_ex", "i_in", "ref")),
-    }
-    assert got == GOLDEN[name]
+    assert _run(name, CudaSimulator) == GOLDEN[name]
