@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from neuroaix.timing import RMW_DRAIN
 
 __all__ = [
     "PAPER_EFFICIENCY",
+    "DefaultsWarning",
     "HardwareConfig",
     "LinkConfig",
     "MemoryConfig",
@@ -526,6 +528,10 @@ def _plain(value):
     return value
 
 
+class DefaultsWarning(UserWarning):
+    """A hardware configuration file leaves out a section, whose defaults are used."""
+
+
 def load_hardware(path) -> HardwareConfig:
     """Load a hardware configuration from a TOML file.
 
@@ -539,8 +545,13 @@ def load_hardware(path) -> HardwareConfig:
     FileNotFoundError
         If the file does not exist.
     ValueError
-        If the file is not valid TOML, or for unknown keys and invalid values (the message
-        names the file).
+        If the file is not valid TOML, has no name, or for unknown keys and invalid values
+        (the message names the file).
+
+    Warns
+    -----
+    DefaultsWarning
+        For each section the file leaves out (its defaults are used).
     """
     p = Path(path)
     if not p.is_file() and p.parent == Path("."):
@@ -553,6 +564,15 @@ def load_hardware(path) -> HardwareConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{p}: not valid TOML: {exc}") from None
     try:
-        return HardwareConfig.from_dict(data, source=str(p))
+        config = HardwareConfig.from_dict(data, source=str(p))
     except (ValueError, TypeError) as exc:
         raise type(exc)(f"{p}: {exc}") from None
+    if "name" not in data:  # the default name would claim a configuration it is not
+        raise ValueError(f"{p}: no name; a hardware configuration names itself (name = "
+                         "\"...\" at the top; configs/neuroaix-35.toml is a complete one)")
+    missing = [f"[{k}]" for k in _SECTIONS if k not in data]
+    if missing:
+        warnings.warn(f"{p}: no {', '.join(missing)}: the defaults of neuroaix.emulator "
+                      f"(a neuroAIx node) are used for {'them' if len(missing) > 1 else 'it'}",
+                      DefaultsWarning, stacklevel=2)
+    return config

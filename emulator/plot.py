@@ -77,7 +77,8 @@ def plot_timeline(trace: dict, path, *, title: str = "") -> Path:
     return out
 
 
-def plot_sweep(key: str, values, accelerations, path, *, bottlenecks=None) -> Path:
+def plot_sweep(key: str, values, accelerations, path, *, bottlenecks=None,
+               title: str = "") -> Path:
     """Draw the acceleration against the swept values of ``key`` into ``path``.
 
     Parameters
@@ -93,6 +94,8 @@ def plot_sweep(key: str, values, accelerations, path, *, bottlenecks=None) -> Pa
         Output image.
     bottlenecks : sequence of str, optional
         Dominant bottleneck per value, written above each point.
+    title : str
+        What was emulated (model, scale, configuration).
 
     Returns
     -------
@@ -119,6 +122,8 @@ def plot_sweep(key: str, values, accelerations, path, *, bottlenecks=None) -> Pa
                         fontsize=7)
     ax.set_xlabel(key)
     ax.set_ylabel("acceleration (x real time)")
+    if title:
+        ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     out = Path(path)

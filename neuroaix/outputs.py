@@ -350,7 +350,7 @@ def provenance(*, model: str | None = None, scale: float | None = None,
     from neuroaix import __version__
 
     return {"neuroaix_version": __version__, "model": model, "scale": scale, "seed": seed,
-            "input": input, "hardware": hardware, "restored": restored is not None,
+            "input": input, "hardware_config": hardware, "restored": restored is not None,
             "restored_from": restored}
 
 

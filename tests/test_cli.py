@@ -217,3 +217,35 @@ def test_signal_during_emulate_and_energy_says_where(tmp_path, signum, rc):
         assert code == rc and "Traceback" not in err, err
         assert err.strip().splitlines()[-1].endswith(f" during the {marker}; nothing written")
         assert not (tmp_path / "e.json").exists()
+
+
+# Records: every JSON output says what made it ------------------------------------------
+
+PROVENANCE = ("neuroaix_version", "model", "scale", "seed", "input", "hardware_config",
+              "restored")
+
+
+def test_json_outputs_carry_version_model_scale_seed_input_hardware_restored(tmp_path):
+    from neuroaix import __version__
+
+    r = tmp_path / "r"
+    assert main(RUN + ["--out", str(r), "--checkpoint", str(tmp_path / "ck.npz")]) == 0
+    assert main(RUN + ["--out", str(tmp_path / "r2"), "--restore", str(tmp_path / "ck.npz")]) == 0
+    e = tmp_path / "e.json"
+    assert main(["emulate", "brunel", "--hardware", str(ROOT / "configs" / "neuroaix-35.toml"),
+                 "--scale", "0.05", "--t-sim", "5", "--t-presim", "0", "--json", str(e)]) == 0
+    assert main(["energy", "--from-emulation", str(e), "--hardware",
+                 str(ROOT / "configs" / "neuroaix-35.toml"), "--json",
+                 str(tmp_path / "n.json")]) == 0
+    docs = {name: json.loads(p.read_text()) for name, p in (
+        ("run", r / "summary.json"), ("restored", tmp_path / "r2" / "summary.json"),
+        ("emulate", e), ("energy", tmp_path / "n.json"))}
+    for name, doc in docs.items():
+        assert all(k in doc for k in PROVENANCE), (name, sorted(doc))
+        assert doc["neuroaix_version"] == __version__ and doc["model"] == "brunel"
+    assert docs["run"]["scale"] == 0.1 and docs["run"]["restored"] is False
+    assert docs["restored"]["restored"] is True
+    assert docs["restored"]["restored_from"] == str(tmp_path / "ck.npz")
+    for name in ("emulate", "energy"):
+        assert docs[name]["scale"] == 0.05 and docs[name]["hardware_config"] == "neuroaix-35"
+        assert docs[name]["seed"] == 12345

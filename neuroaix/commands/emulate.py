@@ -141,12 +141,16 @@ def _emulate(args) -> int:
     act = res0.activity.to_dict()
     print("activity: " + ", ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}"
                                    for k, v in act.items()))
+    scale = used["scale"] if args.scale is None else args.scale
+    record = outputs.provenance(model=args.model, scale=scale, seed=args.seed,
+                                input=used.get("input"), hardware=hw.name)
+    what = f"{args.model} scale {scale:g}{shown} on {hw.name} ({hw.n_nodes} nodes)"
     if args.json:
         if sweep:
-            doc = {"sweep": {"key": sweep[0], "values": sweep[1]},
+            doc = {**record, "sweep": {"key": sweep[0], "values": sweep[1]},
                    "results": [r.to_json() for _, r in results]}
         else:
-            doc = res0.to_json()
+            doc = {**record, **res0.to_json()}
         outputs.write_json(args.json, doc, indent=1)
         print(f"wrote {args.json}")
     if sweep:
@@ -155,13 +159,13 @@ def _emulate(args) -> int:
                     for _, r in results]
         with outputs.atomic_path(plot_path) as tmp:
             plot_sweep(key, values, [r.acceleration for _, r in results], tmp,
-                       bottlenecks=dominant)
+                       bottlenecks=dominant, title=what)
         print(f"wrote {plot_path}")
     elif plot_path:
         slowest = int(res0.step_fs.argmax())
         trace = Emulator(hw).trace_step(counts, senders, steps, slowest)
         with outputs.atomic_path(plot_path) as tmp:
-            plot_timeline(trace, tmp, title=f"{args.model}: step {slowest} "
-                          f"(slowest), {trace['step_fs'] / 1e9:.2f} us")
+            plot_timeline(trace, tmp, title=f"{what}: step {slowest} (slowest), "
+                          f"{trace['step_fs'] / 1e9:.2f} us")
         print(f"wrote {plot_path}")
     return 0

@@ -57,6 +57,26 @@ def _emulate(args) -> dict:
                              seed=args.seed)
 
 
+def _source(doc: dict) -> dict:
+    """Return what an emulation or run document was made from (its provenance fields).
+
+    Documents written before these fields carry the model in ``workload`` (an emulation
+    run by ``neuroaix energy``) or the hardware configuration in ``hardware``; what is not
+    recorded stays None rather than being guessed.
+    """
+    workload = doc.get("workload") if isinstance(doc.get("workload"), dict) else {}
+    hardware = doc.get("hardware") if isinstance(doc.get("hardware"), dict) else {}
+    found = {**workload, **{k: doc[k] for k in ("model", "scale", "seed", "input",
+                                                "hardware_config") if k in doc}}
+    out = outputs.provenance(model=found.get("model"), scale=found.get("scale"),
+                             seed=found.get("seed"), input=found.get("input"),
+                             hardware=found.get("hardware_config") or hardware.get("name"),
+                             restored=doc.get("restored_from"))
+    del out["neuroaix_version"]
+    out["neuroaix_version"] = doc.get("neuroaix_version")  # of the tool that wrote it
+    return out
+
+
 def _emulated_row(args):
     from neuroaix.energy import Activity, estimate_energy, load_energy_config
 
@@ -69,14 +89,13 @@ def _emulated_row(args):
                          "neuroaix emulate --json")
     energy_path = _energy_path(args)
     cfg = load_energy_config(energy_path)
-    workload = result.get("workload", {})
-    model = workload.get("model") or getattr(args, "model", None) or "model"
-    scale = workload.get("scale", getattr(args, "scale", 1.0))
+    source = _source(result)
+    model, scale = source["model"] or "model", source["scale"] or 1.0
     label = f"{cfg.name} (emulated)"
     if model != "microcircuit" or scale != 1.0:
         label += f", {model}{f' x{scale:g}' if scale != 1.0 else ''}"
     rep = estimate_energy(result["activity"], cfg, label=label)
-    extra = {"activity": result["activity"], "energy_config": str(energy_path),
+    extra = {"source": source, "activity": result["activity"], "energy_config": str(energy_path),
              "emulator_q_rtf": result.get("q_rtf"), "power": None,
              "reference_q_rtf": None, "e_syn_nj_at_reference_q_rtf": None}
     if cfg.derivation is not None:
@@ -131,7 +150,8 @@ def _measured_row(run_dir, *, power_w=None, watts_per_core=None):
         power_source=source, energy_j=energy_j,
         label=_run_label(summary.get("backend", "cpu"), int(total["threads"]), kind),
     )
-    extra = {"run": str(path), "power": power.to_dict() if power is not None else measured,
+    extra = {"source": _source(summary), "run": str(path),
+             "power": power.to_dict() if power is not None else measured,
              "activity": None, "energy_config": None}
     return rep, extra
 
@@ -158,9 +178,12 @@ def _table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _write_json(path, data) -> None:
+def _write_json(path, data, source=None) -> None:
+    """Write ``data`` with the provenance fields (those of ``source``, the one input)."""
     if path:
-        outputs.write_json(path, data)
+        record = outputs.provenance()
+        record.update({k: v for k, v in (source or {}).items() if k != "neuroaix_version"})
+        outputs.write_json(path, {**record, **data})
         print(f"wrote {path}")
 
 
@@ -199,7 +222,7 @@ def _energy(args) -> int:
         print(f"  energy model alone: at the reference q_RTF {out['reference_q_rtf']:.4g} of "
               f"the parameters' derivation this activity gives "
               f"{out['e_syn_nj_at_reference_q_rtf']:.4g} nJ per synaptic event")
-    _write_json(args.json, out)
+    _write_json(args.json, out, source=out["source"])
     return 0
 
 
@@ -225,8 +248,14 @@ def _compare(args) -> int:
     for r in ours:
         print(f"  {r['label']}: {r['power_source']}")
     if args.plot:
+        shown = sorted({f"{r['source']['model']} scale {r['source']['scale']:g}"
+                        + (f" on {r['source']['hardware_config']}"
+                           if r["source"]["hardware_config"] else "")
+                        for r in ours if r["source"]["model"] and r["source"]["scale"]})
+        title = "published: full-scale cortical microcircuit" + (
+            f"; ours: {', '.join(shown)}" if shown else "")
         with outputs.atomic_path(args.plot) as tmp:
-            plot_compare(rows + ours, tmp)
+            plot_compare(rows + ours, tmp, title=title)
         print(f"plot written to {args.plot}")
     _write_json(args.json, {"published": rows, "ours": ours})
     return 0

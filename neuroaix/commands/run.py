@@ -178,10 +178,11 @@ def run_model(model: str, *, scale=None, k_scale=None, input=None, t_sim=1000.0,
     summary = {
         # k_scale and input as recorded before they were refused for brunel: the
         # microcircuit's defaults, which brunel's unscaled Poisson drive also matches
-        "model": model, "scale": built_scale(scale, model),
-        "k_scale": 1.0 if k_scale is None else k_scale,
-        "input": "poisson" if input is None else input, "seed": seed,
-        "dt_ms": built.dt, "backend": backend, "threads": threads,
+        **outputs.provenance(model=model, scale=built_scale(scale, model), seed=seed,
+                             input="poisson" if input is None else input,
+                             restored=None if not restore else os.fspath(restore)),
+        "k_scale": 1.0 if k_scale is None else k_scale, "dt_ms": built.dt, "backend": backend,
+        "threads": threads,
         "partitions": partitions, "n_neurons": int(built.n_neurons),
         "n_synapses": int(getattr(sim, "total_synapses", built.n_synapses)),
         "t_presim_ms": t_presim,

@@ -117,3 +117,18 @@ def test_toml_parses_with_tomllib():
     data = tomllib.loads(CONFIG.read_text())
     assert set(data) == {"name", "time_step_ms", "energy", "node", "memory", "link",
                          "topology", "sync"}
+
+
+def test_an_empty_file_is_refused_and_a_missing_section_reported(tmp_path):
+    from neuroaix.emulator.config import DefaultsWarning
+
+    p = tmp_path / "hw.toml"
+    p.write_text("")
+    with pytest.raises(ValueError, match=r"hw.toml: no name; a hardware configuration names"):
+        load_hardware(p)
+    text = CONFIG.read_text()
+    start = text.index("[link]")
+    end = text.index("\n[", start + 1)
+    p.write_text(text[:start] + text[end + 1:])
+    with pytest.warns(DefaultsWarning, match=r"hw.toml: no \[link\]: the defaults of "):
+        assert load_hardware(p).link == load_hardware(CONFIG).link.__class__()

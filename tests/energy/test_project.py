@@ -165,7 +165,7 @@ def test_load_projection_hardware_errors(tmp_path):
 
 def test_memory_capacity_comes_from_the_file_unless_overridden(tmp_path):
     cfg = tmp_path / "hw.toml"
-    cfg.write_text("[memory]\ncapacity_gb = 4.0\n")
+    cfg.write_text("name = \"test\"\n[memory]\ncapacity_gb = 4.0\n")
     assert load_projection_hardware(cfg).memory_gb == 4.0
     assert load_projection_hardware(cfg, memory_gb=16.0).memory_gb == 16.0
 
