@@ -404,7 +404,9 @@ def _any_beyond_i32(ring) -> bool:
     return bool(flag.copy_to_host()[0])
 
 
-@njit(cache=True, nogil=True)
+# Not cached: it inlines the synapse decoding of _kernels.py, and Numba's cache of this file
+# would not see a change of that layout (it is compiled once per process, only on saturation).
+@njit(nogil=True)
 def _clamped_additions(l, ch, t_read, t_lo, init, senders, ptr, row_ptr, words):
     """Replay the additions onto one cell in the CPU's order; return how many clamped."""
     val = np.int64(init)
