@@ -3,7 +3,7 @@ import sys
 
 import numpy as np
 import pytest
-from neuroaix.emulator import PHASES, Emulator, HardwareConfig
+from neuroaix.emulator import PHASES, Emulator, HardwareConfig, _kernels
 
 from neuroaix import timing
 from neuroaix.energy import Activity
@@ -150,6 +150,13 @@ def test_to_json_shape():
     assert out["steps"] == 6 and len(out["step_ns"]) == 6 and len(out["bottleneck"]) == 6
     assert np.asarray(out["phase_cycles_per_node"]["network"]).shape == (6, 35)
     assert out["acceleration"] == pytest.approx(0.1e6 / np.mean(out["step_ns"]))
+
+
+def test_step_kernels_are_keyed_by_the_cycle_rule():
+    """The digest of neuroaix/timing.py is the step kernels' one closure cell (cache key)."""
+    for kernel in (_kernels._emulate_step, _kernels._emulate_steps):
+        cells = [c.cell_contents for c in kernel.py_func.__closure__]
+        assert cells == [_kernels._rule_digest()]
 
 
 def test_step_kernels_load_from_the_numba_cache():
