@@ -10,6 +10,7 @@ parameters that the hardware blocks accept.
 from __future__ import annotations
 
 import dataclasses
+import tomllib
 
 from neuroaix import formats
 from neuroaix.checks import check_int
@@ -91,6 +92,8 @@ class NodeParams:
         Capacities (see :class:`~neuroaix.rtl.hw.node.Node`).
     max_burst, fifo_words, spike_fifo, latency : int
         Pipeline, FIFO and memory parameters.
+    synapse_lanes, update_lanes : int
+        Ring-buffer updates and neuron updates per cycle (L, U).
     """
 
     n_neurons: int
@@ -102,6 +105,8 @@ class NodeParams:
     fifo_words: int = 64
     spike_fifo: int = 16
     latency: int = 32
+    synapse_lanes: int = 1
+    update_lanes: int = 1
 
     def to_dict(self) -> dict:
         """Return the fields as a dict."""
@@ -110,13 +115,26 @@ class NodeParams:
     def pipeline(self) -> PipelineConfig:
         """Return the parameters of the node's synapse pipeline with its memory."""
         fields = self.to_dict()
-        del fields["n_populations"], fields["spike_fifo"]
+        for name in ("n_populations", "spike_fifo", "synapse_lanes", "update_lanes"):
+            del fields[name]
         return PipelineConfig(**fields)
 
+
+def _shipped_lanes(name: str = "neuroaix-35") -> tuple[int, int]:
+    """Return ``(synapse_lanes, neuron_cores)`` of a shipped configuration's ``[node]``."""
+    from neuroaix.configs import shipped
+
+    node = tomllib.loads(shipped(name).read_text())["node"]
+    return int(node["synapse_lanes"]), int(node["neuron_cores"])
+
+
+_LANES, _CORES = _shipped_lanes()
 
 #: A neuroAIx node: about 2,205 neurons of the 8 microcircuit populations, D = 64 slots
 #: (delays up to 63 steps), the microcircuit's 77,169 sources, 2**20 memory words (64 MiB of
 #: synapses).
+#: Its synapse lanes and update lanes are ``synapse_lanes`` and ``neuron_cores`` of the
+#: ``[node]`` section of ``configs/neuroaix-35.toml``, the configuration the emulator runs.
 NEUROAIX_NODE = NodeParams(n_neurons=2205, n_populations=8, ring_depth=64, n_sources=77169,
                            memory_words=1 << 20, max_burst=8, fifo_words=64, spike_fifo=64,
-                           latency=40)
+                           latency=40, synapse_lanes=_LANES, update_lanes=_CORES)

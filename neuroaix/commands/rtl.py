@@ -83,7 +83,9 @@ def register(sub) -> None:
                    "neuroAIx's per-block figures (docs/rtl_node.md)")
     s.add_argument("--blocks", nargs="+", metavar="BLOCK",
                    help="with --node: only these blocks ('neuron update, 1 lane', "
-                   "'neuron update, 10 lanes', 'background unit', 'node (1 lane)')")
+                   "'neuron update, 10 lanes', 'background unit', 'node (1 lane)', "
+                   "'node (8 synapse lanes, 10 update lanes)': the lanes of "
+                   "configs/neuroaix-35.toml)")
     _add_config_args(s)
     _add_force(s)
     s.set_defaults(func=_synth)
@@ -120,6 +122,10 @@ def register(sub) -> None:
     r.add_argument("--seed", type=int, default=7, help="network seed (default 7)")
     r.add_argument("--latency", type=int, default=20, metavar="L",
                    help="latency of the behavioural synapse memory in cycles (default 20)")
+    r.add_argument("--synapse-lanes", dest="synapse_lanes", type=int, default=1, metavar="L",
+                   help="ring-buffer updates per cycle: 1, 2, 4 or 8 (default 1)")
+    r.add_argument("--update-lanes", dest="update_lanes", type=int, default=1, metavar="U",
+                   help="neurons updated per cycle, 1 to 16 (default 1)")
     r.add_argument("--work", type=pathlib.Path, default=pathlib.Path("build/rtl_run"),
                    metavar="DIR", help="Verilator build directory (default build/rtl_run)")
     r.add_argument("--json", type=pathlib.Path, metavar="PATH",
@@ -178,6 +184,8 @@ def _run(args) -> int:
     from neuroaix import models
     from neuroaix.rtl.harness import node_verilator
     from neuroaix.rtl.harness.node_engine import engine_case, raster_hash
+    from neuroaix.rtl.hw.node import UPDATE_LANES
+    from neuroaix.rtl.hw.synapse_pipeline import SYNAPSE_LANES
 
     check_int("--steps", args.steps, low=1, fix="use a positive count")
     _check_work(args, "--json")
@@ -193,15 +201,20 @@ def _run(args) -> int:
     check_int("--partitions", P, low=1)
     p = P - 1 if args.partition is None else args.partition
     check_int("--partition", p, low=0, high=P - 1)
+    if args.synapse_lanes not in SYNAPSE_LANES:
+        raise ValueError(f"--synapse-lanes must be one of {SYNAPSE_LANES}, not "
+                         f"{args.synapse_lanes!r}")
+    check_int("--update-lanes", args.update_lanes, low=1, high=UPDATE_LANES)
     with outputs.phase("build", f"{args.model} with {P} partition(s)"):
         built = net.build(partitions=P, threads=1)
     with outputs.phase("engine run", f"{args.steps} steps"):
         image, external, expected, _ = engine_case(
             built, p, args.steps, latency=args.latency, max_burst=8, fifo_words=16,
-            spike_fifo=16)
+            spike_fifo=16, synapse_lanes=args.synapse_lanes, update_lanes=args.update_lanes)
+    work = args.work / f"{args.model}_L{args.synapse_lanes}_U{args.update_lanes}"
     with outputs.phase("Verilator run", f"of partition {p} (the build is reused while the "
                        "Verilog is unchanged)"):
-        out = node_verilator.run(image, args.steps, external, args.work / args.model,
+        out = node_verilator.run(image, args.steps, external, work,
                                  patterns=("streaming",))["streaming"]
     if out["spikes"] is None:
         raise RuntimeError(f"the Verilator run produced no result; see {args.work}")
@@ -210,7 +223,8 @@ def _run(args) -> int:
     same = engine_hash == rtl_hash
     print(f"{args.model}: {built.n_neurons} neurons in {P} partition(s); node = partition {p} "
           f"({image.n_local} neurons, {int(image.row_length.sum())} synapses, "
-          f"D = {image.config.ring_depth}), {args.steps} steps")
+          f"D = {image.config.ring_depth}, {args.synapse_lanes} synapse lanes, "
+          f"{args.update_lanes} update lanes), {args.steps} steps")
     print(f"engine raster hash (partition {p}): {engine_hash}  "
           f"({sum(map(len, expected))} spikes)")
     print(f"rtl    raster hash (partition {p}): {rtl_hash}  "
@@ -220,14 +234,16 @@ def _run(args) -> int:
     if args.json:
         outputs.write_json(args.json, {
             "model": args.model, "n_neurons": int(built.n_neurons), "partitions": P,
-            "partition": p, "steps": args.steps, "engine_hash": engine_hash,
-            "rtl_hash": rtl_hash, "identical": same, "cycles": cycles.tolist()}, indent=1)
+            "partition": p, "steps": args.steps, "synapse_lanes": args.synapse_lanes,
+            "update_lanes": args.update_lanes, "engine_spike_hash": engine_hash,
+            "rtl_spike_hash": rtl_hash, "identical": same,
+            "rtl_cycles_per_step": cycles.tolist()}, indent=1)
     return 0 if same else 1
 
 
 def _synth_node(args) -> int:
     from neuroaix.rtl.params import NEUROAIX_NODE, NodeParams
-    from neuroaix.rtl.harness.synth import node_report_table, synthesize_node
+    from neuroaix.rtl.harness.synth import node_block_name, node_report_table, synthesize_node
 
     fields = NEUROAIX_NODE.to_dict()
     for name in fields:
@@ -238,7 +254,7 @@ def _synth_node(args) -> int:
     names = None
     if args.blocks:
         known = ("neuron update, 1 lane", "neuron update, 10 lanes", "background unit",
-                 "node (1 lane)")
+                 "node (1 lane)", node_block_name(config))
         for b in args.blocks:
             check_choice("--blocks", b, known)
         names = args.blocks

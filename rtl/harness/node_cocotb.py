@@ -25,7 +25,9 @@ from cocotb.triggers import FallingEdge, ReadOnly
 from neuroaix.rtl.harness.cocotb_kit import (PATTERNS, Scoreboard, StreamDriver, StreamMonitor,
                                              reset, start_clock, wait_until)
 from neuroaix.rtl.harness.node_image import image_from_json
-from neuroaix.rtl.hw.node import ExternalSpike, neuron_write_layout, population_write_layout
+from neuroaix.rtl.hw.node import (
+    COUNTERS, ExternalSpike, neuron_write_layout, population_write_layout,
+)
 from neuroaix.rtl.hw.synapse_memory import memory_load_layout
 from neuroaix.rtl.hw.synapse_pipeline import row_write_layout
 
@@ -177,8 +179,9 @@ class Testbench:
         for _ in range(2 * self.image.config.spike_fifo):
             await FallingEdge(dut.clk)
         assert self.injector.idle, f"{self.name}: external spikes left over"
+        counters = {name: int(getattr(dut, f"o_{name}").value) for name in COUNTERS}
         pathlib.Path(f"{_PATH}.{self.pattern}.out.json").write_text(
-            json.dumps({"cycles": cycles, "spikes": self.spikes}))
+            json.dumps({"cycles": cycles, "spikes": self.spikes, "counters": counters}))
         if _DOC.get("expected") is not None:
             self.scoreboard.check()
         self.log.info("%d steps, %d spikes equal the engine's; %d cycles", self.n_steps,

@@ -13,9 +13,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from neuroaix import numerics
+from neuroaix import formats, numerics
 from neuroaix.checks import check_int
 from neuroaix.rtl.hw.synapse_memory import words_to_memory
+from neuroaix.rtl.hw.synapse_pipeline import ring_banks
 from neuroaix.rtl.params import NodeParams
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "external_spikes",
     "image_from_json",
     "image_to_json",
+    "issue_order",
+    "node_layout",
     "node_image",
     "u32",
     "s32",
@@ -54,6 +57,81 @@ def s32(x) -> int:
     return x - (1 << 32) if x >> 31 else x
 
 
+def issue_order(targets, lanes: int, banks: int) -> np.ndarray:
+    """Return the order in which a node stores one row's synapses for its unpacker.
+
+    The row starts at a memory word's boundary. Position by position, the synapse placed
+    next is the earliest one not yet placed whose bank (``target mod banks``) the current
+    issue group does not use yet; a group ends after ``lanes`` synapses, at a word's end, or
+    when no remaining synapse has an unused bank (docs/rtl.md, "Lanes and banks"). So the
+    unpacker's bank-conflict stall happens only where no order avoids it, and the synapses of
+    one bank (hence of one ring entry) keep their order: values and clamp counts are unchanged.
+
+    Parameters
+    ----------
+    targets : array of int
+        Local target of each synapse of the row, in the network's order.
+    lanes, banks : int
+        Synapse lanes and ring banks of the node.
+
+    Returns
+    -------
+    np.ndarray
+        ``order`` (int64): position ``k`` of the stored row holds synapse ``order[k]``.
+    """
+    targets = np.asarray(targets, np.int64)
+    n = len(targets)
+    per = formats.SYNAPSES_PER_WORD
+    queues = [[] for _ in range(banks)]
+    for k in range(n - 1, -1, -1):
+        queues[targets[k] % banks].append(k)  # reversed: the earliest is last
+    order = np.empty(n, np.int64)
+    pos = 0
+    while pos < n:
+        used = set()
+        word_end = (pos // per + 1) * per
+        while pos < n and pos < word_end and len(used) < lanes:
+            heads = [(q[-1], b) for b, q in enumerate(queues) if q and b not in used]
+            if not heads:
+                break
+            _, b = min(heads)
+            order[pos] = queues[b].pop()
+            used.add(b)
+            pos += 1
+    return order
+
+
+def node_layout(words, row_ptr, lanes: int, banks: int) -> tuple:
+    """Return ``(row_start, row_length, words)``: how a node stores a partition's synapses.
+
+    With one synapse lane, the partition's rows as they are. With more, every row starts at
+    a memory word's boundary (zero synapse words pad the gaps) and holds its synapses in
+    :func:`issue_order`.
+
+    Parameters
+    ----------
+    words : array of uint64
+        The partition's packed synapse words (``row_ptr`` order).
+    row_ptr : array of int
+        Row ``s`` is ``words[row_ptr[s]:row_ptr[s + 1]]``.
+    lanes, banks : int
+        Synapse lanes and ring banks of the node.
+    """
+    words = np.asarray(words, np.uint64)
+    row_ptr = np.asarray(row_ptr, np.int64)
+    length = np.diff(row_ptr)
+    if lanes == 1:
+        return row_ptr[:-1].copy(), length, words
+    per = formats.SYNAPSES_PER_WORD
+    start = np.concatenate([[0], np.cumsum(-(-length // per) * per)[:-1]]).astype(np.int64)
+    out = np.zeros(int(start[-1] + length[-1]) if len(length) else 0, np.uint64)
+    targets = formats.unpack_synapses(words)[0]
+    for s in np.flatnonzero(length):
+        a, e = int(row_ptr[s]), int(row_ptr[s + 1])
+        out[start[s]:start[s] + e - a] = words[a:e][issue_order(targets[a:e], lanes, banks)]
+    return start, length, out
+
+
 def node_image(built, partition: int, *, n_neurons: int | None = None,
                n_sources: int | None = None, memory_words: int | None = None,
                **params) -> NodeImage:
@@ -68,7 +146,9 @@ def node_image(built, partition: int, *, n_neurons: int | None = None,
     n_neurons, n_sources, memory_words : int, optional
         Capacities of the node; default the partition's needs.
     **params
-        ``max_burst``, ``fifo_words``, ``spike_fifo``, ``latency`` of :class:`~neuroaix.rtl.params.NodeParams`.
+        ``max_burst``, ``fifo_words``, ``spike_fifo``, ``latency``, ``synapse_lanes``,
+        ``update_lanes`` of :class:`~neuroaix.rtl.params.NodeParams`. The synapse memory
+        holds the rows as :func:`node_layout` lays them out for the node's lanes.
 
     Raises
     ------
@@ -80,7 +160,9 @@ def node_image(built, partition: int, *, n_neurons: int | None = None,
     gids = np.arange(partition, built.n_neurons, P)
     part = built.partitions[partition]
     row_ptr = np.asarray(part.row_ptr, dtype=np.int64)
-    words = np.asarray(part.words, dtype=np.uint64)
+    lanes = params.get("synapse_lanes", 1)
+    row_start, row_length, words = node_layout(
+        part.words, row_ptr, lanes, ring_banks(lanes, params.get("update_lanes", 1)))
     memory = words_to_memory(words)
     need = {"n_neurons": max(1, len(gids)), "n_sources": built.n_neurons,
             "memory_words": max(1, len(memory))}
@@ -102,8 +184,8 @@ def node_image(built, partition: int, *, n_neurons: int | None = None,
         pops.append({"coef": coef, "table": [int(x) for x in built.poisson_table[k]],
                      "weight": u32(built.poisson_weight[k]),
                      "enable": int(bool(built.has_poisson[k]))})
-    return NodeImage(config, len(gids), partition, P, neurons, pops, row_ptr[:-1].copy(),
-                     np.diff(row_ptr), memory)
+    return NodeImage(config, len(gids), partition, P, neurons, pops, row_start, row_length,
+                     memory)
 
 
 def external_spikes(image: NodeImage, senders, steps, n_steps: int) -> list:

@@ -16,7 +16,7 @@ from amaranth.sim import Simulator
 
 from neuroaix.rtl.harness.generate import convert
 from neuroaix.rtl.harness.node_image import NodeImage, s32, u32
-from neuroaix.rtl.hw.node import Node, NodeWithMemory
+from neuroaix.rtl.hw.node import COUNTERS, Node, NodeWithMemory
 from neuroaix.rtl.params import NodeParams
 
 __all__ = [
@@ -50,11 +50,14 @@ def node_core(config: NodeParams) -> Node:
     return Node(**params)
 
 
-def node_verilog(config: NodeParams, *, sim: bool = True) -> str:
-    """Return deterministic Verilog: ``node_sim`` (with the memory) or ``node`` (without)."""
+def node_verilog(config: NodeParams, *, sim: bool = True, name: str | None = None) -> str:
+    """Return deterministic Verilog: ``node_sim`` (with the memory) or ``node`` (without).
+
+    ``name`` replaces the module name of the top.
+    """
     if sim:
-        return convert(NodeWithMemory(**config.to_dict()), "node_sim")
-    return convert(node_core(config), "node")
+        return convert(NodeWithMemory(**config.to_dict()), name or "node_sim")
+    return convert(node_core(config), name or "node")
 
 
 def simulate(image: NodeImage, n_steps: int, external=None, *, ready_pattern=(1,),
@@ -157,8 +160,7 @@ def simulate(image: NodeImage, n_steps: int, external=None, *, ready_pattern=(1,
                 ev = ctx.get(dut.o_spikes.payload)
                 spikes[ev.step].append(ev.source)
             await ctx.tick()
-        counters = {name: ctx.get(getattr(dut, f"o_{name}")) for name in (
-            "events", "syn_saturations", "saturations", "poisson", "spike_count")}
+        counters = {name: ctx.get(getattr(dut, f"o_{name}")) for name in COUNTERS}
         if ext_i != len(ext_items):
             raise RuntimeError(f"the node took {ext_i} of {len(ext_items)} external items")
         state = np.zeros((image.n_local, 4), np.int64)

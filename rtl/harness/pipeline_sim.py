@@ -115,7 +115,7 @@ def simulate(workload: Workload, *, spike_pattern=(1,), ready_pattern=(1,),
                     sent += 1
                 if ready and ctx.get(dut.o_cleared.valid):
                     v = ctx.get(dut.o_cleared.payload)
-                    got.append((v.exc, v.inh))
+                    got.append((v[0].exc, v[0].inh))
                 await ctx.tick()
             ctx.set(dut.i_clear.valid, 0)
             ctx.set(dut.o_cleared.ready, 0)

@@ -6,6 +6,7 @@ LUT, FF, BRAM36-equivalent and DSP counts. :func:`report_table` sets them beside
 ring-buffer and spike-dispatcher figures (Kauth et al. 2023, Front Comput Neurosci 17:1144143).
 """
 
+import dataclasses
 import pathlib
 import re
 import subprocess
@@ -19,7 +20,7 @@ from neuroaix.rtl.params import PipelineConfig
 
 __all__ = ["synthesize", "synthesize_verilog", "parse_stat", "report_table", "strip_zero_init",
            "NEUROAIX_BLOCKS", "NEUROAIX_NODE_BLOCKS", "node_blocks", "synthesize_node",
-           "node_report_table"]
+           "node_report_table", "node_block_name"]
 
 #: neuroAIx static-design figures per node (Kauth et al. 2023): block -> (LUT, BRAM36).
 #: BRAM36 budget of the goal: ring buffers plus spike dispatcher (the paper gives 240 BRAM36
@@ -196,7 +197,8 @@ def node_blocks(config) -> dict:
     Parameters
     ----------
     config : NodeParams
-        Node parameters (``latency`` is unused: the memory is off-chip).
+        Node parameters (``latency`` is unused: the memory is off-chip). The node is built
+        twice: with one synapse and one update lane, and with ``config``'s lanes.
     """
     return {
         "neuron update, 1 lane": (convert(NeuronUpdate(cores=1), "neuron_update"),
@@ -204,8 +206,17 @@ def node_blocks(config) -> dict:
         "neuron update, 10 lanes": (convert(NeuronUpdate(cores=10), "neuron_update10"),
                                     "neuron_update10"),
         "background unit": (convert(BackgroundUnit(), "background"), "background"),
-        "node (1 lane)": (node_verilog(config, sim=False), "node"),
+        "node (1 lane)": (node_verilog(dataclasses.replace(config, synapse_lanes=1,
+                                                          update_lanes=1), sim=False), "node"),
+        node_block_name(config): (node_verilog(config, sim=False, name="node_lanes"),
+                                  "node_lanes"),
     }
+
+
+def node_block_name(config) -> str:
+    """Return the block name of the node at ``config``'s lanes in :func:`node_blocks`."""
+    return (f"node ({config.synapse_lanes} synapse lanes, {config.update_lanes} update "
+            "lanes)")
 
 
 def synthesize_node(config, work_dir, *, blocks=None, timeout: float = 3600) -> dict:

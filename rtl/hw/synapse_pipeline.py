@@ -14,6 +14,18 @@ Stages (docs/rtl.md gives the cycle rule of each):
    (:func:`neuroaix.numerics.accumulate`) and written back; a one-entry forwarding register
    makes back-to-back updates of one address correct at one synaptic event per cycle.
 
+Two widths (docs/rtl.md, "Lanes and banks"): ``lanes`` (L in 1, 2, 4, 8) synaptic events per
+cycle, and ``clear_lanes`` (U) neurons per read-and-clear request. The unpacker issues, per
+cycle, the longest run of the current word's next synapses (row order) of at most L
+synapses whose ring banks are pairwise distinct (the *bank-conflict stall*: the first synapse
+whose bank is taken in that cycle waits, with every later one). The ring buffers are
+``ring_banks(L, U)`` block RAMs (the power of two >= max(L, U)): neuron ``n`` in bank
+``n mod banks`` at entry ``(n div banks) * D + slot``, each bank with its own read-modify-write
+pipeline and forwarding register; the U neurons of a clear are consecutive, so in U distinct
+banks. The synapses onto one entry lie in one bank and reach it in row order, spike after
+spike, so values and saturation counts do not depend on L or U. With L = U = 1 there is one
+bank and one synaptic event per cycle.
+
 A read-and-clear port serves the neuron update: ``(slot, neuron)`` in, ``(exc, inh)`` out, the
 entry zeroed. Synaptic events take precedence over clear requests; the port is meant to be
 used between the delivery phases of two steps (``o_idle`` high), as in the step schedule of
@@ -30,17 +42,36 @@ from amaranth.utils import ceil_log2
 
 from neuroaix import formats, numerics
 from neuroaix.checks import check_int
+from neuroaix.rtl.hw.interleave import Interleaved
 from neuroaix.rtl.hw.layouts import MemoryWord, SpikeEvent
 from neuroaix.rtl.params import MAX_RING_DEPTH
 
 __all__ = [
     "SynapsePipeline",
+    "SYNAPSE_LANES",
+    "ring_banks",
     "row_write_layout",
     "mem_request_layout",
     "clear_request_layout",
     "RingValues",
     "CLEAR_FIFO_DEPTH",
 ]
+
+#: Synapse lanes the unpacker supports (a divisor of the synapses per memory word).
+SYNAPSE_LANES = (1, 2, 4, 8)
+
+
+def ring_banks(lanes: int, clear_lanes: int) -> int:
+    """Return the ring-buffer banks of a pipeline: the power of two >= max(lanes, clear_lanes)."""
+    return 1 << ceil_log2(max(lanes, clear_lanes))
+
+
+def _popcount(bits):
+    total = Const(0, 1)
+    for b in bits:
+        total = total + b
+    return total
+
 
 #: Entries of the read-and-clear output FIFO.
 CLEAR_FIFO_DEPTH = 4
@@ -98,7 +129,7 @@ def _saturating_add(m, a, b):
 
 
 class SynapsePipeline(wiring.Component):
-    """The synapse pipeline of one node (II = 1 synaptic event per cycle).
+    """The synapse pipeline of one node: L synaptic events per cycle, U-neuron clears.
 
     Parameters
     ----------
@@ -116,6 +147,10 @@ class SynapsePipeline(wiring.Component):
     fifo_words : int
         Depth of the response FIFO in words, and the credit: words requested and not yet
         unpacked never exceed it. At least ``max_burst``.
+    lanes : int
+        Synaptic events per cycle at most (L), one of :data:`SYNAPSE_LANES`.
+    clear_lanes : int
+        Neurons per read-and-clear request (U), in [1, 64].
 
     Members
     -------
@@ -127,10 +162,6 @@ class SynapsePipeline(wiring.Component):
         Memory read requests ``(addr, count)`` in words.
     i_mem_resp : In(stream.Signature(MemoryWord))
         Memory words, in request order.
-    i_clear : In(stream.Signature(clear_request_layout(...)))
-        Read-and-clear requests ``(slot, neuron)``.
-    o_cleared : Out(stream.Signature(RingValues))
-        The values read by each clear request, in request order.
     o_idle : Out(1)
         High when every accepted spike's synapses have been written to the ring buffers.
     o_events : Out(32)
@@ -139,10 +170,16 @@ class SynapsePipeline(wiring.Component):
         Accumulations that were clamped to int32 since reset.
     o_dropped : Out(32)
         Synapses whose local target was ``>= n_neurons`` (ignored) since reset.
+    i_clear : In(stream.Signature(clear_request_layout(...)))
+        Read-and-clear requests ``(slot, neuron)`` for neurons ``neuron .. neuron + U - 1``
+        (those ``>= n_neurons`` are skipped and read as zero).
+    o_cleared : Out(stream.Signature(data.ArrayLayout(RingValues, U)))
+        The U entries of each request, in request order.
     """
 
     def __init__(self, *, n_neurons: int, ring_depth: int, n_sources: int,
-                 memory_words: int, max_burst: int = 8, fifo_words: int = 64):
+                 memory_words: int, max_burst: int = 8, fifo_words: int = 64,
+                 lanes: int = 1, clear_lanes: int = 1):
         check_int("n_neurons", n_neurons, low=1, high=formats.MAX_LOCAL_TARGETS)
         check_int("ring_depth", ring_depth, low=2, high=MAX_RING_DEPTH)
         if ring_depth & (ring_depth - 1):
@@ -155,21 +192,31 @@ class SynapsePipeline(wiring.Component):
         check_int("max_burst", max_burst, low=1, high=256)
         check_int("fifo_words", fifo_words, low=max_burst,
                   fix=f"the response FIFO must hold one burst of max_burst={max_burst} words")
+        if lanes not in SYNAPSE_LANES:
+            raise ValueError(f"lanes must be one of {SYNAPSE_LANES}, not {lanes!r}")
+        check_int("clear_lanes", clear_lanes, low=1, high=64)
         self._n_neurons = n_neurons
         self._ring_depth = ring_depth
         self._n_sources = n_sources
         self._memory_words = memory_words
         self._max_burst = max_burst
         self._fifo_words = fifo_words
-        #: Contents of the ring buffers, entry ``neuron * D + slot`` (simulations may read it).
-        self.ring_data = MemoryData(shape=RingValues, depth=n_neurons * ring_depth, init=[])
+        self._lanes = lanes
+        self._clear_lanes = clear_lanes
+        self._banks = ring_banks(lanes, clear_lanes)
+        per_bank = -(-n_neurons // self._banks) * ring_depth
+        #: Contents of ring bank ``b``: neuron ``n = k * banks + b`` at entry ``k * D + slot``.
+        self.bank_data = [MemoryData(shape=RingValues, depth=per_bank, init=[])
+                          for _ in range(self._banks)]
+        #: The ring buffers, entry ``neuron * D + slot`` (simulations may read it).
+        self.ring_data = Interleaved(self.bank_data, ring_depth)
         super().__init__({
             "i_spikes": In(stream.Signature(SpikeEvent)),
             "i_rows": In(stream.Signature(row_write_layout(n_sources, memory_words))),
             "o_mem_req": Out(stream.Signature(mem_request_layout(memory_words, max_burst))),
             "i_mem_resp": In(stream.Signature(MemoryWord)),
             "i_clear": In(stream.Signature(clear_request_layout(n_neurons, ring_depth))),
-            "o_cleared": Out(stream.Signature(RingValues)),
+            "o_cleared": Out(stream.Signature(data.ArrayLayout(RingValues, clear_lanes))),
             "o_idle": Out(1),
             "o_events": Out(32),
             "o_saturations": Out(32),
@@ -206,6 +253,25 @@ class SynapsePipeline(wiring.Component):
         """Response FIFO depth and word credit."""
         return self._fifo_words
 
+    @property
+    def lanes(self) -> int:
+        """Synapse lanes L."""
+        return self._lanes
+
+    @property
+    def clear_lanes(self) -> int:
+        """Neurons per read-and-clear request U."""
+        return self._clear_lanes
+
+    @property
+    def banks(self) -> int:
+        """Ring-buffer banks (block RAMs)."""
+        return self._banks
+
+    def ring_entry(self, neuron: int, slot: int) -> tuple:
+        """Return ``(bank, entry)`` of ring-buffer entry ``(neuron, slot)``."""
+        return neuron % self._banks, (neuron // self._banks) * self._ring_depth + slot
+
     def elaborate(self, platform):
         m = Module()
         per_word = formats.SYNAPSES_PER_WORD
@@ -214,6 +280,10 @@ class SynapsePipeline(wiring.Component):
         n_syn = self._memory_words * per_word
         B = self._max_burst
         C = self._fifo_words
+        L = self._lanes
+        U = self._clear_lanes
+        NB = self._banks
+        bank_bits = ceil_log2(NB)
 
         row_layout = data.StructLayout({
             "start": unsigned(_addr_bits(n_syn)),
@@ -302,16 +372,35 @@ class SynapsePipeline(wiring.Component):
             self.i_mem_resp.ready.eq(resp.w_rdy),
         ]
 
-        # Unpacker: one synapse per cycle ---------------------------------------------------
+        # Unpacker: up to L synapses of one word per cycle, in distinct banks --------------
         u_valid = Signal()
         u_idx = Signal(off_bits)
         u_left = Signal(ceil_log2(n_syn + 1))
         u_slot = Signal(slot_bits)
         word = MemoryWord(resp.r_data)
-        syn = word[u_idx]
         can_emit = u_valid & resp.r_rdy
-        last_in_row = u_left == 1
-        last_in_word = (u_idx == per_word - 1) | last_in_row
+
+        def bank_of(target):
+            return target[:bank_bits] if bank_bits else Const(0, 1)
+
+        takes = []
+        stop = Const(0, 1)
+        for j in range(per_word):
+            dist = Const(j, off_bits + 1) - u_idx
+            cand = Signal(name=f"cand{j}")
+            take = Signal(name=f"take{j}")
+            m.d.comb += cand.eq(can_emit & (u_idx <= j) & (dist < L) & (dist < u_left))
+            conflict = Const(0, 1)
+            for i in range(j):
+                conflict = conflict | (takes[i] & (bank_of(word[i].target)
+                                                   == bank_of(word[j].target)))
+            m.d.comb += take.eq(cand & ~stop & ~conflict)
+            stop = stop | (cand & ~take)
+            takes.append(take)
+        n_take = Signal(range(L + 1))
+        m.d.comb += n_take.eq(_popcount(takes))
+        last_in_row = u_left == n_take
+        last_in_word = ((u_idx + n_take) >= per_word) | last_in_row
         m.d.comb += [
             resp.r_en.eq(can_emit & last_in_word),
             word_pop.eq(can_emit & last_in_word),
@@ -320,19 +409,8 @@ class SynapsePipeline(wiring.Component):
         take_desc = (~u_valid | (can_emit & last_in_row)) & desc.r_rdy
         m.d.comb += desc.r_en.eq(take_desc)
 
-        e_valid = Signal()
-        e_target = Signal(formats.SYNAPSE_FIELDS[1].width)
-        e_slot = Signal(slot_bits)
-        e_weight = Signal(signed(32))
-        m.d.sync += e_valid.eq(can_emit)
         with m.If(can_emit):
-            m.d.sync += [
-                u_idx.eq(u_idx + 1),
-                u_left.eq(u_left - 1),
-                e_target.eq(syn.target),
-                e_weight.eq(syn.weight),
-                e_slot.eq((u_slot + syn.delay)[:slot_bits]),
-            ]
+            m.d.sync += [u_idx.eq(u_idx + n_take), u_left.eq(u_left - n_take)]
             with m.If(last_in_row):
                 m.d.sync += u_valid.eq(0)
         with m.If(take_desc):
@@ -343,72 +421,131 @@ class SynapsePipeline(wiring.Component):
                 u_slot.eq(cur_desc.slot),
             ]
 
-        # Ring buffers: read-modify-write with forwarding ----------------------------------
-        depth = self._n_neurons * self._ring_depth
-        addr_w = _addr_bits(depth)
-        m.submodules.ring = ring = Memory(data=self.ring_data)
-        ring_r = ring.read_port()
-        ring_w = ring.write_port()
-        m.submodules.cleared = cleared = SyncFIFO(width=RingValues.as_shape().size,
-                                                  depth=CLEAR_FIFO_DEPTH)
+        # Stage e: the issued synapses, routed to their banks -----------------------------
+        target_w = formats.SYNAPSE_FIELDS[1].width
+        e_valid = [Signal(name=f"e_valid{b}") for b in range(NB)]
+        e_target = [Signal(target_w, name=f"e_target{b}") for b in range(NB)]
+        e_slot = [Signal(slot_bits, name=f"e_slot{b}") for b in range(NB)]
+        e_weight = [Signal(signed(32), name=f"e_weight{b}") for b in range(NB)]
+        for b in range(NB):
+            hit = [takes[j] & (bank_of(word[j].target) == b) for j in range(per_word)]
+            m.d.sync += e_valid[b].eq(_popcount(hit) != 0)
+            for j in range(per_word):
+                syn = word[j]
+                with m.If(hit[j]):
+                    m.d.sync += [
+                        e_target[b].eq(syn.target),
+                        e_weight[b].eq(syn.weight),
+                        e_slot[b].eq((u_slot + syn.delay)[:slot_bits]),
+                    ]
 
-        e_in_range = e_target < self._n_neurons
-        syn_ok = e_valid & e_in_range
-        s1_valid = Signal()
-        s1_clear = Signal()
-        s1_addr = Signal(addr_w)
-        s1_weight = Signal(signed(32))
-        clear_space = (cleared.level + s1_clear) < CLEAR_FIFO_DEPTH
-        m.d.comb += self.i_clear.ready.eq(~e_valid & clear_space)
+        # Clear requests: lane k reads neuron ``neuron + k`` in bank ``(neuron + k) mod NB``.
+        m.submodules.cleared = cleared = SyncFIFO(
+            width=data.ArrayLayout(RingValues, U).size, depth=CLEAR_FIFO_DEPTH)
+        clr = self.i_clear.payload
+        lane_n = [Signal(len(clr.neuron) + 1, name=f"clr_n{k}") for k in range(U)]
+        lane_ok = [Signal(name=f"clr_ok{k}") for k in range(U)]
+        for k in range(U):
+            m.d.comb += [lane_n[k].eq(clr.neuron + k), lane_ok[k].eq(lane_n[k] < self._n_neurons)]
+        bank_clr = []  # per bank: a lane of the request reads it
+        bank_clr_addr = []
+        for b in range(NB):
+            hits = [lane_ok[k] & (bank_of(lane_n[k]) == b) for k in range(U)]
+            hit = Signal(name=f"clr_hit{b}")
+            m.d.comb += hit.eq(_popcount(hits) != 0)
+            addr = Signal(_addr_bits(self.bank_data[b].depth), name=f"clr_addr{b}")
+            for k in range(U):
+                with m.If(hits[k]):
+                    m.d.comb += addr.eq(Cat(clr.slot[:slot_bits], lane_n[k] >> bank_bits))
+            bank_clr.append(hit)
+            bank_clr_addr.append(addr)
+        s1_clear_any = Signal()
+        busy_banks = _popcount([e_valid[b] & bank_clr[b] for b in range(NB)])
+        clear_space = (cleared.level + s1_clear_any) < CLEAR_FIFO_DEPTH
+        m.d.comb += self.i_clear.ready.eq((busy_banks == 0) & clear_space)
         take_clear = self.i_clear.valid & self.i_clear.ready
-        syn_addr = Cat(e_slot[:slot_bits], e_target)[:addr_w]
-        clr_addr = Cat(self.i_clear.payload.slot[:slot_bits],
-                       self.i_clear.payload.neuron)[:addr_w]
-        a_addr = Mux(e_valid, syn_addr, clr_addr)
-        m.d.comb += [ring_r.addr.eq(a_addr), ring_r.en.eq(1)]
-        m.d.sync += [
-            s1_valid.eq(syn_ok | take_clear),
-            s1_clear.eq(~e_valid & take_clear),
-            s1_addr.eq(a_addr),
-            s1_weight.eq(e_weight),
-        ]
+        s1_rot = Signal(max(1, bank_bits))
+        s1_lane_ok = Signal(U)
+        m.d.sync += s1_clear_any.eq(take_clear)
+        with m.If(take_clear):
+            m.d.sync += [s1_rot.eq(clr.neuron[:bank_bits] if bank_bits else 0),
+                         s1_lane_ok.eq(Cat(*lane_ok))]
 
-        fwd_valid = Signal()
-        fwd_addr = Signal(addr_w)
-        fwd_data = Signal(RingValues)
-        old = Signal(RingValues)
-        new = Signal(RingValues)
-        m.d.comb += old.eq(Mux(fwd_valid & (fwd_addr == s1_addr), fwd_data, ring_r.data))
-        inh = s1_weight < 0
-        ch_old = Mux(inh, old.inh, old.exc)
-        ch_new, ch_sat = _saturating_add(m, ch_old, s1_weight)
-        with m.If(s1_clear):
-            m.d.comb += new.eq(0)
-        with m.Elif(inh):
-            m.d.comb += [new.exc.eq(old.exc), new.inh.eq(ch_new)]
-        with m.Else():
-            m.d.comb += [new.exc.eq(ch_new), new.inh.eq(old.inh)]
+        # Ring banks: read-modify-write with forwarding -------------------------------------
+        events = []
+        sats = []
+        drops = []
+        olds = []
+        s1_valid_any = []
+        for b in range(NB):
+            depth = self.bank_data[b].depth
+            addr_w = _addr_bits(depth)
+            mem = Memory(data=self.bank_data[b])
+            m.submodules[f"ring{b}"] = mem
+            ring_r = mem.read_port()
+            ring_w = mem.write_port()
+            e_in_range = e_target[b] < self._n_neurons
+            syn_ok = e_valid[b] & e_in_range
+            s1_valid = Signal(name=f"s1_valid{b}")
+            s1_clear = Signal(name=f"s1_clear{b}")
+            s1_addr = Signal(addr_w, name=f"s1_addr{b}")
+            s1_weight = Signal(signed(32), name=f"s1_weight{b}")
+            syn_addr = Cat(e_slot[b][:slot_bits], e_target[b] >> bank_bits)[:addr_w]
+            clr_here = take_clear & bank_clr[b]
+            a_addr = Mux(e_valid[b], syn_addr, bank_clr_addr[b][:addr_w])
+            m.d.comb += [ring_r.addr.eq(a_addr), ring_r.en.eq(1)]
+            m.d.sync += [
+                s1_valid.eq(syn_ok | clr_here),
+                s1_clear.eq(~e_valid[b] & clr_here),
+                s1_addr.eq(a_addr),
+                s1_weight.eq(e_weight[b]),
+            ]
+            fwd_valid = Signal(name=f"fwd_valid{b}")
+            fwd_addr = Signal(addr_w, name=f"fwd_addr{b}")
+            fwd_data = Signal(RingValues, name=f"fwd_data{b}")
+            old = Signal(RingValues, name=f"old{b}")
+            new = Signal(RingValues, name=f"new{b}")
+            m.d.comb += old.eq(Mux(fwd_valid & (fwd_addr == s1_addr), fwd_data, ring_r.data))
+            inh = s1_weight < 0
+            ch_old = Mux(inh, old.inh, old.exc)
+            ch_new, ch_sat = _saturating_add(m, ch_old, s1_weight)
+            with m.If(s1_clear):
+                m.d.comb += new.eq(0)
+            with m.Elif(inh):
+                m.d.comb += [new.exc.eq(old.exc), new.inh.eq(ch_new)]
+            with m.Else():
+                m.d.comb += [new.exc.eq(ch_new), new.inh.eq(old.inh)]
+            m.d.comb += [ring_w.addr.eq(s1_addr), ring_w.data.eq(new), ring_w.en.eq(s1_valid)]
+            m.d.sync += [fwd_valid.eq(s1_valid), fwd_addr.eq(s1_addr), fwd_data.eq(new)]
+            events.append(s1_valid & ~s1_clear)
+            sats.append(s1_valid & ~s1_clear & ch_sat)
+            drops.append(e_valid[b] & ~e_in_range)
+            olds.append(old)
+            s1_valid_any.append(s1_valid)
+
+        # Cleared values back in lane order ---------------------------------------------------
+        out = Signal(data.ArrayLayout(RingValues, U))
+        for k in range(U):
+            for b in range(NB):
+                sel = (s1_rot + k)[:bank_bits] == b if bank_bits else Const(1, 1)
+                with m.If(s1_lane_ok[k] & sel):
+                    m.d.comb += out[k].eq(olds[b])
         m.d.comb += [
-            ring_w.addr.eq(s1_addr),
-            ring_w.data.eq(new),
-            ring_w.en.eq(s1_valid),
-            cleared.w_data.eq(old),
-            cleared.w_en.eq(s1_valid & s1_clear),
+            cleared.w_data.eq(out),
+            cleared.w_en.eq(s1_clear_any),
             self.o_cleared.payload.eq(cleared.r_data),
             self.o_cleared.valid.eq(cleared.r_rdy),
             cleared.r_en.eq(self.o_cleared.ready),
         ]
-        m.d.sync += [fwd_valid.eq(s1_valid), fwd_addr.eq(s1_addr), fwd_data.eq(new)]
 
         # Counters and idle -----------------------------------------------------------------
-        with m.If(s1_valid & ~s1_clear):
-            m.d.sync += self.o_events.eq(self.o_events + 1)
-            with m.If(ch_sat):
-                m.d.sync += self.o_saturations.eq(self.o_saturations + 1)
-        with m.If(e_valid & ~e_in_range):
-            m.d.sync += self.o_dropped.eq(self.o_dropped + 1)
+        m.d.sync += [
+            self.o_events.eq(self.o_events + _popcount(events)),
+            self.o_saturations.eq(self.o_saturations + _popcount(sats)),
+            self.o_dropped.eq(self.o_dropped + _popcount(drops)),
+        ]
         m.d.comb += self.o_idle.eq(
             ~l_valid & (rg_words == 0) & ~desc.r_rdy & ~u_valid & (outstanding == 0)
-            & ~e_valid & ~s1_valid
+            & (_popcount(e_valid) == 0) & (_popcount(s1_valid_any) == 0)
         )
         return m

@@ -37,9 +37,16 @@ CASES = {"brunel": (_brunel, 0, 30), "microcircuit": (workloads.small_microcircu
          "saturating": (_saturating, 1, 20)}
 
 
-@pytest.mark.parametrize("pattern", list(PATTERNS))
-@pytest.mark.parametrize("name", list(CASES))
-def test_node_equals_engine(name, pattern):
+#: (synapse lanes L, update lanes U) per case: the one-lane node on every case and pattern,
+#: the neuroAIx widths (8, 10) and two others on every case.
+LANE_RUNS = ([(name, pattern, (1, 1)) for name in CASES for pattern in PATTERNS]
+             + [(name, "streaming", lanes) for name in CASES for lanes in ((8, 10), (2, 3))]
+             + [("saturating", "idle_backpressure", (4, 5))])
+
+
+@pytest.mark.parametrize("name, pattern, lanes", LANE_RUNS,
+                         ids=[f"{n}-{p}-L{l[0]}U{l[1]}" for n, p, l in LANE_RUNS])
+def test_node_equals_engine(name, pattern, lanes):
     make, p, n_steps = CASES[name]
     built = make()
     sim = Simulator(built, threads=1, progress=False)
@@ -48,7 +55,8 @@ def test_node_equals_engine(name, pattern):
     P = len(built.partitions)
     want = [sorted(int(s) for s in senders[steps == t] if s % P == p) for t in range(n_steps)]
     assert sum(map(len, want)) > 0
-    image = node_image(built, p, latency=8, fifo_words=16, spike_fifo=4)
+    image = node_image(built, p, latency=8, fifo_words=16, spike_fifo=4,
+                       synapse_lanes=lanes[0], update_lanes=lanes[1])
     external = external_spikes(image, senders, steps, n_steps) if P > 1 else None
     ext, ready = PATTERNS[pattern]
     run = simulate(image, n_steps, external, ready_pattern=ready, ext_pattern=ext)
@@ -65,20 +73,31 @@ def test_node_equals_engine(name, pattern):
         assert (run.counters["saturations"] + run.counters["syn_saturations"]
                 == c["saturations"])
     assert run.counters["spike_count"] == sum(map(len, want))
+    # The partition's own synaptic events and clamps: the step schedule in ascending order.
+    part = built.partitions[p]
+    ref = RingReference(image.n_local, built.ring_depth)
+    for t in range(n_steps):
+        ref.read_and_clear(t & (built.ring_depth - 1))
+        ref.deliver(t, sorted(int(s) for s in senders[steps == t]), part.row_ptr[:-1],
+                    np.diff(part.row_ptr), part.words)
+    assert run.counters["events"] == ref.events
+    assert run.counters["syn_saturations"] == ref.saturations
     if name == "saturating":
         assert run.counters["syn_saturations"] > 0
 
 
-def test_cycles_one_neuron_per_clock():
-    """Without spikes a step costs the neurons plus a fixed pipeline overhead."""
+@pytest.mark.parametrize("lanes", [(1, 1), (8, 10), (1, 4)])
+def test_cycles_one_beat_per_clock(lanes):
+    """Without spikes a step costs a beat of U neurons per clock plus a fixed overhead."""
     built = _brunel()
-    image = node_image(built, 0, latency=8, fifo_words=16)
+    image = node_image(built, 0, latency=8, fifo_words=16, synapse_lanes=lanes[0],
+                       update_lanes=lanes[1])
     quiet = image._replace(neurons=[(0, 0, 0, 0, rng, pop)
                                     for (_, _, _, _, rng, pop) in image.neurons],
                            populations=[{**q, "enable": 0} for q in image.populations])
     run = simulate(quiet, 3)
     assert run.spikes == [[], [], []]
-    assert run.cycles == [image.n_local + 10] * 3
+    assert run.cycles == [-(-image.n_local // lanes[1]) + 10] * 3
 
 
 def test_node_image_errors():
@@ -94,6 +113,9 @@ def test_node_image_errors():
     ({"n_populations": 0}, ValueError, r"^n_populations must lie in \[1, 256\], not 0$"),
     ({"spike_fifo": 1}, ValueError, r"^spike_fifo must lie in \[2, 65536\], not 1$"),
     ({"n_populations": 2.0}, TypeError, r"^n_populations must be an integer, not 2\.0$"),
+    ({"update_lanes": 0}, ValueError, r"^update_lanes must lie in \[1, 16\], not 0$"),
+    ({"synapse_lanes": 3}, ValueError,
+     r"^synapse_lanes must be one of \(1, 2, 4, 8\), not 3$"),
 ])
 def test_bad_parameters(kwargs, exc, match):
     params = {"n_neurons": 8, "n_populations": 1, "ring_depth": 8, "n_sources": 8,
@@ -105,6 +127,8 @@ def test_bad_parameters(kwargs, exc, match):
 @pytest.mark.parametrize("argv, message", [
     (["--steps", "0"], "--steps must be >= 1, not 0; use a positive count"),
     (["--partitions", "2", "--partition", "2"], "--partition must lie in [0, 1], not 2"),
+    (["--synapse-lanes", "3"], "--synapse-lanes must be one of (1, 2, 4, 8), not 3"),
+    (["--update-lanes", "17"], "--update-lanes must lie in [1, 16], not 17"),
 ])
 def test_run_command_bad_input(argv, message, capsys):
     from neuroaix.cli import main
@@ -164,3 +188,34 @@ def test_verilog_is_deterministic():
         assert text == node_verilog(config, sim=sim)
         assert f"module {'node_sim' if sim else 'node'}(" in text
         assert "src =" not in text
+
+
+def test_node_layout_keeps_the_order_of_each_bank():
+    """With L lanes every row starts at a word, holds the row's synapses, keeps the order of
+    each bank's synapses, and no issue group could take one more synapse."""
+    from neuroaix.rtl.harness.node_image import issue_order, node_layout
+
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(0, 40, 30)
+    row_ptr = np.concatenate([[0], np.cumsum(lengths)])
+    targets = rng.integers(0, 50, row_ptr[-1])
+    words = formats.pack_synapses(targets, rng.integers(-9, 9, row_ptr[-1]),
+                                  rng.integers(1, 4, row_ptr[-1]))
+    start, length, laid = node_layout(words, row_ptr, 1, 1)
+    np.testing.assert_array_equal(laid, words)
+    np.testing.assert_array_equal(start, row_ptr[:-1])
+    lanes, banks = 8, 16
+    start, length, laid = node_layout(words, row_ptr, lanes, banks)
+    np.testing.assert_array_equal(length, lengths)
+    assert (start % formats.SYNAPSES_PER_WORD == 0).all()
+    for s in range(len(lengths)):
+        got = laid[start[s]:start[s] + length[s]]
+        want = words[row_ptr[s]:row_ptr[s + 1]]
+        assert sorted(got.tolist()) == sorted(want.tolist())
+        t_got = formats.unpack_synapses(got)[0] % banks
+        t_want = formats.unpack_synapses(want)[0] % banks
+        for b in range(banks):
+            np.testing.assert_array_equal(got[t_got == b], want[t_want == b])
+    order = issue_order([0, 16, 1, 2, 32, 3], lanes, banks)
+    # banks 0, 0, 1, 2, 0, 3: groups {0, 1, 2, 3}, {0}, {0}
+    assert order.tolist() == [0, 2, 3, 5, 1, 4]

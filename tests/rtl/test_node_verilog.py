@@ -158,10 +158,11 @@ def test_command_prints_identical_hashes(tmp_path, capsys):
     text = capsys.readouterr().out
     doc = json.loads(out_json.read_text())
     assert status == 0
-    assert doc["identical"] and doc["engine_hash"] == doc["rtl_hash"]
-    assert f"engine raster hash (partition 0): {doc['engine_hash']}" in text
-    assert f"rtl    raster hash (partition 0): {doc['rtl_hash']}" in text
+    assert doc["identical"] and doc["engine_spike_hash"] == doc["rtl_spike_hash"]
+    assert f"engine raster hash (partition 0): {doc['engine_spike_hash']}" in text
+    assert f"rtl    raster hash (partition 0): {doc['rtl_spike_hash']}" in text
     assert "identical" in text and "cycles per step: mean" in text
     # The same network and node parameters as the brunel_125 case: the same cycles.
-    assert doc["cycles"] == json.loads(CYCLES_FILE.read_text())["cases"]["brunel_125"][
-        "cycles"][:60]
+    assert doc["rtl_cycles_per_step"] == json.loads(CYCLES_FILE.read_text())["cases"][
+        "brunel_125"]["cycles"][:60]
+

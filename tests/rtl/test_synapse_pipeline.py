@@ -93,7 +93,7 @@ def test_target_out_of_range_is_dropped():
         for n in range(4):
             await stream_put(ctx, dut.i_clear, {"slot": 1, "neuron": n})
             v = await stream_get(ctx, dut.o_cleared)
-            got.append((v.exc, v.inh))
+            got.append((v[0].exc, v[0].inh))
         got.append((ctx.get(dut.o_events), ctx.get(dut.o_dropped)))
 
     sim.add_testbench(bench)

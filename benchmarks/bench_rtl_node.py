@@ -1,0 +1,75 @@
+"""Benchmark: cycles per step of the RTL node at several (synapse lanes, update lanes).
+
+One partition of a microcircuit of about 2,205 neurons per node (the neuroAIx node size:
+scale 0.1143, 4 partitions), with reduced in-degrees (``--k-scale``, default 0.1) so that
+amaranth.sim finishes; the engine runs the network, the other partitions' spikes are injected
+and the node's raster must equal the engine's. Prints, per (L, U), the cycles per step (mean,
+min, max), the synaptic events and the delivery throughput of the steps with the most events.
+
+Usage: ``python benchmarks/bench_rtl_node.py [--steps N] [--lanes L,U ...] [--json PATH]``
+"""
+
+import argparse
+import json
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+from neuroaix import models
+from neuroaix.rtl.harness.node_engine import engine_case
+from neuroaix.rtl.harness.node_sim import simulate
+
+#: Node memory parameters (the CI cases of tests/rtl/test_node_verilog.py).
+MEMORY = {"latency": 20, "max_burst": 8, "fifo_words": 16, "spike_fifo": 16}
+
+
+def run(n_steps: int, lanes, k_scale: float, partition: int = 1) -> dict:
+    """Run the node at each ``(L, U)`` of ``lanes``; return the measurements."""
+    built = models.microcircuit(scale=0.1143, k_scale=k_scale, input="poisson",
+                                seed=7).build(partitions=4, threads=1)
+    out = {"network": {"n_neurons": int(built.n_neurons), "partitions": 4,
+                       "partition": partition, "k_scale": k_scale, "steps": n_steps},
+           "runs": []}
+    for L, U in lanes:
+        t0 = time.perf_counter()
+        image, external, expected, _ = engine_case(built, partition, n_steps, **MEMORY,
+                                                   synapse_lanes=L, update_lanes=U)
+        res = simulate(image, n_steps, external)
+        if res.spikes != expected:
+            raise RuntimeError(f"L={L}, U={U}: the node's raster differs from the engine's")
+        cycles = np.array(res.cycles)
+        out["network"]["n_local"] = image.n_local
+        out["runs"].append({
+            "synapse_lanes": L, "update_lanes": U, "cycles": cycles.tolist(),
+            "cycles_mean": round(float(cycles.mean()), 1), "cycles_min": int(cycles.min()),
+            "cycles_max": int(cycles.max()), "events": res.counters["events"],
+            "seconds": round(time.perf_counter() - t0, 1)})
+    return out
+
+
+def main(argv=None) -> int:
+    """Run the benchmark and print the table."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--k-scale", type=float, default=0.1)
+    p.add_argument("--lanes", nargs="+", default=["1,1", "8,10"], metavar="L,U")
+    p.add_argument("--json", type=pathlib.Path)
+    args = p.parse_args(argv)
+    lanes = [tuple(int(x) for x in s.split(",")) for s in args.lanes]
+    out = run(args.steps, lanes, args.k_scale)
+    net = out["network"]
+    print(f"microcircuit {net['n_neurons']} neurons, k_scale {net['k_scale']}, partition "
+          f"{net['partition']} of 4 ({net['n_local']} local neurons), {net['steps']} steps")
+    print(f"{'L':>3}{'U':>4}{'mean':>10}{'min':>7}{'max':>7}{'events':>9}{'total':>9}")
+    for r in out["runs"]:
+        print(f"{r['synapse_lanes']:>3}{r['update_lanes']:>4}{r['cycles_mean']:>10}"
+              f"{r['cycles_min']:>7}{r['cycles_max']:>7}{r['events']:>9}{sum(r['cycles']):>9}")
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
