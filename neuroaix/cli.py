@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
 from neuroaix import __version__, outputs
 
@@ -50,8 +51,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0 if args.command is None else 2
     outputs.reset(args.command)
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"neuroaix {args.command}: warning: {message}", file=sys.stderr)
+
     try:
-        with outputs.signal_guard():
+        with outputs.signal_guard(), warnings.catch_warnings():
+            warnings.showwarning = show
             return int(args.func(args) or 0)
     except KeyboardInterrupt as exc:  # SIGINT or SIGTERM, at any phase
         detail = str(exc) if isinstance(exc, outputs.Interrupted) else None

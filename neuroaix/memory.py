@@ -10,12 +10,53 @@ number of synapses (docs/networks.md, "Memory").
 from __future__ import annotations
 
 import math
+import os
+import resource
+import warnings
 from typing import NamedTuple
 
 from neuroaix import formats
 from neuroaix.construction.connectivity import WRITE_BUFFER_SYNAPSES
 
-__all__ = ["GIB", "MemoryEstimate", "available_bytes", "check_memory", "estimate_build"]
+__all__ = ["GIB", "MemoryEstimate", "PartitionWarning", "available_bytes", "cgroup_bytes",
+           "check_memory", "check_partitions", "estimate_build", "memory_limit"]
+
+#: Partitions per thread beyond which a build warns (each step visits every partition).
+PARTITIONS_PER_THREAD = 64
+
+
+class PartitionWarning(UserWarning):
+    """More partitions than neurons, or far more than threads: costly and no faster."""
+
+
+def check_partitions(*, n_neurons: int, partitions: int, threads: int) -> None:
+    """Warn, with the cost, when ``partitions`` exceeds the neurons or far exceeds threads.
+
+    Parameters
+    ----------
+    n_neurons : int
+        Neurons of the network.
+    partitions, threads : int
+        Build parameters P and T.
+
+    Warns
+    -----
+    PartitionWarning
+        If P > N (partitions without a neuron) or P > ``PARTITIONS_PER_THREAD`` x T.
+    """
+    index = 2 * partitions * (n_neurons + 1) * 8
+    cost = (f"the row indexes alone take {index / GIB:.2f} GiB ({partitions} x "
+            f"{n_neurons + 1} x 16 bytes) and every step visits every partition")
+    if partitions > n_neurons:
+        warnings.warn(f"--partitions {partitions} exceeds the {n_neurons} neurons: "
+                      f"{partitions - n_neurons} partitions own no neuron; {cost}; the raster "
+                      f"is the same with --partitions {min(n_neurons, threads)}",
+                      PartitionWarning, stacklevel=2)
+    elif partitions > PARTITIONS_PER_THREAD * threads:
+        warnings.warn(f"--partitions {partitions} is {partitions // threads} per thread "
+                      f"({threads} thread{'s' if threads != 1 else ''}); {cost}; the raster "
+                      f"is the same with --partitions {threads}", PartitionWarning,
+                      stacklevel=2)
 
 GIB = float(1 << 30)
 #: Fixed allowance for interpreter, Numba and bookkeeping on top of the arrays (bytes).
@@ -45,6 +86,104 @@ def available_bytes(meminfo: str = "/proc/meminfo") -> int | None:
     except OSError:
         return None
     return None
+
+
+def _read_int(path: str) -> int | None:
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None  # "max" (no limit) reads as None
+
+
+def _status_bytes(key: str, status: str) -> int:
+    """Return a ``kB`` field of ``/proc/self/status`` in bytes (0 if unreadable)."""
+    try:
+        with open(status) as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def cgroup_bytes(proc_cgroup: str = "/proc/self/cgroup",
+                 root: str = "/sys/fs/cgroup") -> int | None:
+    """Return the memory this process's cgroup still allows (limit minus usage), or None.
+
+    Reads cgroup v2 (``memory.max``, ``memory.current``) and v1 (``memory.limit_in_bytes``,
+    ``memory.usage_in_bytes``), at the process's cgroup path below ``root`` or at ``root``
+    itself (the view inside a container).
+
+    Parameters
+    ----------
+    proc_cgroup : str
+        The process's cgroup membership file.
+    root : str
+        Mount point of the cgroup file systems.
+    """
+    try:
+        with open(proc_cgroup) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    found = []
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        _, controllers, path = parts
+        if controllers == "":  # v2
+            names, bases = ("memory.max", "memory.current"), [root]
+        elif "memory" in controllers.split(","):  # v1
+            names = ("memory.limit_in_bytes", "memory.usage_in_bytes")
+            bases = [os.path.join(root, "memory")]
+        else:
+            continue
+        for base in bases:
+            for folder in (os.path.join(base, path.lstrip("/")), base):
+                limit = _read_int(os.path.join(folder, names[0]))
+                if limit is not None and limit < 1 << 60:  # v1 writes "no limit" as ~2^63
+                    used = _read_int(os.path.join(folder, names[1])) or 0
+                    found.append(max(limit - used, 0))
+                    break
+    return min(found) if found else None
+
+
+def memory_limit(*, meminfo: str = "/proc/meminfo", status: str = "/proc/self/status",
+                 proc_cgroup: str = "/proc/self/cgroup",
+                 root: str = "/sys/fs/cgroup") -> tuple[int, str] | None:
+    """Return the memory a build may still use and what sets it, or None if nothing is known.
+
+    The smallest of ``MemAvailable``, the cgroup's limit less its usage, and the room left
+    under the address-space and data-segment ulimits (``RLIMIT_AS`` less ``VmSize``,
+    ``RLIMIT_DATA`` less ``VmData``).
+
+    Parameters
+    ----------
+    meminfo, status, proc_cgroup, root : str
+        Where the kernel reports them (``/proc`` and ``/sys/fs/cgroup``).
+
+    Returns
+    -------
+    (int, str) or None
+        Bytes, and the source in words (``"the cgroup memory limit"``).
+    """
+    found = []
+    avail = available_bytes(meminfo)
+    if avail is not None:
+        found.append((avail, "MemAvailable in /proc/meminfo"))
+    cg = cgroup_bytes(proc_cgroup, root)
+    if cg is not None:
+        found.append((cg, "the cgroup memory limit"))
+    for name, field in (("RLIMIT_AS", "VmSize"), ("RLIMIT_DATA", "VmData")):
+        soft, _ = resource.getrlimit(getattr(resource, name))
+        if soft != resource.RLIM_INFINITY:
+            room = max(soft - _status_bytes(field, status), 0)
+            found.append((room, f"ulimit {name} ({soft / GIB:.2f} GiB, {field} used)"))
+    return min(found) if found else None
 
 
 def estimate_build(*, n_neurons: int, synapses: int, partitions: int, threads: int,
@@ -80,7 +219,8 @@ def check_memory(estimate: MemoryEstimate, limit_bytes: int | None = None, *,
     estimate : MemoryEstimate
         From ``estimate_build``.
     limit_bytes : int or None
-        Memory the build may use; None reads ``MemAvailable`` (no check if unreadable).
+        Memory the build may use; None reads ``memory_limit()`` (``MemAvailable``, cgroup
+        and ulimits; no check if none is readable).
     scale : float or None
         The model's ``--scale``, if the network came from ``neuroaix.models``; the message
         then names the largest scale that fits.
@@ -94,10 +234,10 @@ def check_memory(estimate: MemoryEstimate, limit_bytes: int | None = None, *,
     """
     source = "memory_limit"
     if limit_bytes is None:
-        limit_bytes = available_bytes()
-        source = "MemAvailable in /proc/meminfo"
-        if limit_bytes is None:
+        known = memory_limit()
+        if known is None:
             return
+        limit_bytes, source = known
     need = estimate.total_bytes
     if need <= limit_bytes:
         return

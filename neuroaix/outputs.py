@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterable, Iterator
 
 __all__ = ["Interrupted", "acknowledge_interrupt", "atomic_path", "check_file", "check_folder",
-           "current_phase", "exit_status", "interrupt_message", "note_written", "phase",
+           "current_phase", "exit_status", "format_duration", "interrupt_message", "note_written", "phase",
            "provenance", "read_json", "reset", "signal_guard", "write_bytes", "write_json",
            "written"]
 
@@ -97,6 +97,29 @@ def phase(name: str, detail: str = "") -> Iterator[None]:
     previous, _State.phase = _State.phase, name
     yield  # an exception leaves the phase set: the message names where it happened
     _State.phase = previous
+
+
+def format_duration(seconds: float) -> str:
+    """Return a duration for people: ``"42 s"``, ``"3 min 20 s"``, ``"2 h 05 min"``.
+
+    Parameters
+    ----------
+    seconds : float
+        The duration; NaN or negative reads ``"unknown"``, beyond a year ``"over a year"``.
+    """
+    if not (seconds >= 0):  # NaN too
+        return "unknown"
+    if seconds < 60:
+        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+    if seconds < 3600:
+        m, sec = divmod(round(seconds), 60)
+        return f"{m} min {sec:02d} s"
+    if seconds < 86400:
+        h, m = divmod(round(seconds / 60), 60)
+        return f"{h} h {m:02d} min"
+    if seconds < 365 * 86400:
+        return f"{seconds / 86400:.1f} days"
+    return "over a year"
 
 
 # Preflight -------------------------------------------------------------------------------

@@ -249,3 +249,35 @@ def test_json_outputs_carry_version_model_scale_seed_input_hardware_restored(tmp
     for name in ("emulate", "energy"):
         assert docs[name]["scale"] == 0.05 and docs[name]["hardware_config"] == "neuroaix-35"
         assert docs[name]["seed"] == 12345
+
+
+# Resource guards ------------------------------------------------------------------------
+
+
+def test_partitions_beyond_neurons_warn_with_the_cost(capsys, tmp_path):
+    assert main(["run", "brunel", "--scale", "0.02", "--partitions", "300", "--threads", "1",
+                 "--t-sim", "5", "--t-presim", "0", "--no-plot", "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert ("neuroaix run: warning: --partitions 300 exceeds the 250 neurons: 50 partitions own "
+            "no neuron; the row indexes alone take 0.00 GiB (300 x 251 x 16 bytes)") in err
+    assert main(["run", "brunel", "--scale", "0.02", "--partitions", "65", "--threads", "1",
+                 "--t-sim", "5", "--t-presim", "0", "--no-plot", "--out", str(tmp_path / "b")]
+                ) == 0
+    assert "--partitions 65 is 65 per thread (1 thread)" in capsys.readouterr().err
+
+
+def test_emulate_refuses_a_time_that_is_not_a_whole_number_of_steps(capsys):
+    args = ["emulate", "brunel", "--hardware", str(ROOT / "configs" / "neuroaix-35.toml"),
+            "--scale", "0.02"]
+    assert main(args + ["--t-sim", "10.05"]) == 2
+    assert ("--t-sim must be a whole number of steps of dt = 0.1 ms, not 10.05; use 10"
+            in capsys.readouterr().err)
+    assert main(args + ["--t-presim", "nan"]) == 2
+    assert "--t-presim must be a finite time in ms, not nan" in capsys.readouterr().err
+
+
+def test_durations_read_as_people_write_them():
+    from neuroaix.outputs import format_duration
+
+    assert [format_duration(x) for x in (0.5, 12, 200, 7300, 1e6, 1e9, float("nan"))] == [
+        "0.5 s", "12 s", "3 min 20 s", "2 h 02 min", "11.6 days", "over a year", "unknown"]

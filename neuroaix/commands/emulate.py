@@ -116,6 +116,13 @@ def _emulate(args) -> int:
                            input=args.input, seed=args.seed, defaults=DEFAULTS)
         built = net.build(partitions=hw.n_nodes)
     dt = float(built.dt)
+    for option, value in (("--t-sim", args.t_sim), ("--t-presim", args.t_presim)):
+        if not math.isfinite(value):
+            raise ValueError(f"{option} must be a finite time in ms, not {value!r}")
+        steps = round(value / dt)
+        if abs(steps * dt - value) > 1e-9 * max(1.0, abs(value)):
+            raise ValueError(f"{option} must be a whole number of steps of dt = {dt:g} ms, not "
+                             f"{value!r}; use {steps * dt:g} (the emulator does not round)")
     pre = round(args.t_presim / dt)
     n = round(args.t_sim / dt)
     if n <= 0 or pre < 0:

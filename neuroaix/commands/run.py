@@ -91,6 +91,7 @@ def run_model(model: str, *, scale=None, k_scale=None, input=None, t_sim=1000.0,
     """
     from neuroaix import models
     from neuroaix import outputs
+    from neuroaix.memory import check_partitions
     from neuroaix.analysis import population_statistics
     from neuroaix.energy import EnergyMeter
     from neuroaix.engine import Simulator, spike_hash
@@ -129,6 +130,8 @@ def run_model(model: str, *, scale=None, k_scale=None, input=None, t_sim=1000.0,
                        f"{'s' if partitions != 1 else ''}"):
         net = models.build(model, scale=scale, k_scale=k_scale, input=input, seed=seed,
                            defaults=DEFAULTS)
+        check_partitions(n_neurons=net.n_neurons, partitions=partitions,
+                         threads=threads * ranks)
         if comm is None:
             built = net.build(partitions=partitions, threads=threads)
             sim_cls, kwargs = Simulator, {"backend": backend}

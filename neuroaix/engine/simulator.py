@@ -330,8 +330,8 @@ class _ProgressBar:
         frac = done / self.total
         eta = elapsed * (1 - frac) / frac if frac > 0 else float("nan")
         bar = "#" * int(30 * frac)
-        sys.stderr.write(f"\r  [{bar:<30}] {100 * frac:5.1f}%  {elapsed:6.1f} s  "
-                         f"eta {eta:6.1f} s")
+        sys.stderr.write(f"\r  [{bar:<30}] {100 * frac:5.1f}%  {format_duration(elapsed):>10}"
+                         f"  eta {format_duration(eta):<12}")
         sys.stderr.flush()
 
     def close(self) -> None:
