@@ -32,10 +32,13 @@ LAYERS = (
 )
 #: Layer names that stand for one module only, not for the modules below them.
 EXACT = ("neuroaix",)
-#: Modules of the model description and construction, which import nothing late at all.
+#: Modules of the model description and construction, and the emulator and energy model,
+#: which import nothing of the package late at all (optional extras such as matplotlib may be).
 NO_LATE_IMPORTS = ("neuroaix.numerics", "neuroaix.formats", "neuroaix.checks",
                    "neuroaix.neuron", "neuroaix.distributions", "neuroaix.construction",
-                   "neuroaix.network", "neuroaix.models", "neuroaix.analysis")
+                   "neuroaix.network", "neuroaix.models", "neuroaix.analysis",
+                   "neuroaix.timing", "neuroaix.activity", "neuroaix.emulator",
+                   "neuroaix.energy")
 
 
 def _layer(module: str) -> int:
