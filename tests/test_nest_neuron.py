@@ -26,8 +26,9 @@ import pytest
 from neuroaix import LIF
 from neuroaix import numerics as nx
 from neuroaix.reference import error_bound_mv, run_fixed, run_float
+from tests._nest import import_nest
 
-nest = pytest.importorskip("nest")
+nest = import_nest()
 
 pytestmark = pytest.mark.nest
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import resource
 import sys
@@ -118,9 +119,9 @@ def run_model(model: str, *, scale=None, k_scale=None, input=None, t_sim=1000.0,
         if not cuda.cuda_available():
             raise RuntimeError("--backend cuda needs a CUDA GPU that numba-cuda can use; "
                                "none was found (numba.cuda.is_available() is False)")
-    if t_sim <= 0 or t_presim < 0:
-        raise ValueError(f"--t-sim must be > 0 and --t-presim >= 0, not {t_sim!r} and "
-                         f"{t_presim!r}")
+    if not (0 < t_sim < math.inf and 0 <= t_presim < math.inf):  # NaN fails both
+        raise ValueError(f"--t-sim must be > 0 and --t-presim >= 0 (finite, in ms), not "
+                         f"{t_sim!r} and {t_presim!r}")
     if rank == 0:  # every output is checked before any work
         if out is not None:
             outputs.check_folder(out, output_names(plot), option="--out", force=force)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -211,7 +210,7 @@ def test_project_rejects_unknown_species(hardware, capsys):
     assert exc.value.code == 2
 
 
-# Integration with the other commands (small networks; skipped where they are absent) -------
+# Integration with the other commands (small networks) ----------------------------------------
 
 
 def test_emulated_brunel_end_to_end(tmp_path):
@@ -228,8 +227,6 @@ def test_emulated_brunel_end_to_end(tmp_path):
 
 
 def test_measured_run_end_to_end(tmp_path):
-    if importlib.util.find_spec("neuroaix.commands.run") is None:
-        pytest.skip("neuroaix run is not available")
     run_dir, out = tmp_path / "run", tmp_path / "r.json"
     assert main(["run", "brunel", "--scale", "0.02", "--t-sim", "20", "--t-presim", "5",
                  "--threads", "1", "--out", str(run_dir)]) == 0

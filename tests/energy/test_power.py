@@ -139,11 +139,18 @@ def test_meter_falls_back_to_nvidia_smi_without_nvml(tmp_path, fake_smi):
     assert meter.reading.method == "nvidia-smi"
 
 
-def test_this_machine_falls_back_or_measures():
-    # Whatever this machine exposes, the meter either measures or says it cannot.
+def test_this_machine_measures_exactly_what_it_exposes():
+    # What this machine exposes, read directly, decides what the meter must report.
+    exposed = {"rapl": read_rapl() is not None, "nvml": nvml_energy_mj() is not None,
+               "nvidia-smi": nvidia_smi_power_w() is not None}
     with EnergyMeter() as meter:
         sum(range(10_000))
-    assert meter.reading is None or meter.reading.kind == "measured"
+    if not any(exposed.values()):
+        assert meter.reading is None
+    else:
+        assert meter.reading.kind == "measured" and meter.reading.energy_j >= 0
+        methods = set(meter.reading.method.split("+"))
+        assert methods <= {m for m, ok in exposed.items() if ok} and methods, methods
 
 
 def test_estimate_from_cores():

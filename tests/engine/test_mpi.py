@@ -28,14 +28,15 @@ ROOT = HERE.parent.parent
 
 
 def _mpiexec():
+    # make test installs the mpi extra: a missing one is a failure, not a skip
     try:
         import mpi4py  # noqa: F401
     except ImportError:
-        pytest.skip("mpi4py is not installed (pip install 'neuroaix[mpi]')")
+        pytest.fail("mpi4py is not installed (pip install 'neuroaix[mpi]')")
     exe = pathlib.Path(sys.executable).parent / "mpiexec"
     found = str(exe) if exe.exists() else shutil.which("mpiexec")
     if not found:
-        pytest.skip("no mpiexec found (pip install mpich)")
+        pytest.fail("no mpiexec found (pip install 'neuroaix[mpi]', which brings mpich)")
     return found
 
 

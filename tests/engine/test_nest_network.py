@@ -9,7 +9,7 @@ neuron approaches threshold slowly (about 18 uV per step), so such a case occurs
 second here; as it spreads through the recurrent synapses, the rasters are compared up to
 the first disagreement, which must be of that kind.
 
-Runs only where the optional ``nest-simulator`` package is installed; skipped otherwise.
+Runs in the NEST environment of ``make test`` (tests/_nest.py); skipped elsewhere.
 """
 
 import numba
@@ -22,8 +22,9 @@ from neuroaix.engine import Simulator
 from neuroaix.formats import unpack_synapses
 from neuroaix.neuron import propagators
 from neuroaix.reference import error_bound_mv
+from tests._nest import import_nest
 
-nest = pytest.importorskip("nest")
+nest = import_nest()
 
 pytestmark = pytest.mark.nest
 
