@@ -25,9 +25,9 @@ import threading
 from collections.abc import Iterable, Iterator
 
 __all__ = ["Interrupted", "acknowledge_interrupt", "atomic_path", "check_file", "check_folder",
-           "current_phase", "exit_status", "format_duration", "interrupt_message", "note_written", "phase",
-           "provenance", "read_json", "reset", "signal_guard", "write_bytes", "write_json",
-           "written"]
+           "current_phase", "exit_status", "format_duration", "interrupt_message",
+           "note_written", "phase", "provenance", "read_json", "reset", "signal_guard",
+           "write_bytes", "write_json", "written"]
 
 #: Exit status of a run ended by a signal: 128 + the signal number (shell convention).
 _EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
