@@ -283,3 +283,14 @@ def test_durations_read_as_people_write_them():
 
     assert [format_duration(x) for x in (0.5, 12, 200, 7300, 1e6, 1e9, float("nan"))] == [
         "0.5 s", "12 s", "3 min 20 s", "2 h 02 min", "11.6 days", "over a year", "unknown"]
+
+
+def test_the_compare_plot_title_names_what_our_rows_are():
+    from neuroaix.commands.energy import compare_title
+    from neuroaix.outputs import provenance
+
+    ours = [{"source": provenance(model="microcircuit", scale=0.02, hardware="neuroaix-35")},
+            {"source": provenance(model="brunel", scale=0.1)}, {"source": provenance()}]
+    assert compare_title(ours) == ("published: full-scale cortical microcircuit; ours: brunel "
+                                   "scale 0.1, microcircuit scale 0.02 on neuroaix-35")
+    assert compare_title([]) == "published: full-scale cortical microcircuit"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from neuroaix import outputs
 
-__all__ = ["register"]
+__all__ = ["compare_title", "register"]
 
 
 # Inputs --------------------------------------------------------------------------------------
@@ -226,6 +226,22 @@ def _energy(args) -> int:
     return 0
 
 
+def compare_title(ours: list[dict]) -> str:
+    """Return the compare plot's title: what the published rows are, and what ours are.
+
+    Parameters
+    ----------
+    ours : list of dict
+        Our rows, each with its ``source`` (model, scale, hardware configuration).
+    """
+    shown = sorted({f"{r['source']['model']} scale {r['source']['scale']:g}"
+                    + (f" on {r['source']['hardware_config']}"
+                       if r["source"]["hardware_config"] else "")
+                    for r in ours if r["source"]["model"] and r["source"]["scale"]})
+    return "published: full-scale cortical microcircuit" + (
+        f"; ours: {', '.join(shown)}" if shown else "")
+
+
 def _compare(args) -> int:
     from neuroaix.energy import RECORDS
     from neuroaix.energy.plot import plot_compare
@@ -248,14 +264,8 @@ def _compare(args) -> int:
     for r in ours:
         print(f"  {r['label']}: {r['power_source']}")
     if args.plot:
-        shown = sorted({f"{r['source']['model']} scale {r['source']['scale']:g}"
-                        + (f" on {r['source']['hardware_config']}"
-                           if r["source"]["hardware_config"] else "")
-                        for r in ours if r["source"]["model"] and r["source"]["scale"]})
-        title = "published: full-scale cortical microcircuit" + (
-            f"; ours: {', '.join(shown)}" if shown else "")
         with outputs.atomic_path(args.plot) as tmp:
-            plot_compare(rows + ours, tmp, title=title)
+            plot_compare(rows + ours, tmp, title=compare_title(ours))
         print(f"plot written to {args.plot}")
     _write_json(args.json, {"published": rows, "ours": ours})
     return 0
