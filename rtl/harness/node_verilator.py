@@ -39,7 +39,9 @@ def build(config, build_dir):
 
 def run(image: NodeImage, n_steps: int, external, build_dir, *, expected=None,
         patterns=("streaming", "idle_backpressure")) -> dict:
-    """Run an image on Verilator; return ``{pattern: {"passed", "spikes", "cycles"}}``.
+    """Run an image on Verilator; return ``{pattern: {"passed", "spikes", "cycles", ...}}``.
+
+    Each pattern's dict also holds the node's ``counters`` at the end of the run.
 
     Parameters
     ----------

@@ -166,3 +166,26 @@ def test_command_prints_identical_hashes(tmp_path, capsys):
     assert doc["rtl_cycles_per_step"] == json.loads(CYCLES_FILE.read_text())["cases"][
         "brunel_125"]["cycles"][:60]
 
+
+#: (case, (synapse lanes, update lanes), steps): the lane-parallel node on Verilator.
+LANE_CASES = [("microcircuit_p2_of_6", (8, 10), 60), ("brunel_125", (2, 3), 60)]
+
+
+@pytest.mark.parametrize("name, lanes, n_steps", LANE_CASES)
+def test_lanes_equal_engine_and_amaranth_sim(name, lanes, n_steps):
+    """With L synapse and U update lanes the Verilog gives the engine's raster, and the
+    cycles of every step and the counters of the Amaranth design."""
+    make, p, _, _ = CASES[name]
+    params = {**MEMORY, "synapse_lanes": lanes[0], "update_lanes": lanes[1]}
+    image, external, expected, _ = engine_case(make(), p, n_steps, **params)
+    assert sum(map(len, expected)) > 0
+    out = node_verilator.run(image, n_steps, external,
+                             BUILD_ROOT / f"{name}_lanes_{lanes[0]}_{lanes[1]}",
+                             expected=expected)
+    ref = simulate(image, n_steps, external)
+    assert ref.spikes == expected
+    for pattern, got in out.items():
+        assert got["passed"], pattern
+        assert got["spikes"] == expected, pattern
+        assert got["counters"] == ref.counters, pattern
+    assert out["streaming"]["cycles"] == ref.cycles
