@@ -136,13 +136,19 @@ INPUT = {  # (rate_ex Hz, rate_in Hz, w_ex pA, w_in pA) per neuron
 }
 
 
-@pytest.mark.parametrize(("name", "seed"), CASES)
-def test_spike_steps_equal_nest(name, seed):
+def _run_both(name, seed):
+    """Return the model, its input, NEST's run and neuroaix's runs for one case."""
     model = NEURONS[name]
     spikes = _input_spikes(seed, *INPUT[name])
     v0 = nx.mv_to_fixed(np.random.default_rng(seed).uniform(0.0, model.V_th - model.E_L))
-    nest_steps, _v_nest, _iex_nest, _iin_nest = _run_nest(model, v0, spikes)
-    (_v, _iex, _iin, steps, sat), (vf, iexf, iinf, _steps_f, v_pre) = _neuroaix(model, v0, spikes)
+    return model, spikes, _run_nest(model, v0, spikes), _neuroaix(model, v0, spikes)
+
+
+@pytest.mark.parametrize(("name", "seed"), CASES)
+def test_spike_steps_equal_nest(name, seed):
+    model, spikes, nest, ours = _run_both(name, seed)
+    nest_steps = nest[0]
+    (_v, _iex, _iin, steps, sat), (vf, iexf, iinf, _steps_f, v_pre) = ours
     n_in = sum(len(a) for a, _, _ in spikes)
     assert sat == 0
     assert n_in > 1000 and len(nest_steps) >= 30, (n_in, len(nest_steps))
@@ -165,11 +171,9 @@ def test_spike_steps_equal_nest(name, seed):
 
 @pytest.mark.parametrize(("name", "seed"), CASES)
 def test_nest_trace_within_the_fixed_point_bound(name, seed):
-    model = NEURONS[name]
-    spikes = _input_spikes(seed, *INPUT[name])
-    v0 = nx.mv_to_fixed(np.random.default_rng(seed).uniform(0.0, model.V_th - model.E_L))
-    nest_steps, v_nest, iex_nest, iin_nest = _run_nest(model, v0, spikes)
-    (v, iex, iin, _, _), (vf, iexf, iinf, steps_f, v_pre) = _neuroaix(model, v0, spikes)
+    model, _spikes, nest, ours = _run_both(name, seed)
+    nest_steps, v_nest, iex_nest, iin_nest = nest
+    (v, iex, iin, _, _), (vf, iexf, iinf, steps_f, v_pre) = ours
     # NEST is the float64 scheme of run_float, up to float64 rounding ...
     np.testing.assert_array_equal(steps_f, nest_steps)
     assert np.abs(v_nest - vf).max() <= FLOAT_TOL_MV

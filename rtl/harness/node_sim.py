@@ -16,6 +16,7 @@ from amaranth.sim import Simulator
 
 from neuroaix.rtl.harness.generate import convert
 from neuroaix.rtl.harness.node_image import NodeImage, s32, u32
+from neuroaix.rtl.harness.pipeline_sim import put_stream, row_payloads
 from neuroaix.rtl.hw.node import COUNTERS, Node, NodeWithMemory
 from neuroaix.rtl.params import NodeParams
 
@@ -98,30 +99,15 @@ def simulate(image: NodeImage, n_steps: int, external=None, *, ready_pattern=(1,
         ctx.set(dut.i_gid_base, image.gid_base)
         ctx.set(dut.i_gid_stride, image.gid_stride)
         ctx.set(dut.i_external, int(external is not None))
-        for s in range(c.n_sources):
-            ctx.set(dut.i_rows.valid, 1)
-            ctx.set(dut.i_rows.payload, {"source": s, "start": int(image.row_start[s]),
-                                         "length": int(image.row_length[s])})
-            await ctx.tick()
-        ctx.set(dut.i_rows.valid, 0)
-        for addr, word in enumerate(image.memory):
-            ctx.set(dut.i_load.valid, 1)
-            ctx.set(dut.i_load.payload, {"addr": addr, "data": word})
-            await ctx.tick()
-        ctx.set(dut.i_load.valid, 0)
-        for k, params in enumerate(image.populations):
-            ctx.set(dut.i_population.valid, 1)
-            ctx.set(dut.i_population.payload, {"index": k, "params": params})
-            await ctx.tick()
-        ctx.set(dut.i_population.valid, 0)
-        for n, (v, iex, iin, ref, rng, pop) in enumerate(image.neurons):
-            ctx.set(dut.i_neuron.valid, 1)
-            ctx.set(dut.i_neuron.payload, {
-                "index": n, "pop": pop,
-                "state": {"v": u32(v), "i_ex": u32(iex), "i_in": u32(iin), "ref": ref,
-                          "rng": rng}})
-            await ctx.tick()
-        ctx.set(dut.i_neuron.valid, 0)
+        await put_stream(ctx, dut.i_rows, row_payloads(image, c.n_sources))
+        await put_stream(ctx, dut.i_load, ({"addr": addr, "data": word}
+                                           for addr, word in enumerate(image.memory)))
+        await put_stream(ctx, dut.i_population, ({"index": k, "params": params}
+                                                 for k, params in enumerate(image.populations)))
+        await put_stream(ctx, dut.i_neuron, (
+            {"index": n, "pop": pop,
+             "state": {"v": u32(v), "i_ex": u32(iex), "i_in": u32(iin), "ref": ref, "rng": rng}}
+            for n, (v, iex, iin, ref, rng, pop) in enumerate(image.neurons)))
 
     async def bench(ctx):
         await load(ctx)

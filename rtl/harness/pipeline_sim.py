@@ -20,7 +20,7 @@ from neuroaix.rtl.hw.synapse_memory import PipelineWithMemory, words_to_memory
 from neuroaix.rtl.model import SpikeTiming
 from neuroaix.rtl.params import PipelineConfig
 
-__all__ = ["Workload", "SimResult", "simulate", "pipeline_top"]
+__all__ = ["Workload", "SimResult", "simulate", "pipeline_top", "put_stream", "row_payloads"]
 
 
 class Workload(NamedTuple):
@@ -59,6 +59,39 @@ def pipeline_top(workload: Workload) -> PipelineWithMemory:
         latency=c.latency, init=words_to_memory(workload.synapse_words))
 
 
+async def put_stream(ctx, stream, payloads) -> None:
+    """Put one payload a cycle on a stream whose ``ready`` is always high, then idle it.
+
+    Parameters
+    ----------
+    ctx : amaranth.sim testbench context
+        The testbench's context.
+    stream : stream interface
+        The port (``valid`` and ``payload``) of the design under test.
+    payloads : iterable
+        The payloads, one a cycle.
+    """
+    for payload in payloads:
+        ctx.set(stream.valid, 1)
+        ctx.set(stream.payload, payload)
+        await ctx.tick()
+    ctx.set(stream.valid, 0)
+
+
+def row_payloads(rows, n_sources: int) -> list[dict]:
+    """Return the ``i_rows`` payloads of the row pointers of sources ``0 .. n_sources - 1``.
+
+    Parameters
+    ----------
+    rows : Workload or NodeImage
+        Anything with ``row_start`` and ``row_length`` arrays.
+    n_sources : int
+        Row-pointer entries to load.
+    """
+    return [{"source": s, "start": int(rows.row_start[s]), "length": int(rows.row_length[s])}
+            for s in range(n_sources)]
+
+
 def simulate(workload: Workload, *, spike_pattern=(1,), ready_pattern=(1,),
              peek: bool = False, vcd: str | None = None) -> SimResult:
     """Simulate a workload in amaranth.sim and return what was read out and when.
@@ -91,12 +124,7 @@ def simulate(workload: Workload, *, spike_pattern=(1,), ready_pattern=(1,),
     async def bench(ctx):
         spike_gate = itertools.cycle(spike_pattern)
         ready_gate = itertools.cycle(ready_pattern)
-        for s in range(c.n_sources):
-            ctx.set(dut.i_rows.valid, 1)
-            ctx.set(dut.i_rows.payload, {"source": s, "start": int(workload.row_start[s]),
-                                         "length": int(workload.row_length[s])})
-            await ctx.tick()
-        ctx.set(dut.i_rows.valid, 0)
+        await put_stream(ctx, dut.i_rows, row_payloads(workload, c.n_sources))
 
         async def read_slots(slots):
             requests = [(slot, n) for slot in slots for n in range(c.n_neurons)]

