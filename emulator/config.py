@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from neuroaix import formats
-from neuroaix.checks import check_bool, check_choice, check_int, check_number, did_you_mean
+from neuroaix.checks import (
+    check_bool, check_choice, check_fields, check_int, check_number, checked, did_you_mean,
+)
 from neuroaix.configs import shipped
 from neuroaix.timing import RMW_DRAIN
 
@@ -48,24 +50,14 @@ PAPER_EFFICIENCY = (
 # Validation helpers --------------------------------------------------------------------------
 
 
-def _where(section: str, key: str) -> str:
-    return f"{section}.{key}" if section else key
-
-
-def _number(section: str, key: str, value, *, positive: bool = False,
-            minimum: float | None = None) -> float:
+def _number(name: str, value, *, positive: bool = False, minimum: float | None = None) -> float:
     if positive:
-        return check_number(_where(section, key), value, low=0, low_open=True,
-                            fix="give a positive number")
-    return check_number(_where(section, key), value, low=minimum, fix="give a larger value")
+        return check_number(name, value, low=0, low_open=True, fix="give a positive number")
+    return check_number(name, value, low=minimum, fix="give a larger value")
 
 
-def _integer(section: str, key: str, value, *, minimum: int = 0) -> int:
-    return check_int(_where(section, key), value, low=minimum, fix="give a larger integer")
-
-
-def _choice(section: str, key: str, value, choices: tuple[str, ...]) -> str:
-    return check_choice(_where(section, key), value, choices)
+def _integer(name: str, value, *, minimum: int = 0) -> int:
+    return check_int(name, value, low=minimum, fix="give a larger integer")
 
 
 def _reject_unknown(section: str, data: dict, cls) -> None:
@@ -111,31 +103,20 @@ class NodeConfig:
         Response FIFO depth: most words requested but not yet unpacked.
     """
 
-    neuron_cores: int = 10
-    neuron_clock_mhz: float = 189.393
-    neuron_pipeline_depth: int = 30
-    spike_clock_mhz: float = 92.0
-    dispatcher_spikes_per_cycle: int = 1
-    dispatcher_latency_ns: float = 880.0
-    synapse_clock_mhz: float = 189.393
-    synapse_lanes: int = 8
-    synapse_drain: int = RMW_DRAIN
-    max_burst: int = 64
-    fifo_words: int = 128
+    neuron_cores: int = checked(_integer, 10, minimum=1)
+    neuron_clock_mhz: float = checked(_number, 189.393, positive=True)
+    neuron_pipeline_depth: int = checked(_integer, 30, minimum=0)
+    spike_clock_mhz: float = checked(_number, 92.0, positive=True)
+    dispatcher_spikes_per_cycle: int = checked(_integer, 1, minimum=1)
+    dispatcher_latency_ns: float = checked(_number, 880.0, minimum=0)
+    synapse_clock_mhz: float = checked(_number, 189.393, positive=True)
+    synapse_lanes: int = checked(_integer, 8, minimum=1)
+    synapse_drain: int = checked(_integer, RMW_DRAIN, minimum=1)
+    max_burst: int = checked(_integer, 64, minimum=1)
+    fifo_words: int = checked(_integer, 128, minimum=1)
 
     def __post_init__(self):
-        s = "node"
-        _integer(s, "neuron_cores", self.neuron_cores, minimum=1)
-        _number(s, "neuron_clock_mhz", self.neuron_clock_mhz, positive=True)
-        _integer(s, "neuron_pipeline_depth", self.neuron_pipeline_depth, minimum=0)
-        _number(s, "spike_clock_mhz", self.spike_clock_mhz, positive=True)
-        _integer(s, "dispatcher_spikes_per_cycle", self.dispatcher_spikes_per_cycle, minimum=1)
-        _number(s, "dispatcher_latency_ns", self.dispatcher_latency_ns, minimum=0)
-        _number(s, "synapse_clock_mhz", self.synapse_clock_mhz, positive=True)
-        _integer(s, "synapse_lanes", self.synapse_lanes, minimum=1)
-        _integer(s, "synapse_drain", self.synapse_drain, minimum=1)
-        _integer(s, "max_burst", self.max_burst, minimum=1)
-        _integer(s, "fifo_words", self.fifo_words, minimum=1)
+        check_fields(self, "node.")
         if self.fifo_words < self.max_burst:
             raise ValueError(f"node.fifo_words must be >= max_burst={self.max_burst!r}, not "
                              f"{self.fifo_words!r}; the FIFO must hold one burst")
@@ -172,22 +153,16 @@ class MemoryConfig:
     those values.
     """
 
-    channels: int = 2
-    peak_bandwidth_gbps: float = 12.12
+    channels: int = checked(_integer, 2, minimum=1)
+    peak_bandwidth_gbps: float = checked(_number, 12.12, positive=True)
     efficiency: tuple = PAPER_EFFICIENCY
-    efficiency_peak_gbps: float = 12.12
-    latency_ns: float = 93.48
-    prefetch: bool = True
-    capacity_gb: float = 8.0
+    efficiency_peak_gbps: float = checked(_number, 12.12, positive=True)
+    latency_ns: float = checked(_number, 93.48, minimum=0)
+    prefetch: bool = checked(check_bool, True)
+    capacity_gb: float = checked(_number, 8.0, positive=True)
 
     def __post_init__(self):
-        s = "memory"
-        _number(s, "capacity_gb", self.capacity_gb, positive=True)
-        _integer(s, "channels", self.channels, minimum=1)
-        _number(s, "peak_bandwidth_gbps", self.peak_bandwidth_gbps, positive=True)
-        _number(s, "efficiency_peak_gbps", self.efficiency_peak_gbps, positive=True)
-        _number(s, "latency_ns", self.latency_ns, minimum=0)
-        check_bool("memory.prefetch", self.prefetch)
+        check_fields(self, "memory.")
         table = self.efficiency
         if not isinstance(table, (tuple, list)) or len(table) == 0:
             raise ValueError(f"memory.efficiency must be a non-empty list of [bytes, GB/s] "
@@ -197,8 +172,8 @@ class MemoryConfig:
             if not isinstance(row, (tuple, list)) or len(row) != 2:
                 raise ValueError(f"memory.efficiency entries must be [bytes, GB/s] pairs, "
                                  f"not {row!r}")
-            size = _integer(s, "efficiency size", row[0], minimum=1)
-            gbps = _number(s, "efficiency bandwidth", row[1], positive=True)
+            size = _integer("memory.efficiency size", row[0], minimum=1)
+            gbps = _number("memory.efficiency bandwidth", row[1], positive=True)
             if gbps > self.efficiency_peak_gbps:
                 raise ValueError(f"memory.efficiency bandwidth {gbps!r} exceeds "
                                  f"efficiency_peak_gbps={self.efficiency_peak_gbps!r}; "
@@ -245,22 +220,17 @@ class LinkConfig:
         the flit serialisation time.
     """
 
-    bandwidth_gbps: float = 5.82
-    flit_bits: int = 128
-    packet_bits: int = 64
-    router_ns: float = 43.0
-    cdc_ns: float = 60.0
-    transceiver_ns: float = 600.0
-    cable_ns: float = 17.0
-    extra_hop_ns: float = 309.0
+    bandwidth_gbps: float = checked(_number, 5.82, positive=True)
+    flit_bits: int = checked(_integer, 128, minimum=1)
+    packet_bits: int = checked(_integer, 64, minimum=1)
+    router_ns: float = checked(_number, 43.0, minimum=0)
+    cdc_ns: float = checked(_number, 60.0, minimum=0)
+    transceiver_ns: float = checked(_number, 600.0, minimum=0)
+    cable_ns: float = checked(_number, 17.0, minimum=0)
+    extra_hop_ns: float = checked(_number, 309.0, minimum=0)
 
     def __post_init__(self):
-        s = "link"
-        _number(s, "bandwidth_gbps", self.bandwidth_gbps, positive=True)
-        _integer(s, "flit_bits", self.flit_bits, minimum=1)
-        _integer(s, "packet_bits", self.packet_bits, minimum=1)
-        for key in ("router_ns", "cdc_ns", "transceiver_ns", "cable_ns", "extra_hop_ns"):
-            _number(s, key, getattr(self, key), minimum=0)
+        check_fields(self, "link.")
         ser_ns = self.flits_per_packet * self.flit_bits / self.bandwidth_gbps
         if self.extra_hop_ns < ser_ns:
             raise ValueError(f"link.extra_hop_ns must be at least the packet serialisation "
@@ -299,33 +269,30 @@ class TopologyConfig:
     """
 
     shape: tuple = (5, 7)
-    kind: str = "torus"
+    kind: str = checked(check_choice, "torus", choices=("torus", "mesh"))
     long_hops: tuple = ()
-    multicast: str = "dimension-ordered"
-    mapping: str = "round-robin"
-    turn: str = "extra-hop"
+    multicast: str = checked(check_choice, "dimension-ordered",
+                             choices=("dimension-ordered", "unicast"))
+    mapping: str = checked(check_choice, "round-robin", choices=("round-robin",))
+    turn: str = checked(check_choice, "extra-hop", choices=("extra-hop", "full-hop"))
 
     def __post_init__(self):
-        s = "topology"
         shape = self.shape
         if not isinstance(shape, (tuple, list)) or not 1 <= len(shape) <= 3:
             raise ValueError(f"topology.shape must list 1 to 3 grid extents, not {shape!r}; "
                              "use e.g. [5, 7]")
         for n in shape:
-            _integer(s, "shape entry", n, minimum=1)
+            _integer("topology.shape entry", n, minimum=1)
         object.__setattr__(self, "shape", tuple(shape))
-        _choice(s, "kind", self.kind, ("torus", "mesh"))
-        _choice(s, "multicast", self.multicast, ("dimension-ordered", "unicast"))
-        _choice(s, "mapping", self.mapping, ("round-robin",))
-        _choice(s, "turn", self.turn, ("extra-hop", "full-hop"))
+        check_fields(self, "topology.")
         hops = []
         n_nodes = self.n_nodes
         for pair in self.long_hops:
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                 raise ValueError(f"topology.long_hops entries must be [node, node] pairs, "
                                  f"not {pair!r}")
-            a = _integer(s, "long_hops node", pair[0])
-            b = _integer(s, "long_hops node", pair[1])
+            a = _integer("topology.long_hops node", pair[0])
+            b = _integer("topology.long_hops node", pair[1])
             if a >= n_nodes or b >= n_nodes or a == b:
                 raise ValueError(f"topology.long_hops pair {list(pair)!r} must name two "
                                  f"different nodes in [0, {n_nodes})")
@@ -354,12 +321,11 @@ class SyncConfig:
         neuron update.
     """
 
-    scheme: str = "marker"
-    barrier_ns: float = 0.0
+    scheme: str = checked(check_choice, "marker", choices=("marker", "barrier"))
+    barrier_ns: float = checked(_number, 0.0, minimum=0)
 
     def __post_init__(self):
-        _choice("sync", "scheme", self.scheme, ("marker", "barrier"))
-        _number("sync", "barrier_ns", self.barrier_ns, minimum=0)
+        check_fields(self, "sync.")
 
 
 #: Keys that state a format fact: (section, key) -> (name in neuroaix.formats, the key it
@@ -434,7 +400,7 @@ class HardwareConfig:
     def __post_init__(self):
         if not isinstance(self.name, str):
             raise TypeError(f"name must be a string, not {self.name!r}")
-        _number("", "time_step_ms", self.time_step_ms, positive=True)
+        _number("time_step_ms", self.time_step_ms, positive=True)
         if self.energy is not None and not isinstance(self.energy, str):
             raise TypeError(f"energy must be a file name (string), not {self.energy!r}")
         for key, cls in _SECTIONS.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from neuroaix.checks import check_int, check_number
+from neuroaix.checks import check_fields, check_int, check_number, checked
 
 __all__ = ["ACTIVITY_KEYS", "Activity"]
 
@@ -17,8 +17,10 @@ __all__ = ["ACTIVITY_KEYS", "Activity"]
 ACTIVITY_KEYS = ("n_nodes", "steps", "bio_time_s", "hw_time_s", "neuron_updates", "spikes",
                  "packets", "hops", "bytes_fetched", "synaptic_events")
 
-_COUNT_KEYS = ("n_nodes", "steps", "neuron_updates", "spikes", "packets", "hops",
-               "bytes_fetched", "synaptic_events")
+
+def _count():
+    """Return an event-count field: an integer >= 0, 0 by default."""
+    return checked(check_int, 0, low=0, store=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,25 +46,19 @@ class Activity:
         For non-integer counts, negative values or a non-positive time.
     """
 
-    n_nodes: int
-    steps: int
-    bio_time_s: float
-    hw_time_s: float
-    neuron_updates: int = 0
-    spikes: int = 0
-    packets: int = 0
-    hops: int = 0
-    bytes_fetched: int = 0
-    synaptic_events: int = 0
+    n_nodes: int = checked(check_int, low=1, store=True)
+    steps: int = checked(check_int, low=0, store=True)
+    bio_time_s: float = checked(check_number, low=0, low_open=True, unit="s")
+    hw_time_s: float = checked(check_number, low=0, low_open=True, unit="s")
+    neuron_updates: int = _count()
+    spikes: int = _count()
+    packets: int = _count()
+    hops: int = _count()
+    bytes_fetched: int = _count()
+    synaptic_events: int = _count()
 
     def __post_init__(self):
-        for name in _COUNT_KEYS:
-            low = 1 if name == "n_nodes" else 0
-            object.__setattr__(self, name, check_int(f"activity {name}", getattr(self, name),
-                                                     low=low))
-        for name in ("bio_time_s", "hw_time_s"):
-            check_number(f"activity {name}", getattr(self, name), low=0, low_open=True,
-                         unit="s")
+        check_fields(self, "activity ")
 
     def to_dict(self) -> dict:
         """Return the activity as a dict with the keys :data:`ACTIVITY_KEYS`, in order."""

@@ -25,14 +25,17 @@ ValueError: input must be one of 'poisson', 'dc', not 'DC'; did you mean 'dc'?
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import numbers
 
 __all__ = [
     "bounds_text",
+    "checked",
     "check_bool",
     "check_choice",
+    "check_fields",
     "check_int",
     "check_number",
     "did_you_mean",
@@ -231,3 +234,50 @@ def check_choice(name: str, value, choices):
     listed = ", ".join(repr(c) for c in choices)
     raise ValueError(f"{name} must be one of {listed}, not {value!r}"
                      f"{did_you_mean(value, choices)}")
+
+
+def checked(check, default=dataclasses.MISSING, *, store: bool = False, **options):
+    """Return a dataclass field whose value :func:`check_fields` checks with ``check``.
+
+    Parameters
+    ----------
+    check : callable
+        ``check(name, value, **options)``: :func:`check_int`, :func:`check_number`, ... or a
+        module's own wording of them.
+    default : object, optional
+        The field's default; without one the field is required.
+    store : bool
+        Store what the check returns (``int(value)`` for a NumPy integer) in the field.
+    **options
+        Keyword arguments of the check (``low=1``, ``unit="s"``).
+
+    Returns
+    -------
+    dataclasses.Field
+    """
+    return dataclasses.field(default=default, metadata={"check": (check, options, store)})
+
+
+def check_fields(obj, prefix: str = "") -> None:
+    """Check the fields of a dataclass instance declared with :func:`checked`, in order.
+
+    Parameters
+    ----------
+    obj : dataclass instance
+        Usually ``self`` in ``__post_init__`` (frozen dataclasses included).
+    prefix : str
+        Written before each field's name in the messages (``"node."``, ``"activity "``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        The first failing check's error.
+    """
+    for f in dataclasses.fields(obj):
+        spec = f.metadata.get("check")
+        if spec is None:
+            continue
+        check, options, store = spec
+        value = check(prefix + f.name, getattr(obj, f.name), **options)
+        if store:
+            object.__setattr__(obj, f.name, value)

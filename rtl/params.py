@@ -13,7 +13,7 @@ import dataclasses
 import tomllib
 
 from neuroaix import formats
-from neuroaix.checks import check_int
+from neuroaix.checks import check_fields, check_int, checked
 
 __all__ = [
     "MAX_RING_DEPTH",
@@ -53,18 +53,16 @@ class PipelineConfig:
         Memory latency: cycles from a request handshake to its first word (L).
     """
 
-    n_neurons: int
-    ring_depth: int
-    n_sources: int
-    memory_words: int
-    max_burst: int = 8
-    fifo_words: int = 64
-    latency: int = 32
+    n_neurons: int = checked(check_int, low=1)
+    ring_depth: int = checked(check_int, low=1)
+    n_sources: int = checked(check_int, low=1)
+    memory_words: int = checked(check_int, low=1)
+    max_burst: int = checked(check_int, 8, low=1)
+    fifo_words: int = checked(check_int, 64, low=1)
+    latency: int = checked(check_int, 32, low=1)
 
     def __post_init__(self):
-        for name in ("n_neurons", "ring_depth", "n_sources", "memory_words", "max_burst",
-                     "fifo_words", "latency"):
-            check_int(name, getattr(self, name), low=1)
+        check_fields(self)
         d = self.ring_depth
         if d < 2 or d > MAX_RING_DEPTH or d & (d - 1):
             raise ValueError(

@@ -24,7 +24,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from neuroaix.checks import check_int, check_number, did_you_mean, is_number
+from neuroaix.checks import check_fields, check_int, check_number, checked, did_you_mean, is_number
 
 __all__ = [
     "DERIVATION_UNITS",
@@ -221,12 +221,12 @@ class EnergyConfig:
     """
 
     name: str
-    p_static_node_w: float
-    e_neuron_update_j: float = 0.0
-    e_packet_j: float = 0.0
-    e_hop_j: float = 0.0
-    e_byte_j: float = 0.0
-    e_syn_event_j: float = 0.0
+    p_static_node_w: float = checked(_check_number)
+    e_neuron_update_j: float = checked(_check_number, 0.0)
+    e_packet_j: float = checked(_check_number, 0.0)
+    e_hop_j: float = checked(_check_number, 0.0)
+    e_byte_j: float = checked(_check_number, 0.0)
+    e_syn_event_j: float = checked(_check_number, 0.0)
     description: str = ""
     #: Source text per parameter.
     sources: dict = field(default_factory=dict, compare=False)
@@ -237,8 +237,7 @@ class EnergyConfig:
         if not isinstance(self.name, str) or not self.name.strip():
             raise ValueError(f"energy config name must be a non-empty string, not "
                              f"{self.name!r}")
-        for name in PARAMETER_UNITS:
-            _check_number(name, getattr(self, name))
+        check_fields(self)
 
 
 def _entries(table, units: dict[str, str], section: str, *, required: bool):
