@@ -19,21 +19,22 @@ def _config_from_args(args):
     return PipelineConfig(**fields)
 
 
+#: The options of the pipeline's parameters: (``PipelineConfig`` field, metavar, help).
+_CONFIG_OPTIONS = (
+    ("n_neurons", "N", "neurons of the node (default 2205, a neuroAIx node)"),
+    ("ring_depth", "D", "ring-buffer slots, a power of two above the largest delay (default 64)"),
+    ("n_sources", "S", "row-pointer entries: neurons of the network (default 77169)"),
+    ("memory_words", "W", "synapse memory in 64-byte words (default 1048576)"),
+    ("max_burst", "B", "most words per memory request (default 8)"),
+    ("fifo_words", "C", "response FIFO depth and word credit (default 64)"),
+    ("latency", "L", "latency of the behavioural memory in cycles (default 40)"),
+)
+
+
 def _add_config_args(p):
-    p.add_argument("--n-neurons", dest="n_neurons", type=int, metavar="N",
-                   help="neurons of the node (default 2205, a neuroAIx node)")
-    p.add_argument("--ring-depth", dest="ring_depth", type=int, metavar="D",
-                   help="ring-buffer slots, a power of two above the largest delay (default 64)")
-    p.add_argument("--n-sources", dest="n_sources", type=int, metavar="S",
-                   help="row-pointer entries: neurons of the network (default 77169)")
-    p.add_argument("--memory-words", dest="memory_words", type=int, metavar="W",
-                   help="synapse memory in 64-byte words (default 1048576)")
-    p.add_argument("--max-burst", dest="max_burst", type=int, metavar="B",
-                   help="most words per memory request (default 8)")
-    p.add_argument("--fifo-words", dest="fifo_words", type=int, metavar="C",
-                   help="response FIFO depth and word credit (default 64)")
-    p.add_argument("--latency", type=int, metavar="L",
-                   help="latency of the behavioural memory in cycles (default 40)")
+    for name, metavar, text in _CONFIG_OPTIONS:
+        p.add_argument("--" + name.replace("_", "-"), dest=name, type=int, metavar=metavar,
+                       help=text)
 
 
 def _add_force(p):

@@ -40,7 +40,7 @@ from amaranth.utils import ceil_log2
 from neuroaix.checks import check_int
 from neuroaix.rtl.hw.background import BackgroundUnit, PoissonTable
 from neuroaix.rtl.hw.layouts import SpikeEvent
-from neuroaix.rtl.hw.synapse_memory import SynapseMemory
+from neuroaix.rtl.hw.synapse_memory import SynapseMemory, connect_memory, members_with_memory
 from neuroaix.rtl.hw.neuron_update import Coefficients, NeuronUpdate
 from neuroaix.rtl.hw.interleave import Interleaved
 from neuroaix.rtl.hw.synapse_pipeline import SYNAPSE_LANES, SynapsePipeline, _popcount
@@ -551,18 +551,12 @@ class NodeWithMemory(wiring.Component):
                          synapse_lanes=synapse_lanes, update_lanes=update_lanes)
         self.memory = SynapseMemory(memory_words=memory_words, latency=latency,
                                     max_burst=max_burst, queue_depth=fifo_words)
-        members = {name: member for name, member in self.node.signature.members.items()
-                   if name not in ("o_mem_req", "i_mem_resp")}
-        members["i_load"] = self.memory.signature.members["i_load"]
-        super().__init__(members)
+        super().__init__(members_with_memory(self.node, self.memory))
 
     def elaborate(self, platform):
         m = Module()
         m.submodules.node = node = self.node
-        m.submodules.memory = mem = self.memory
-        connect(m, node.o_mem_req, mem.i_req)
-        connect(m, mem.o_resp, node.i_mem_resp)
-        connect(m, wiring.flipped(self.i_load), mem.i_load)
+        connect_memory(m, node, self.memory, self.i_load)
         for name, member in self.signature.members.items():
             if name == "i_load":
                 continue

@@ -29,6 +29,8 @@ from neuroaix.rtl.hw.synapse_pipeline import SynapsePipeline, mem_request_layout
 __all__ = [
     "SynapseMemory",
     "PipelineWithMemory",
+    "connect_memory",
+    "members_with_memory",
     "memory_load_layout",
     "words_to_memory",
 ]
@@ -164,6 +166,47 @@ class SynapseMemory(wiring.Component):
         return m
 
 
+def members_with_memory(core, memory: SynapseMemory) -> dict:
+    """Return the signature members of ``core`` with ``memory`` attached.
+
+    Parameters
+    ----------
+    core : wiring.Component
+        A block with the memory port ``o_mem_req``, ``i_mem_resp`` (pipeline or node).
+    memory : SynapseMemory
+        The memory that serves it.
+
+    Returns
+    -------
+    dict
+        ``core``'s members but its memory port, then the memory's ``i_load``.
+    """
+    members = {name: member for name, member in core.signature.members.items()
+               if name not in ("o_mem_req", "i_mem_resp")}
+    members["i_load"] = memory.signature.members["i_load"]
+    return members
+
+
+def connect_memory(m: Module, core, memory: SynapseMemory, i_load) -> None:
+    """Add ``memory`` to ``m`` and connect it to ``core``'s memory port and to ``i_load``.
+
+    Parameters
+    ----------
+    m : Module
+        The module of the top that holds both.
+    core : wiring.Component
+        The block with the memory port ``o_mem_req``, ``i_mem_resp``.
+    memory : SynapseMemory
+        Its memory, added as the submodule ``memory``.
+    i_load : stream interface
+        The top's load port (``members_with_memory``), connected to the memory's.
+    """
+    m.submodules.memory = memory
+    connect(m, core.o_mem_req, memory.i_req)
+    connect(m, memory.o_resp, core.i_mem_resp)
+    connect(m, wiring.flipped(i_load), memory.i_load)
+
+
 class PipelineWithMemory(wiring.Component):
     """A :class:`SynapsePipeline` attached to a :class:`SynapseMemory` (simulation top).
 
@@ -193,20 +236,12 @@ class PipelineWithMemory(wiring.Component):
         # The queue holds every request the credit allows, so the memory never stalls them.
         self.memory = SynapseMemory(memory_words=memory_words, latency=latency,
                                     max_burst=max_burst, queue_depth=fifo_words, init=init)
-        members = {}
-        for name, member in self.pipeline.signature.members.items():
-            if name not in ("o_mem_req", "i_mem_resp"):
-                members[name] = member
-        members["i_load"] = self.memory.signature.members["i_load"]
-        super().__init__(members)
+        super().__init__(members_with_memory(self.pipeline, self.memory))
 
     def elaborate(self, platform):
         m = Module()
         m.submodules.pipeline = p = self.pipeline
-        m.submodules.memory = mem = self.memory
-        connect(m, p.o_mem_req, mem.i_req)
-        connect(m, mem.o_resp, p.i_mem_resp)
-        connect(m, wiring.flipped(self.i_load), mem.i_load)
+        connect_memory(m, p, self.memory, self.i_load)
         for name in ("i_spikes", "i_rows", "i_clear"):
             connect(m, wiring.flipped(getattr(self, name)), getattr(p, name))
         connect(m, p.o_cleared, wiring.flipped(self.o_cleared))
