@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from neuroaix.commands._options import add_emulated_model_options, add_force_option
+
 __all__ = ["parse_sweep", "register"]
 
 
@@ -22,16 +24,7 @@ def register(sub) -> None:
     p.add_argument("model", choices=("microcircuit", "brunel"), help="network model")
     p.add_argument("--hardware", required=True, metavar="CONFIG.toml",
                    help="hardware configuration (e.g. configs/neuroaix-35.toml)")
-    p.add_argument("--scale", type=float, default=1.0, help="neuron scaling (default 1.0)")
-    p.add_argument("--k-scale", type=float, default=None,
-                   help="in-degree scaling (microcircuit only; default 1.0)")
-    p.add_argument("--input", choices=("poisson", "dc"), default=None,
-                   help="background input (microcircuit only; default dc, as the paper)")
-    p.add_argument("--t-sim", type=float, default=1000.0, metavar="MS",
-                   help="emulated biological time in ms (default 1000)")
-    p.add_argument("--t-presim", type=float, default=100.0, metavar="MS",
-                   help="simulated but not emulated warm-up in ms (default 100)")
-    p.add_argument("--seed", type=int, default=12345, help="network seed")
+    add_emulated_model_options(p, number=float, inputs=("poisson", "dc"))
     p.add_argument("--threads", type=int, default=None, help="engine threads")
     p.add_argument("--json", metavar="PATH", help="write the result (or sweep) as JSON")
     p.add_argument("--sweep", metavar="KEY=V1,V2,...",
@@ -39,8 +32,7 @@ def register(sub) -> None:
     p.add_argument("--plot", metavar="PATH",
                    help="timeline of the slowest step, or the sweep plot with --sweep "
                         "(default with --sweep: build/sweep_KEY.png)")
-    p.add_argument("--force", action="store_true",
-                   help="replace the files of a previous result")
+    add_force_option(p)
     p.set_defaults(func=_emulate)
 
 

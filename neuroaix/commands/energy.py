@@ -17,6 +17,7 @@ import math
 from pathlib import Path
 
 from neuroaix import outputs
+from neuroaix.commands._options import add_emulated_model_options, add_force_option
 
 __all__ = ["compare_title", "register"]
 
@@ -343,22 +344,13 @@ def _emulation_options(p) -> None:
                         "the emulator")
     p.add_argument("--model", default="microcircuit",
                    help="network model to emulate (default: microcircuit)")
-    p.add_argument("--scale", type=_positive, default=1.0, help="neuron-count scale (1.0)")
-    p.add_argument("--k-scale", type=_positive, default=None,
-                   help="in-degree scale (microcircuit only; 1.0)")
-    p.add_argument("--input", choices=("dc", "poisson"), default=None,
-                   help="external input (microcircuit only; dc)")
-    p.add_argument("--t-sim", type=_positive, default=1000.0, metavar="MS",
-                   help="simulated time in ms after the pre-simulation (1000)")
-    p.add_argument("--t-presim", type=float, default=100.0, metavar="MS",
-                   help="pre-simulation in ms, not counted (100)")
-    p.add_argument("--seed", type=int, default=12345, help="network seed (12345)")
+    add_emulated_model_options(p, number=_positive, inputs=("dc", "poisson"))
     p.add_argument("--power-w", type=_positive, metavar="W",
                    help="stated mean power of a measured run (labelled an estimate)")
     p.add_argument("--watts-per-core", type=_positive, metavar="W",
                    help="per-core power for the TDP estimate (default 10 W)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    p.add_argument("--force", action="store_true", help="replace the files of a previous result")
+    add_force_option(p)
 
 
 def register(sub) -> None:
@@ -418,5 +410,5 @@ def register(sub) -> None:
                    help="calibrate the bounds by an emulated run (neuroaix emulate --json or "
                         "neuroaix energy --json): its acceleration over the model's")
     j.add_argument("--json", metavar="PATH", help="also write the projection as JSON")
-    j.add_argument("--force", action="store_true", help="replace the files of a previous result")
+    add_force_option(j)
     j.set_defaults(func=_project)

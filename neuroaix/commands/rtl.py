@@ -3,6 +3,7 @@
 import pathlib
 
 from neuroaix import outputs
+from neuroaix.commands._options import add_force_option
 from neuroaix.checks import check_choice, check_int
 
 __all__ = ["register"]
@@ -37,11 +38,6 @@ def _add_config_args(p):
                        help=text)
 
 
-def _add_force(p):
-    p.add_argument("--force", action="store_true",
-                   help="replace the files of a previous result")
-
-
 def _check_work(args, option: str) -> None:
     """Check the working folder and --json before any work (a build folder is reused)."""
     outputs.check_folder(args.work, (), option="--work")
@@ -68,7 +64,7 @@ def register(sub) -> None:
     g.add_argument("--sim", action="store_true",
                    help="also write synapse_pipeline_sim.v (with the behavioural memory)")
     _add_config_args(g)
-    _add_force(g)
+    add_force_option(g)
     g.set_defaults(func=_generate)
 
     s = rsub.add_parser("synth", help="synthesize for xc7 and print the resource table",
@@ -88,7 +84,7 @@ def register(sub) -> None:
                    "'node (8 synapse lanes, 10 update lanes)': the lanes of "
                    "configs/neuroaix-35.toml)")
     _add_config_args(s)
-    _add_force(s)
+    add_force_option(s)
     s.set_defaults(func=_synth)
 
     c = rsub.add_parser("cycles", help="measure the calibration cycle counts",
@@ -96,7 +92,7 @@ def register(sub) -> None:
                         "write their cycle counts (the format of tests/data/rtl_cycles.json).")
     c.add_argument("--out", required=True, type=pathlib.Path, metavar="PATH",
                    help="JSON file to write")
-    _add_force(c)
+    add_force_option(c)
     c.set_defaults(func=_cycles)
 
     r = rsub.add_parser("run", help="run a small network on the node's Verilog (Verilator)",
@@ -131,7 +127,7 @@ def register(sub) -> None:
                    metavar="DIR", help="Verilator build directory (default build/rtl_run)")
     r.add_argument("--json", type=pathlib.Path, metavar="PATH",
                    help="also write hashes and cycles per step here")
-    _add_force(r)
+    add_force_option(r)
     r.set_defaults(func=_run)
 
 

@@ -11,6 +11,8 @@ from contextlib import nullcontext as _no_context
 
 import numpy as np
 
+from neuroaix.commands._options import add_force_option
+
 __all__ = ["DEFAULTS", "register", "run_model"]
 
 #: The defaults of ``neuroaix run`` per model (``neuroaix.models.build(defaults=...)``); its
@@ -51,8 +53,7 @@ def register(sub) -> None:
     p.add_argument("--out", default="results",
                    help="output directory (default: results); a previous result in it is "
                         "refused unless --force")
-    p.add_argument("--force", action="store_true",
-                   help="replace the outputs and checkpoint of a previous run")
+    add_force_option(p, "replace the outputs and checkpoint of a previous run")
     p.add_argument("--no-plot", action="store_true", help="skip raster.png")
     p.add_argument("--checkpoint", default=None,
                    help="also save the final state to this file (restorable; also written "
