@@ -112,8 +112,11 @@ def test_help_shows_the_default_output_folder(capsys):
 
 def _cli(args, cwd):
     script = Path(sys.executable).with_name("neuroaix")  # the installed command
+    # as started from a terminal: a suite run as a background job would pass on SIGINT
+    # ignored, which the command rightly keeps ignored
     return subprocess.Popen([str(script), *args], cwd=cwd, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _signal_at(proc, marker, signum, delay=0.0):
