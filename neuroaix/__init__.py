@@ -14,9 +14,10 @@ does not load the engine or Numba.
 
 import importlib
 
+from neuroaix._version import __version__
+
 __all__ = ["LIF", "Network", "Normal", "BuiltNetwork", "Simulator", "spike_hash", "models",
            "__version__"]
-__version__ = "0.1.0"
 
 #: Where each lazily loaded public name lives.
 _LAZY = {

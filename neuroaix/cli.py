@@ -11,7 +11,8 @@ import importlib
 import sys
 import warnings
 
-from neuroaix import __version__, outputs
+from neuroaix import outputs
+from neuroaix._version import __version__
 
 __all__ = ["main", "build_parser"]
 

@@ -24,6 +24,8 @@ import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 
+from neuroaix._version import __version__
+
 __all__ = ["Interrupted", "acknowledge_interrupt", "atomic_path", "check_file", "check_folder",
            "current_phase", "exit_status", "format_duration", "interrupt_message",
            "note_written", "phase", "provenance", "read_json", "reset", "signal_guard",
@@ -370,8 +372,6 @@ def provenance(*, model: str | None = None, scale: float | None = None,
     restored : str or None
         The checkpoint a run continued from, or None.
     """
-    from neuroaix import __version__
-
     return {"neuroaix_version": __version__, "model": model, "scale": scale, "seed": seed,
             "input": input, "hardware_config": hardware, "restored": restored is not None,
             "restored_from": restored}

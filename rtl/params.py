@@ -14,6 +14,7 @@ import tomllib
 
 from neuroaix import formats
 from neuroaix.checks import check_fields, check_int, checked
+from neuroaix.configs import shipped
 
 __all__ = [
     "MAX_RING_DEPTH",
@@ -120,8 +121,6 @@ class NodeParams:
 
 def _shipped_lanes(name: str = "neuroaix-35") -> tuple[int, int]:
     """Return ``(synapse_lanes, neuron_cores)`` of a shipped configuration's ``[node]``."""
-    from neuroaix.configs import shipped
-
     node = tomllib.loads(shipped(name).read_text())["node"]
     return int(node["synapse_lanes"]), int(node["neuron_cores"])
 

@@ -19,7 +19,7 @@ SOURCES = {"neuroaix": ROOT / "neuroaix", "neuroaix.rtl": ROOT / "rtl",
            "neuroaix.emulator": ROOT / "emulator", "neuroaix.configs": ROOT / "configs"}
 #: Layers from the bottom up; a module may import only from its own layer or below.
 LAYERS = (
-    ("contract", ("neuroaix.numerics", "neuroaix.formats", "neuroaix.checks",
+    ("contract", ("neuroaix._version", "neuroaix.numerics", "neuroaix.formats", "neuroaix.checks",
                   "neuroaix.timing", "neuroaix.activity", "neuroaix.outputs",
                   "neuroaix._threads", "neuroaix.configs")),
     ("primitives", ("neuroaix.neuron", "neuroaix.distributions")),
@@ -75,8 +75,7 @@ def _imports(path: pathlib.Path):
             elif isinstance(child, ast.ImportFrom) and not child.level and child.module:
                 if child.module == "neuroaix":
                     for alias in child.names:
-                        if alias.name != "__version__":
-                            yield f"neuroaix.{alias.name}", inner
+                        yield f"neuroaix.{alias.name}", inner
                 else:
                     yield child.module, inner
             yield from visit(child, inner)
@@ -107,6 +106,13 @@ def test_nothing_imports_upward(module):
 def test_description_and_construction_import_nothing_late():
     late = [f"{module} -> {target}" for module, path in MODULES.items()
             if module.startswith(NO_LATE_IMPORTS) for target, inner in _imports(path) if inner]
+    assert late == []
+
+
+def test_only_the_commands_import_the_package_late():
+    commands = ("neuroaix.commands", "neuroaix.cli", "neuroaix.__main__")
+    late = [f"{module} -> {target}" for module, path in MODULES.items()
+            if not module.startswith(commands) for target, inner in _imports(path) if inner]
     assert late == []
 
 
