@@ -31,6 +31,7 @@ from neuroaix.engine import _cpu, _reference  # noqa: F401 - they register the b
 from neuroaix.engine import checkpoint as _ckpt
 from neuroaix.engine.backend import BACKENDS, Backend
 from neuroaix.engine.state import COUNTERS
+from neuroaix.outputs import format_duration
 
 __all__ = ["Simulator", "spike_hash"]
 

@@ -226,3 +226,16 @@ def test_models_are_identical_for_threads_and_partitions(model_hashes, model, th
                     progress=False)
     sim.simulate(100.0)
     assert sim.spike_hash() == expected
+
+
+def test_progress_bar_shows_readable_times(capsys):
+    from neuroaix.engine.simulator import _ProgressBar
+
+    bar = _ProgressBar(1000, enabled=True)
+    bar.update(250, 1.0)  # under two seconds: nothing yet
+    assert capsys.readouterr().err == ""
+    bar.update(250, 200.0)
+    bar.close()
+    err = capsys.readouterr().err
+    assert "25.0%" in err and "3 min 20 s" in err and "eta 10 min" in err
+    assert err.endswith("\n")
