@@ -19,7 +19,6 @@ Unknown keys are rejected by name, with a hint when they look like a typo.
 
 from __future__ import annotations
 
-import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path

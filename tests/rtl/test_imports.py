@@ -9,7 +9,6 @@ process where Numba cannot be imported.
 import subprocess
 import sys
 
-import pytest
 
 NUMBA_FREE = [
     "neuroaix.rtl",
