@@ -196,10 +196,8 @@ class CudaBackend(CPUBackend):
     def _to_device_layout(self, ring: np.ndarray) -> np.ndarray:
         """Return the engine's flat ring buffers as the GPU's ``[slot][channel][flat]`` int64."""
         lay = self.layout
-        out = np.zeros((lay.ring_depth, 2, lay.n_neurons), np.int64)
-        for p in range(lay.n_partitions):
-            lo = int(lay.noff[p])
-            out[:, :, lo:lo + int(lay.n_loc[p])] = lay.ring_view(ring, p)
+        out = np.empty((lay.ring_depth, 2, lay.n_neurons), np.int64)
+        out[:, :, lay.flat] = lay.ring_to_global(ring)
         return out.reshape(-1)
 
     def _from_device_layout(self, ring: np.ndarray) -> np.ndarray:
@@ -207,11 +205,7 @@ class CudaBackend(CPUBackend):
         lay = self.layout
         cells = np.clip(ring, _I32_MIN, _I32_MAX).astype(np.int32).reshape(
             lay.ring_depth, 2, lay.n_neurons)
-        out = np.empty_like(self.neurons.ring)
-        for p in range(lay.n_partitions):
-            lo = int(lay.noff[p])
-            lay.ring_view(out, p)[...] = cells[:, :, lo:lo + int(lay.n_loc[p])]
-        return out
+        return lay.ring_from_global(cells[:, :, lay.flat])
 
     def _launch_shape(self) -> tuple[int, int]:
         if _simulated():
