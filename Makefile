@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[test,synth,mpi]"
+	$(BIN)/pip install -q -e ".[test,synth,mpi,io]"
 	touch $(STAMP)
 
 demo: $(STAMP)

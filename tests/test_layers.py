@@ -26,7 +26,8 @@ LAYERS = (
     ("construction", ("neuroaix.construction",)),
     ("description", ("neuroaix.network", "neuroaix.models", "neuroaix.memory")),
     ("consumers", ("neuroaix.engine", "neuroaix.reference", "neuroaix.rtl",
-                   "neuroaix.emulator", "neuroaix.analysis", "neuroaix.plotting")),
+                   "neuroaix.emulator", "neuroaix.analysis", "neuroaix.plotting",
+                   "neuroaix.recordings")),
     ("energy", ("neuroaix.energy",)),
     ("commands", ("neuroaix.commands", "neuroaix.cli", "neuroaix.__main__", "neuroaix")),
 )
