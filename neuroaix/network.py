@@ -42,6 +42,7 @@ from neuroaix.checks import check_bool, check_choice, check_int, check_number, d
 from neuroaix.construction import connectivity as conn
 from neuroaix.construction.assemble import PopulationSpec, build_network, default_threads
 from neuroaix.construction.built import BuiltNetwork
+from neuroaix.construction.image import write_image
 from neuroaix.distributions import Normal, as_distribution
 from neuroaix.memory import MemoryEstimate, check_memory, estimate_build
 from neuroaix.neuron import LIF
@@ -462,3 +463,28 @@ class Network:
         check_memory(est, memory_limit, scale=scale, scale_exponent=expo)
         return build_network(self._population_specs(), self._specs(), dt=self.dt,
                              seed=self.seed, partitions=partitions, threads=threads, only=only)
+
+    def save(self, path, *, threads: int | None = None, memory_limit: int | None = None) -> dict:
+        """Build the network and save it to ``path`` as a saved network (docs/io.md).
+
+        The file (``neuroaix.construction.image``) holds the built, quantised network; it
+        runs with ``neuroaix run --network`` and emulates with ``neuroaix emulate
+        --network`` like the built-in models. It is built with the fewest partitions that
+        the synapse format allows (one up to ``formats.MAX_LOCAL_TARGETS`` neurons), so its
+        rows are in construction order.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file (``.npz``), written atomically.
+        threads, memory_limit : optional
+            As for ``build``.
+
+        Returns
+        -------
+        dict
+            The file's metadata (``fingerprint``, ``sha256``, ``n_synapses``, ...).
+        """
+        partitions = max(1, -(-self.n_neurons // formats.MAX_LOCAL_TARGETS))
+        return write_image(path, self.build(partitions=partitions, threads=threads,
+                                            memory_limit=memory_limit))

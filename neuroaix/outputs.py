@@ -359,7 +359,8 @@ def read_json(path: str | os.PathLike, *, what: str):
 
 def provenance(*, model: str | None = None, scale: float | None = None,
                seed: int | None = None, input: str | None = None,
-               hardware: str | None = None, restored: str | None = None) -> dict:
+               hardware: str | None = None, restored: str | None = None,
+               network: str | None = None, network_fingerprint: str | None = None) -> dict:
     """Return the fields every JSON output carries: what produced it, from what.
 
     Parameters
@@ -371,10 +372,14 @@ def provenance(*, model: str | None = None, scale: float | None = None,
         Name of the hardware configuration, or None without one.
     restored : str or None
         The checkpoint a run continued from, or None.
+    network, network_fingerprint : str or None
+        The saved network file a run or emulation loaded (``--network``) and its
+        fingerprint, or None for a built-in model.
     """
     return {"neuroaix_version": __version__, "model": model, "scale": scale, "seed": seed,
             "input": input, "hardware_config": hardware, "restored": restored is not None,
-            "restored_from": restored}
+            "restored_from": restored, "network_file": network,
+            "network_fingerprint": network_fingerprint}
 
 
 # Signals ---------------------------------------------------------------------------------

@@ -297,3 +297,76 @@ def test_the_compare_plot_title_names_what_our_rows_are():
     assert compare_title(ours) == ("published: full-scale cortical microcircuit; ours: brunel "
                                    "scale 0.1, microcircuit scale 0.02 on neuroaix-35")
     assert compare_title([]) == "published: full-scale cortical microcircuit"
+
+
+# Saved networks, recordings and formats -------------------------------------------------
+
+
+def test_record_v_ids_are_parsed_and_checked(capsys, tmp_path):
+    from neuroaix.commands._options import parse_ids
+
+    assert parse_ids("5,0,10-12,11") == [0, 5, 10, 11, 12]
+    args = ["run", "brunel", "--scale", "0.02", "--t-sim", "1", "--t-presim", "0",
+            "--no-plot", "--out", str(tmp_path / "r")]
+    for bad in ("3-1", "x", "-2"):
+        with pytest.raises(SystemExit):
+            main(args + ["--record-v", bad])
+    assert "is not" in capsys.readouterr().err
+    assert main(args + ["--record-v", "0,250"]) == 2
+    assert ("--record-v id 250 is not a neuron of this network; ids lie in [0, 250)"
+            in capsys.readouterr().err)
+    assert main(["run", "--t-sim", "1"]) == 2
+    assert "give a model (microcircuit, brunel) or --network FILE" in capsys.readouterr().err
+
+
+def test_a_saved_network_runs_and_emulates_like_the_built_in_model(tmp_path, capsys):
+    import neo
+    import pynwb
+    from neo.io import NixIO
+
+    from neuroaix import models
+
+    hw = str(ROOT / "configs" / "neuroaix-35.toml")
+    net = tmp_path / "net.npz"
+    meta = models.brunel(scale=0.02).save(net)
+    run = ["--t-sim", "10", "--t-presim", "2", "--no-plot", "--threads", "1"]
+    assert main(["run", "brunel", "--scale", "0.02", "--out", str(tmp_path / "m")] + run) == 0
+    assert main(["run", "--network", str(net), "--out", str(tmp_path / "n"), "--format", "nwb",
+                 "--record-v", "1,7-8"] + run) == 0
+    assert main(["run", "--network", str(net), "--out", str(tmp_path / "x"), "--format",
+                 "neo"] + run) == 0
+    assert main(["run", "--network", str(net), "--scale", "2", "--out", str(tmp_path / "y")]
+                + run) == 2
+    assert "--scale applies to a built-in model, not to --network" in capsys.readouterr().err
+    m, n = (json.loads((tmp_path / d / "summary.json").read_text()) for d in "mn")
+    assert n["total"]["spike_hash"] == m["total"]["spike_hash"] and n["total"]["spikes"] > 0
+    assert n["network_file"] == str(net) and n["network_fingerprint"] == meta["fingerprint"]
+    assert m["network_file"] is None and n["record_v"] == [1, 7, 8]
+    with np.load(tmp_path / "n" / "spikes.npz") as d:
+        assert np.array_equal(d["times_ms"], (d["steps"] + 1) * 0.1)
+        assert d["v_mv"].shape == (3, 100) and d["probe_ids"].tolist() == [1, 7, 8]
+        assert (int(d["t0_step"]), int(d["t1_step"])) == (20, 120)
+        n_spikes = d["senders"].size
+    with pynwb.NWBHDF5IO(str(tmp_path / "n" / "recordings.nwb"), "r") as io:
+        f = io.read()
+        assert len(f.units) == 250 and sum(len(x) for x in f.units["spike_times"][:]) == n_spikes
+        assert f.acquisition["v_E"].data.shape == (100, 3)
+    with NixIO(str(tmp_path / "x" / "recordings.nix"), "ro") as io:
+        block = io.read_block()
+    assert isinstance(block, neo.Block) and len(block.segments[0].spiketrains) == 250
+    emu = ["--hardware", hw, "--t-sim", "10", "--t-presim", "2", "--json"]
+    assert main(["emulate", "brunel", "--scale", "0.02"] + emu + [str(tmp_path / "a.json")]) == 0
+    assert main(["emulate", "--network", str(net), "--spikes", str(tmp_path / "n")] + emu
+                + [str(tmp_path / "b.json")]) == 0
+    a, b = (json.loads((tmp_path / f"{x}.json").read_text()) for x in "ab")
+    assert b["activity"] == a["activity"] and b["q_rtf"] == a["q_rtf"]
+    assert b["network_fingerprint"] == meta["fingerprint"] and b["model"] == "network"
+    other = tmp_path / "other.npz"
+    models.brunel(scale=0.02, seed=1).save(other)
+    assert main(["emulate", "--network", str(other), "--spikes", str(tmp_path / "n"),
+                 "--hardware", hw]) == 2
+    assert "is a run of another network (fingerprint" in capsys.readouterr().err
+    assert main(["energy", "--from-emulation", str(tmp_path / "b.json"), "--hardware", hw,
+                 "--json", str(tmp_path / "e.json")]) == 0
+    e = json.loads((tmp_path / "e.json").read_text())
+    assert e["network_fingerprint"] == meta["fingerprint"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["add_emulated_model_options", "add_force_option"]
+__all__ = ["add_emulated_model_options", "add_force_option", "parse_ids"]
 
 
 def add_emulated_model_options(p, *, number, inputs: tuple[str, str]) -> None:
@@ -44,3 +44,36 @@ def add_force_option(p, help: str = "replace the files of a previous result") ->
         What the command replaces.
     """
     p.add_argument("--force", action="store_true", help=help)
+
+
+def parse_ids(text: str) -> list[int]:
+    """Return the sorted, distinct neuron ids of a list such as ``"0,5,10-20"``.
+
+    Items are separated by commas; ``A-B`` is the range from A to B, both included.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If an item is not a non-negative integer or an ascending range (one-line message).
+    """
+    import argparse
+
+    ids: set[int] = set()
+    for item in str(text).split(","):
+        item = item.strip()
+        lo, sep, hi = item.partition("-")
+        try:
+            a = int(lo)
+            b = int(hi) if sep else a
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{item!r} in {text!r} is not an id or a range; give ids like 0,5,10-20"
+            ) from None
+        if a < 0 or b < a:
+            raise argparse.ArgumentTypeError(
+                f"{item!r} in {text!r} is not a non-negative id or an ascending range A-B")
+        if b - a >= 1 << 20:
+            raise argparse.ArgumentTypeError(
+                f"{item!r} in {text!r} names {b - a + 1} neurons; record at most 2**20 at once")
+        ids.update(range(a, b + 1))
+    return sorted(ids)

@@ -18,10 +18,19 @@ def register(sub) -> None:
         "the Numba engine and emulate its spikes step by step on the hardware described by "
         "--hardware (docs/emulator.md). Prints acceleration, q_RTF, the bottleneck of the "
         "steps and the activity counts; --sweep KEY=V1,V2,... repeats the emulation for each "
-        "value of one configuration key (e.g. link.transceiver_ns=34,120,600) and plots it.",
+        "value of one configuration key (e.g. link.transceiver_ns=34,120,600) and plots it. "
+        "--network FILE emulates a saved network (Network.save, a PyNN or NIR model) instead "
+        "of MODEL; --spikes DIR takes the raster of a neuroaix run of it instead of "
+        "simulating (docs/io.md).",
         epilog="Example: neuroaix emulate microcircuit --hardware configs/neuroaix-35.toml "
         "--scale 0.1 --input dc --t-sim 200 --plot build/step.png")
-    p.add_argument("model", choices=("microcircuit", "brunel"), help="network model")
+    p.add_argument("model", choices=("microcircuit", "brunel"), nargs="?", default=None,
+                   help="network model (or --network FILE)")
+    p.add_argument("--network", metavar="FILE.npz", default=None,
+                   help="emulate a saved network instead of MODEL (docs/io.md)")
+    p.add_argument("--spikes", metavar="DIR", default=None,
+                   help="emulate the raster of a previous neuroaix run (its --out folder or "
+                        "spikes.npz) instead of simulating; its recorded window is emulated")
     p.add_argument("--hardware", required=True, metavar="CONFIG.toml",
                    help="hardware configuration (e.g. configs/neuroaix-35.toml)")
     add_emulated_model_options(p, number=float, inputs=("poisson", "dc"))
@@ -89,6 +98,15 @@ def _emulate(args) -> int:
     from neuroaix import models
     from neuroaix.emulator.workload import DEFAULTS, simulate_raster
 
+    if (args.model is None) == (args.network is None):
+        raise ValueError("give a model (microcircuit, brunel) or --network FILE, "
+                         + ("not both" if args.model is not None else "one of them"))
+    if args.network is not None:
+        given = [o for o, v in (("--scale", args.scale != 1.0), ("--k-scale", args.k_scale),
+                                ("--input", args.input)) if v]
+        if given:
+            raise ValueError(f"{given[0]} applies to a built-in model, not to --network; the "
+                             "saved network was built with its own")
     hw = load_hardware(args.hardware)
     sweep = parse_sweep(args.sweep) if args.sweep else None
     plot_path = args.plot
@@ -103,11 +121,20 @@ def _emulate(args) -> int:
         if any(c.n_nodes != hw.n_nodes for _, c in configs):
             raise ValueError(f"--sweep {key} changes the number of nodes; sweep keys that "
                              "keep the node count, or run one configuration per invocation")
-    with outputs.phase("build", f"{args.model} on {hw.n_nodes} nodes"):
-        net = models.build(args.model, scale=args.scale, k_scale=args.k_scale,
-                           input=args.input, seed=args.seed, defaults=DEFAULTS)
-        built = net.build(partitions=hw.n_nodes)
+    saved = None
+    with outputs.phase("build", f"{args.model or args.network} on {hw.n_nodes} nodes"):
+        if args.network is not None:
+            from neuroaix.construction.image import read_image
+
+            built, saved = read_image(args.network, partitions=hw.n_nodes)
+        else:
+            net = models.build(args.model, scale=args.scale, k_scale=args.k_scale,
+                               input=args.input, seed=args.seed, defaults=DEFAULTS)
+            built = net.build(partitions=hw.n_nodes)
     dt = float(built.dt)
+    raster = _read_spikes(args.spikes, built, saved) if args.spikes else None
+    if raster is not None:
+        args.t_presim, args.t_sim = raster[2] * dt, raster[3] * dt
     for option, value in (("--t-sim", args.t_sim), ("--t-presim", args.t_presim)):
         if not math.isfinite(value):
             raise ValueError(f"{option} must be a finite time in ms, not {value!r}")
@@ -120,8 +147,11 @@ def _emulate(args) -> int:
     if n <= 0 or pre < 0:
         raise ValueError(f"--t-sim must be > 0 and --t-presim >= 0 ms, not {args.t_sim!r} "
                          f"and {args.t_presim!r}")
-    with outputs.phase("simulation", f"{(pre + n) * dt:g} ms on the engine"):
-        senders, steps = simulate_raster(built, (pre + n) * dt, threads=args.threads)
+    if raster is not None:
+        senders, steps = raster[0], raster[1]
+    else:
+        with outputs.phase("simulation", f"{(pre + n) * dt:g} ms on the engine"):
+            senders, steps = simulate_raster(built, (pre + n) * dt, threads=args.threads)
     keep = steps >= pre
     senders, steps = senders[keep], steps[keep] - pre
     counts = counts_from_built(built)
@@ -131,19 +161,28 @@ def _emulate(args) -> int:
                                                         f"{len(configs)})" if sweep else "")):
             results.append((label, Emulator(cfg).run(counts, senders, steps, n_steps=n)))
     res0 = results[0][1]
-    used = {**DEFAULTS[args.model], **({"input": args.input} if args.input else {})}
+    used = {**DEFAULTS.get(args.model, {}), **({"input": args.input} if args.input else {})}
     shown = f", input {used['input']}" if "input" in used else ""  # brunel has none
-    print(f"{args.model} scale {args.scale}{shown}: {counts.shape[1]} neurons, "
+    name = f"{args.model} scale {args.scale}" if saved is None else args.network
+    print(f"{name}{shown}: {counts.shape[1]} neurons, "
           f"{int(counts.sum())} synapses, {senders.size} spikes in {args.t_sim} ms, "
           f"{hw.n_nodes} nodes ({hw.name})")
     print(_table(results))
     act = res0.activity.to_dict()
     print("activity: " + ", ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}"
                                    for k, v in act.items()))
-    scale = used["scale"] if args.scale is None else args.scale
-    record = outputs.provenance(model=args.model, scale=scale, seed=args.seed,
-                                input=used.get("input"), hardware=hw.name)
-    what = f"{args.model} scale {scale:g}{shown} on {hw.name} ({hw.n_nodes} nodes)"
+    if saved is None:
+        scale = used["scale"] if args.scale is None else args.scale
+        record = outputs.provenance(model=args.model, scale=scale, seed=args.seed,
+                                    input=used.get("input"), hardware=hw.name)
+        what = f"{args.model} scale {scale:g}{shown} on {hw.name} ({hw.n_nodes} nodes)"
+    else:
+        record = outputs.provenance(model="network", seed=int(built.seed), hardware=hw.name,
+                                    network=args.network,
+                                    network_fingerprint=saved["fingerprint"])
+        what = f"{Path(args.network).name} on {hw.name} ({hw.n_nodes} nodes)"
+    if args.spikes:
+        record["spikes_from"] = args.spikes
     if args.json:
         if sweep:
             doc = {**record, "sweep": {"key": sweep[0], "values": sweep[1]},
@@ -168,3 +207,48 @@ def _emulate(args) -> int:
                           f"{trace['step_fs'] / 1e9:.2f} us")
         print(f"wrote {plot_path}")
     return 0
+
+
+def _read_spikes(path: str, built, saved):
+    """Return ``(senders, steps, t0, n)`` of a run's spikes.npz for the network ``built``.
+
+    The raster is the run's recorded window ``[t0, t0 + n)`` (absolute steps); ``path`` is the run's --out folder or its spikes.npz. A run of a saved
+    network must name the same network (its summary.json's fingerprint).
+    """
+    import json
+    import os
+
+    import numpy as np
+
+    folder = path if os.path.isdir(path) else os.path.dirname(path)
+    file = os.path.join(path, "spikes.npz") if os.path.isdir(path) else path
+    if not os.path.isfile(file):
+        raise ValueError(f"--spikes {path!r} holds no spikes.npz; give the --out folder of a "
+                         "neuroaix run")
+    try:
+        with np.load(file, allow_pickle=False) as d:
+            senders, steps = d["senders"].astype(np.int64), d["steps"].astype(np.int64)
+            dt, t0 = float(d["dt_ms"]), int(d["t0_step"])
+            t1 = int(d["t1_step"]) if "t1_step" in d.files else None
+            bounds = d["population_bounds"].tolist()
+    except (OSError, ValueError, KeyError) as exc:
+        raise ValueError(f"--spikes {file!r} is not the spikes.npz of a neuroaix run "
+                         f"({type(exc).__name__}: {exc})") from None
+    if t1 is None:
+        raise ValueError(f"--spikes {file!r} does not record its window (t1_step); run it "
+                         "again with this version")
+    mine = [[int(a), int(b)] for _, a, b in built.populations]
+    if dt != float(built.dt) or bounds != mine:
+        raise ValueError(f"--spikes {file!r} is a run of another network (dt {dt:g} ms, "
+                         f"populations {bounds}); this one has dt {built.dt:g} ms and "
+                         f"populations {mine}")
+    summary = os.path.join(folder, "summary.json")
+    if saved is not None and os.path.isfile(summary):
+        with open(summary, encoding="utf-8") as fh:
+            fp = json.load(fh).get("network_fingerprint")
+        if fp != saved["fingerprint"]:
+            raise ValueError(f"--spikes {path!r} is a run of another network (fingerprint "
+                             f"{str(fp)[:12]}, --network {saved['fingerprint'][:12]}); run "
+                             "this network with neuroaix run --network")
+    keep = (steps >= t0) & (steps < t1)
+    return senders[keep], steps[keep], t0, t1 - t0

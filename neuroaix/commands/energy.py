@@ -72,7 +72,9 @@ def _source(doc: dict) -> dict:
     out = outputs.provenance(model=found.get("model"), scale=found.get("scale"),
                              seed=found.get("seed"), input=found.get("input"),
                              hardware=found.get("hardware_config") or hardware.get("name"),
-                             restored=doc.get("restored_from"))
+                             restored=doc.get("restored_from"),
+                             network=doc.get("network_file"),
+                             network_fingerprint=doc.get("network_fingerprint"))
     del out["neuroaix_version"]
     out["neuroaix_version"] = doc.get("neuroaix_version")  # of the tool that wrote it
     return out

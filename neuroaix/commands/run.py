@@ -11,14 +11,16 @@ from contextlib import nullcontext as _no_context
 
 import numpy as np
 
-from neuroaix.commands._options import add_force_option
+from neuroaix.commands._options import add_force_option, parse_ids
 
-__all__ = ["DEFAULTS", "register", "run_model"]
+__all__ = ["DEFAULTS", "FORMATS", "register", "run_model"]
 
 #: The defaults of ``neuroaix run`` per model (``neuroaix.models.build(defaults=...)``); its
 #: keys are the models the command offers (``neuroaix.models.MODELS``, which loads Numba).
 DEFAULTS = {"microcircuit": {"scale": 0.1, "k_scale": 1.0, "input": "poisson"},
             "brunel": {"scale": 1.0}}
+#: ``--format`` choices and the recordings file each adds to spikes.npz.
+FORMATS = {"npz": None, "nwb": "recordings.nwb", "neo": "recordings.nix"}
 
 
 def register(sub) -> None:
@@ -29,13 +31,27 @@ def register(sub) -> None:
             "Build MODEL, presimulate, simulate and write DIR/spikes.npz (senders, steps, "
             "population boundaries), DIR/summary.json (per-population rate, ISI CV, "
             "correlation; spikes, synaptic events, timings, q_RTF, peak RSS, saturations, "
-            "spike_hash) and DIR/raster.png. The raster is bit-identical for any --threads "
+            "spike_hash) and DIR/raster.png; --format nwb or neo adds DIR/recordings.nwb or "
+            "DIR/recordings.nix, --record-v IDS the potentials and synaptic currents of those "
+            "neurons (docs/io.md). MODEL is a built-in model, or --network FILE a saved "
+            "network. The raster is bit-identical for any --threads "
             "and --partitions. Ctrl-C stops the run and still writes what was recorded. "
             "Started by an MPI launcher (mpiexec -n N neuroaix run ...), the partitions are "
             "spread over the N ranks, rank 0 writes the outputs and the raster is the same "
             "(docs/mpi.md)."),
         epilog="Example: neuroaix run microcircuit --scale 0.1 --t-sim 1000 --out results")
-    p.add_argument("model", choices=tuple(DEFAULTS), help="network model")
+    p.add_argument("model", choices=tuple(DEFAULTS), nargs="?", default=None,
+                   help="network model (or --network FILE)")
+    p.add_argument("--network", metavar="FILE.npz", default=None,
+                   help="simulate a saved network (Network.save, a PyNN or NIR model; "
+                        "docs/io.md) instead of MODEL")
+    p.add_argument("--record-v", metavar="IDS", type=parse_ids, default=None,
+                   help="record V and the synaptic currents of these global neuron ids "
+                        "(e.g. 0,5,10-20) at every recorded step")
+    p.add_argument("--format", choices=FORMATS, default="npz",
+                   help="recordings format: npz (spikes.npz only, the default), nwb (adds "
+                        "recordings.nwb: Units table, traces as TimeSeries) or neo (adds "
+                        "recordings.nix: a Neo Block, NIX file)")
     p.add_argument("--scale", type=float, default=None,
                    help="neuron-number scale (default: 0.1 for microcircuit, 1.0 for brunel)")
     p.add_argument("--k-scale", type=float, default=None,
@@ -75,10 +91,11 @@ def _peak_rss_bytes() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
-def run_model(model: str, *, scale=None, k_scale=None, input=None, t_sim=1000.0,
+def run_model(model: str | None, *, scale=None, k_scale=None, input=None, t_sim=1000.0,
               t_presim=100.0, seed=12345, threads=None, partitions=None, out=None,
               plot=True, checkpoint=None, progress=None, restore=None, comm=None,
-              exchange="auto", force=False, backend="cpu") -> dict:
+              exchange="auto", force=False, backend="cpu", network=None, record_v=None,
+              format="npz") -> dict:
     """Build, presimulate and simulate a model; write outputs to ``out``; return the summary.
 
     On Ctrl-C during simulation, the outputs hold what was recorded (``interrupted`` true)
@@ -89,7 +106,10 @@ def run_model(model: str, *, scale=None, k_scale=None, input=None, t_sim=1000.0,
     files; every rank returns the same summary. ``scale``, ``k_scale`` and ``input`` left
     None take ``DEFAULTS``; ``k_scale`` and ``input`` given for brunel are refused.
     ``backend`` picks the simulator backend (``"cpu"``, ``"reference"`` or ``"cuda"``; MPI
-    runs use the CPU engine).
+    runs use the CPU engine). ``network`` (a saved network file, with ``model`` None) is
+    simulated instead of a built-in model; ``seed`` then does not apply (the file's network
+    carries its seed). ``record_v`` lists global ids whose V and synaptic currents are
+    recorded; ``format`` (``FORMATS``) adds an NWB or Neo file to the outputs.
     """
     from neuroaix import models
     from neuroaix import outputs
@@ -101,6 +121,10 @@ def run_model(model: str, *, scale=None, k_scale=None, input=None, t_sim=1000.0,
 
     ranks = 1 if comm is None else comm.Get_size()
     rank = 0 if comm is None else comm.Get_rank()
+    _check_source(model, network, scale=scale, k_scale=k_scale, input=input)
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
+    record_v = [] if record_v is None else sorted({int(g) for g in record_v})
     if comm is not None:
         from neuroaix.engine.mpi import agree
 
@@ -108,9 +132,12 @@ def run_model(model: str, *, scale=None, k_scale=None, input=None, t_sim=1000.0,
             raise ValueError(f"backend={backend!r} cannot run under MPI; the distributed runs "
                              "use the CPU engine (--backend cpu)")
 
+        if record_v:
+            raise ValueError("--record-v is not recorded under MPI; run the neurons to record "
+                             "without an MPI launcher")
         agree(comm, "the run parameters", repr((model, scale, k_scale, input, t_sim, t_presim,
                                                 seed, partitions, exchange, restore,
-                                                checkpoint, out)))
+                                                checkpoint, out, network, format)))
         threads = 1 if threads is None else threads
     threads = check_threads(threads)
     partitions = threads * ranks if partitions is None else partitions
@@ -125,24 +152,39 @@ def run_model(model: str, *, scale=None, k_scale=None, input=None, t_sim=1000.0,
                          f"{t_sim!r} and {t_presim!r}")
     if rank == 0:  # every output is checked before any work
         if out is not None:
-            outputs.check_folder(out, output_names(plot), option="--out", force=force)
+            outputs.check_folder(out, output_names(plot, format), option="--out",
+                                 force=force)
         outputs.check_file(checkpoint, option="--checkpoint", force=force)
     t_start = time.perf_counter()
-    with outputs.phase("build", f"{model} with {partitions} partition"
+    saved = None
+    with outputs.phase("build", f"{model or network} with {partitions} partition"
                        f"{'s' if partitions != 1 else ''}"):
-        net = models.build(model, scale=scale, k_scale=k_scale, input=input, seed=seed,
-                           defaults=DEFAULTS)
-        check_partitions(n_neurons=net.n_neurons, partitions=partitions,
-                         threads=threads * ranks)
+        if network is not None:
+            from neuroaix.construction.image import read_image
+
+            built, saved = read_image(network, partitions=partitions)
+            check_partitions(n_neurons=built.n_neurons, partitions=partitions,
+                             threads=threads * ranks)
+        else:
+            net = models.build(model, scale=scale, k_scale=k_scale, input=input, seed=seed,
+                               defaults=DEFAULTS)
+            check_partitions(n_neurons=net.n_neurons, partitions=partitions,
+                             threads=threads * ranks)
         if comm is None:
-            built = net.build(partitions=partitions, threads=threads)
-            sim_cls, kwargs = Simulator, {"backend": backend}
+            if network is None:
+                built = net.build(partitions=partitions, threads=threads)
+            sim_cls, kwargs = Simulator, {"backend": backend, "probes": record_v}
         else:
             from neuroaix.engine.mpi import MPISimulator, rank_partitions
 
             own = rank_partitions(partitions, ranks, rank)  # raises on every rank alike
-            built = net.build(partitions=partitions, threads=threads, only=own)
+            if network is None:
+                built = net.build(partitions=partitions, threads=threads, only=own)
             sim_cls, kwargs = MPISimulator, {"comm": comm, "exchange": exchange}
+        bad = [g for g in record_v if not 0 <= g < built.n_neurons]
+        if bad:
+            raise ValueError(f"--record-v id {bad[0]} is not a neuron of this network; ids "
+                             f"lie in [0, {built.n_neurons})")
     wall_build = time.perf_counter() - t_start
     if restore:
         with outputs.phase("restore"):
@@ -180,13 +222,21 @@ def run_model(model: str, *, scale=None, k_scale=None, input=None, t_sim=1000.0,
     t_done_ms = (sim.t - t0) * built.dt
     stats = population_statistics(senders, steps, built.populations, t0, sim.t, built.dt)
     syn_events = after["synaptic_events"] - before["synaptic_events"]
-    summary = {
+    if network is None:
         # k_scale and input as recorded before they were refused for brunel: the
         # microcircuit's defaults, which brunel's unscaled Poisson drive also matches
-        **outputs.provenance(model=model, scale=built_scale(scale, model), seed=seed,
-                             input="poisson" if input is None else input,
-                             restored=None if not restore else os.fspath(restore)),
-        "k_scale": 1.0 if k_scale is None else k_scale, "dt_ms": built.dt, "backend": backend,
+        record = outputs.provenance(model=model, scale=built_scale(scale, model), seed=seed,
+                                    input="poisson" if input is None else input,
+                                    restored=None if not restore else os.fspath(restore))
+    else:
+        record = outputs.provenance(model="network", seed=int(built.seed),
+                                    restored=None if not restore else os.fspath(restore),
+                                    network=os.fspath(network),
+                                    network_fingerprint=saved["fingerprint"])
+    summary = {
+        **record,
+        "k_scale": None if network is not None else 1.0 if k_scale is None else k_scale,
+        "dt_ms": built.dt, "backend": backend, "format": format, "record_v": record_v,
         "threads": threads,
         "partitions": partitions, "n_neurons": int(built.n_neurons),
         "n_synapses": int(getattr(sim, "total_synapses", built.n_synapses)),
@@ -223,7 +273,8 @@ def run_model(model: str, *, scale=None, k_scale=None, input=None, t_sim=1000.0,
         }
     with outputs.phase("writing of the outputs"):
         if out is not None and rank == 0:
-            write_outputs(out, summary, senders, steps, built, t0, plot=plot)
+            write_outputs(out, summary, senders, steps, built, t0, plot=plot, format=format,
+                          probes=sim.probes() if record_v else None, t1=sim.t)
         _save_checkpoint(sim, checkpoint, rank)
     if interrupted:
         kept = ", ".join(outputs.written()) or "nothing written"
@@ -245,9 +296,22 @@ def _save_checkpoint(sim, path, rank) -> bool:
     return True
 
 
-def output_names(plot: bool = True) -> tuple[str, ...]:
+def output_names(plot: bool = True, format: str = "npz") -> tuple[str, ...]:
     """Return the files ``write_outputs`` writes into the output folder."""
-    return ("spikes.npz", "summary.json") + (("raster.png",) if plot else ())
+    extra = (FORMATS[format],) if FORMATS.get(format) else ()
+    return ("spikes.npz", "summary.json") + extra + (("raster.png",) if plot else ())
+
+
+def _check_source(model, network, **model_options) -> None:
+    """Refuse a run that names both a model and --network, or neither, or model options."""
+    if (model is None) == (network is None):
+        raise ValueError("give a model (microcircuit, brunel) or --network FILE, "
+                         + ("not both" if model is not None else "one of them"))
+    if network is not None:
+        given = [k for k, v in model_options.items() if v is not None]
+        if given:
+            raise ValueError(f"--{given[0].replace('_', '-')} applies to a built-in model, not "
+                             "to --network; the saved network was built with its own")
 
 
 def _mpi_max():
@@ -261,23 +325,65 @@ def built_scale(scale, model):
     return DEFAULTS[model]["scale"] if scale is None else scale
 
 
-def write_outputs(out, summary, senders, steps, built, t0, *, plot=True) -> None:
-    """Write spikes.npz, summary.json and (optionally) raster.png into directory ``out``."""
-    from neuroaix import outputs
+def write_outputs(out, summary, senders, steps, built, t0, *, plot=True, format="npz",
+                  probes=None, t1=None) -> None:
+    """Write spikes.npz, summary.json, the ``format``'s file and raster.png into ``out``.
 
+    spikes.npz holds ``senders``, ``steps``, ``times_ms`` (``(steps + 1) * dt``), the
+    populations, ``dt_ms``, ``t0_step`` and ``t1_step`` (the recorded window) and, with
+    ``probes`` (``Simulator.probes()``), ``probe_ids``, ``probe_steps``, ``probe_times_ms``,
+    ``v_mv`` (absolute), ``i_ex_pa`` and ``i_in_pa`` (probe x step).
+    """
+    from neuroaix import outputs
+    from neuroaix.recordings import spike_times_ms
+
+    t1 = int(summary["t_sim_ms"] / built.dt + 0.5) + t0 if t1 is None else t1
     names = np.array([p[0] for p in built.populations])
     bounds = np.array([[p[1], p[2]] for p in built.populations], np.int64)
+    traces = {}
+    if probes is not None:
+        e_l = np.zeros(len(built.populations)) if built.e_l is None else built.e_l
+        traces = {"probe_ids": probes["ids"], "probe_steps": probes["steps"],
+                  "probe_times_ms": spike_times_ms(probes["steps"], built.dt),
+                  "v_mv": probes["v_rel_mv"] + e_l[built.pop_of[probes["ids"]]][:, None],
+                  "i_ex_pa": probes["i_ex_pa"], "i_in_pa": probes["i_in_pa"]}
     with outputs.atomic_path(os.path.join(out, "spikes.npz")) as tmp, open(tmp, "wb") as fh:
-        np.savez_compressed(fh, senders=senders, steps=steps, population_names=names,
-                            population_bounds=bounds, dt_ms=built.dt, t0_step=t0)
+        np.savez_compressed(fh, senders=senders, steps=steps,
+                            times_ms=spike_times_ms(steps, built.dt), population_names=names,
+                            population_bounds=bounds, dt_ms=built.dt, t0_step=t0, t1_step=t1,
+                            **traces)
+    if FORMATS[format]:
+        _write_recordings(os.path.join(out, FORMATS[format]), format, summary, senders, steps,
+                          built, t0, t1, probes)
     outputs.write_json(os.path.join(out, "summary.json"), summary, nonfinite_as_null=True)
     if plot:
         from neuroaix.plotting import plot_raster
 
-        title = f"{summary['model']} (scale {summary['scale']}), {summary['t_sim_ms']:g} ms"
+        name = (os.path.basename(summary["network_file"]) if summary["network_file"] else
+                f"{summary['model']} (scale {summary['scale']})")
+        title = f"{name}, {summary['t_sim_ms']:g} ms"
         with outputs.atomic_path(os.path.join(out, "raster.png")) as tmp:
             plot_raster(tmp, senders, steps, built.populations, built.dt, t0=t0, title=title,
                         rates=[p["rate_mean_hz"] for p in summary["populations"]])
+
+
+def _write_recordings(path, format, summary, senders, steps, built, t0, t1, probes) -> None:
+    """Write the NWB or Neo (NIX) file of a run through ``neuroaix.recordings``."""
+    from neuroaix import outputs
+    from neuroaix import recordings
+
+    what = summary["network_file"] or f"{summary['model']} scale {summary['scale']}"
+    common = {"dt": built.dt, "populations": built.populations, "t_start": t0, "t_stop": t1,
+              "probes": probes, "e_l": built.e_l}
+    with outputs.atomic_path(path) as tmp:
+        if format == "nwb":
+            recordings.write_nwb(tmp, senders, steps, description=f"neuroaix run of {what}",
+                                 **common)
+        else:
+            notes = {k: v for k, v in summary.items()
+                     if isinstance(v, (str, int, float, bool)) and k != "populations"}
+            recordings.write_neo(tmp, recordings.to_neo_block(
+                senders, steps, name=f"neuroaix run of {what}", annotations=notes, **common))
 
 
 def print_summary(summary: dict, file=None) -> None:
@@ -308,7 +414,8 @@ def _run(args) -> int:
     try:
         with abort_on_error(comm) if comm is not None else _no_context():
             summary = run_model(
-                args.model, scale=args.scale, k_scale=args.k_scale, input=args.input,
+                args.model, network=args.network, record_v=args.record_v, format=args.format,
+                scale=args.scale, k_scale=args.k_scale, input=args.input,
                 t_sim=args.t_sim, t_presim=args.t_presim, seed=args.seed,
                 threads=args.threads, partitions=args.partitions, out=args.out,
                 plot=not args.no_plot, checkpoint=args.checkpoint, restore=args.restore,
@@ -325,5 +432,6 @@ def _run(args) -> int:
         return 0
     print_summary(summary)
     print(f"wrote {os.path.join(args.out, 'summary.json')}, spikes.npz"
+          + (f", {FORMATS[args.format]}" if FORMATS[args.format] else "")
           + ("" if args.no_plot else ", raster.png"))
     return 0

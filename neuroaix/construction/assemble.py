@@ -128,4 +128,5 @@ def build_network(populations, projections, *, dt: float, seed: int, partitions:
         poisson_weight=pweight, has_poisson=has_poisson, max_delay=store.max_delay,
         ring_depth=depth, partitions=parts, threads=threads,
         build_seconds=seconds, owned=only,
+        e_l=np.array([p.model.E_L for p in populations], np.float64),
     )

@@ -73,6 +73,8 @@ class BuiltNetwork:
     build_seconds: float = 0.0
     #: Partitions whose synapses are stored (``build(only=...)``); None: all of them.
     owned: tuple | None = None
+    #: float64 E_L per population (mV): the potentials of the tables are relative to it.
+    e_l: np.ndarray | None = None
 
     @property
     def n_partitions(self) -> int:
