@@ -22,8 +22,8 @@ import os
 
 import numpy as np
 
-__all__ = ["SIGNALS", "probe_signals", "spike_times_ms", "to_neo_block", "write_neo",
-           "write_nwb"]
+__all__ = ["SIGNALS", "probe_signals", "spike_times_ms", "to_neo_block", "to_neo_segment",
+           "write_neo", "write_nwb"]
 
 #: Probe variables: ``(Neo/NWB name, Simulator.probes() key, unit, to that unit)``; names as
 #: PyNN's recordables ("v", "isyn_exc", "isyn_inh").
@@ -95,7 +95,31 @@ def probe_signals(probes: dict, populations, e_l=None) -> list[dict]:
 def to_neo_block(senders, steps, *, dt: float, populations, t_start: int, t_stop: int,
                  probes: dict | None = None, e_l=None, ids=None, name: str = "neuroaix",
                  annotations: dict | None = None):
-    """Return a Neo ``Block`` with one ``Segment``: a SpikeTrain per neuron, probe signals.
+    """Return a Neo ``Block`` with one ``Segment`` (``to_neo_segment``) named ``"run"``.
+
+    Parameters
+    ----------
+    senders, steps, dt, populations, t_start, t_stop, probes, e_l, ids
+        As for ``to_neo_segment``.
+    name : str
+        The block's name.
+    annotations : dict, optional
+        More annotations of the block (e.g. the run's provenance); values must be str,
+        numbers or bools.
+    """
+    import neo
+
+    block = neo.Block(name=name, **(annotations or {}))
+    block.segments.append(to_neo_segment(senders, steps, dt=dt, populations=populations,
+                                         t_start=t_start, t_stop=t_stop, probes=probes,
+                                         e_l=e_l, ids=ids, name="run", index=0))
+    return block
+
+
+def to_neo_segment(senders, steps, *, dt: float, populations, t_start: int, t_stop: int,
+                   probes: dict | None = None, e_l=None, ids=None, name: str = "run",
+                   index: int = 0):
+    """Return a Neo ``Segment``: a SpikeTrain per neuron and the probe signals.
 
     Parameters
     ----------
@@ -117,14 +141,13 @@ def to_neo_block(senders, steps, *, dt: float, populations, t_start: int, t_stop
     ids : array_like of int, optional
         The neurons that get a SpikeTrain (default: every neuron of ``populations``).
     name : str
-        The block's name.
-    annotations : dict, optional
-        More annotations of the block (e.g. the run's provenance); values must be str,
-        numbers or bools.
+        The segment's name.
+    index : int
+        The segment's index (PyNN numbers the segments of a run by its resets).
 
     Returns
     -------
-    neo.Block
+    neo.Segment
         SpikeTrains in ms with ``source_population``, ``source_id`` (global id) and
         ``source_index`` (index in the population) annotations, in global-id order.
     """
@@ -145,9 +168,7 @@ def to_neo_block(senders, steps, *, dt: float, populations, t_start: int, t_stop
     hi = np.searchsorted(senders, ids, side="right")
     pop = _population_of(populations, ids)
     t0, t1 = t_start * float(dt), t_stop * float(dt)
-    block = neo.Block(name=name, **(annotations or {}))
-    segment = neo.Segment(name="run", index=0)
-    block.segments.append(segment)
+    segment = neo.Segment(name=name, index=index)
     for gid, a, b, k in zip(ids.tolist(), lo.tolist(), hi.tolist(), pop.tolist()):
         pname, start = populations[k][0], int(populations[k][1])
         st = neo.SpikeTrain(times[a:b], units="ms", t_start=t0 * pq.ms, t_stop=t1 * pq.ms,
@@ -164,7 +185,7 @@ def to_neo_block(senders, steps, *, dt: float, populations, t_start: int, t_stop
                              array_annotations={"source_ids": sig["ids"],
                                                 "channel_index": sig["index"]})
         segment.analogsignals.append(a)
-    return block
+    return segment
 
 
 def write_neo(path, block) -> None:
