@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[test,synth,mpi,io]"
+	$(BIN)/pip install -q -e ".[test,synth,mpi,io,pynn]"
 	touch $(STAMP)
 
 demo: $(STAMP)

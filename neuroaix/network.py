@@ -22,6 +22,7 @@ rule                    parameter   what it fixes                               
 ``fixed_indegree``      ``indegree``  K sources per target, drawn uniformly      optional
 ``fixed_outdegree``     ``outdegree`` K targets per source, drawn uniformly      optional
 ``fixed_total_number``  ``n``       N pairs drawn uniformly                      optional
+``from_list``           ``pairs``   the listed (source, target) pairs, in order  as listed
 ======================  ==========  ===========================================  =========
 
 Autapses (a neuron onto itself, only possible when ``pre is post``) are allowed unless
@@ -34,6 +35,8 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from neuroaix import formats
 from neuroaix import numerics as nx
@@ -63,6 +66,7 @@ _RULE_PARAM = {
     "fixed_indegree": "indegree",
     "fixed_outdegree": "outdegree",
     "fixed_total_number": "n",
+    "from_list": "pairs",
 }
 
 #: Magnitude of the I format's range (pA).
@@ -83,7 +87,7 @@ class Population:
     name: str
     size: int
     model: LIF
-    v_init: Normal  #: initial potential (mV, absolute)
+    v_init: Normal | np.ndarray  #: initial potential (mV, absolute), or one per neuron
     index: int
     start: int
     network: Network = field(repr=False)
@@ -110,6 +114,8 @@ class Projection:
     allow_autapses: bool
     allow_multapses: bool
     weight_bits: int | None
+    #: ``from_list``: (sources, targets, weights pA, delays ms) arrays; None for other rules.
+    pairs: tuple | None = field(default=None, compare=False, repr=False)
 
     def expected_synapses(self) -> float:
         """Expected number of synapses (exact where the rule fixes it)."""
@@ -124,6 +130,7 @@ class Projection:
             "fixed_indegree": float(self.value or 0) * npost,
             "fixed_outdegree": float(self.value or 0) * npre,
             "fixed_total_number": float(self.value or 0),
+            "from_list": float(len(self.pairs[0])) if self.pairs is not None else 0.0,
         }[self.rule]
 
 
@@ -186,9 +193,9 @@ class Network:
             Number of neurons, >= 1.
         model : LIF, optional
             Neuron parameters; ``LIF()`` (the microcircuit's) by default.
-        v_init : float or Normal, optional
-            Initial membrane potential in mV: a constant, or ``Normal(mean, std, ...)``
-            drawn per neuron from its own stream. Default: ``model.E_L``.
+        v_init : float, Normal or sequence of float, optional
+            Initial membrane potential in mV: a constant, ``Normal(mean, std, ...)`` drawn
+            per neuron from its own stream, or one value per neuron. Default: ``model.E_L``.
         """
         if not isinstance(name, str) or not name:
             raise TypeError(f"name must be a non-empty string, not {name!r}")
@@ -198,7 +205,14 @@ class Network:
         model = LIF() if model is None else model
         if not isinstance(model, LIF):
             raise TypeError(f"model must be a neuroaix.LIF, not {model!r}")
-        v = as_distribution("v_init", model.E_L if v_init is None else v_init, "mV")
+        if v_init is not None and not isinstance(v_init, Normal) and np.ndim(v_init) == 1:
+            v = np.array(v_init, dtype=np.float64)
+            if v.shape != (n,) or not np.isfinite(v).all():
+                raise ValueError(f"v_init needs {n} finite potentials (mV), one per neuron, "
+                                 f"not {v.size} values")
+            v.setflags(write=False)
+        else:
+            v = as_distribution("v_init", model.E_L if v_init is None else v_init, "mV")
         if self.n_neurons + n > (1 << 32):
             raise ValueError(f"n={n!r} would exceed 2**32 neurons in total; use fewer neurons")
         pop = Population(name=name, size=n, model=model, v_init=v, index=len(self.populations),
@@ -208,7 +222,7 @@ class Network:
 
     def connect(self, pre: Population, post: Population, rule: str = "all_to_all", *,
                 p: float | None = None, indegree: int | None = None,
-                outdegree: int | None = None, n: int | None = None,
+                outdegree: int | None = None, n: int | None = None, pairs=None,
                 weight: float | Normal | None = None, delay: float | Normal | None = None,
                 allow_autapses: bool = True, allow_multapses: bool | None = None,
                 weight_bits: int | None = None, **unknown) -> Projection:
@@ -223,6 +237,11 @@ class Network:
             ``outdegree`` or ``n`` (fixed_total_number).
         p, indegree, outdegree, n : number, optional
             The rule's parameter (exactly the one the rule names).
+        pairs : (sources, targets), optional
+            ``from_list``: two equally long integer sequences of indices into ``pre`` and
+            ``post``; synapse k connects ``sources[k]`` to ``targets[k]`` (rows keep the
+            list's order). Its ``weight`` and ``delay`` may then also be sequences of that
+            length (one value per synapse), but not a ``Normal``.
         weight : float or Normal
             Synaptic current amplitude in pA (>= 0 excitatory, < 0 inhibitory), quantised
             to the I format: ``floor(w * 2**12 + 1/2)``.
@@ -245,15 +264,15 @@ class Network:
         """
         if unknown:
             key = next(iter(unknown))
-            options = ("p", "indegree", "outdegree", "n", "weight", "delay", "allow_autapses",
-                       "allow_multapses", "weight_bits", "rule")
+            options = ("p", "indegree", "outdegree", "n", "pairs", "weight", "delay",
+                       "allow_autapses", "allow_multapses", "weight_bits", "rule")
             raise TypeError(f"connect() got an unexpected keyword {key!r}"
                             f"{did_you_mean(key, options)}")
         pre = self._check_pop("pre", pre)
         post = self._check_pop("post", post)
         check_choice("rule", rule, RULES)
         given = {k: v for k, v in (("p", p), ("indegree", indegree), ("outdegree", outdegree),
-                                   ("n", n)) if v is not None}
+                                   ("n", n), ("pairs", pairs)) if v is not None}
         want = _RULE_PARAM[rule]
         for k, v in given.items():
             if k != want:
@@ -305,6 +324,13 @@ class Network:
         if weight is None:
             raise ValueError("weight is required; give weight=... in pA (negative for "
                              "inhibition)")
+        if rule == "from_list":
+            proj = Projection(pre=pre, post=post, rule=rule, value=None,
+                              weight=Normal(0.0, 0.0), delay=Normal(self.dt, 0.0),
+                              allow_autapses=True, allow_multapses=True, weight_bits=None,
+                              pairs=self._check_pairs(pre, post, pairs, weight, delay))
+            self.projections.append(proj)
+            return proj
         w = as_distribution("weight", weight, "pA")
         if w.std == 0 and not _fits_i_format(w.mean):
             raise ValueError(f"weight={w.mean!r} pA does not fit the I format "
@@ -328,6 +354,52 @@ class Network:
                           weight_bits=weight_bits)
         self.projections.append(proj)
         return proj
+
+    def _check_pairs(self, pre: Population, post: Population, pairs, weight, delay):
+        """Return a ``from_list`` projection's checked (sources, targets, weights, delays)."""
+        if not (isinstance(pairs, (tuple, list)) and len(pairs) == 2):
+            raise TypeError(f"pairs must be (sources, targets), two sequences of indices, not "
+                            f"{type(pairs).__name__}")
+        src, tgt = (np.asarray(a) for a in pairs)
+        if src.ndim != 1 or tgt.ndim != 1 or src.shape != tgt.shape:
+            raise ValueError(f"pairs needs two 1-d sequences of one length, not shapes "
+                             f"{src.shape} and {tgt.shape}")
+        n = src.size
+        for name, idx, pop in (("sources", src, pre), ("targets", tgt, post)):
+            if n and not np.issubdtype(idx.dtype, np.integer):
+                raise TypeError(f"pairs {name} must be integers, not {idx.dtype}")
+            if n and (idx.min() < 0 or idx.max() >= pop.size):
+                bad = idx[(idx < 0) | (idx >= pop.size)][0]
+                raise ValueError(f"pairs {name} must lie in [0, {pop.size}) for "
+                                 f"{pop.name!r}, not {int(bad)!r}")
+        values = []
+        for name, value, unit in (("weight", weight, "pA"),
+                                  ("delay", self.dt if delay is None else delay, "ms")):
+            if isinstance(value, Normal):
+                raise TypeError(f"{name} of rule 'from_list' must be a number or one number "
+                                "per pair, not a Normal; draw the values first")
+            arr = np.asarray(value, dtype=np.float64)
+            if arr.ndim == 0:
+                arr = np.full(n, float(arr))
+            if arr.shape != (n,):
+                raise ValueError(f"{name} needs one value per pair ({n}), not shape "
+                                 f"{arr.shape}")
+            if n and not np.isfinite(arr).all():
+                raise ValueError(f"{name} must be finite {unit}, not {arr[~np.isfinite(arr)][0]!r}")
+            values.append(arr)
+        w, d = values
+        if n and not (_fits_i_format(float(w.min())) and _fits_i_format(float(w.max()))):
+            raise ValueError(f"weight {float(np.abs(w).max())!r} pA does not fit the I format "
+                             f"(+-{_I_LIMIT:g} pA); use smaller weights")
+        steps = np.floor(d / self.dt + 0.5)
+        dmax = formats.MAX_DELAY_STEPS
+        if n and (steps.min() < 1 or steps.max() > dmax):
+            bad = d[(steps < 1) | (steps > dmax)][0]
+            raise ValueError(
+                f"delay={float(bad)!r} ms rounds to {int(math.floor(bad / self.dt + 0.5))} "
+                f"steps of dt={self.dt!r} ms; it must be 1 to {dmax} steps; use a delay in "
+                f"[{0.5 * self.dt:g}, {(dmax + 0.49) * self.dt:g}) ms")
+        return (src.astype(np.int64), tgt.astype(np.int64), w, d)
 
     def add_poisson_input(self, pop: Population, *, rate_hz: float, weight: float,
                           indegree: int = 1) -> None:
@@ -413,8 +485,33 @@ class Network:
                 w_mean=float(w.mean), w_std=float(w.std), w_low=float(w.low),
                 w_high=float(w.high), d_mean=float(d.mean), d_std=float(d.std),
                 d_low=float(d.low), d_high=float(d.high), levels=levels, lv_low=lv_low,
-                lv_width=lv_width))
+                lv_width=lv_width, pairs=pr.pairs))
         return specs
+
+    def realised_synapses(self, projection: Projection):
+        """Return one projection's synapses as the build realises them (quantised).
+
+        Returns ``(sources, targets, weights, delays)``: indices into ``projection.pre``
+        and ``projection.post`` (int64), weights in pA and delays in ms (float64, the
+        I-format weights and the delays in steps converted back), by source, then row
+        order. Every partitioning stores exactly these synapses; only this projection's
+        streams are drawn.
+        """
+        index = next((j for j, pr in enumerate(self.projections) if pr is projection), None)
+        if index is None:
+            raise ValueError(f"projection {projection!r} is not one of this network's; use "
+                             "the value connect() returned")
+        specs = self._specs()
+        empty = (np.zeros(0, np.int64),) * 2 + (np.zeros(0),) * 2
+        specs = [sp if j == index else dataclasses.replace(sp, rule="from_list", pairs=empty)
+                 for j, sp in enumerate(specs)]
+        store = conn.build_synapses(specs, n_neurons=self.n_neurons, n_parts=1, threads=1,
+                                    seed=self.seed, dt=self.dt)
+        row_ptr = store.row_ptr[0]
+        tgt, w, d = formats.unpack_synapses(store.words)
+        src = np.repeat(np.arange(self.n_neurons, dtype=np.int64), np.diff(row_ptr))
+        return (src - projection.pre.start, tgt.astype(np.int64) - projection.post.start,
+                w.astype(np.float64) / (1 << nx.I_FRAC_BITS), d.astype(np.float64) * self.dt)
 
     def build(self, partitions: int = 1, threads: int | None = None,
               memory_limit: int | None = None, only=None) -> BuiltNetwork:

@@ -29,7 +29,8 @@ LAYERS = (
                    "neuroaix.emulator", "neuroaix.analysis", "neuroaix.plotting",
                    "neuroaix.recordings")),
     ("energy", ("neuroaix.energy",)),
-    ("commands", ("neuroaix.commands", "neuroaix.cli", "neuroaix.__main__", "neuroaix")),
+    ("commands", ("neuroaix.commands", "neuroaix.cli", "neuroaix.__main__", "neuroaix",
+                  "neuroaix.pynn")),
 )
 #: Layer names that stand for one module only, not for the modules below them.
 EXACT = ("neuroaix",)

@@ -358,3 +358,65 @@ def test_public_api_docstrings_match_signatures(module):
                 params |= {f.name for f in dataclasses.fields(member)}
             for p in _documented_names(inspect.getdoc(member) or ""):
                 assert p in params, f"{member.__qualname__} documents {p!r}, not a parameter"
+
+
+# Explicit lists and realised synapses --------------------------------------------------------
+
+
+def test_from_list_makes_the_listed_synapses_in_list_order_on_every_partitioning():
+    net, a, b = _two(40, 30)
+    rng = np.random.default_rng(3)
+    src, tgt = rng.integers(0, 40, 500), rng.integers(0, 30, 500)
+    w = rng.normal(0, 50, 500)
+    d = rng.integers(1, 30, 500) * 0.1
+    net.connect(a, b, "fixed_indegree", indegree=3, weight=10.0, delay=0.5)
+    listed = net.connect(a, b, "from_list", pairs=(src, tgt), weight=w, delay=d)
+    hashes = set()
+    for parts, threads in ((1, 1), (4, 2), (7, 1)):
+        built = net.build(parts, threads=threads)
+        hashes.add(built.synapse_hash())
+        assert built.n_synapses == 3 * 30 + 500
+    assert len(hashes) == 1
+    rs, rt, rw, rd = net.realised_synapses(listed)
+    order = np.argsort(src, kind="stable")  # by source, then list order
+    np.testing.assert_array_equal(rs, src[order])
+    np.testing.assert_array_equal(rt, tgt[order])
+    np.testing.assert_array_equal(rw, np.floor(w[order] * 4096 + 0.5) / 4096)
+    np.testing.assert_array_equal(np.round(rd / 0.1), np.floor(d[order] / 0.1 + 0.5))
+
+
+def test_realised_synapses_of_a_rule_equal_the_build():
+    net, a, b = _two(50, 60)
+    first = net.connect(a, b, "pairwise_bernoulli", p=0.2, weight=Normal(20.0, 4.0, low=0.0),
+                        delay=Normal(1.0, 0.3, low=0.05))
+    second = net.connect(b, a, "fixed_total_number", n=77, weight=-5.0, delay=0.3)
+    src, tgt, w, d = net.build(3).synapses()
+    for proj in (first, second):
+        rs, rt, rw, rd = net.realised_synapses(proj)
+        mine = (src >= proj.pre.start) & (src < proj.pre.stop)
+        got = sorted(zip(rs + proj.pre.start, rt + proj.post.start,
+                         np.round(rw * 4096).astype(int), np.round(rd / 0.1).astype(int)))
+        want = sorted(zip(src[mine], tgt[mine], w[mine], d[mine]))
+        assert got == want and len(got) > 0
+
+
+def test_from_list_and_per_neuron_potentials_refuse_bad_input():
+    net, a, b = _two(4, 3)
+    with pytest.raises(ValueError, match=r"^pairs targets must lie in \[0, 3\) for 'B', not 3$"):
+        net.connect(a, b, "from_list", pairs=([0], [3]), weight=1.0)
+    with pytest.raises(ValueError, match=r"^weight needs one value per pair \(2\), not shape "
+                                         r"\(3,\)$"):
+        net.connect(a, b, "from_list", pairs=([0, 1], [0, 1]), weight=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"^delay=0.01 ms rounds to 0 steps of dt=0.1 ms"):
+        net.connect(a, b, "from_list", pairs=([0], [0]), weight=1.0, delay=0.01)
+    with pytest.raises(TypeError, match=r"^weight of rule 'from_list' must be a number or one "
+                                        r"number per pair, not a Normal"):
+        net.connect(a, b, "from_list", pairs=([0], [0]), weight=Normal(1.0, 0.1))
+    with pytest.raises(ValueError, match=r"^rule 'from_list' needs pairs=\.\.\.; add it$"):
+        net.connect(a, b, "from_list", weight=1.0)
+    with pytest.raises(ValueError, match=r"^v_init needs 5 finite potentials \(mV\), one per "
+                                         r"neuron, not 2 values$"):
+        net.add_population("C", 5, LIF(), v_init=[-60.0, -61.0])
+    c = net.add_population("C", 3, LIF(), v_init=[-60.0, -62.5, -70.0])
+    built = net.build(2)
+    assert (built.v0[c.start:c.stop] / 65536.0 + LIF().E_L).tolist() == [-60.0, -62.5, -70.0]

@@ -1,4 +1,5 @@
-"""Packaging: rtl/ and emulator/ install as neuroaix.rtl and neuroaix.emulator, never bare."""
+"""Packaging: rtl/ and emulator/ install as neuroaix.rtl and neuroaix.emulator, never bare;
+the PyNN backend also as pyNN.neuroaix, into PyNN's own package."""
 
 import pathlib
 import subprocess
@@ -27,7 +28,23 @@ def test_wheel_maps_subpackages_under_neuroaix(tmp_path):
                      "neuroaix/configs/neuroaix-35-energy.toml"):
         assert required in names
     tops = {n.split("/")[0] for n in names if not n.startswith("neuroaix-")}
-    assert tops == {"neuroaix"}
+    assert tops == {"neuroaix", "pyNN"}
+    # pyNN.neuroaix goes into PyNN's package, which the wheel must not replace
+    assert {n for n in names if n.startswith("pyNN/")} == {"pyNN/neuroaix/__init__.py"}
+    assert "neuroaix/pynn/projections.py" in names
+
+
+@pytest.mark.backend_independent
+def test_pynn_finds_the_backend_by_its_name():
+    code = ("import pyNN.neuroaix as sim, neuroaix.pynn as own; "
+            "from pyNN.utility import get_simulator; "
+            "assert sim.Projection is own.Projection and sim.setup is own.setup; "
+            "import sys; sys.argv = ['script', 'neuroaix']; "
+            "s, _ = get_simulator(); print(s.__name__, s.IF_curr_exp.__module__)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd="/")
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.split() == ["pyNN.neuroaix", "neuroaix.pynn.standardmodels"]
 
 
 @pytest.mark.backend_independent

@@ -31,14 +31,15 @@ class PopulationSpec:
     """One population as construction reads it: global ids, model, initial potentials, input.
 
     ``model`` already includes any DC input in its ``I_e``; ``poisson`` is ``(rate_hz,
-    indegree, weight_pa)`` or None without background input.
+    indegree, weight_pa)`` or None without background input. ``v_init`` is a ``Normal`` or
+    one potential per neuron (float64 array, mV).
     """
 
     name: str
     start: int
     size: int
     model: LIF
-    v_init: Normal
+    v_init: Normal | np.ndarray
     poisson: tuple[float, int, float] | None = None
 
 
@@ -95,11 +96,14 @@ def build_network(populations, projections, *, dt: float, seed: int, partitions:
         pop_of[pop.start:stop] = index
         v = pop.v_init
         e_l = pop.model.E_L
-        if not (-vlim < v.mean - e_l < vlim):
-            raise ValueError(f"v_init of {pop.name!r} ({v.mean!r} mV) does not fit the V "
-                             "format relative to E_L; use potentials within 32 V of E_L")
-        vals = conn.draw_initial_potentials(seed, pop.start, pop.size, mean=v.mean,
-                                            std=v.std, low=v.low, high=v.high, e_l=e_l)
+        if isinstance(v, np.ndarray):  # one potential per neuron, as mv_to_fixed
+            vals = np.floor((v - e_l) * float(1 << nx.V_FRAC_BITS) + 0.5)
+        else:
+            if not (-vlim < v.mean - e_l < vlim):
+                raise ValueError(f"v_init of {pop.name!r} ({v.mean!r} mV) does not fit the V "
+                                 "format relative to E_L; use potentials within 32 V of E_L")
+            vals = conn.draw_initial_potentials(seed, pop.start, pop.size, mean=v.mean,
+                                                std=v.std, low=v.low, high=v.high, e_l=e_l)
         if vals.size and (vals.min() < nx.INT32_MIN or vals.max() > nx.INT32_MAX):
             raise ValueError(f"v_init of {pop.name!r} draws potentials outside the V "
                              "format; bound the distribution (low=..., high=...)")

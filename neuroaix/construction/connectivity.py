@@ -13,7 +13,7 @@ See docs/networks.md for the streams, the rules and the memory budget.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numba
@@ -39,6 +39,7 @@ __all__ = [
     "build_synapses",
     "delay_step_table",
     "draw_initial_potentials",
+    "list_synapses",
     "low_resolution_levels",
     "split_total_number",
 ]
@@ -53,6 +54,7 @@ RULES = {
     "fixed_indegree": 3,
     "fixed_outdegree": 4,
     "fixed_total_number": 5,
+    "from_list": 6,
 }
 #: Lane words of a block's streams: structure (partners), weights, delays.
 LANE_STRUCTURE, LANE_WEIGHT, LANE_DELAY = 0, 1, 2
@@ -90,6 +92,9 @@ class ProjectionSpec:
     levels: tuple[int, ...] = ()
     lv_low: float = 0.0
     lv_width: float = 1.0
+    #: ``from_list``: source and target indices (int64, relative to ``pre_start`` and
+    #: ``post_start``), weights (pA) and delays (ms) of every synapse, in list order.
+    pairs: tuple | None = field(default=None, compare=False, repr=False)
 
     @property
     def n_blocks(self) -> int:
@@ -361,6 +366,10 @@ def _build(specs, n_neurons, n_parts, threads, seed, dt, only=None):
     prepared = []
     keep_bytes = 0
     for j, spec in enumerate(specs):
+        if spec.rule == "from_list":
+            prepared.append((spec, None, None, None, None, None))
+            keep_bytes += threads * n_parts * spec.n_pre * 4
+            continue
         prm = _params(spec, j, seed, n_parts, dt)
         split = (split_total_number(spec, seed, j) if spec.rule == "fixed_total_number"
                  else np.zeros(1, np.int64))
@@ -382,8 +391,11 @@ def _build(specs, n_neurons, n_parts, threads, seed, dt, only=None):
     totals = np.zeros((n_parts, n_neurons), np.int64)
     for spec, prm, split, levels, dtable, bounds in prepared:
         counts = np.zeros((threads, n_parts, spec.n_pre), np.int64)
-        _k._run_projection(0, prm, split, levels, dtable, bounds, counts, no_words, no_base,
-                           stats, _marker_len(spec), 0)
+        if prm is None:
+            _list_counts(spec, n_parts, counts)
+        else:
+            _k._run_projection(0, prm, split, levels, dtable, bounds, counts, no_words,
+                               no_base, stats, _marker_len(spec), 0)
         _k._add_counts(counts, totals, spec.pre_start)
         if keep:
             kept.append(counts.astype(np.int32))
@@ -399,15 +411,22 @@ def _build(specs, n_neurons, n_parts, threads, seed, dt, only=None):
     base[-1] = kept_len
     words = np.empty(kept_len + scratch, np.uint64)
     fill_ptr = row_ptr[:, :-1].copy()
+    list_max = 0
     for j, (spec, prm, split, levels, dtable, bounds) in enumerate(prepared):
         if keep:
             counts = kept[j].astype(np.int64)
             kept[j] = None
         else:
             counts = np.zeros((threads, n_parts, spec.n_pre), np.int64)
-            _k._run_projection(0, prm, split, levels, dtable, bounds, counts, no_words,
-                               no_base, stats, _marker_len(spec), 0)
+            if prm is None:
+                _list_counts(spec, n_parts, counts)
+            else:
+                _k._run_projection(0, prm, split, levels, dtable, bounds, counts, no_words,
+                                   no_base, stats, _marker_len(spec), 0)
         _k._counts_to_offsets(counts, fill_ptr, spec.pre_start)
+        if prm is None:
+            list_max = max(list_max, _list_fill(spec, j, n_parts, dt, counts, words, base, own))
+            continue
         _k._run_projection(1, prm, split, levels, dtable, bounds, counts, words, base, stats,
                            _marker_len(spec), buf_len)
         bad_w, bad_d = int(stats[:, 0].sum()), int(stats[:, 1].sum())
@@ -419,13 +438,67 @@ def _build(specs, n_neurons, n_parts, threads, seed, dt, only=None):
                     f"(high=...) or use a larger dt")
             raise ValueError(f"projection {prm.proj}: {what}")
     del fill_ptr
-    max_delay = max(1, int(stats[:, 2].max()))
+    max_delay = max(1, int(stats[:, 2].max()), list_max)
     if only is None:
         return SynapseStorage(row_ptr=row_ptr, words=words, base=base, max_delay=max_delay)
     words.resize(kept_len, refcheck=False)  # drop the scratch block in place
     empty = np.zeros(n_neurons + 1, np.int64)
     rows = [row_ptr[p].copy() if own[p] else empty for p in range(n_parts)]
     return SynapseStorage(row_ptr=rows, words=words, base=base, max_delay=max_delay)
+
+
+def list_synapses(spec: ProjectionSpec, dt: float, proj: int = 0):
+    """Return the quantised synapses of a ``from_list`` projection in list order.
+
+    Returns ``(sources, targets, weights, delays)``: local source and target indices (int64),
+    weights in the I format (``floor(w * 2**12 + 1/2)``, int64) and delays in steps
+    (``floor(d / dt + 1/2)``, int64), as every other rule rounds them.
+
+    Raises
+    ------
+    ValueError
+        If a weight does not fit int32 or a delay is not 1 to ``MAX_DELAY_STEPS`` steps.
+    """
+    src, tgt, w, d = spec.pairs
+    wq = np.floor(np.asarray(w, np.float64) * float(1 << nx.I_FRAC_BITS) + 0.5)
+    dq = np.floor(np.asarray(d, np.float64) / dt + 0.5)
+    bad_w = int(np.count_nonzero((wq < nx.INT32_MIN) | (wq > nx.INT32_MAX)))
+    bad_d = int(np.count_nonzero((dq < 1) | (dq > formats.MAX_DELAY_STEPS)))
+    if bad_w or bad_d:
+        what = (f"{bad_w} weights do not fit int32 in the I format; use smaller weights"
+                if bad_w else f"{bad_d} delays round to fewer than 1 or more than "
+                f"{formats.MAX_DELAY_STEPS} steps of dt={dt!r} ms; use delays in "
+                f"[{0.5 * dt:g}, {(formats.MAX_DELAY_STEPS + 0.49) * dt:g}) ms")
+        raise ValueError(f"projection {proj}: {what}")
+    return (np.asarray(src, np.int64), np.asarray(tgt, np.int64), wq.astype(np.int64),
+            dq.astype(np.int64))
+
+
+def _list_counts(spec: ProjectionSpec, n_parts: int, counts: np.ndarray) -> None:
+    """Count a ``from_list`` projection's synapses per (partition, source) into chunk 0."""
+    src, tgt = (np.asarray(a, np.int64) for a in spec.pairs[:2])
+    part = (spec.post_start + tgt) % n_parts
+    np.add.at(counts[0], (part, src), 1)
+
+
+def _list_fill(spec, proj, n_parts, dt, offsets, words, base, own) -> int:
+    """Write a ``from_list`` projection's words at chunk 0's row positions; return its largest
+    delay (steps). Every row receives its synapses in list order."""
+    src, tgt, w, d = list_synapses(spec, dt, proj)
+    if src.size == 0:
+        return 0
+    gid = spec.post_start + tgt
+    part = gid % n_parts
+    order = np.argsort(part * spec.n_pre + src, kind="stable")
+    key = (part * spec.n_pre + src)[order]
+    first = np.searchsorted(key, key, side="left")
+    rank = np.arange(key.size, dtype=np.int64) - first
+    p, s = part[order], src[order]
+    pos = base[p] + offsets[0, p, s] + rank
+    packed = formats.pack_synapses(gid[order] // n_parts, w[order], d[order])
+    keep = own[p]
+    words[pos[keep]] = packed[keep]
+    return int(d.max())
 
 
 def draw_initial_potentials(seed: int, start: int, n: int, *, mean: float, std: float,

@@ -1,0 +1,227 @@
+"""PyNN's standard cell, synapse and current-source types as neuroaix realises them.
+
+Parameters keep PyNN's names and units (nF, nA, mV, ms, Hz); the translations turn them into
+``neuroaix.LIF``'s NEST names and units (pF, pA), which the network quantises
+(docs/numerics.md). PyNN's types that the engine cannot carry exactly are defined here too,
+so that a script fails where it creates one, with the type's name and the supported ones.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from pyNN.parameters import ParameterSpace
+from pyNN.standardmodels import build_translations, cells, electrodes, synapses
+
+from neuroaix import neuron
+from neuroaix.neuron import LIF
+from neuroaix.pynn.simulator import state
+
+__all__ = [
+    "CELL_TYPES",
+    "CURRENT_SOURCES",
+    "SYNAPSE_TYPES",
+    "DCSource",
+    "IF_curr_exp",
+    "SpikeSourcePoisson",
+    "StaticSynapse",
+]
+
+
+def _uniform(celltype, name: str, values) -> float:
+    """Return the one value of a native parameter over a population.
+
+    Raises
+    ------
+    ValueError
+        If the neurons of the population have different values.
+    """
+    arr = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    if arr.size and not (arr == arr[0]).all():
+        raise ValueError(
+            f"{type(celltype).__name__} parameter {name!r} differs between the neurons of one "
+            f"population ({float(arr.min())!r} to {float(arr.max())!r}); neuroaix holds one value per "
+            "population: split it into populations of equal parameters")
+    return float(arr[0])
+
+
+class IF_curr_exp(cells.IF_curr_exp):
+    __doc__ = cells.IF_curr_exp.__doc__
+
+    translations = build_translations(
+        ("v_rest", "E_L"),
+        ("v_reset", "V_reset"),
+        ("cm", "C_m", 1000.0),  # nF -> pF
+        ("tau_m", "tau_m"),
+        ("tau_refrac", "t_ref"),
+        ("tau_syn_E", "tau_syn_ex"),
+        ("tau_syn_I", "tau_syn_in"),
+        ("v_thresh", "V_th"),
+        ("i_offset", "I_e", 1000.0),  # nA -> pA
+    )
+    #: PyNN's recordables plus the synaptic currents, named as PyNN's initial values.
+    recordable = ["spikes", "v", "isyn_exc", "isyn_inh"]
+
+    def engine_model(self, native: dict, dt: float):
+        """Return ``(LIF, None)`` for a population's native parameters (one value each)."""
+        return LIF(**{k: _uniform(self, k, v) for k, v in native.items()}), None
+
+
+#: The source neuron of ``SpikeSourcePoisson``: it fires in the step after every step in
+#: which its Poisson generator draws a count >= 1. E_L = V_reset = 0 mV, threshold 1 mV;
+#: the synaptic time constant is dt/8 (so that a count's current has decayed to e**-8 of
+#: itself one step later) and C_m grows with dt (so that the jump of one count, 2 mV, needs
+#: the same weight for every dt).
+def _poisson_neuron(dt: float) -> tuple[LIF, float]:
+    model = LIF(C_m=2500.0 * dt, tau_m=10.0, tau_syn_ex=dt / 8.0, tau_syn_in=dt / 8.0,
+                t_ref=0.0, E_L=0.0, V_th=1.0, V_reset=0.0, I_e=0.0)
+    p21 = neuron.propagators(model, dt)["p21ex"]
+    return model, 2.0 / p21
+
+
+class SpikeSourcePoisson(cells.SpikeSourcePoisson):
+    __doc__ = cells.SpikeSourcePoisson.__doc__ + """
+
+    neuroaix realises each source as a neuron driven by its own Poisson generator (the
+    engine's background input, one counter-based stream per neuron): it fires in step
+    ``k + 1`` when the generator's count of step ``k`` is at least one, with the count's
+    mean set to ``-ln(1 - rate dt)``, so every step holds a spike with probability
+    ``rate * dt`` (a Bernoulli process on the time grid, at most one spike per step, first
+    spike at ``2 dt``). ``start`` must be 0 and ``duration`` at least 1e9 ms.
+    """
+
+    translations = build_translations(
+        ("rate", "rate"),
+        ("start", "start"),
+        ("duration", "duration"),
+    )
+
+    def engine_model(self, native: dict, dt: float):
+        """Return ``(LIF, (rate_hz, 1, weight_pa))`` realising the sources (see above)."""
+        rate = _uniform(self, "rate", native["rate"])
+        start = _uniform(self, "start", native["start"])
+        duration = _uniform(self, "duration", native["duration"])
+        if start != 0.0 or duration < 1e9:
+            raise ValueError(
+                f"SpikeSourcePoisson(start={start!r}, duration={duration!r}) needs input that "
+                "varies in time; neuroaix's Poisson sources run from t = 0 to the end: use "
+                "start=0 and the default duration")
+        p = rate * dt * 1e-3
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"SpikeSourcePoisson rate={rate!r} Hz must lie in [0, "
+                             f"{1e3 / dt:g}) Hz at dt={dt!r} ms")
+        model, weight = _poisson_neuron(dt)
+        mean = -math.log1p(-p)
+        return model, (mean / (dt * 1e-3), 1, weight)
+
+
+class StaticSynapse(synapses.StaticSynapse):
+    __doc__ = synapses.StaticSynapse.__doc__
+
+    translations = build_translations(
+        ("weight", "weight", 1000.0),  # nA -> pA
+        ("delay", "delay"),
+    )
+
+    def _get_minimum_delay(self):
+        return state.min_delay
+
+
+class DCSource(electrodes.DCSource):
+    __doc__ = electrodes.DCSource.__doc__ + """
+
+    neuroaix adds the amplitude to the constant input current ``I_e`` of whole populations
+    (``start`` = 0 and no ``stop``).
+    """
+
+    translations = build_translations(
+        ("amplitude", "amplitude", 1000.0),  # nA -> pA
+        ("start", "start"),
+        ("stop", "stop"),
+    )
+
+    def __init__(self, **parameters):
+        state.changed("a current source")
+        super().__init__(**parameters)
+        object.__setattr__(self, "_cells", [])
+        state.current_sources.append(self)
+
+    def set_native_parameters(self, parameters):
+        state.changed("a current source")
+        self.parameter_space.update(**self.reverse_translate(parameters))
+
+    def get_native_parameters(self):
+        return self.translate(self.parameter_space)
+
+    def _native(self) -> dict:
+        """Return the amplitude (pA), start and stop (ms) as numbers."""
+        space = self.get_native_parameters()
+        space.shape = (1,)
+        space.evaluate(simplify=True)
+        return {k: float(v) for k, v in space.items()}
+
+    def inject_into(self, cells):
+        """Inject the current into whole populations (``cells``: Population or Assembly)."""
+        for cell in cells:
+            if not cell.celltype.injectable:
+                raise TypeError(f"cannot inject current into a {type(cell.celltype).__name__} "
+                                "spike source")
+        state.changed("a current source")
+        self._cells.extend(int(c) for c in cells)
+
+    def _engine_inputs(self):
+        """Yield ``(population, amplitude pA)`` for every population the source feeds."""
+        native = self._native()
+        start, stop = native["start"], native["stop"]
+        if start != 0.0 or stop < 1e9:
+            raise ValueError(f"DCSource(start={start!r}, stop={stop!r}) needs a current that "
+                             "varies in time; neuroaix's DC input is constant: use start=0 and "
+                             "no stop")
+        cells = set(self._cells)
+        for pop in state.populations:
+            mine = cells.intersection(int(c) for c in pop.all_cells)
+            if not mine:
+                continue
+            if len(mine) != pop.size:
+                raise ValueError(f"DCSource is injected into {len(mine)} of the {pop.size} "
+                                 f"cells of {pop.label!r}; neuroaix's DC input is per "
+                                 "population: inject into whole populations")
+            yield pop, native["amplitude"]
+
+
+def _unsupported(base, kind: str, supported: tuple[str, ...]):
+    """Return a stand-in for PyNN type ``base`` that refuses to be created."""
+    def __init__(self, *args, **kwargs):
+        raise NotImplementedError(
+            f"{base.__name__} is not supported by neuroaix; supported {kind}: "
+            f"{', '.join(supported)}")
+    return type(base.__name__, (base,), {"__init__": __init__, "__doc__": base.__doc__})
+
+
+#: Supported types by kind.
+CELL_TYPES = ("IF_curr_exp", "SpikeSourcePoisson")
+SYNAPSE_TYPES = ("StaticSynapse",)
+CURRENT_SOURCES = ("DCSource",)
+
+_UNSUPPORTED = {
+    "cell types": (cells, CELL_TYPES, (
+        "IF_curr_alpha", "IF_curr_delta", "IF_cond_alpha", "IF_cond_exp",
+        "IF_cond_exp_gsfa_grr", "IF_facets_hardware1", "HH_cond_exp",
+        "EIF_cond_alpha_isfa_ista", "EIF_cond_exp_isfa_ista", "PointNeuron", "Izhikevich",
+        "GIF_cond_exp", "SpikeSourcePoissonRefractory", "SpikeSourceGamma",
+        "SpikeSourceInhGamma", "SpikeSourceArray")),
+    "synapse types": (synapses, SYNAPSE_TYPES, (
+        "ElectricalSynapse", "TsodyksMarkramSynapse", "SimpleStochasticSynapse",
+        "StochasticTsodyksMarkramSynapse", "MultiQuantalSynapse", "STDPMechanism",
+        "AdditiveWeightDependence", "MultiplicativeWeightDependence",
+        "AdditivePotentiationMultiplicativeDepression", "GutigWeightDependence",
+        "SpikePairRule", "Vogels2011Rule")),
+    "current sources": (electrodes, CURRENT_SOURCES, (
+        "ACSource", "StepCurrentSource", "NoisyCurrentSource")),
+}
+for _kind, (_module, _supported, _names) in _UNSUPPORTED.items():
+    for _name in _names:
+        if hasattr(_module, _name):
+            globals()[_name] = _unsupported(getattr(_module, _name), _kind, _supported)
+            __all__.append(_name)

@@ -1,0 +1,104 @@
+"""Cell types and current sources: closed-form spike times, Poisson rates, refused types."""
+
+import math
+
+import numpy as np
+import pytest
+
+
+def _first_step(i_na, cm=1.0, tau_m=20.0, v_rest=-65.0, v_thresh=-50.0, dt=0.1):
+    """Return m: the DC-driven LIF from rest crosses threshold after ceil(t*/dt) steps."""
+    t_star = -tau_m * math.log(1.0 - (v_thresh - v_rest) * cm / (i_na * tau_m))
+    m = math.ceil(t_star / dt)
+    assert abs(t_star / dt - round(t_star / dt)) > 1e-3, "too close to the grid for the test"
+    return m
+
+
+@pytest.mark.parametrize("i_na, tau_refrac", [(0.9, 2.0), (1.3, 0.5), (3.0, 5.0)])
+def test_dc_driven_spike_times_equal_the_closed_form(sim, i_na, tau_refrac):
+    cells = sim.Population(2, sim.IF_curr_exp(tau_refrac=tau_refrac), label="cells")
+    sim.DCSource(amplitude=i_na).inject_into(cells)
+    cells.record("spikes")
+    sim.run(300.0)
+    m, r = _first_step(i_na), round(tau_refrac / 0.1)
+    expected = [(m + j * (m + r)) for j in range(100) if (m + j * (m + r)) * 0.1 <= 300.0]
+    for train in cells.get_data().segments[0].spiketrains:
+        assert np.round(train.magnitude / 0.1).astype(int).tolist() == expected
+
+
+def test_i_offset_acts_as_a_dc_source(sim):
+    cells = sim.Population(1, sim.IF_curr_exp(i_offset=1.3, tau_refrac=0.5))
+    cells.record("spikes")
+    sim.run(100.0)
+    m = _first_step(1.3)
+    assert np.round(cells.get_data().segments[0].spiketrains[0].magnitude[:2] / 0.1).astype(
+        int).tolist() == [m, 2 * m + 5]
+
+
+def test_poisson_sources_fire_at_their_rate_with_at_most_one_spike_per_step(sim):
+    src = sim.Population(500, sim.SpikeSourcePoisson(rate=40.0))
+    src.record("spikes")
+    sim.run(1000.0)
+    trains = src.get_data().segments[0].spiketrains
+    counts = np.array([len(t) for t in trains])
+    expected = 500 * 40.0
+    assert abs(counts.sum() - expected) < 5 * math.sqrt(expected)
+    steps = np.concatenate([np.round(t.magnitude / 0.1) for t in trains])
+    assert all(len(np.unique(np.round(t.magnitude / 0.1))) == len(t) for t in trains)
+    assert steps.min() >= 2
+    isi = np.concatenate([np.diff(t.magnitude) for t in trains])
+    assert 0.95 < isi.std() / isi.mean() < 1.05
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda s: s.IF_cond_exp(), r"^IF_cond_exp is not supported by neuroaix; supported cell "
+                                r"types: IF_curr_exp, SpikeSourcePoisson"),
+    (lambda s: s.Izhikevich(), r"^Izhikevich is not supported by neuroaix; supported cell "
+                               r"types: "),
+    (lambda s: s.TsodyksMarkramSynapse(), r"^TsodyksMarkramSynapse is not supported by "
+                                          r"neuroaix; supported synapse types: StaticSynapse$"),
+    (lambda s: s.STDPMechanism(), r"^STDPMechanism is not supported by neuroaix; supported "
+                                  r"synapse types: StaticSynapse$"),
+    (lambda s: s.ACSource(), r"^ACSource is not supported by neuroaix; supported current "
+                             r"sources: DCSource"),
+])
+def test_unsupported_types_are_refused_where_they_are_created(sim, make, message):
+    with pytest.raises(NotImplementedError, match=message):
+        make(sim)
+
+
+def test_parameters_must_be_uniform_within_a_population(sim):
+    sim.Population(3, sim.IF_curr_exp(tau_m=[10.0, 12.0, 10.0]), label="het")
+    with pytest.raises(ValueError, match=r"^IF_curr_exp parameter 'tau_m' differs between the "
+                                         r"neurons of one population \(10.0 to 12.0\); "):
+        sim.run(1.0)
+
+
+def test_time_varying_inputs_are_refused_by_name(sim):
+    pop = sim.Population(3, sim.IF_curr_exp())
+    sim.DCSource(amplitude=0.5, start=10.0).inject_into(pop)
+    with pytest.raises(ValueError, match=r"^DCSource\(start=10.0, stop=1000000000000.0\) needs "
+                                         r"a current that varies in time"):
+        sim.run(1.0)
+    sim.setup()
+    sim.Population(2, sim.SpikeSourcePoisson(rate=5.0, start=50.0))
+    with pytest.raises(ValueError, match=r"^SpikeSourcePoisson\(start=50.0, "):
+        sim.run(1.0)
+    sim.setup()
+    pop = sim.Population(3, sim.IF_curr_exp())
+    sim.DCSource(amplitude=0.5).inject_into(pop[:2])
+    with pytest.raises(ValueError, match=r"DCSource is injected into 2 of the 3 cells of "):
+        sim.run(1.0)
+
+
+def test_current_cannot_go_into_a_spike_source(sim):
+    src = sim.Population(2, sim.SpikeSourcePoisson())
+    with pytest.raises(TypeError, match=r"^cannot inject current into a SpikeSourcePoisson"):
+        sim.DCSource(amplitude=1.0).inject_into(src)
+
+
+def test_parameters_read_back_in_pynn_units(sim):
+    pop = sim.Population(2, sim.IF_curr_exp(cm=0.25, i_offset=0.1, tau_m=10.0))
+    assert pop.get("cm") == pytest.approx(0.25)
+    assert pop.get("i_offset") == pytest.approx(0.1)
+    assert sim.list_standard_models() == ["IF_curr_exp", "SpikeSourcePoisson"]
