@@ -370,3 +370,27 @@ def test_a_saved_network_runs_and_emulates_like_the_built_in_model(tmp_path, cap
                  "--json", str(tmp_path / "e.json")]) == 0
     e = json.loads((tmp_path / "e.json").read_text())
     assert e["network_fingerprint"] == meta["fingerprint"]
+
+
+def test_a_network_described_in_pynn_is_saved_and_run_from_the_command_line(tmp_path):
+    import pyNN.neuroaix as sim
+
+    from neuroaix.pynn import simulator
+
+    sim.setup(timestep=0.1, rng_seed=3)
+    src = sim.Population(20, sim.SpikeSourcePoisson(rate=80.0))
+    cells = sim.Population(10, sim.IF_curr_exp(i_offset=0.5))
+    sim.Projection(src, cells, sim.FromListConnector([(0, 1, 0.5, 1.0), (3, 2, 0.7, 2.0)]),
+                   sim.StaticSynapse())
+    sim.Projection(src, cells, sim.FixedProbabilityConnector(0.3),
+                   sim.StaticSynapse(weight=0.4, delay=1.0))
+    cells.record("spikes")
+    simulator.state.network().save(tmp_path / "net.npz")
+    sim.run(30.0)
+    trains = cells.get_data().segments[0].spiketrains
+    sim.end()
+    assert main(["run", "--network", str(tmp_path / "net.npz"), "--t-sim", "30", "--t-presim",
+                 "0", "--no-plot", "--threads", "1", "--out", str(tmp_path / "r")]) == 0
+    with np.load(tmp_path / "r" / "spikes.npz") as d:
+        mine = [d["times_ms"][d["senders"] == 20 + k].tolist() for k in range(10)]
+    assert mine == [st.magnitude.tolist() for st in trains] and sum(map(len, mine)) > 5
