@@ -81,9 +81,10 @@ class Population(common.Population):
         space = self.celltype.native_parameters
         space.shape = (self.size,)
         space.evaluate(simplify=False)
-        self._parameters = {k: np.array(v, dtype=np.float64) for k, v in space.items()}
+        self._parameters = {k: np.broadcast_to(np.asarray(v, np.float64), (self.size,)).copy()
+                            for k, v in space.items()}
         self._initial = {}
-        self._engine = None
+        self._engine_parts = []
         state.id_counter += self.size
         state.populations.append(self)
 
@@ -136,25 +137,54 @@ class Population(common.Population):
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
 
-    # The engine's population ---------------------------------------------------------------
+    # The engine's populations -------------------------------------------------------------
 
     def _engine_name(self) -> str:
         others = [p for p in simulator.state.populations if p.label == self.label]
         return self.label if len(others) == 1 else f"{self.label}#{others.index(self)}"
 
-    def _add_to(self, net) -> None:
-        """Add this population (and its Poisson generators) to ``net``."""
-        model, poisson = self.celltype.engine_model(self._parameters, net.dt)
-        v = self._initial.get("v")
-        if v is None or "v" not in self.celltype.default_initial_values:
-            v_init = model.E_L
-        elif (v == v[0]).all():
-            v_init = float(v[0])
-        else:
-            v_init = v
-        self._engine = net.add_population(self._engine_name(), self.size, model,
-                                          v_init=v_init)
-        if poisson is not None:
-            rate, indegree, weight = poisson
-            net.add_poisson_input(self._engine, rate_hz=rate, indegree=indegree,
-                                  weight=weight)
+    def _runs(self, dc: np.ndarray) -> list[tuple[int, int]]:
+        """Return the ``[a, b)`` runs of cells with equal parameters and DC input."""
+        columns = [np.broadcast_to(v, (self.size,)) for v in self._parameters.values()]
+        columns.append(dc)
+        change = np.zeros(self.size, bool)
+        for col in columns:
+            change[1:] |= col[1:] != col[:-1]
+        cuts = [0, *np.flatnonzero(change).tolist(), self.size]
+        return list(zip(cuts[:-1], cuts[1:]))
+
+    def _add_to(self, net, dc: np.ndarray) -> None:
+        """Add this population to ``net``: one engine population per run of cells with
+        equal parameters and DC input (usually one), with its Poisson generators and DC.
+
+        ``dc`` is each cell's DC input (pA).
+        """
+        self._engine_parts = []
+        runs = self._runs(dc)
+        v_all = self._initial.get("v")
+        for a, b in runs:
+            native = {k: np.broadcast_to(v, (self.size,))[a:b]
+                      for k, v in self._parameters.items()}
+            model, poisson = self.celltype.engine_model(native, net.dt)
+            v = None if v_all is None else v_all[a:b]
+            if v is None or "v" not in self.celltype.default_initial_values:
+                v_init = model.E_L
+            elif (v == v[0]).all():
+                v_init = float(v[0])
+            else:
+                v_init = v
+            name = self._engine_name() if len(runs) == 1 else \
+                f"{self._engine_name()}[{a}:{b}]"
+            part = net.add_population(name, b - a, model, v_init=v_init)
+            if poisson is not None:
+                rate, indegree, weight = poisson
+                net.add_poisson_input(part, rate_hz=rate, indegree=indegree, weight=weight)
+            if dc[a] != 0.0:
+                net.add_dc_input(part, amplitude_pa=float(dc[a]))
+            self._engine_parts.append(part)
+
+    @property
+    def _engine(self):
+        """The one engine population of this population, or None if it has several."""
+        parts = self._engine_parts
+        return parts[0] if len(parts) == 1 else None

@@ -189,25 +189,30 @@ class Projection(common.Projection):
         pair of an explicit list)."""
         self._engine = []
         self._realised = None
-        if self._rule is not None:
+        if self._rule is not None and self.pre._engine is not None and \
+                self.post._engine is not None:
             rule, kw = self._rule
             w = kw["weight"]
             self._check_sign([w.low, w.high] if isinstance(w, Normal) else w)
             proj = net.connect(self.pre._engine, self.post._engine, rule, **kw)
             self._engine.append(proj)
             return
+        if self._explicit is None:  # a side has cells of different parameters: PyNN connects
+            self._explicit = ([], [], [], [])
+            self._connector.connect(self)
+            self._explicit = tuple(np.concatenate(part) if part else np.zeros(0)
+                                   for part in self._explicit)
         src, tgt, w, d = self._explicit
         self._check_sign(w)
         gs = np.asarray(self.pre.all_cells, np.int64)[src.astype(np.int64)]
         gt = np.asarray(self.post.all_cells, np.int64)[tgt.astype(np.int64)]
-        pops = simulator.state.populations
-        starts = np.array([int(p.first_id) for p in pops], np.int64)
+        pops = net.populations
+        starts = np.array([p.start for p in pops], np.int64)
         ps = np.searchsorted(starts, gs, side="right") - 1
         pt = np.searchsorted(starts, gt, side="right") - 1
         for a, b in sorted(set(zip(ps.tolist(), pt.tolist()))):
             sel = (ps == a) & (pt == b)
-            pre, post = pops[a], pops[b]
-            proj = net.connect(pre._engine, post._engine, "from_list",
+            proj = net.connect(pops[a], pops[b], "from_list",
                                pairs=(gs[sel] - starts[a], gt[sel] - starts[b]),
                                weight=w[sel], delay=d[sel])
             self._engine.append(proj)

@@ -121,14 +121,12 @@ class State(common.control.BaseState):
         """Return the ``neuroaix.Network`` of the PyNN model (built on first use)."""
         if self._network is None:
             net = Network(dt=self.dt, seed=self.seed)
-            for pop in self.populations:
-                pop._add_to(net)
-            dc = {}
+            dc = np.zeros(self.id_counter)
             for source in self.current_sources:
-                for pop, amplitude in source._engine_inputs():
-                    dc[pop] = dc.get(pop, 0.0) + amplitude
-            for pop, amplitude in dc.items():
-                net.add_dc_input(pop._engine, amplitude_pa=amplitude)
+                for cells, amplitude in source._engine_inputs():
+                    dc[cells] += amplitude
+            for pop in self.populations:
+                pop._add_to(net, dc[int(pop.first_id):int(pop.first_id) + pop.size])
             for proj in self.projections:
                 proj._add_to(net)
             self._network = net

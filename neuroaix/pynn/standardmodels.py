@@ -12,10 +12,10 @@ import math
 
 import numpy as np
 from pyNN.parameters import ParameterSpace
-from pyNN.standardmodels import build_translations, cells, electrodes, synapses
+from pyNN.standardmodels import build_translations, cells, electrodes, receptors, synapses
 
 from neuroaix import neuron
-from neuroaix.neuron import LIF
+from neuroaix.neuron import LIF as _LIF
 from neuroaix.pynn.simulator import state
 
 __all__ = [
@@ -64,8 +64,8 @@ class IF_curr_exp(cells.IF_curr_exp):
     recordable = ["spikes", "v", "isyn_exc", "isyn_inh"]
 
     def engine_model(self, native: dict, dt: float):
-        """Return ``(LIF, None)`` for a population's native parameters (one value each)."""
-        return LIF(**{k: _uniform(self, k, v) for k, v in native.items()}), None
+        """Return ``(neuroaix.LIF, None)`` for a population's native parameters (one value each)."""
+        return _LIF(**{k: _uniform(self, k, v) for k, v in native.items()}), None
 
 
 #: The source neuron of ``SpikeSourcePoisson``: it fires in the step after every step in
@@ -73,8 +73,8 @@ class IF_curr_exp(cells.IF_curr_exp):
 #: the synaptic time constant is dt/8 (so that a count's current has decayed to e**-8 of
 #: itself one step later) and C_m grows with dt (so that the jump of one count, 2 mV, needs
 #: the same weight for every dt).
-def _poisson_neuron(dt: float) -> tuple[LIF, float]:
-    model = LIF(C_m=2500.0 * dt, tau_m=10.0, tau_syn_ex=dt / 8.0, tau_syn_in=dt / 8.0,
+def _poisson_neuron(dt: float) -> tuple[_LIF, float]:
+    model = _LIF(C_m=2500.0 * dt, tau_m=10.0, tau_syn_ex=dt / 8.0, tau_syn_in=dt / 8.0,
                 t_ref=0.0, E_L=0.0, V_th=1.0, V_reset=0.0, I_e=0.0)
     p21 = neuron.propagators(model, dt)["p21ex"]
     return model, 2.0 / p21
@@ -171,23 +171,15 @@ class DCSource(electrodes.DCSource):
         self._cells.extend(int(c) for c in cells)
 
     def _engine_inputs(self):
-        """Yield ``(population, amplitude pA)`` for every population the source feeds."""
+        """Yield ``(cell ids, amplitude pA)`` of the constant current this source injects."""
         native = self._native()
         start, stop = native["start"], native["stop"]
         if start != 0.0 or stop < 1e9:
             raise ValueError(f"DCSource(start={start!r}, stop={stop!r}) needs a current that "
                              "varies in time; neuroaix's DC input is constant: use start=0 and "
                              "no stop")
-        cells = set(self._cells)
-        for pop in state.populations:
-            mine = cells.intersection(int(c) for c in pop.all_cells)
-            if not mine:
-                continue
-            if len(mine) != pop.size:
-                raise ValueError(f"DCSource is injected into {len(mine)} of the {pop.size} "
-                                 f"cells of {pop.label!r}; neuroaix's DC input is per "
-                                 "population: inject into whole populations")
-            yield pop, native["amplitude"]
+        if self._cells:
+            yield np.array(self._cells, np.int64), native["amplitude"]
 
 
 def _unsupported(base, kind: str, supported: tuple[str, ...]):
@@ -195,7 +187,7 @@ def _unsupported(base, kind: str, supported: tuple[str, ...]):
     def __init__(self, *args, **kwargs):
         raise NotImplementedError(
             f"{base.__name__} is not supported by neuroaix; supported {kind}: "
-            f"{', '.join(supported)}")
+            f"{', '.join(supported) or 'none'}")
     return type(base.__name__, (base,), {"__init__": __init__, "__doc__": base.__doc__})
 
 
@@ -210,7 +202,10 @@ _UNSUPPORTED = {
         "IF_cond_exp_gsfa_grr", "IF_facets_hardware1", "HH_cond_exp",
         "EIF_cond_alpha_isfa_ista", "EIF_cond_exp_isfa_ista", "PointNeuron", "Izhikevich",
         "GIF_cond_exp", "SpikeSourcePoissonRefractory", "SpikeSourceGamma",
-        "SpikeSourceInhGamma", "SpikeSourceArray")),
+        "SpikeSourceInhGamma", "SpikeSourceArray", "LIF", "AdExp")),
+    "post-synaptic responses": (receptors, (), (
+        "CurrExpPostSynapticResponse", "CondExpPostSynapticResponse",
+        "CondAlphaPostSynapticResponse", "CondBetaPostSynapticResponse")),
     "synapse types": (synapses, SYNAPSE_TYPES, (
         "ElectricalSynapse", "TsodyksMarkramSynapse", "SimpleStochasticSynapse",
         "StochasticTsodyksMarkramSynapse", "MultiQuantalSynapse", "STDPMechanism",

@@ -138,3 +138,13 @@ def test_plastic_synapses_are_refused_at_the_projection(sim):
     pre, post = _pair(sim, 2, 2)
     with pytest.raises(NotImplementedError, match=r"^TsodyksMarkramSynapse is not supported"):
         sim.Projection(pre, post, sim.AllToAllConnector(), sim.TsodyksMarkramSynapse())
+
+
+def test_projections_onto_cells_of_different_parameters_use_pynn_s_connector(sim):
+    pre = sim.Population(10, sim.IF_curr_exp(), label="pre")
+    post = sim.Population(4, sim.IF_curr_exp(tau_m=[10.0, 20.0, 20.0, 10.0]), label="post")
+    prj = sim.Projection(pre, post, sim.FixedNumberPreConnector(3, rng=sim.NumpyRNG(7)),
+                         sim.StaticSynapse(weight=0.1))
+    sim.run(0.1)
+    assert np.bincount(_pairs(prj)[:, 1]).tolist() == [3, 3, 3, 3]
+    assert {p.rule for p in pyNN_network(sim).projections} == {"from_list"}
