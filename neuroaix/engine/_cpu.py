@@ -10,14 +10,20 @@ from neuroaix._threads import set_num_threads
 from neuroaix.engine import _kernels as _k
 from neuroaix.engine.backend import Backend, register_backend
 
-__all__ = ["CPUBackend", "population_tables"]
+__all__ = ["CPUBackend", "delay_rows", "population_tables"]
 
 
 def population_tables(network) -> _k.PopulationTables:
     """Return the kernels' per-population tables of a built network (``PopulationTables``)."""
     pop_start = np.array([start for _, start, _ in network.populations]
                          + [network.n_neurons], np.int64)
-    ptable = np.ascontiguousarray(network.poisson_table, dtype=np.int64)
+    table = np.asarray(network.poisson_table, dtype=np.int64)
+    if table.shape[1] > nx.POISSON_TABLE_LEN:
+        raise ValueError(f"Poisson tables hold at most {nx.POISSON_TABLE_LEN} thresholds, "
+                         f"not {table.shape[1]}")
+    # the update compares with all 32 (padding 2**32 is never reached)
+    ptable = np.full((table.shape[0], nx.POISSON_TABLE_LEN), 1 << 32, np.int64)
+    ptable[:, :table.shape[1]] = table
     bottoms = np.arange(256, dtype=np.int64) << 24
     return _k.PopulationTables(
         pop_start=pop_start,
@@ -27,6 +33,27 @@ def population_tables(network) -> _k.PopulationTables:
         plen=(ptable < (1 << 32)).sum(axis=1).astype(np.int64),
         pguide=(ptable[:, None, :] <= bottoms[None, :, None]).sum(axis=2).astype(np.int64),
         pweight=np.ascontiguousarray(network.poisson_weight, dtype=np.int64))
+
+
+def delay_rows(syn: _k.SynapseRows, n_local: np.ndarray) -> _k.DelayRows:
+    """Return the engine's derived layout of ``syn`` (``_kernels.DelayRows``).
+
+    ``n_local`` are the neurons of each partition in ``syn``; targets are stored as uint16
+    when every partition holds at most 65,536 neurons (uint32 otherwise).
+    """
+    ranges = [_k._delay_range(w) for w in syn.words if w.shape[0]]
+    d0 = min((lo for lo, _ in ranges), default=1)
+    n_d = max((hi for _, hi in ranges), default=d0) - d0 + 1
+    tdtype = np.uint16 if int(np.max(n_local, initial=0)) <= 1 << 16 else np.uint32
+    dptr, tgt, wgt = List(), List(), List()
+    for row_ptr, words in zip(syn.row_ptrs, syn.words):
+        n_src = row_ptr.shape[0] - 1
+        dptr.append(np.empty(n_src * n_d + 1, np.int64))
+        tgt.append(np.empty(words.shape[0], tdtype))
+        wgt.append(np.empty(words.shape[0], np.int32))
+        _k._delay_rows(row_ptr, words, np.int64(d0), np.int64(n_d), dptr[-1], tgt[-1],
+                       wgt[-1])
+    return _k.DelayRows(d0=d0, n_d=n_d, dptr=dptr, tgt=tgt, wgt=wgt)
 
 
 @register_backend
@@ -71,6 +98,7 @@ class CPUBackend(Backend):
         self.synapses = _k.SynapseRows(row_ptrs=row_ptrs, words=words)
         #: Synapses stored here.
         self.local_synapses = int(sum(int(w.shape[0]) for w in words))
+        self._drows = None
         self.counters = np.zeros((n_part, _k.N_COUNTERS), np.int64)
         self._rec_senders = np.empty(max(4 * n, 1 << 16), np.int32)
         self._rec_steps = np.empty_like(self._rec_senders, dtype=np.int64)
@@ -81,8 +109,16 @@ class CPUBackend(Backend):
 
     # Running ------------------------------------------------------------------------------
 
+    @property
+    def delay_rows(self) -> _k.DelayRows:
+        """The synapses regrouped by delay (``_kernels.DelayRows``), derived on first use."""
+        if self._drows is None:
+            self._drows = delay_rows(self.synapses, self.kl.n_loc[self.own])
+        return self._drows
+
     def advance(self, t0, n_steps, record):
         set_num_threads(self.threads)
+        drows = self.delay_rows
         n_probe = len(self._probe_flat) if record else 0
         probe_buf = np.zeros((n_probe, 3, n_steps if record else 0), np.int32)
         rec_n0 = int(self._rec_n[0])
@@ -92,7 +128,7 @@ class CPUBackend(Backend):
                             probe_idx=self._probe_flat[:n_probe], probe_buf=probe_buf,
                             probe_t0=t0)
             done += _k._run_steps(t0 + done, n_steps - done, self.kl, self.neurons, self.pops,
-                                  self.synapses, rec, self.counters)
+                                  drows, rec, self.counters)
             if done < n_steps:
                 self._grow_record(int(self._rec_n[0]) + self.layout.n_neurons)
         if not record:

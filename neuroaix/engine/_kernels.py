@@ -140,6 +140,29 @@ class SynapseRows(NamedTuple):
     words: object
 
 
+class DelayRows(NamedTuple):
+    """The engine's derived synapse layout: each row regrouped by delay (``_delay_rows``).
+
+    Built from ``SynapseRows`` for the single-process step loop; the built network keeps the
+    canonical rows. Row ``s`` keeps its place (``row_ptr[s] .. row_ptr[s + 1]``) but lists its
+    synapses by ascending delay, in row order within a delay, so the synapses of source
+    ``s`` with delay ``d0 + k`` are ``dptr[s * n_d + k] .. dptr[s * n_d + k + 1]``. The delay
+    is implicit in the group; a synapse is a target and a weight.
+    """
+
+    #: Smallest delay of any synapse (steps; 1 without synapses).
+    d0: int
+    #: Delay groups per row: ``max_delay - d0 + 1``.
+    n_d: int
+    #: Group starts, typed List of int64 arrays (n_neurons * n_d + 1,), one per partition.
+    dptr: object
+    #: Local targets, typed List of uint16 arrays (uint32 when a partition holds more than
+    #: 65,536 neurons).
+    tgt: object
+    #: Weights, typed List of int32 arrays (I format; the sign is the channel).
+    wgt: object
+
+
 class Record(NamedTuple):
     """Where a run writes its raster and probe samples."""
 
@@ -181,14 +204,105 @@ def _decode_synapses(words):
     return out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _clamp(x):
+    """Return ``saturate(x)`` (int64 in, int64 out) without a branch."""
+    return min(max(x, _I32_MIN), _I32_MAX)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _table(thr, half):
+    """Thresholds ``16 * half .. 16 * half + 15`` of a Poisson table as a tuple: values the
+    update loop keeps in registers (an array would be reloaded, as it might alias the
+    state arrays, and indexing a tuple in a loop becomes a switch)."""
+    if half == 0:
+        return (thr[0], thr[1], thr[2], thr[3], thr[4], thr[5], thr[6], thr[7], thr[8], thr[9], thr[10], thr[11], thr[12], thr[13], thr[14], thr[15])
+    return (thr[16], thr[17], thr[18], thr[19], thr[20], thr[21], thr[22], thr[23], thr[24], thr[25], thr[26], thr[27], thr[28], thr[29], thr[30], thr[31])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _count16(u, tab):
+    """Return ``#{k : u >= tab[k]}`` for 16 thresholds, as 16 comparisons (no loop, so
+    the enclosing loop vectorises)."""
+    t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15 = tab
+    return ((np.int64(u >= t0) + np.int64(u >= t1)) + (np.int64(u >= t2) + np.int64(u >= t3))
+            + (np.int64(u >= t4) + np.int64(u >= t5)) + (np.int64(u >= t6) + np.int64(u >= t7))
+            + (np.int64(u >= t8) + np.int64(u >= t9)) + (np.int64(u >= t10) + np.int64(u >= t11))
+            + (np.int64(u >= t12) + np.int64(u >= t13)) + (np.int64(u >= t14) + np.int64(u >= t15)))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _exp_segment(seg, poisson, lo, hi, wide, w_bg):
+    """Background input and the iaf_psc_exp update of one population's neurons on one
+    partition: ``seg`` is (ring_ex, ring_in, v, iex, iin, ref, rng, flag, cf), views of
+    equal length and the population's coefficients.
+
+    Branch-free, so that the loop compiles to vector code: the Poisson count compares u with
+    the table's thresholds ``lo`` (and ``hi`` where ``wide``: 16 or 32 of them, padded
+    with ``2**32``), as the hardware does; saturations are counted by comparing each result with its clamped value. Writes 1
+    to ``flag[i]`` where neuron i spikes (0 elsewhere); returns (Poisson events, saturations).
+    """
+    ring_ex, ring_in, v, iex, iin, ref, rng, flag, cf = seg
+    p22, p11ex, p11in, p21ex, p21in = cf[0], cf[1], cf[2], cf[3], cf[4]
+    drive, theta, v_reset, ref_steps = cf[5] * cf[8], cf[6], cf[7], cf[9]
+    excitatory = w_bg >= 0
+    n_pois = 0
+    sat = 0
+    for i in range(v.shape[0]):
+        in_ex = np.int64(ring_ex[i])
+        in_in = np.int64(ring_in[i])
+        ring_ex[i] = 0
+        ring_in[i] = 0
+        if poisson:
+            x = rng[i]
+            x ^= x >> _U12
+            x ^= x << _U25
+            x ^= x >> _U27
+            rng[i] = x
+            u = np.int64((x * _XS_MULT) >> _U32)
+            c = _count16(u, lo)
+            if wide:
+                c += _count16(u, hi)
+            n_pois += c
+            bg = c * w_bg
+            # background joins the channel of the weight's sign (bg == 0 changes nothing)
+            s_ex = in_ex + (bg if excitatory else 0)
+            s_in = in_in + (0 if excitatory else bg)
+            in_ex = _clamp(s_ex)
+            in_in = _clamp(s_in)
+            sat += (in_ex != s_ex) + (in_in != s_in)
+        vm = np.int64(v[i])
+        ie = np.int64(iex[i])
+        ii = np.int64(iin[i])
+        r = np.int64(ref[i])
+        vn = (p22 * vm + p21ex * ie + p21in * ii + drive + _HALF) >> 30
+        vc = _clamp(vn)
+        free = r == 0
+        sat += free & (vc != vn)
+        vm = vc if free else vm
+        r = r if free else r - 1
+        je = ((p11ex * ie + _HALF) >> 30) + in_ex
+        ji = ((p11in * ii + _HALF) >> 30) + in_in
+        ie = _clamp(je)
+        ii = _clamp(ji)
+        sat += (ie != je) + (ii != ji)
+        spike = vm >= theta
+        v[i] = v_reset if spike else vm
+        ref[i] = ref_steps if spike else r
+        iex[i] = ie
+        iin[i] = ii
+        flag[i] = spike
+    return n_pois, sat
+
+
 @njit(cache=True, nogil=True)
 def _update_partition(p, t, lay, neu, pops, spk_buf, counters):
     """Run background input and the neuron update of partition ``p`` at step ``t``.
 
     Populations are contiguous in global id (``pops.pop_start``), hence in local index too;
-    each population's segment runs with its constants hoisted out of the loop. Spiking
-    neurons' global ids are written, ascending, to ``spk_buf[lay.noff[p]:]``; returns their
-    number.
+    each population's segment runs with its constants hoisted out of the loop (the place
+    where a population's neuron model picks its segment). Spiking neurons' global ids are
+    written, ascending, to ``spk_buf[lay.noff[p]:]``; returns their number.
     """
     n_part = lay.n_part
     ring, v, iex, iin, ref, rng = neu
@@ -204,69 +318,27 @@ def _update_partition(p, t, lay, neu, pops, spk_buf, counters):
         # local indices l with l * P + p in [start, stop)
         l0 = max((pop_start[k] - p + n_part - 1) // n_part, 0)
         l1 = min((pop_start[k + 1] - p + n_part - 1) // n_part, n)
-        p22, p11ex, p11in = coef[k, 0], coef[k, 1], coef[k, 2]
-        p21ex, p21in, drive = coef[k, 3], coef[k, 4], coef[k, 5] * coef[k, 8]
-        theta, v_reset, ref_steps = coef[k, 6], coef[k, 7], coef[k, 9]
-        poisson, n_table, w_bg = has_poisson[k], plen[k], pweight[k]
-        for l in range(l0, l1):
-            g = base + l
-            in_ex = np.int64(ring[ex_base + l])
-            in_in = np.int64(ring[in_base + l])
-            ring[ex_base + l] = 0
-            ring[in_base + l] = 0
-            # background: one xorshift64* step, inverse-CDF Poisson count
-            if poisson:
-                x = rng[g]
-                x ^= x >> _U12
-                x ^= x << _U25
-                x ^= x >> _U27
-                rng[g] = x
-                u = np.int64((x * _XS_MULT) >> _U32)
-                # guide table: thresholds <= the bottom of u's 2**24-wide bucket all count
-                c = pguide[k, u >> 24]
-                while c < n_table and u >= ptable[k, c]:
-                    c += 1
-                n_pois += c
-                bg = c * w_bg  # joins the channel of the weight's sign (0 changes nothing)
-                if bg >= 0:
-                    in_ex += bg
-                    if in_ex > _I32_MAX:
-                        sat += 1
-                        in_ex = _I32_MAX
-                else:
-                    in_in += bg
-                    if in_in < _I32_MIN:
-                        sat += 1
-                        in_in = _I32_MIN
-            # update: NEST iaf_psc_exp order (saturation branches are rarely taken)
-            vm = np.int64(v[g])
-            ie = np.int64(iex[g])
-            ii = np.int64(iin[g])
-            r = ref[g]
-            if r == 0:
-                vm = (p22 * vm + p21ex * ie + p21in * ii + drive + _HALF) >> 30
-                if vm > _I32_MAX or vm < _I32_MIN:
-                    sat += 1
-                    vm = min(max(vm, _I32_MIN), _I32_MAX)
-            else:
-                r -= 1
-            ie = ((p11ex * ie + _HALF) >> 30) + in_ex
-            ii = ((p11in * ii + _HALF) >> 30) + in_in
-            if ie > _I32_MAX or ie < _I32_MIN:
-                sat += 1
-                ie = min(max(ie, _I32_MIN), _I32_MAX)
-            if ii > _I32_MAX or ii < _I32_MIN:
-                sat += 1
-                ii = min(max(ii, _I32_MIN), _I32_MAX)
-            if vm >= theta:
-                r = ref_steps
-                vm = v_reset
-                spk_buf[base + n_spk] = l * n_part + p
+        if l1 <= l0:
+            continue
+        g0, g1 = base + l0, base + l1
+        # spike flags go to spk_buf[g0:g1]; the ids are compacted below them in place
+        flag = spk_buf[g0:g1]
+        seg = (ring[ex_base + l0:ex_base + l1], ring[in_base + l0:in_base + l1], v[g0:g1],
+               iex[g0:g1], iin[g0:g1], ref[g0:g1], rng[g0:g1], flag, coef[k])
+        lo, hi = _table(ptable[k], 0), _table(ptable[k], 1)
+        # constant flags: each inlined copy is a loop of its own
+        if not has_poisson[k]:
+            np_k, sat_k = _exp_segment(seg, False, lo, hi, False, 0)
+        elif plen[k] <= 16:
+            np_k, sat_k = _exp_segment(seg, True, lo, hi, False, pweight[k])
+        else:
+            np_k, sat_k = _exp_segment(seg, True, lo, hi, True, pweight[k])
+        n_pois += np_k
+        sat += sat_k
+        for i in range(l1 - l0):
+            if flag[i]:
+                spk_buf[base + n_spk] = (l0 + i) * n_part + p
                 n_spk += 1
-            v[g] = vm
-            iex[g] = ie
-            iin[g] = ii
-            ref[g] = r
     counters[p, C_SPIKES] += n_spk
     counters[p, C_POISSON] += n_pois
     counters[p, C_SATURATIONS] += sat
@@ -302,9 +374,120 @@ def _deliver_partition(p, t, lay, ring, row_ptr, words, spikes, counters):
     counters[p, C_SATURATIONS] += sat
 
 
+@njit(cache=True, nogil=True)
+def _delay_range(words):
+    """Return the smallest and largest delay (int) of non-empty synapse ``words``."""
+    lo = np.int64(_D_MASK)
+    hi = np.int64(0)
+    for q in range(words.shape[0]):
+        d = np.int64((words[q] >> _D_SHIFT) & _D_MASK)
+        lo = min(lo, d)
+        hi = max(hi, d)
+    return lo, hi
+
+
 @njit(cache=True, nogil=True, parallel=True)
-def _run_steps(t0, n_steps, lay, neu, pops, syn, rec, counters):
+def _delay_rows(row_ptr, words, d0, n_d, dptr, tgt, wgt):
+    """Fill one partition's ``DelayRows`` arrays (``dptr``, ``tgt``, ``wgt``) from its
+    canonical rows: a stable counting sort of every row by delay."""
+    n = row_ptr.shape[0] - 1
+    for ss in prange(n):
+        s = np.int64(ss)
+        a = row_ptr[s]
+        b = row_ptr[s + 1]
+        cur = np.zeros(n_d + 1, np.int64)
+        for q in range(a, b):
+            cur[np.int64((words[q] >> _D_SHIFT) & _D_MASK) - d0 + 1] += 1
+        pos = a
+        for k in range(n_d):
+            dptr[s * n_d + k] = pos
+            c = cur[k + 1]
+            cur[k + 1] = pos
+            pos += c
+        for q in range(a, b):
+            tg, w, d = _decode_synapse(words[q])
+            i = cur[d - d0 + 1]
+            cur[d - d0 + 1] = i + 1
+            tgt[i] = tg
+            wgt[i] = w
+    dptr[n * n_d] = row_ptr[n]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _accumulate_group(ring, base, n, tgt, wgt, a, b):
+    """Add the weights of synapses ``a .. b - 1`` onto the slot at ``ring[base:]`` (channel
+    by sign, saturating); return the number of clamped additions."""
+    sat = 0
+    for q in range(a, b):
+        w = np.int64(wgt[q])
+        idx = base + np.int64(tgt[q]) + ((w >> 63) & n)  # inhibitory channel: + n
+        val = np.int64(ring[idx]) + w
+        c = min(max(val, _I32_MIN), _I32_MAX)
+        sat += c != val
+        ring[idx] = c
+    return sat
+
+
+@njit(cache=True, nogil=True)
+def _gather_partition(p, t, t_lo, lay, ring, dptr, tgt, wgt, d0, n_d, senders, step_off,
+                      counters):
+    """Deliver onto partition ``p``'s slot of step ``t`` every synapse arriving then from the
+    spikes of steps ``t_lo .. t - 1`` (step ``t_lo + i``'s spikes, ascending, are
+    ``senders[step_off[i]:step_off[i + 1]]``).
+
+    Source steps ascend and each spike's group is in row order, so every ring entry
+    receives its additions in the canonical order (docs/performance.md).
+    """
+    n = lay.n_loc[p]
+    base = lay.roff[p] + (t & lay.mask) * 2 * n
+    sat = 0
+    events = 0
+    for ts in range(max(t - (d0 + n_d - 1), t_lo), t - d0 + 1):
+        k = t - ts - d0
+        for j in range(step_off[ts - t_lo], step_off[ts - t_lo + 1]):
+            g = np.int64(senders[j]) * n_d + k
+            a = dptr[g]
+            b = dptr[g + 1]
+            events += b - a
+            sat += _accumulate_group(ring, base, n, tgt, wgt, a, b)
+    counters[p, C_SYN_EVENTS] += events
+    counters[p, C_SATURATIONS] += sat
+
+
+@njit(cache=True, nogil=True)
+def _scatter_pending(p, t_end, t_lo, lay, ring, dptr, tgt, wgt, d0, n_d, senders, step_off,
+                     counters):
+    """Deliver onto partition ``p``'s ring the synapses of the spikes of steps
+    ``t_lo .. t_end - 1`` that arrive at step ``t_end`` or later (those ``_gather_partition``
+    has not delivered yet), so that the ring buffers hold every spike delivered so far."""
+    n = lay.n_loc[p]
+    rbase = lay.roff[p]
+    mask = lay.mask
+    sat = 0
+    events = 0
+    for ts in range(max(t_end - (d0 + n_d - 1), t_lo), t_end):
+        k0 = max(t_end - ts - d0, 0)
+        for j in range(step_off[ts - t_lo], step_off[ts - t_lo + 1]):
+            g = np.int64(senders[j]) * n_d
+            for k in range(k0, n_d):
+                a = dptr[g + k]
+                b = dptr[g + k + 1]
+                base = rbase + ((ts + d0 + k) & mask) * 2 * n
+                events += b - a
+                sat += _accumulate_group(ring, base, n, tgt, wgt, a, b)
+    counters[p, C_SYN_EVENTS] += events
+    counters[p, C_SATURATIONS] += sat
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _run_steps(t0, n_steps, lay, neu, pops, drows, rec, counters):
     """Run steps ``t0 .. t0 + n_steps - 1``; partitions in parallel, exchange in between.
+
+    Delivery is deferred: at step t each partition first gathers onto the slot it is about
+    to read every synapse of this call's earlier spikes arriving at t (``drows``, rows by
+    delay), so one step's additions stay inside one slot; before returning, the synapses
+    still in flight are scattered onto the ring buffers, which then hold exactly what
+    immediate delivery would have put there (docs/performance.md).
 
     Spikes are appended to ``rec.senders``/``rec.steps`` from position ``rec.n[0]``. If the
     record buffers could overflow, stops before the step and returns the number of steps
@@ -314,18 +497,24 @@ def _run_steps(t0, n_steps, lay, neu, pops, syn, rec, counters):
     """
     n_part, noff = lay.n_part, lay.noff
     ring, v, iex, iin = neu.ring, neu.v, neu.iex, neu.iin
-    row_ptrs, words = syn
+    d0, n_d, dptr, tgt, wgt = drows
     rec_senders, rec_steps, rec_n, probe_idx, probe_buf, probe_t0 = rec
     n_total = v.shape[0]
     spk_buf = np.empty(n_total, np.int32)
     spk_cnt = np.zeros(n_part, np.int64)
+    step_off = np.empty(n_steps + 1, np.int64)
+    step_off[0] = rec_n[0]
+    done = n_steps
     for step in range(n_steps):
         t = t0 + step
         if rec_n[0] + n_total > rec_senders.shape[0]:
-            return step
-        # background + update
+            done = step
+            break
+        # deliver (deferred) + background + update
         for pp in prange(n_part):
             p = np.int64(pp)  # prange indices may be unsigned
+            _gather_partition(p, t, t0, lay, ring, dptr[p], tgt[p], wgt[p], d0, n_d,
+                              rec_senders, step_off, counters)
             spk_cnt[p] = _update_partition(p, t, lay, neu, pops, spk_buf, counters)
         # exchange: all partitions' spikes in ascending global id
         total = 0
@@ -343,17 +532,18 @@ def _run_steps(t0, n_steps, lay, neu, pops, syn, rec, counters):
             rec_senders[r0 + j] = spikes[j]
             rec_steps[r0 + j] = t
         rec_n[0] = r0 + total
-        # deliver
-        for pp in prange(n_part):
-            p = np.int64(pp)
-            _deliver_partition(p, t, lay, ring, row_ptrs[p], words[p], spikes, counters)
+        step_off[step + 1] = rec_n[0]
         for j in range(probe_idx.shape[0]):
             g = probe_idx[j]
             col = t - probe_t0
             probe_buf[j, 0, col] = v[g]
             probe_buf[j, 1, col] = iex[g]
             probe_buf[j, 2, col] = iin[g]
-    return n_steps
+    for pp in prange(n_part):
+        p = np.int64(pp)
+        _scatter_pending(p, t0 + done, t0, lay, ring, dptr[p], tgt[p], wgt[p], d0, n_d,
+                         rec_senders, step_off, counters)
+    return done
 
 
 # Distributed schedule (neuroaix.engine.mpi): a rank runs only its own partitions; the
