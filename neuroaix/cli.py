@@ -65,5 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         print(outputs.interrupt_message(args.command, detail), file=sys.stderr)
         return outputs.exit_status()
     except (ValueError, TypeError, RuntimeError, OSError, MemoryError) as exc:
+        if outputs.interrupt_lost():  # the error followed from an interrupt lost in a callback
+            print(outputs.interrupt_message(args.command), file=sys.stderr)
+            return outputs.exit_status()
         print(f"neuroaix {args.command}: error: {exc}", file=sys.stderr)
         return 2

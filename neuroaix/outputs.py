@@ -27,9 +27,9 @@ from collections.abc import Iterable, Iterator
 from neuroaix._version import __version__
 
 __all__ = ["Interrupted", "acknowledge_interrupt", "atomic_path", "check_file", "check_folder",
-           "current_phase", "exit_status", "format_duration", "interrupt_message",
-           "note_written", "phase", "provenance", "read_json", "reset", "signal_guard",
-           "write_bytes", "write_json", "written"]
+           "current_phase", "exit_status", "format_duration", "interrupt_lost",
+           "interrupt_message", "note_written", "phase", "provenance", "read_json", "reset",
+           "signal_guard", "write_bytes", "write_json", "written"]
 
 #: Exit status of a run ended by a signal: 128 + the signal number (shell convention).
 _EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -476,6 +476,15 @@ def acknowledge_interrupt() -> None:
     with _Guard.lock:
         _Guard.pending = None
     _State.signal_phase = _State.signal_phase or _State.phase
+
+
+def interrupt_lost() -> bool:
+    """Return whether a signal came whose ``KeyboardInterrupt`` no one caught.
+
+    Then an error that ends the command is the interrupt's consequence (an interrupt lost in
+    a callback of the JIT compiler leaves it half done), and the command reports the signal.
+    """
+    return _Guard.pending is not None
 
 
 def exit_status() -> int:

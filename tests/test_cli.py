@@ -1,6 +1,7 @@
 """The neuroaix command line: help, info and a small end-to-end run."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -30,6 +31,28 @@ def test_python_dash_m_runs_the_cli():
     res = subprocess.run([sys.executable, "-m", "neuroaix", "info"], capture_output=True,
                          text=True, check=True)
     assert "2^-16 mV" in res.stdout and "delay[63:56]" in res.stdout
+
+
+def test_python_dash_m_exits_with_mains_status_after_a_handled_interrupt(tmp_path):
+    # A Ctrl-C that lands in an exec() of a string (dataclasses build methods so) and is
+    # handled made ``python -m neuroaix`` end by SIGINT (-2) after its message. Here main()
+    # handles such an interrupt as its last act, deterministically.
+    (tmp_path / "sitecustomize.py").write_text(
+        "import neuroaix.cli\n"
+        "command = neuroaix.cli.main\n"
+        "def main(argv=None):\n"
+        "    status = command(argv)\n"
+        "    try:\n"
+        "        exec('raise KeyboardInterrupt')\n"
+        "    except KeyboardInterrupt:\n"
+        "        pass\n"
+        "    return status\n"
+        "neuroaix.cli.main = main\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    for args, rc in ((["info"], 0), (["run", "brunel", "--t-sim", "nan"], 2)):
+        res = subprocess.run([sys.executable, "-m", "neuroaix", *args], capture_output=True,
+                             text=True, env=env, cwd=tmp_path)
+        assert res.returncode == rc, (args, res.returncode, res.stderr)
 
 
 def test_run_writes_outputs_and_hash_is_partition_independent(tmp_path, capsys):

@@ -138,3 +138,17 @@ def test_an_interrupt_lost_in_a_callback_is_delivered_again():
     assert out == "interrupted 143\n", (out, err)
     assert err == ""  # the first interrupt, lost in the callback, is not reported
     assert time.monotonic() - start < 6
+
+
+def test_an_interrupt_lost_in_a_callback_is_known_until_caught():
+    import ctypes
+
+    callback = ctypes.CFUNCTYPE(None)(lambda: signal.raise_signal(signal.SIGINT))
+    outputs.reset()
+    with outputs.signal_guard():
+        assert not outputs.interrupt_lost()
+        callback()  # the KeyboardInterrupt raised inside is discarded by ctypes
+        assert outputs.interrupt_lost()  # so an error that follows is reported as the signal
+        outputs.acknowledge_interrupt()
+        assert not outputs.interrupt_lost()
+    assert outputs.exit_status() == 130
