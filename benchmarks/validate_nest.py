@@ -17,7 +17,6 @@ environment needs no NEST. Example::
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import pathlib
@@ -28,13 +27,11 @@ import time
 
 import numpy as np
 
-from neuroaix.analysis import isi_cv, rates_hz, spike_count_correlations
+from neuroaix.analysis import compare_with_nest, population_distributions
 
-__all__ = ["STATISTICS", "compare", "distributions", "main", "run_nest", "run_neuroaix"]
+__all__ = ["distributions", "main", "print_table", "run_nest", "run_neuroaix"]
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-#: Statistics compared, in table order.
-STATISTICS = ("rate", "cv_isi", "correlation")
 
 
 def run_neuroaix(out: pathlib.Path, *, scale, k_scale, input, seed, threads, t_discard,
@@ -76,62 +73,11 @@ def _load_nest(out: pathlib.Path) -> dict:
             "dt": summary["dt_ms"], "populations": pops, "summary": summary}
 
 
-def distributions(run: dict, t_sim: float, bin_ms: float = 2.0,
-                  n_sample: int = 200) -> dict[str, dict[str, np.ndarray]]:
+def distributions(run: dict, t_sim: float) -> dict[str, dict[str, np.ndarray]]:
     """Return per-population arrays of rate (Hz), ISI CV and correlation of one run."""
-    dt, t0 = run["dt"], run["t0"]
-    t1 = t0 + round(t_sim / dt)
-    s, t = np.asarray(run["senders"]), np.asarray(run["steps"])
-    win = (t >= t0) & (t < t1)
-    s, t = s[win], t[win]
-    out = {}
-    for name, a, b in run["populations"]:
-        cc = spike_count_correlations(s, t, a, b, t0, t1, max(1, round(bin_ms / dt)),
-                                      n_sample)
-        out[name] = {"rate": rates_hz(s, a, b, (t1 - t0) * dt), "cv_isi": isi_cv(s, t, a, b),
-                     "correlation": cc[np.isfinite(cc)]}
-    return out
-
-
-def _ks(a: np.ndarray, b: np.ndarray) -> float:
-    from scipy.stats import ks_2samp
-
-    if len(a) == 0 or len(b) == 0:
-        return float("nan")
-    return float(ks_2samp(a, b).statistic)
-
-
-def compare(nest: list[dict], nx: list[dict]) -> list[dict]:
-    """Compare per-seed distributions of both simulators; return one row per (pop, stat).
-
-    Each row holds the mean over seeds of each simulator's population mean, the KS distances
-    between seeds of NEST (``ks_nest``: max and mean over pairs) and of neuroaix
-    (``ks_neuroaix``), between the simulators over all seed pairs (``ks_cross``), ``ok``:
-    the mean cross distance is within the largest NEST-to-NEST distance, and ``ok_pooled``:
-    within the largest seed-to-seed distance of either simulator (with few seeds, the
-    largest of three NEST pairs underestimates NEST's own variability).
-    """
-    rows = []
-    for pop in nest[0]:
-        for stat in STATISTICS:
-            a = [d[pop][stat] for d in nest]
-            b = [d[pop][stat] for d in nx]
-            within_nest = [_ks(x, y) for x, y in itertools.combinations(a, 2)]
-            within_nx = [_ks(x, y) for x, y in itertools.combinations(b, 2)]
-            cross = [_ks(x, y) for x in a for y in b]
-            tol = float(np.nanmax(within_nest)) if within_nest else float("nan")
-            rows.append({
-                "population": pop, "statistic": stat,
-                "nest_mean": float(np.mean([x.mean() for x in a if len(x)] or [np.nan])),
-                "neuroaix_mean": float(np.mean([x.mean() for x in b if len(x)] or [np.nan])),
-                "ks_nest_max": tol, "ks_nest_mean": float(np.nanmean(within_nest)),
-                "ks_neuroaix_max": float(np.nanmax(within_nx)),
-                "ks_neuroaix_mean": float(np.nanmean(within_nx)),
-                "ks_cross_mean": float(np.nanmean(cross)), "ks_cross_max": float(np.nanmax(cross)),
-                "ok": bool(np.nanmean(cross) <= tol),
-                "ok_pooled": bool(np.nanmean(cross) <= max(tol, np.nanmax(within_nx))),
-            })
-    return rows
+    t0 = run["t0"]
+    return population_distributions(run["senders"], run["steps"], run["populations"], t0,
+                                    t0 + round(t_sim / run["dt"]), run["dt"])
 
 
 def print_table(rows: list[dict], file=sys.stdout) -> None:
@@ -199,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                          "neuroaix_wall_s": t_nx, "nest_wall_s": t_nest})
             print(f"seed {seed}: neuroaix {len(r_nx['senders'])} spikes ({t_nx:.0f} s), "
                   f"NEST {len(r_nest['senders'])} spikes ({t_nest:.0f} s)", file=sys.stderr)
-    rows = compare(nest_d, nx_d)
+    rows = compare_with_nest(nest_d, nx_d)
     print(f"microcircuit scale {args.scale}, k_scale {args.k_scale}, {args.input} input, "
           f"{args.seeds} seeds, {args.t_sim:g} ms analysed after {args.t_discard:g} ms")
     print_table(rows)

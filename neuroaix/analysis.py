@@ -2,14 +2,22 @@
 
 These are the statistics of the accepted microcircuit validation recipe (Senk et al. 2026,
 Neuromorph Comput Eng 6:012001): per-population distributions of rate, coefficient of variation of
-inter-spike intervals, and pairwise correlation coefficients of spike counts in 2 ms bins.
+inter-spike intervals, and pairwise correlation coefficients of spike counts in 2 ms bins,
+compared between simulators with the Kolmogorov-Smirnov distance, whose spread between seeds
+of NEST is the tolerance (``compare_with_nest``).
 """
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
-__all__ = ["rates_hz", "isi_cv", "spike_count_correlations", "population_statistics"]
+__all__ = ["STATISTICS", "compare_with_nest", "isi_cv", "ks_distance", "population_distributions",
+           "population_statistics", "rates_hz", "spike_count_correlations"]
+
+#: The per-population statistics, in table order: rate (Hz), ISI CV, spike-count correlation.
+STATISTICS = ("rate", "cv_isi", "correlation")
 
 
 def rates_hz(senders, first: int, stop: int, t_ms: float) -> np.ndarray:
@@ -68,9 +76,48 @@ def spike_count_correlations(senders, steps, first: int, stop: int, t0: int, t1:
     return cc[np.triu_indices(len(chosen), k=1)]
 
 
+def population_distributions(senders, steps, populations, t0: int, t1: int, dt: float,
+                             bin_ms: float = 2.0, n_sample: int = 200
+                             ) -> dict[str, dict[str, np.ndarray]]:
+    """Return each population's distributions of rate, ISI CV and correlation in ``[t0, t1)``.
+
+    Parameters
+    ----------
+    senders, steps : array_like
+        The raster (global ids, steps).
+    populations : sequence of (name, start, stop)
+        Global-id ranges.
+    t0, t1 : int
+        Analysis window in steps.
+    dt : float
+        Step in ms.
+    bin_ms : float
+        Bin width of the spike-count correlation.
+    n_sample : int
+        Neurons per population sampled for correlations.
+
+    Returns
+    -------
+    dict
+        ``{name: {"rate": Hz per neuron, "cv_isi": per neuron with at least three spikes,
+        "correlation": finite coefficients of the sampled pairs}}``, keys of ``STATISTICS``.
+    """
+    senders = np.asarray(senders)
+    steps = np.asarray(steps)
+    win = (steps >= t0) & (steps < t1)
+    s, t = senders[win], steps[win]
+    bin_steps = max(1, round(bin_ms / dt))
+    out = {}
+    for name, start, stop in populations:
+        cc = spike_count_correlations(s, t, start, stop, t0, t1, bin_steps, n_sample)
+        out[name] = {"rate": rates_hz(s, start, stop, (t1 - t0) * dt),
+                     "cv_isi": isi_cv(s, t, start, stop), "correlation": cc[np.isfinite(cc)]}
+    return out
+
+
 def population_statistics(senders, steps, populations, t0: int, t1: int, dt: float,
                           bin_ms: float = 2.0, n_sample: int = 200) -> list[dict]:
-    """Return per-population statistics of the spikes in steps ``[t0, t1)``.
+    """Return per-population summary statistics of the spikes in steps ``[t0, t1)``.
 
     Parameters
     ----------
@@ -91,20 +138,12 @@ def population_statistics(senders, steps, populations, t0: int, t1: int, dt: flo
     -------
     list of dict
         ``name``, ``n``, ``rate_mean_hz``, ``rate_std_hz``, ``cv_isi_mean``,
-        ``correlation_mean`` for each population.
+        ``correlation_mean`` for each population (means of ``population_distributions``).
     """
-    senders = np.asarray(senders)
-    steps = np.asarray(steps)
-    win = (steps >= t0) & (steps < t1)
-    s, t = senders[win], steps[win]
-    t_ms = (t1 - t0) * dt
-    bin_steps = max(1, round(bin_ms / dt))
+    dist = population_distributions(senders, steps, populations, t0, t1, dt, bin_ms, n_sample)
     out = []
     for name, start, stop in populations:
-        r = rates_hz(s, start, stop, t_ms)
-        cv = isi_cv(s, t, start, stop)
-        cc = spike_count_correlations(s, t, start, stop, t0, t1, bin_steps, n_sample)
-        cc = cc[np.isfinite(cc)]
+        r, cv, cc = (dist[name][k] for k in STATISTICS)
         out.append({
             "name": name, "n": int(stop - start),
             "rate_mean_hz": float(r.mean()) if len(r) else 0.0,
@@ -113,3 +152,63 @@ def population_statistics(senders, steps, populations, t0: int, t1: int, dt: flo
             "correlation_mean": float(cc.mean()) if len(cc) else float("nan"),
         })
     return out
+
+
+def ks_distance(a, b) -> float:
+    """Return the two-sample Kolmogorov-Smirnov distance (NaN if either sample is empty).
+
+    The largest difference between the empirical distribution functions, evaluated at every
+    sample value (the statistic of ``scipy.stats.ks_2samp``).
+    """
+    a = np.sort(np.asarray(a, dtype=np.float64))
+    b = np.sort(np.asarray(b, dtype=np.float64))
+    if len(a) == 0 or len(b) == 0:
+        return float("nan")
+    x = np.concatenate([a, b])
+    # Counts scaled to the common denominator len(a) * len(b): one rounding, at the end.
+    ca = np.searchsorted(a, x, side="right").astype(np.int64) * len(b)
+    cb = np.searchsorted(b, x, side="right").astype(np.int64) * len(a)
+    return float(np.max(np.abs(ca - cb)) / (len(a) * len(b)))
+
+
+def compare_with_nest(nest: list[dict], neuroaix: list[dict]) -> list[dict]:
+    """Compare per-seed distributions of both simulators; return one row per (pop, stat).
+
+    Parameters
+    ----------
+    nest, neuroaix : list of dict
+        One ``population_distributions`` result per seed of each simulator (two or more
+        NEST seeds).
+
+    Returns
+    -------
+    list of dict
+        Per (population, statistic): the mean over seeds of each simulator's population mean
+        (``nest_mean``, ``neuroaix_mean``), the KS distances between seeds of NEST
+        (``ks_nest_max``, ``ks_nest_mean`` over pairs) and of neuroaix (``ks_neuroaix_*``),
+        between the simulators over all seed pairs (``ks_cross_mean``, ``ks_cross_max``),
+        ``ok``: the mean cross distance is within the largest NEST-to-NEST distance, and
+        ``ok_pooled``: within the largest seed-to-seed distance of either simulator (with few
+        seeds, the largest NEST pair underestimates NEST's own variability).
+    """
+    rows = []
+    for pop in nest[0]:
+        for stat in STATISTICS:
+            a = [d[pop][stat] for d in nest]
+            b = [d[pop][stat] for d in neuroaix]
+            within_nest = [ks_distance(x, y) for x, y in itertools.combinations(a, 2)]
+            within_nx = [ks_distance(x, y) for x, y in itertools.combinations(b, 2)] or [np.nan]
+            cross = [ks_distance(x, y) for x in a for y in b]
+            tol = float(np.nanmax(within_nest))
+            rows.append({
+                "population": pop, "statistic": stat,
+                "nest_mean": float(np.mean([x.mean() for x in a if len(x)] or [np.nan])),
+                "neuroaix_mean": float(np.mean([x.mean() for x in b if len(x)] or [np.nan])),
+                "ks_nest_max": tol, "ks_nest_mean": float(np.nanmean(within_nest)),
+                "ks_neuroaix_max": float(np.nanmax(within_nx)),
+                "ks_neuroaix_mean": float(np.nanmean(within_nx)),
+                "ks_cross_mean": float(np.nanmean(cross)), "ks_cross_max": float(np.nanmax(cross)),
+                "ok": bool(np.nanmean(cross) <= tol),
+                "ok_pooled": bool(np.nanmean(cross) <= np.nanmax([tol, *within_nx])),
+            })
+    return rows
