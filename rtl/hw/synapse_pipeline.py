@@ -48,6 +48,7 @@ from neuroaix.rtl.params import MAX_RING_DEPTH
 
 __all__ = [
     "SynapsePipeline",
+    "RingBank",
     "SYNAPSE_LANES",
     "ring_banks",
     "row_write_layout",
@@ -126,6 +127,90 @@ def _saturating_add(m, a, b):
     over = s > hi
     under = s < lo
     return Mux(over, hi, Mux(under, lo, s))[:32].as_signed(), over | under
+
+
+class RingBank(wiring.Component):
+    """One ring-buffer bank: block RAM with a read-modify-write pipeline and forwarding.
+
+    A synaptic event (``e_valid``, local ``e_target``, ring ``e_slot``, ``e_weight``) or a
+    read-and-clear (``clear``, entry ``clear_addr``; events have priority) is read in one
+    cycle (stage s1) and written in the next; a forwarding register holds the value written
+    in the previous cycle, so back-to-back updates of one entry are exact. ``old`` is the
+    entry's value in stage s1 (the cleared value of a clear). Targets ``>= n_neurons`` are
+    dropped (``dropped``); ``event`` and ``saturated`` flag the accumulation in stage s1.
+
+    The node's ring buffers are ``banks`` of these (:class:`SynapsePipeline`); synthesis
+    reports them as one block (docs/rtl_node.md, "Synthesis").
+
+    Parameters
+    ----------
+    bank_data : amaranth.lib.memory.MemoryData
+        The bank's contents (``RingValues`` entries, ``(target div banks) * D + slot``).
+    n_neurons : int
+        Neurons of the node.
+    bank_bits, slot_bits, target_width : int
+        Bits of the bank index, of a ring slot and of a synapse's target.
+    """
+
+    def __init__(self, bank_data, *, n_neurons: int, bank_bits: int, slot_bits: int,
+                 target_width: int):
+        self._data = bank_data
+        self._n_neurons = n_neurons
+        self._bank_bits = bank_bits
+        self._slot_bits = slot_bits
+        super().__init__({
+            "e_valid": In(1), "e_target": In(target_width), "e_slot": In(slot_bits),
+            "e_weight": In(signed(32)), "clear": In(1),
+            "clear_addr": In(_addr_bits(bank_data.depth)),
+            "old": Out(RingValues), "s1_valid": Out(1), "event": Out(1),
+            "saturated": Out(1), "dropped": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        addr_w = len(self.clear_addr)
+        m.submodules.ring = mem = Memory(data=self._data)
+        ring_r = mem.read_port()
+        ring_w = mem.write_port()
+        e_in_range = self.e_target < self._n_neurons
+        syn_ok = self.e_valid & e_in_range
+        s1_valid = self.s1_valid
+        s1_clear = Signal()
+        s1_addr = Signal(addr_w)
+        s1_weight = Signal(signed(32))
+        syn_addr = Cat(self.e_slot[:self._slot_bits],
+                       self.e_target >> self._bank_bits)[:addr_w]
+        a_addr = Mux(self.e_valid, syn_addr, self.clear_addr)
+        m.d.comb += [ring_r.addr.eq(a_addr), ring_r.en.eq(1)]
+        m.d.sync += [
+            s1_valid.eq(syn_ok | self.clear),
+            s1_clear.eq(~self.e_valid & self.clear),
+            s1_addr.eq(a_addr),
+            s1_weight.eq(self.e_weight),
+        ]
+        fwd_valid = Signal()
+        fwd_addr = Signal(addr_w)
+        fwd_data = Signal(RingValues)
+        old = self.old
+        new = Signal(RingValues)
+        m.d.comb += old.eq(Mux(fwd_valid & (fwd_addr == s1_addr), fwd_data, ring_r.data))
+        inh = s1_weight < 0
+        ch_old = Mux(inh, old.inh, old.exc)
+        ch_new, ch_sat = _saturating_add(m, ch_old, s1_weight)
+        with m.If(s1_clear):
+            m.d.comb += new.eq(0)
+        with m.Elif(inh):
+            m.d.comb += [new.exc.eq(old.exc), new.inh.eq(ch_new)]
+        with m.Else():
+            m.d.comb += [new.exc.eq(ch_new), new.inh.eq(old.inh)]
+        m.d.comb += [ring_w.addr.eq(s1_addr), ring_w.data.eq(new), ring_w.en.eq(s1_valid)]
+        m.d.sync += [fwd_valid.eq(s1_valid), fwd_addr.eq(s1_addr), fwd_data.eq(new)]
+        m.d.comb += [
+            self.event.eq(s1_valid & ~s1_clear),
+            self.saturated.eq(s1_valid & ~s1_clear & ch_sat),
+            self.dropped.eq(self.e_valid & ~e_in_range),
+        ]
+        return m
 
 
 class SynapsePipeline(wiring.Component):
@@ -471,57 +556,27 @@ class SynapsePipeline(wiring.Component):
             m.d.sync += [s1_rot.eq(clr.neuron[:bank_bits] if bank_bits else 0),
                          s1_lane_ok.eq(Cat(*lane_ok))]
 
-        # Ring banks: read-modify-write with forwarding -------------------------------------
+        # Ring banks: read-modify-write with forwarding (one ``RingBank`` each) ------------
         events = []
         sats = []
         drops = []
         olds = []
         s1_valid_any = []
         for b in range(NB):
-            depth = self.bank_data[b].depth
-            addr_w = _addr_bits(depth)
-            mem = Memory(data=self.bank_data[b])
-            m.submodules[f"ring{b}"] = mem
-            ring_r = mem.read_port()
-            ring_w = mem.write_port()
-            e_in_range = e_target[b] < self._n_neurons
-            syn_ok = e_valid[b] & e_in_range
-            s1_valid = Signal(name=f"s1_valid{b}")
-            s1_clear = Signal(name=f"s1_clear{b}")
-            s1_addr = Signal(addr_w, name=f"s1_addr{b}")
-            s1_weight = Signal(signed(32), name=f"s1_weight{b}")
-            syn_addr = Cat(e_slot[b][:slot_bits], e_target[b] >> bank_bits)[:addr_w]
-            clr_here = take_clear & bank_clr[b]
-            a_addr = Mux(e_valid[b], syn_addr, bank_clr_addr[b][:addr_w])
-            m.d.comb += [ring_r.addr.eq(a_addr), ring_r.en.eq(1)]
-            m.d.sync += [
-                s1_valid.eq(syn_ok | clr_here),
-                s1_clear.eq(~e_valid[b] & clr_here),
-                s1_addr.eq(a_addr),
-                s1_weight.eq(e_weight[b]),
+            m.submodules[f"bank{b}"] = bank = RingBank(
+                self.bank_data[b], n_neurons=self._n_neurons, bank_bits=bank_bits,
+                slot_bits=slot_bits, target_width=target_w)
+            m.d.comb += [
+                bank.e_valid.eq(e_valid[b]), bank.e_target.eq(e_target[b]),
+                bank.e_slot.eq(e_slot[b]), bank.e_weight.eq(e_weight[b]),
+                bank.clear.eq(take_clear & bank_clr[b]),
+                bank.clear_addr.eq(bank_clr_addr[b][:len(bank.clear_addr)]),
             ]
-            fwd_valid = Signal(name=f"fwd_valid{b}")
-            fwd_addr = Signal(addr_w, name=f"fwd_addr{b}")
-            fwd_data = Signal(RingValues, name=f"fwd_data{b}")
-            old = Signal(RingValues, name=f"old{b}")
-            new = Signal(RingValues, name=f"new{b}")
-            m.d.comb += old.eq(Mux(fwd_valid & (fwd_addr == s1_addr), fwd_data, ring_r.data))
-            inh = s1_weight < 0
-            ch_old = Mux(inh, old.inh, old.exc)
-            ch_new, ch_sat = _saturating_add(m, ch_old, s1_weight)
-            with m.If(s1_clear):
-                m.d.comb += new.eq(0)
-            with m.Elif(inh):
-                m.d.comb += [new.exc.eq(old.exc), new.inh.eq(ch_new)]
-            with m.Else():
-                m.d.comb += [new.exc.eq(ch_new), new.inh.eq(old.inh)]
-            m.d.comb += [ring_w.addr.eq(s1_addr), ring_w.data.eq(new), ring_w.en.eq(s1_valid)]
-            m.d.sync += [fwd_valid.eq(s1_valid), fwd_addr.eq(s1_addr), fwd_data.eq(new)]
-            events.append(s1_valid & ~s1_clear)
-            sats.append(s1_valid & ~s1_clear & ch_sat)
-            drops.append(e_valid[b] & ~e_in_range)
-            olds.append(old)
-            s1_valid_any.append(s1_valid)
+            events.append(bank.event)
+            sats.append(bank.saturated)
+            drops.append(bank.dropped)
+            olds.append(bank.old)
+            s1_valid_any.append(bank.s1_valid)
 
         # Cleared values back in lane order ---------------------------------------------------
         out = Signal(data.ArrayLayout(RingValues, U))
