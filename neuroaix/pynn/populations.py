@@ -85,6 +85,7 @@ class Population(common.Population):
                             for k, v in space.items()}
         self._initial = {}
         self._engine_parts = []
+        self._folded_source = False
         state.id_counter += self.size
         state.populations.append(self)
 
@@ -153,19 +154,22 @@ class Population(common.Population):
         cuts = [0, *np.flatnonzero(change).tolist(), self.size]
         return list(zip(cuts[:-1], cuts[1:]))
 
-    def _add_to(self, net, dc: np.ndarray) -> None:
+    def _add_to(self, net, dc: np.ndarray, poisson_in=None, folded: bool = False) -> None:
         """Add this population to ``net``: one engine population per run of cells with
         equal parameters and DC input (usually one), with its Poisson generators and DC.
 
-        ``dc`` is each cell's DC input (pA).
+        ``dc`` is each cell's DC input (pA); ``poisson_in`` a folded Poisson input
+        ``(rate_hz, weight_pa)`` of every cell; ``folded`` marks a SpikeSourcePoisson whose
+        spikes are folded into its targets' inputs (its cells stay, silent, for their ids).
         """
         self._engine_parts = []
+        self._folded_source = folded
         runs = self._runs(dc)
         v_all = self._initial.get("v")
         for a, b in runs:
             native = {k: np.broadcast_to(v, (self.size,))[a:b]
                       for k, v in self._parameters.items()}
-            model, poisson = self.celltype.engine_model(native, net.dt)
+            model, poisson = self.celltype.engine_model(native, net.dt, folded=folded)
             v = None if v_all is None else v_all[a:b]
             if v is None or "v" not in self.celltype.default_initial_values:
                 v_init = model.E_L
@@ -179,6 +183,9 @@ class Population(common.Population):
             if poisson is not None:
                 rate, indegree, weight = poisson
                 net.add_poisson_input(part, rate_hz=rate, indegree=indegree, weight=weight)
+            if poisson_in is not None:
+                net.add_poisson_input(part, rate_hz=poisson_in[0], indegree=1,
+                                      weight=poisson_in[1])
             if dc[a] != 0.0:
                 net.add_dc_input(part, amplitude_pa=float(dc[a]))
             self._engine_parts.append(part)

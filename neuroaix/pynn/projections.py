@@ -35,6 +35,7 @@ from pyNN.connectors import (AllToAllConnector, FixedNumberPostConnector,
 from pyNN.random import RandomDistribution
 from pyNN.space import Space
 
+from neuroaix import numerics as nx
 from neuroaix.distributions import Normal
 from neuroaix.pynn import simulator
 from neuroaix.pynn.populations import Population
@@ -130,6 +131,7 @@ class Projection(common.Projection):
                                    for part in self._explicit)
         self._engine = []
         self._realised = None
+        self._folded = False
         simulator.state.projections.append(self)
 
     # Construction ---------------------------------------------------------------------------
@@ -184,11 +186,23 @@ class Projection(common.Projection):
                              f"{self.receptor_type!r} receptor must be >= 0, not "
                              f"{w.min() / 1000.0!r} nA; use receptor_type='inhibitory'")
 
-    def _add_to(self, net) -> None:
+    def _can_fold(self) -> bool:
+        """Whether this projection may carry Poisson sources folded into its targets."""
+        return (self._rule is not None and self._rule[0] == "one_to_one"
+                and not isinstance(self._rule[1]["weight"], Normal)
+                and hasattr(self.post.celltype, "engine_model")
+                and self.post.celltype.injectable)
+
+    def _add_to(self, net, folded: bool = False) -> None:
         """Add this projection to ``net`` (one network projection, or one per population
-        pair of an explicit list)."""
+        pair of an explicit list); a folded one adds nothing (its sources feed the targets'
+        Poisson input)."""
         self._engine = []
         self._realised = None
+        self._folded = folded
+        if folded:
+            self._check_sign(self._rule[1]["weight"])
+            return
         if self._rule is not None and self.pre._engine is not None and \
                 self.post._engine is not None:
             rule, kw = self._rule
@@ -224,6 +238,12 @@ class Projection(common.Projection):
         net = simulator.state.network()
         if self._realised is None or self._realised[0] is not net:
             parts = []
+            if self._folded:
+                n, kw = self.pre.size, self._rule[1]
+                w = nx.fixed_to_pa(nx.pa_to_fixed(kw["weight"]))
+                d = np.floor(kw["delay"] / net.dt + 0.5) * net.dt
+                idx = np.arange(n, dtype=np.int64)
+                parts.append((idx, idx, np.full(n, w / 1000.0), np.full(n, np.round(d, 12))))
             for proj in self._engine:
                 s, t, w, d = net.realised_synapses(proj)
                 parts.append((_index_of(self.pre.all_cells, s + proj.pre.start),

@@ -38,6 +38,13 @@ class Recorder(recording.Recorder):
                 raise ValueError(f"sampling_interval must be a multiple of dt={dt!r} ms, not "
                                  f"{sampling_interval!r}")
             self.sampling_interval = round(k) * dt
+        if variable.name == "spikes" and new_ids:
+            if self.population._folded_source and state.has_simulator:
+                raise RuntimeError("neuroaix folded these Poisson sources into their targets' "
+                                   "input at the first run(); record their spikes before it, "
+                                   "or after reset()")
+            if not state.has_simulator:
+                state.changed("the recorded cells")
         if variable.name != "spikes" and new_ids and state.has_simulator:
             probed = set(state.simulator().probe_ids.tolist())
             if not {int(i) for i in new_ids} <= probed:

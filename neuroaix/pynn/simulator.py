@@ -125,12 +125,47 @@ class State(common.control.BaseState):
             for source in self.current_sources:
                 for cells, amplitude in source._engine_inputs():
                     dc[cells] += amplitude
+            folds = self._poisson_folds()
+            inputs = {id(proj.post): (rate, proj._rule[1]["weight"])
+                      for proj, rate in folds.items()}
+            sources = {id(proj.pre) for proj in folds}
             for pop in self.populations:
-                pop._add_to(net, dc[int(pop.first_id):int(pop.first_id) + pop.size])
+                pop._add_to(net, dc[int(pop.first_id):int(pop.first_id) + pop.size],
+                            poisson_in=inputs.get(id(pop)), folded=id(pop) in sources)
             for proj in self.projections:
-                proj._add_to(net)
+                proj._add_to(net, folded=proj in folds)
             self._network = net
         return self._network
+
+    def _poisson_folds(self) -> dict:
+        """Return the projections whose Poisson sources become their targets' own Poisson
+        input, with the sources' rate (Hz).
+
+        A SpikeSourcePoisson population is folded when its spikes are not recorded, its
+        cells share one rate (start 0, the default duration) and each of its projections is
+        a OneToOneConnector of one constant weight onto a whole population of neurons that
+        receives no other folded input: every target then receives an independent Poisson
+        train of that rate, as its own generator draws it (a Poisson count per step, so any
+        rate), shifted by the delay, which is all a one-to-one source can give it.
+        """
+        folds, taken = {}, set()
+        for pop in self.populations:
+            if pop.celltype.__class__.__name__ != "SpikeSourcePoisson" or any(
+                    cells for cells in pop.recorder.recorded.values()):
+                continue
+            rates = {k: np.unique(v) for k, v in pop._parameters.items()}
+            if any(len(v) != 1 for v in rates.values()) or rates["start"][0] != 0.0 or \
+                    rates["duration"][0] < 1e9:
+                continue
+            out = [p for p in self.projections if p.pre is pop]
+            if not out or not all(p._can_fold() for p in out) or \
+                    len({id(p.post) for p in out}) != len(out) or \
+                    any(id(p.post) in taken for p in out):
+                continue
+            for p in out:
+                folds[p] = float(rates["rate"][0])
+                taken.add(id(p.post))
+        return folds
 
     def built(self):
         """Return the built network (``partitions`` partitions, ``threads`` threads)."""

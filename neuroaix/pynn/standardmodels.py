@@ -63,8 +63,8 @@ class IF_curr_exp(cells.IF_curr_exp):
     #: PyNN's recordables plus the synaptic currents, named as PyNN's initial values.
     recordable = ["spikes", "v", "isyn_exc", "isyn_inh"]
 
-    def engine_model(self, native: dict, dt: float):
-        """Return ``(neuroaix.LIF, None)`` for a population's native parameters (one value each)."""
+    def engine_model(self, native: dict, dt: float, folded: bool = False):
+        """Return ``(neuroaix.LIF, None)`` for native parameters of one value each."""
         return _LIF(**{k: _uniform(self, k, v) for k, v in native.items()}), None
 
 
@@ -97,8 +97,11 @@ class SpikeSourcePoisson(cells.SpikeSourcePoisson):
         ("duration", "duration"),
     )
 
-    def engine_model(self, native: dict, dt: float):
-        """Return ``(LIF, (rate_hz, 1, weight_pa))`` realising the sources (see above)."""
+    def engine_model(self, native: dict, dt: float, folded: bool = False):
+        """Return ``(neuroaix.LIF, (rate_hz, 1, weight_pa))`` realising the sources (see
+        above); ``folded`` sources (docs/pynn.md) are silent: ``(LIF, None)``."""
+        if folded:
+            return _poisson_neuron(dt)[0], None
         rate = _uniform(self, "rate", native["rate"])
         start = _uniform(self, "start", native["start"])
         duration = _uniform(self, "duration", native["duration"])

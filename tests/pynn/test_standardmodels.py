@@ -116,3 +116,46 @@ def test_parameters_read_back_in_pynn_units(sim):
     assert pop.get("cm") == pytest.approx(0.25)
     assert pop.get("i_offset") == pytest.approx(0.1)
     assert sim.list_standard_models() == ["IF_curr_exp", "SpikeSourcePoisson"]
+
+
+def _poisson_drive(sim, record_sources):
+    src = sim.Population(20, sim.SpikeSourcePoisson(rate=10000.0), label="drive")
+    cells = sim.Population(20, sim.IF_curr_exp(tau_syn_E=2.0, v_thresh=1e4), label="cells")
+    prj = sim.Projection(src, cells, sim.OneToOneConnector(),
+                         sim.StaticSynapse(weight=0.01, delay=1.0))
+    if record_sources:
+        src.record("spikes")
+    cells.record("isyn_exc")
+    return src, cells, prj
+
+
+def test_one_to_one_poisson_sources_become_their_targets_own_poisson_input(sim):
+    from neuroaix.pynn.simulator import state
+
+    src, cells, prj = _poisson_drive(sim, record_sources=False)
+    sim.run(1000.0)
+    net = state.network()
+    assert net.projections == [] and net.poisson == {1: (10000.0, 1, 10.0)}
+    assert prj.get("weight", format="list")[:2] == [(0, 0, 0.01), (1, 1, 0.01)]
+    isyn = cells.get_data().segments[0].analogsignals[0].magnitude[100:]
+    # the mean of the sampled exponential current: rate dt w / (1 - exp(-dt / tau_syn)) nA
+    expected = 10000.0 * 1e-4 * 0.01 / -math.expm1(-0.1 / 2.0)
+    assert abs(isyn.mean() / expected - 1.0) < 0.01
+    with pytest.raises(RuntimeError, match=r"^neuroaix folded these Poisson sources"):
+        src.record("spikes")
+
+
+def test_recorded_poisson_sources_stay_neurons_and_are_limited_to_one_spike_per_step(sim):
+    from neuroaix.pynn.simulator import state
+
+    _poisson_drive(sim, record_sources=True)
+    with pytest.raises(ValueError, match=r"^SpikeSourcePoisson rate=10000.0 Hz must lie in "
+                                         r"\[0, 10000\) Hz at dt=0.1 ms$"):
+        sim.run(1.0)
+    sim.setup()
+    src = sim.Population(5, sim.SpikeSourcePoisson(rate=100.0))
+    cells = sim.Population(5, sim.IF_curr_exp())
+    sim.Projection(src, cells, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.1))
+    src.record("spikes")
+    sim.run(1.0)
+    assert [p.rule for p in state.network().projections] == ["one_to_one"]
