@@ -113,6 +113,7 @@ def run_model(model: str | None, *, scale=None, k_scale=None, input=None, t_sim=
     """
     from neuroaix import models
     from neuroaix import outputs
+    from neuroaix import quantisation
     from neuroaix.memory import check_partitions
     from neuroaix.analysis import population_statistics
     from neuroaix.energy import EnergyMeter
@@ -235,6 +236,7 @@ def run_model(model: str | None, *, scale=None, k_scale=None, input=None, t_sim=
                                     network_fingerprint=saved["fingerprint"])
     summary = {
         **record,
+        "quantisation": None if network is not None else quantisation.report(net),
         "k_scale": None if network is not None else 1.0 if k_scale is None else k_scale,
         "dt_ms": built.dt, "backend": backend, "format": format, "record_v": record_v,
         "threads": threads,
@@ -404,6 +406,10 @@ def print_summary(summary: dict, file=None) -> None:
           f"{tot['q_rtf']:.3f}, {tot['synaptic_events_per_wall_s']:.3e} synaptic events per "
           f"wall-second, peak RSS {tot['peak_rss_bytes'] / 2**30:.2f} GiB", file=file)
     print(f"spike_hash {tot['spike_hash']}", file=file)
+    if summary.get("quantisation"):
+        from neuroaix.quantisation import summary_line
+
+        print(summary_line(summary["quantisation"]), file=file)
 
 
 def _run(args) -> int:
