@@ -24,7 +24,7 @@ demo: $(STAMP)
 test: $(STAMP) $(NEST_STAMP)
 	$(BIN)/python -m pytest -m "not slow and not gpu and not nest" -q
 	NEUROAIX_NEST=required $(NEST_VENV)/bin/python -m pytest -m "nest and not slow" -q \
-		tests/test_nest_neuron.py tests/engine/test_nest_network.py
+		tests/test_nest_neuron.py tests/engine/test_nest_network.py tests/test_nest_statistics.py
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not rtl and not gpu" -q

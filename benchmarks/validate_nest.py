@@ -1,7 +1,7 @@
-"""Validate neuroaix's microcircuit against NEST 3.10: per-population statistics over seeds.
+"""Validate neuroaix's models against NEST 3.10: per-population statistics over seeds.
 
 The accepted recipe (Senk et al. 2026, Neuromorph Comput Eng 6:012001): simulate the Potjans-Diesmann
-microcircuit in both simulators for several seeds, discard the first 500 ms, and compare the
+microcircuit (or Brunel's network, ``--model brunel``) in both simulators for several seeds, discard the first 500 ms, and compare the
 per-population distributions of firing rate, ISI CV and spike-count correlation coefficient
 (2 ms bins, 200 sampled neurons) with the Kolmogorov-Smirnov distance. The KS distances
 between seeds of NEST itself are the tolerance: neuroaix passes a (population, statistic)
@@ -34,12 +34,21 @@ __all__ = ["distributions", "main", "print_table", "run_nest", "run_neuroaix"]
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def run_neuroaix(out: pathlib.Path, *, scale, k_scale, input, seed, threads, t_discard,
-                 t_sim) -> dict:
-    """Run ``neuroaix run microcircuit`` in a subprocess; return its raster and summary."""
-    cmd = [sys.executable, "-m", "neuroaix", "run", "microcircuit", "--scale", str(scale),
-           "--k-scale", str(k_scale), "--input", input, "--seed", str(seed),
-           "--threads", str(threads), "--t-presim", str(t_discard), "--t-sim", str(t_sim),
+def _model_args(model: str, scale, k_scale, input) -> list[str]:
+    """Return the model's arguments, common to ``neuroaix run`` and ``_nest_models.py``."""
+    args = [model, "--scale", str(scale)]
+    if k_scale is not None:
+        args += ["--k-scale", str(k_scale)]
+    if input is not None:
+        args += ["--input", input]
+    return args
+
+
+def run_neuroaix(out: pathlib.Path, *, scale, k_scale=None, input=None, seed, threads,
+                 t_discard, t_sim, model: str = "microcircuit") -> dict:
+    """Run ``neuroaix run MODEL`` in a subprocess; return its raster and summary."""
+    cmd = [sys.executable, "-m", "neuroaix", "run", *_model_args(model, scale, k_scale, input),
+           "--seed", str(seed), "--threads", str(threads), "--t-presim", str(t_discard), "--t-sim", str(t_sim),
            "--out", str(out), "--no-plot"]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return _load_neuroaix(out)
@@ -54,12 +63,11 @@ def _load_neuroaix(out: pathlib.Path) -> dict:
             "dt": float(z["dt_ms"]), "populations": pops, "summary": summary}
 
 
-def run_nest(out: pathlib.Path, nest_python: str, *, scale, k_scale, input, seed, threads,
-             t_discard, t_sim) -> dict:
+def run_nest(out: pathlib.Path, nest_python: str, *, scale, k_scale=None, input=None, seed,
+             threads, t_discard, t_sim, model: str = "microcircuit") -> dict:
     """Run ``_nest_models.py`` in the NEST environment; return its raster and summary."""
-    cmd = [nest_python, str(ROOT / "benchmarks" / "_nest_models.py"), "microcircuit",
-           "--scale", str(scale), "--k-scale", str(k_scale), "--input", input,
-           "--seed", str(seed), "--threads", str(threads), "--t-presim", str(t_discard),
+    cmd = [nest_python, str(ROOT / "benchmarks" / "_nest_models.py"),
+           *_model_args(model, scale, k_scale, input), "--seed", str(seed), "--threads", str(threads), "--t-presim", str(t_discard),
            "--t-sim", str(t_sim), "--out", str(out)]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return _load_nest(out)
@@ -101,9 +109,12 @@ def print_table(rows: list[dict], file=sys.stdout) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the validation; print the table and write JSON (``--json``)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", choices=("microcircuit", "brunel"), default="microcircuit")
     p.add_argument("--scale", type=float, default=0.1, help="neuron-number scale")
-    p.add_argument("--k-scale", type=float, default=1.0, help="in-degree scale")
-    p.add_argument("--input", choices=("poisson", "dc"), default="poisson")
+    p.add_argument("--k-scale", type=float, default=None,
+                   help="in-degree scale (microcircuit only; default 1)")
+    p.add_argument("--input", choices=("poisson", "dc"), default=None,
+                   help="microcircuit only (default poisson)")
     p.add_argument("--seeds", type=int, default=3, help="seeds per simulator (1 .. N)")
     p.add_argument("--t-sim", type=float, default=2000.0, help="analysed time (ms)")
     p.add_argument("--t-discard", type=float, default=500.0,
@@ -118,12 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.reuse and not args.workdir:
         p.error("--reuse needs --workdir, the directory of an earlier run")
+    if args.model == "brunel" and (args.k_scale is not None or args.input is not None):
+        p.error("--k-scale and --input apply to the microcircuit only")
     if args.seeds < 2:
         p.error(f"--seeds must be >= 2 (the tolerance needs pairs of seeds), not {args.seeds}")
     if not os.path.exists(args.nest_python):
         p.error(f"--nest-python {args.nest_python!r} does not exist; create the NEST "
                 "environment first (docs/validation.md)")
-    kw = {"scale": args.scale, "k_scale": args.k_scale, "input": args.input,
+    kw = {"model": args.model, "scale": args.scale, "k_scale": args.k_scale, "input": args.input,
           "threads": args.threads, "t_discard": args.t_discard, "t_sim": args.t_sim}
     with tempfile.TemporaryDirectory() as tmp:
         work = pathlib.Path(args.workdir or tmp)
@@ -146,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"seed {seed}: neuroaix {len(r_nx['senders'])} spikes ({t_nx:.0f} s), "
                   f"NEST {len(r_nest['senders'])} spikes ({t_nest:.0f} s)", file=sys.stderr)
     rows = compare_with_nest(nest_d, nx_d)
-    print(f"microcircuit scale {args.scale}, k_scale {args.k_scale}, {args.input} input, "
+    model = (args.model if args.model == "brunel" else f"microcircuit, k_scale "
+             f"{args.k_scale or 1.0:g}, {args.input or 'poisson'} input")
+    print(f"{model}, scale {args.scale:g}, "
           f"{args.seeds} seeds, {args.t_sim:g} ms analysed after {args.t_discard:g} ms")
     print_table(rows)
     if args.json:
