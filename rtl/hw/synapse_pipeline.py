@@ -124,8 +124,11 @@ def _saturating_add(m, a, b):
     m.d.comb += s.eq(a + b)
     hi = Const(numerics.INT32_MAX, signed(33))
     lo = Const(numerics.INT32_MIN, signed(33))
-    over = s > hi
-    under = s < lo
+    # The sum of two int32 lies in [-2**32, 2**32 - 2]: it exceeds INT32_MAX exactly when its
+    # sign bit is clear and bit 31 set, and lies below INT32_MIN when the sign bit is set and
+    # bit 31 clear (two bits instead of two 33-bit comparisons).
+    over = ~s[32] & s[31]
+    under = s[32] & ~s[31]
     return Mux(over, hi, Mux(under, lo, s))[:32].as_signed(), over | under
 
 
@@ -188,12 +191,15 @@ class RingBank(wiring.Component):
             s1_addr.eq(a_addr),
             s1_weight.eq(self.e_weight),
         ]
-        fwd_valid = Signal()
-        fwd_addr = Signal(addr_w)
+        # Forwarding: the entry written in this cycle is the next one's ``old`` when the next
+        # one has its address; the comparison is made a cycle early (on ``a_addr``, which
+        # becomes ``s1_addr``) and registered, so that it is off the add's path.
+        fwd_hit = Signal()
         fwd_data = Signal(RingValues)
+        m.d.sync += fwd_hit.eq(s1_valid & (s1_addr == a_addr))
         old = self.old
         new = Signal(RingValues)
-        m.d.comb += old.eq(Mux(fwd_valid & (fwd_addr == s1_addr), fwd_data, ring_r.data))
+        m.d.comb += old.eq(Mux(fwd_hit, fwd_data, ring_r.data))
         inh = s1_weight < 0
         ch_old = Mux(inh, old.inh, old.exc)
         ch_new, ch_sat = _saturating_add(m, ch_old, s1_weight)
@@ -204,7 +210,7 @@ class RingBank(wiring.Component):
         with m.Else():
             m.d.comb += [new.exc.eq(ch_new), new.inh.eq(old.inh)]
         m.d.comb += [ring_w.addr.eq(s1_addr), ring_w.data.eq(new), ring_w.en.eq(s1_valid)]
-        m.d.sync += [fwd_valid.eq(s1_valid), fwd_addr.eq(s1_addr), fwd_data.eq(new)]
+        m.d.sync += fwd_data.eq(new)
         m.d.comb += [
             self.event.eq(s1_valid & ~s1_clear),
             self.saturated.eq(s1_valid & ~s1_clear & ch_sat),

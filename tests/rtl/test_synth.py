@@ -134,6 +134,7 @@ def test_place_route_of_a_ring_bank_gives_fmax_and_critical_path(tmp_path):
      "not 3"),
     (["--place-route", "--update-lanes", "0"], "--update-lanes must lie in [1, 16], not 0"),
     (["--place-route", "--freq", "0"], "--freq must be > 0 MHz, not 0.0"),
+    (["--per-block"], "--per-block applies to --node without --blocks"),
 ])
 def test_synth_command_bad_input(argv, message, capsys, tmp_path):
     assert main(["rtl", "synth", "--work", str(tmp_path / "w"), *argv]) == 2
@@ -148,3 +149,55 @@ def test_place_route_refuses_an_existing_json_before_work(tmp_path, capsys):
                  "--json", str(out)]) == 2
     assert "--force" in capsys.readouterr().err
     assert not (tmp_path / "w").exists()
+
+
+NODE_STAT = """
+=== node_lanes ===
+   Number of cells:                 9
+     LUT6                            3
+     FDRE                            2
+     node_lanes.pipeline             1
+     node_lanes.update               1
+     node_lanes.background0          1
+     node_lanes.local                1
+=== node_lanes.pipeline ===
+   Number of cells:                 5
+     LUT3                            4
+     RAMB36E1                        2
+     node_lanes.pipeline.bank0       1
+     node_lanes.pipeline.resp        1
+=== node_lanes.pipeline.bank0 ===
+   Number of cells:                 4
+     LUT4                            7
+     RAMB18E1                        3
+=== node_lanes.pipeline.resp ===
+   Number of cells:                 1
+     RAM64M                          5
+=== node_lanes.update ===
+   Number of cells:                 1
+     DSP48E1                        24
+=== node_lanes.background0 ===
+   Number of cells:                 1
+     LUT5                           11
+=== node_lanes.local ===
+   Number of cells:                 1
+     FDRE                            6
+=== design hierarchy ===
+   node_lanes                        1
+"""
+
+
+def test_node_block_resources_group_the_hierarchy():
+    from neuroaix.rtl.harness.synth import (NODE_REST, module_totals, node_block_resources,
+                                            parse_stat_modules)
+
+    mods = parse_stat_modules(NODE_STAT)
+    assert mods["node_lanes.pipeline"]["node_lanes.pipeline.bank0"] == 1
+    total = module_totals(mods)["node_lanes"]
+    assert (total["LUT4"], total["RAMB18E1"], total["FDRE"], total["DSP48E1"]) == (7, 3, 8, 24)
+    b = node_block_resources(mods, "node_lanes")
+    assert (b["ring buffers"]["LUT"], b["ring buffers"]["BRAM36"]) == (7, 1.5)
+    assert (b["spike dispatcher"]["LUT"], b["spike dispatcher"]["BRAM36"],
+            b["spike dispatcher"]["LUTRAM"]) == (4, 2, 5)
+    assert b["neuron update"]["DSP"] == 24 and b["background units"]["LUT"] == 11
+    assert (b[NODE_REST]["LUT"], b[NODE_REST]["FF"]) == (3, 8)
