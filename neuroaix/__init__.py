@@ -16,12 +16,14 @@ import importlib
 
 from neuroaix._version import __version__
 
-__all__ = ["LIF", "Network", "Normal", "BuiltNetwork", "Simulator", "spike_hash", "models",
+__all__ = ["LIF", "LIFAlpha", "LIFDelta", "Network", "Normal", "BuiltNetwork", "Simulator", "spike_hash", "models",
            "__version__"]
 
 #: Where each lazily loaded public name lives.
 _LAZY = {
     "LIF": "neuroaix.neuron",
+    "LIFAlpha": "neuroaix.neuron",
+    "LIFDelta": "neuroaix.neuron",
     "Network": "neuroaix.network",
     "Normal": "neuroaix.distributions",
     "BuiltNetwork": "neuroaix.construction.built",

@@ -43,12 +43,13 @@ from neuroaix import numerics as nx
 from neuroaix.checks import check_bool, check_choice, check_int, check_number, did_you_mean, \
     is_integer
 from neuroaix.construction import connectivity as conn
-from neuroaix.construction.assemble import PopulationSpec, build_network, default_threads
+from neuroaix.construction.assemble import PopulationSpec, StepCurrentSpec, build_network, \
+    default_threads
 from neuroaix.construction.built import BuiltNetwork
 from neuroaix.construction.image import write_image
 from neuroaix.distributions import Normal, as_distribution
 from neuroaix.memory import MemoryEstimate, check_memory, estimate_build
-from neuroaix.neuron import LIF
+from neuroaix.neuron import LIF, NEURON_MODELS, SpikeSourceArray
 
 __all__ = [
     "RULES",
@@ -82,12 +83,16 @@ def _fits_i_format(pa: float) -> bool:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Population:
-    """A group of neurons with one model, with contiguous global ids ``start .. stop - 1``."""
+    """A group of neurons with one model, with contiguous global ids ``start .. stop - 1``.
+
+    ``model`` is a neuron model (``LIF``, ``LIFAlpha``, ``LIFDelta``) or, for a population
+    made by ``Network.add_spike_source``, a ``SpikeSourceArray`` (``v_init`` None).
+    """
 
     name: str
     size: int
     model: LIF
-    v_init: Normal | np.ndarray  #: initial potential (mV, absolute), or one per neuron
+    v_init: Normal | np.ndarray | None  #: initial potential (mV, absolute), or one per neuron
     index: int
     start: int
     network: Network = field(repr=False)
@@ -164,6 +169,9 @@ class Network:
         self.poisson: dict[int, tuple[float, int, float]] = {}
         #: DC input by population index (pA).
         self.dc: dict[int, float] = {}
+        #: Step currents in the order of the ``add_step_current`` calls:
+        #: ``(population index, times_ms, amplitudes_pa, neuron indices or None)``.
+        self.step_currents: list[tuple[int, tuple, tuple, tuple | None]] = []
         #: ``(scale, exponent)`` set by ``neuroaix.models``: memory grows as scale**exponent.
         self.scale_hint: tuple[float, float] | None = None
 
@@ -172,13 +180,31 @@ class Network:
         """Total number of neurons."""
         return sum(p.size for p in self.populations)
 
-    def _check_pop(self, name: str, pop) -> Population:
+    def _check_pop(self, name: str, pop, *, neurons: bool = False) -> Population:
         if not isinstance(pop, Population):
             raise TypeError(f"{name} must be a Population returned by add_population, "
                             f"not {pop!r}")
         if pop.network is not self:
             raise ValueError(f"{name} {pop.name!r} belongs to another Network; add it to "
                              "this one")
+        if neurons and isinstance(pop.model, SpikeSourceArray):
+            raise ValueError(f"{name} {pop.name!r} is a spike source, which receives no "
+                             "synapses or input; use a population of neurons")
+        return pop
+
+    def _new_name(self, name) -> str:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"name must be a non-empty string, not {name!r}")
+        if any(p.name == name for p in self.populations):
+            raise ValueError(f"a population named {name!r} exists already; use another name")
+        return name
+
+    def _append(self, name: str, n: int, model, v_init) -> Population:
+        if self.n_neurons + n > (1 << 32):
+            raise ValueError(f"n={n!r} would exceed 2**32 neurons in total; use fewer neurons")
+        pop = Population(name=name, size=n, model=model, v_init=v_init,
+                         index=len(self.populations), start=self.n_neurons, network=self)
+        self.populations.append(pop)
         return pop
 
     def add_population(self, name: str, n: int, model: LIF | None = None, *,
@@ -191,20 +217,20 @@ class Network:
             Unique name.
         n : int
             Number of neurons, >= 1.
-        model : LIF, optional
-            Neuron parameters; ``LIF()`` (the microcircuit's) by default.
+        model : LIF, LIFAlpha or LIFDelta, optional
+            Neuron model and parameters; ``LIF()`` (the microcircuit's) by default.
         v_init : float, Normal or sequence of float, optional
             Initial membrane potential in mV: a constant, ``Normal(mean, std, ...)`` drawn
             per neuron from its own stream, or one value per neuron. Default: ``model.E_L``.
         """
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"name must be a non-empty string, not {name!r}")
-        if any(p.name == name for p in self.populations):
-            raise ValueError(f"a population named {name!r} exists already; use another name")
+        name = self._new_name(name)
         n = check_int("n", n, low=1)
         model = LIF() if model is None else model
-        if not isinstance(model, LIF):
-            raise TypeError(f"model must be a neuroaix.LIF, not {model!r}")
+        if not isinstance(model, NEURON_MODELS):
+            names = ", ".join(f"neuroaix.{m.__name__}" for m in NEURON_MODELS)
+            kinds = ", ".join(m.kind for m in NEURON_MODELS)
+            raise TypeError(f"model must be one of {names} ({kinds}), not {model!r}; "
+                            "spike sources come from add_spike_source")
         if v_init is not None and not isinstance(v_init, Normal) and np.ndim(v_init) == 1:
             v = np.array(v_init, dtype=np.float64)
             if v.shape != (n,) or not np.isfinite(v).all():
@@ -213,12 +239,94 @@ class Network:
             v.setflags(write=False)
         else:
             v = as_distribution("v_init", model.E_L if v_init is None else v_init, "mV")
-        if self.n_neurons + n > (1 << 32):
-            raise ValueError(f"n={n!r} would exceed 2**32 neurons in total; use fewer neurons")
-        pop = Population(name=name, size=n, model=model, v_init=v, index=len(self.populations),
-                         start=self.n_neurons, network=self)
-        self.populations.append(pop)
-        return pop
+        return self._append(name, n, model, v)
+
+    def add_spike_source(self, name: str, spike_times_ms) -> Population:
+        """Add sources that fire at given times and return their population.
+
+        Parameters
+        ----------
+        name : str
+            Unique name.
+        spike_times_ms : sequence of sequences of float
+            One sequence of spike times (ms) per source; the population has one source per
+            sequence. A time ``T`` is quantised to the step ``floor(T/dt + 1/2)`` and the spike
+            is emitted in the step before it, reported at ``T`` rounded (as NEST's
+            ``spike_generator``): see ``SpikeSourceArray``.
+
+        The sources connect to neurons like neurons do (``connect(source, pop, ...)``), their
+        spikes appear in the raster and the spike counter; they receive nothing.
+
+        Raises
+        ------
+        ValueError
+            For empty input, times below ``dt/2`` or two times of a source in one step.
+        """
+        name = self._new_name(name)
+        model = SpikeSourceArray(spike_times_ms)
+        model.spike_steps(self.dt)  # raises for times that do not quantise
+        return self._append(name, len(model), model, None)
+
+    def add_step_current(self, pop: Population, times_ms, amplitudes_pa, *,
+                         neurons=None) -> None:
+        """Inject a piecewise-constant current into ``pop`` (or some of its neurons).
+
+        Parameters
+        ----------
+        pop : Population
+            Target population (not a spike source).
+        times_ms : sequence of float
+            Times (ms) at which the amplitude changes, increasing; each is quantised to the
+            step ``s = floor(T/dt + 1/2)`` and the new amplitude acts in the updates of
+            steps ``s + 1`` on (NEST's ``step_current_generator`` connected with one step of
+            delay). Before the first time the current is 0.
+        amplitudes_pa : sequence of float
+            The amplitude (pA) from each time on, quantised to the I format.
+        neurons : sequence of int, optional
+            Indices within ``pop`` (0-based) that receive the current; default all.
+
+        Step currents add to each other and to ``I_e`` (and DC input); the sum must fit
+        the I format (checked at ``build``).
+
+        Raises
+        ------
+        ValueError
+            For unequal lengths, times below ``dt/2``, two times in one step, amplitudes
+            outside the I format or neuron indices outside the population.
+        """
+        pop = self._check_pop("pop", pop, neurons=True)
+        if isinstance(times_ms, (str, bytes)) or not hasattr(times_ms, "__len__") or \
+                isinstance(amplitudes_pa, (str, bytes)) or \
+                not hasattr(amplitudes_pa, "__len__"):
+            raise TypeError("times_ms and amplitudes_pa must be sequences of numbers")
+        times = tuple(check_number(f"times_ms[{i}]", x, low=0, unit="ms")
+                      for i, x in enumerate(times_ms))
+        amps = tuple(check_number(f"amplitudes_pa[{i}]", x, unit="pA")
+                     for i, x in enumerate(amplitudes_pa))
+        if len(times) != len(amps) or not times:
+            raise ValueError(f"times_ms and amplitudes_pa must have one amplitude per time "
+                             f"and at least one, not {len(times)} times and {len(amps)} "
+                             "amplitudes")
+        for i, a in enumerate(amps):
+            if not _fits_i_format(a):
+                raise ValueError(f"amplitudes_pa[{i}]={a!r} pA does not fit the I format "
+                                 f"(+-{_I_LIMIT:g} pA); use a smaller amplitude")
+        steps = [nx.ms_to_steps(x, self.dt) for x in times]
+        for i in range(1, len(steps)):
+            if steps[i] <= steps[i - 1]:
+                raise ValueError(
+                    f"times_ms[{i - 1}]={times[i - 1]!r} and times_ms[{i}]={times[i]!r} ms "
+                    f"round to steps {steps[i - 1]} and {steps[i]} of dt={self.dt!r} ms; the "
+                    "times must increase by at least one step")
+        idx = None
+        if neurons is not None:
+            idx = [check_int(f"neurons[{j}]", x, low=0, high=pop.size - 1)
+                   for j, x in enumerate(neurons)]
+            if not idx or len(set(idx)) != len(idx):
+                raise ValueError(f"neurons must list distinct indices in [0, {pop.size}) of "
+                                 f"{pop.name!r}, not {neurons!r}")
+            idx = tuple(sorted(idx))
+        self.step_currents.append((pop.index, times, amps, idx))
 
     def connect(self, pre: Population, post: Population, rule: str = "all_to_all", *,
                 p: float | None = None, indegree: int | None = None,
@@ -269,7 +377,7 @@ class Network:
             raise TypeError(f"connect() got an unexpected keyword {key!r}"
                             f"{did_you_mean(key, options)}")
         pre = self._check_pop("pre", pre)
-        post = self._check_pop("post", post)
+        post = self._check_pop("post", post, neurons=True)
         check_choice("rule", rule, RULES)
         given = {k: v for k, v in (("p", p), ("indegree", indegree), ("outdegree", outdegree),
                                    ("n", n), ("pairs", pairs)) if v is not None}
@@ -409,7 +517,7 @@ class Network:
         ``rate_hz * indegree * dt * 1e-3`` spikes of ``weight`` pA (one generator per neuron,
         ``numerics.poisson_table``). At most one Poisson input per population.
         """
-        pop = self._check_pop("pop", pop)
+        pop = self._check_pop("pop", pop, neurons=True)
         if pop.index in self.poisson:
             raise ValueError(f"population {pop.name!r} has a Poisson input already; give one "
                              "input with the summed rate (rate_hz * indegree)")
@@ -427,7 +535,7 @@ class Network:
 
         It is added to the model's ``I_e`` (one DC input per population).
         """
-        pop = self._check_pop("pop", pop)
+        pop = self._check_pop("pop", pop, neurons=True)
         if pop.index in self.dc:
             raise ValueError(f"population {pop.name!r} has a DC input already; give one input "
                              "with the summed amplitude")
@@ -559,7 +667,8 @@ class Network:
         scale, expo = self.scale_hint if self.scale_hint else (None, 1.0)
         check_memory(est, memory_limit, scale=scale, scale_exponent=expo)
         return build_network(self._population_specs(), self._specs(), dt=self.dt,
-                             seed=self.seed, partitions=partitions, threads=threads, only=only)
+                             seed=self.seed, partitions=partitions, threads=threads, only=only,
+                             step_currents=self._step_current_specs())
 
     def save(self, path, *, threads: int | None = None, memory_limit: int | None = None) -> dict:
         """Build the network and save it to ``path`` as a saved network (docs/io.md).
@@ -585,3 +694,14 @@ class Network:
         partitions = max(1, -(-self.n_neurons // formats.MAX_LOCAL_TARGETS))
         return write_image(path, self.build(partitions=partitions, threads=threads,
                                             memory_limit=memory_limit))
+
+    def _step_current_specs(self) -> list[StepCurrentSpec]:
+        specs = []
+        for k, times, amps, idx in self.step_currents:
+            pop = self.populations[k]
+            local = np.arange(pop.size) if idx is None else np.array(idx)
+            specs.append(StepCurrentSpec(
+                steps=tuple(nx.ms_to_steps(x, self.dt) for x in times),
+                values=tuple(nx.pa_to_fixed(a) for a in amps),
+                gids=pop.start + local.astype(np.int64)))
+        return specs

@@ -54,6 +54,12 @@ __all__ = [
     "LIFCoefficients",
     "LIFState",
     "lif_update",
+    "delta_update",
+    "AlphaCoefficients",
+    "AlphaState",
+    "alpha_update",
+    "ms_to_steps",
+    "step_current",
     "accumulate",
 ]
 
@@ -273,7 +279,7 @@ class LIFState(NamedTuple):
 
 
 def lif_update(
-    s: LIFState, in_ex: int, in_in: int, c: LIFCoefficients
+    s: LIFState, in_ex: int, in_in: int, c: LIFCoefficients, i_stim: int = 0
 ) -> tuple[LIFState, bool, int]:
     """Advance one neuron by one step in the order of NEST's ``iaf_psc_exp``.
 
@@ -286,6 +292,9 @@ def lif_update(
         plus the background input, already saturated.
     c : LIFCoefficients
         The population's quantised constants.
+    i_stim : int
+        This step's step-current amplitude (I format; ``step_current``), added to ``c.i_e``
+        (their sum fits int32: the build checks it).
 
     Returns
     -------
@@ -296,7 +305,7 @@ def lif_update(
     sat = 0
     v, ref = s.v, s.ref
     if ref == 0:
-        acc = c.p22 * v + c.p21ex * s.i_ex + c.p21in * s.i_in + c.p20 * c.i_e
+        acc = c.p22 * v + c.p21ex * s.i_ex + c.p21in * s.i_in + c.p20 * (c.i_e + i_stim)
         v, clamped = saturate(round_shift(acc, COEF_FRAC_BITS))
         sat += clamped
     else:
@@ -312,6 +321,125 @@ def lif_update(
         ref = c.ref_steps
         v = c.v_reset
     return LIFState(v, i_ex, i_in, ref), spiked, sat
+
+
+def delta_update(
+    s: LIFState, in_ex: int, in_in: int, c: LIFCoefficients, i_stim: int = 0
+) -> tuple[LIFState, bool, int]:
+    """Advance one ``iaf_psc_delta`` neuron by one step (docs/numerics.md, section 5b).
+
+    The input is a jump of the potential: ``in_ex`` and ``in_in`` are PSP amplitudes in the
+    I format's integer scale read as mV (``2**-12`` mV per unit), added to V in the step they
+    arrive (``16 * in`` in the V format). While refractory the input is discarded (NEST's
+    ``refractory_input = False``). ``c`` holds the LIF constants with the synaptic
+    propagators ``p11ex, p11in, p21ex, p21in`` zero; the currents stay 0.
+    """
+    sat = 0
+    v, ref = s.v, s.ref
+    if ref == 0:
+        acc = round_shift(c.p22 * v + c.p20 * (c.i_e + i_stim), COEF_FRAC_BITS)
+        v, clamped = saturate(acc + (in_ex + in_in) * (1 << (V_FRAC_BITS - I_FRAC_BITS)))
+        sat += clamped
+    else:
+        ref -= 1
+    spiked = v >= c.theta
+    if spiked:
+        ref = c.ref_steps
+        v = c.v_reset
+    return LIFState(v, 0, 0, ref), spiked, sat
+
+
+# Alpha-shaped currents (NEST ``iaf_psc_alpha``) -------------------------------------------------
+
+
+class AlphaCoefficients(NamedTuple):
+    """Quantised constants of one ``iaf_psc_alpha`` population (``neuron.LIFAlpha.quantise``).
+
+    The first ten fields are those of ``LIFCoefficients`` with the same meaning (``p21ex``,
+    ``p21in``: NEST's ``P32``, the current-to-potential propagator); the last four act on
+    the scaled derivative ``D = dI * tau_syn / e`` (I format), which a spike of weight ``w``
+    raises by exactly ``w``.
+    """
+
+    p22: int  #: exp(-h/tau_m)
+    p11ex: int  #: exp(-h/tau_syn_ex): decay of D and of I
+    p11in: int  #: exp(-h/tau_syn_in)
+    p21ex: int  #: 16 * propagator_32(tau_syn_ex, ...): I_ex to V
+    p21in: int  #: 16 * propagator_32(tau_syn_in, ...): I_in to V
+    p20: int  #: 16 * tau_m/C_m (1 - exp(-h/tau_m))
+    theta: int  #: V_th - E_L in the V format
+    v_reset: int  #: V_reset - E_L in the V format
+    i_e: int  #: constant current I_e in the I format
+    ref_steps: int  #: refractory period in steps
+    a21ex: int  #: (h e / tau_syn_ex) exp(-h/tau_syn_ex): D_ex to I_ex, in (0, 1]
+    a21in: int  #: (h e / tau_syn_in) exp(-h/tau_syn_in)
+    a31ex: int  #: 16 * propagator_31(tau_syn_ex, ...) * e / tau_syn_ex: D_ex to V
+    a31in: int  #: 16 * propagator_31(tau_syn_in, ...) * e / tau_syn_in
+
+
+class AlphaState(NamedTuple):
+    """State of one ``iaf_psc_alpha`` neuron: V, currents I, scaled derivatives D, counter."""
+
+    v: int
+    i_ex: int
+    i_in: int
+    d_ex: int
+    d_in: int
+    ref: int
+
+
+def alpha_update(
+    s: AlphaState, in_ex: int, in_in: int, c: AlphaCoefficients, i_stim: int = 0
+) -> tuple[AlphaState, bool, int]:
+    """Advance one ``iaf_psc_alpha`` neuron by one step in NEST's order (section 5c).
+
+    V is propagated with the old ``D`` and ``I`` (one sum of six exact products, one
+    rounding), then ``I = P21 D + P11 I`` (one rounding, saturated), then
+    ``D = P11 D + in`` (saturated), then threshold, reset and refractoriness.
+    """
+    sat = 0
+    v, ref = s.v, s.ref
+    if ref == 0:
+        acc = (c.p22 * v + c.p21ex * s.i_ex + c.p21in * s.i_in + c.a31ex * s.d_ex
+               + c.a31in * s.d_in + c.p20 * (c.i_e + i_stim))
+        v, clamped = saturate(round_shift(acc, COEF_FRAC_BITS))
+        sat += clamped
+    else:
+        ref -= 1
+    i_ex, c1 = saturate(round_shift(c.a21ex * s.d_ex + c.p11ex * s.i_ex, COEF_FRAC_BITS))
+    i_in, c2 = saturate(round_shift(c.a21in * s.d_in + c.p11in * s.i_in, COEF_FRAC_BITS))
+    d_ex, c3 = saturate(round_shift(c.p11ex * s.d_ex, COEF_FRAC_BITS) + in_ex)
+    d_in, c4 = saturate(round_shift(c.p11in * s.d_in, COEF_FRAC_BITS) + in_in)
+    sat += c1 + c2 + c3 + c4
+    spiked = v >= c.theta
+    if spiked:
+        ref = c.ref_steps
+        v = c.v_reset
+    return AlphaState(v, i_ex, i_in, d_ex, d_in, ref), spiked, sat
+
+
+# Inputs given in time ------------------------------------------------------------------------
+
+
+def ms_to_steps(ms: float, dt: float) -> int:
+    """Return a time or duration in ms as whole steps of ``dt``: ``floor(ms/dt + 1/2)``."""
+    return math.floor(ms / dt + 0.5)
+
+
+def step_current(steps, values, t: int) -> int:
+    """Return the amplitude of a step current in the update of step ``t`` (I format).
+
+    ``steps`` ascending and ``values`` are the change points of the neuron's summed step
+    currents (docs/numerics.md, section 5d): the value set at step ``s`` acts from step
+    ``s + 1`` on, as NEST's ``step_current_generator`` through a delay of one step; before
+    the first change the amplitude is 0.
+    """
+    out = 0
+    for s, a in zip(steps, values):
+        if s >= t:
+            break
+        out = a
+    return out
 
 
 def accumulate(slot: int, weight: int) -> tuple[int, bool]:

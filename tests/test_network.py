@@ -420,3 +420,75 @@ def test_from_list_and_per_neuron_potentials_refuse_bad_input():
     c = net.add_population("C", 3, LIF(), v_init=[-60.0, -62.5, -70.0])
     built = net.build(2)
     assert (built.v0[c.start:c.stop] / 65536.0 + LIF().E_L).tolist() == [-60.0, -62.5, -70.0]
+
+# Spike sources and step currents -----------------------------------------------------------
+
+
+def _one_line_error(exc_type, fn, *args, match, **kwargs):
+    with pytest.raises(exc_type, match=match) as info:
+        fn(*args, **kwargs)
+    assert "\n" not in str(info.value)
+
+
+def test_spike_sources_are_checked():
+    from neuroaix.neuron import LIFAlpha, LIFDelta
+
+    net = Network(dt=0.1)
+    src = net.add_spike_source("S", [[3.0, 1.0], []])
+    assert len(src) == 2 and src.model.spike_times_ms == ((1.0, 3.0), ())  # sorted
+    pop = net.add_population("N", 3, LIFDelta())
+    net.add_population("A", 3, LIFAlpha())
+    for bad, match in (([], "non-empty sequence"), ([1.0, 2.0], r"spike_times_ms\[0\] must "
+                                                                r"be a sequence"),
+                       ([[0.04]], "rounds to step 0 of dt=0.1 ms; spike times must be at "
+                                  "least 0.05 ms"),
+                       ([[1.0, 1.04]], "round to the same step"),
+                       ([[float("nan")]], "spike_times_ms")):
+        _one_line_error(ValueError, net.add_spike_source, "T", bad, match=match)
+    _one_line_error(ValueError, net.add_spike_source, "S", [[1.0]], match="exists already")
+    for call in (lambda: net.connect(pop, src, weight=1.0),
+                 lambda: net.add_poisson_input(src, rate_hz=10.0, weight=1.0),
+                 lambda: net.add_dc_input(src, amplitude_pa=1.0),
+                 lambda: net.add_step_current(src, [1.0], [1.0])):
+        _one_line_error(ValueError, call, match="'S' is a spike source, which receives no")
+    _one_line_error(TypeError, net.add_population, "X", 2, src.model,
+                    match="model must be one of neuroaix.LIF, neuroaix.LIFDelta")
+    built = net.build(partitions=2)
+    assert built.model_kind.tolist() == [3, 1, 2]
+    assert built.source_step.tolist() == [9, 29] and built.source_gid.tolist() == [0, 0]
+    assert built.engine_only() == ["population 'S' is spike_source_array",
+                                   "population 'N' is iaf_psc_delta",
+                                   "population 'A' is iaf_psc_alpha"]
+    _one_line_error(ValueError, built.require_exp_only, "the RTL node",
+                    match="the RTL node runs only iaf_psc_exp populations")
+
+
+def test_step_currents_are_checked_and_merged():
+    net = Network(dt=0.1)
+    pop = net.add_population("N", 4, LIF(I_e=10.0))
+    for args, kwargs, exc, match in (
+            (([1.0], [1.0, 2.0]), {}, ValueError, "one amplitude per time"),
+            (([], []), {}, ValueError, "at least one"),
+            (([1.0, 1.04], [1.0, 2.0]), {}, ValueError, "round to steps 10 and 10"),
+            (([2.0, 1.0], [1.0, 2.0]), {}, ValueError, "must increase"),
+            (([-1.0], [1.0]), {}, ValueError, r"times_ms\[0\]"),
+            (([1.0], [1e9]), {}, ValueError, "does not fit the I format"),
+            (([1.0], [1.0]), {"neurons": [4]}, ValueError, r"neurons\[0\]"),
+            (([1.0], [1.0]), {"neurons": [1, 1]}, ValueError, "distinct indices"),
+            (("1.0", [1.0]), {}, TypeError, "sequences of numbers")):
+        _one_line_error(exc, net.add_step_current, pop, *args, match=match, **kwargs)
+    net.add_step_current(pop, [1.0, 3.0], [100.0, -20.0], neurons=[1, 2])
+    net.add_step_current(pop, [2.0], [0.5], neurons=[2, 3])
+    built = net.build()
+    assert built.stim_of.tolist() == [-1, 0, 1, 2]
+    assert built.stim_ptr.tolist() == [0, 2, 5, 6]
+    assert built.stim_step.tolist() == [10, 30, 10, 20, 30, 20]
+    f = nx.pa_to_fixed
+    assert built.stim_value.tolist() == [f(100.0), f(-20.0), f(100.0), f(100.0) + f(0.5),
+                                         f(-20.0) + f(0.5), f(0.5)]
+    assert built.engine_only() == ["step currents"]
+    big = Network(dt=0.1)
+    p = big.add_population("N", 1, LIF(I_e=500_000.0))
+    big.add_step_current(p, [1.0], [100_000.0])
+    _one_line_error(ValueError, big.build, match="reach 600000 pA with I_e, beyond the I "
+                                                 "format")

@@ -9,11 +9,12 @@ the pinned identity of a construction: equal for every number of partitions and 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from neuroaix import formats
+from neuroaix.neuron import MODEL_KINDS
 
 __all__ = ["BuiltNetwork", "Partition"]
 
@@ -75,6 +76,68 @@ class BuiltNetwork:
     owned: tuple | None = None
     #: float64 E_L per population (mV): the potentials of the tables are relative to it.
     e_l: np.ndarray | None = None
+    #: Model of each population, int8: an index of ``neuron.MODEL_KINDS`` (0 iaf_psc_exp).
+    model_kind: np.ndarray | None = None
+    #: int64 [n_pop, 4]: a21ex, a21in, a31ex, a31in of iaf_psc_alpha populations (else 0).
+    alpha_coefficients: np.ndarray | None = None
+    #: Step currents: the schedule of each neuron, int32 (n,), -1 for none; schedule c
+    #: changes at ``stim_step[stim_ptr[c]:stim_ptr[c + 1]]`` (int64, ascending) to
+    #: ``stim_value`` (int64, I format: the sum of the neuron's step currents).
+    stim_of: np.ndarray | None = None
+    stim_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    stim_step: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    stim_value: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: Spike sources: emission step and global id of every source spike, int64, sorted by
+    #: step, then id.
+    source_step: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    source_gid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def __post_init__(self):
+        n_pop = len(self.populations)
+        if self.model_kind is None:
+            self.model_kind = np.zeros(n_pop, np.int8)
+        if self.alpha_coefficients is None:
+            self.alpha_coefficients = np.zeros((n_pop, 4), np.int64)
+        if self.stim_of is None:
+            self.stim_of = np.full(self.n_neurons, -1, np.int32)
+
+    @property
+    def has_stim(self) -> np.ndarray:
+        """Whether any neuron of each population has a step current, bool (n_pop,)."""
+        out = np.zeros(len(self.populations), bool)
+        for k, (_, a, b) in enumerate(self.populations):
+            out[k] = bool((self.stim_of[a:b] >= 0).any())
+        return out
+
+    def engine_only(self) -> list[str]:
+        """Return what of this network only the engines (cpu, reference, MPI) run.
+
+        Empty for networks of ``iaf_psc_exp`` populations with Poisson or DC input (what the
+        GPU backend, the RTL node and the emulator's node model implement).
+        """
+        out = []
+        for k, (name, _, _) in enumerate(self.populations):
+            kind = MODEL_KINDS[int(self.model_kind[k])]
+            if kind != "iaf_psc_exp":
+                out.append(f"population {name!r} is {kind}")
+        if (self.stim_of >= 0).any():
+            out.append("step currents")
+        return out
+
+    def require_exp_only(self, who: str) -> None:
+        """Raise ``ValueError`` naming ``who`` if the network uses ``engine_only`` features.
+
+        Raises
+        ------
+        ValueError
+            One line: what the network has, and what ``who`` supports.
+        """
+        extra = self.engine_only()
+        if extra:
+            raise ValueError(
+                f"{who} runs only iaf_psc_exp populations with Poisson or DC input, but "
+                f"{', '.join(extra)}; run this network on the cpu or reference backend "
+                "(neuroaix.Simulator) or with MPISimulator")
 
     @property
     def n_partitions(self) -> int:

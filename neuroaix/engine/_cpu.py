@@ -13,8 +13,23 @@ from neuroaix.engine.backend import Backend, register_backend
 __all__ = ["CPUBackend", "delay_rows", "population_tables"]
 
 
-def population_tables(network) -> _k.PopulationTables:
-    """Return the kernels' per-population tables of a built network (``PopulationTables``)."""
+#: Kernel segment of each model kind (``neuron.MODEL_KINDS`` order); iaf_psc_exp
+#: populations with step currents run SEG_EXP_STIM.
+_SEGMENTS = np.array([_k.SEG_EXP, _k.SEG_DELTA, _k.SEG_ALPHA, _k.SEG_SOURCE], np.int64)
+
+
+def population_tables(network, gids=None) -> _k.PopulationTables:
+    """Return the kernels' per-population tables of a built network (``PopulationTables``).
+
+    ``gids`` are the global ids of the neurons held, in flat order (default: all, in the
+    flat order of ``state.PartitionLayout``); they order the per-neuron step-current index.
+    """
+    if gids is None:
+        n_part = len(network.partitions)
+        gids = np.concatenate([np.arange(p, network.n_neurons, n_part, dtype=np.int64)
+                               for p in range(n_part)])
+    kind = _SEGMENTS[np.asarray(network.model_kind, np.int64)]
+    kind[(kind == _k.SEG_EXP) & network.has_stim] = _k.SEG_EXP_STIM
     pop_start = np.array([start for _, start, _ in network.populations]
                          + [network.n_neurons], np.int64)
     table = np.asarray(network.poisson_table, dtype=np.int64)
@@ -32,7 +47,14 @@ def population_tables(network) -> _k.PopulationTables:
         ptable=ptable,
         plen=(ptable < (1 << 32)).sum(axis=1).astype(np.int64),
         pguide=(ptable[:, None, :] <= bottoms[None, :, None]).sum(axis=2).astype(np.int64),
-        pweight=np.ascontiguousarray(network.poisson_weight, dtype=np.int64))
+        pweight=np.ascontiguousarray(network.poisson_weight, dtype=np.int64),
+        kind=kind, acoef=np.ascontiguousarray(network.alpha_coefficients, dtype=np.int64),
+        stim_of=np.asarray(network.stim_of, np.int64)[gids],
+        stim_ptr=np.ascontiguousarray(network.stim_ptr, dtype=np.int64),
+        stim_step=np.ascontiguousarray(network.stim_step, dtype=np.int64),
+        stim_value=np.ascontiguousarray(network.stim_value, dtype=np.int64),
+        src_step=np.ascontiguousarray(network.source_step, dtype=np.int64),
+        src_gid=np.ascontiguousarray(network.source_gid, dtype=np.int64))
 
 
 def delay_rows(syn: _k.SynapseRows, n_local: np.ndarray) -> _k.DelayRows:
@@ -88,8 +110,9 @@ class CPUBackend(Backend):
             ring=np.zeros(2 * lay.ring_depth * m, np.int32),
             v=np.asarray(network.v0, dtype=np.int32)[self.gids],
             iex=np.zeros(m, np.int32), iin=np.zeros(m, np.int32), ref=np.zeros(m, np.int32),
-            rng=_k._background_seeds(np.uint64(key), n)[self.gids])
-        self.pops = population_tables(network)
+            rng=_k._background_seeds(np.uint64(key), n)[self.gids],
+            dex=np.zeros(m, np.int32), din=np.zeros(m, np.int32))
+        self.pops = population_tables(network, self.gids)
         row_ptrs, words = List(), List()
         for p in self.own:
             part = network.partitions[p]
@@ -175,7 +198,7 @@ class CPUBackend(Backend):
         """The state held here: ``gids`` and the arrays of ``STATE_KEYS`` in their order."""
         nr = self.neurons
         ring = np.concatenate([self._ring_block(p) for p in self.own], axis=2)
-        return self.gids, nr.v, nr.iex, nr.iin, nr.ref, nr.rng, ring
+        return self.gids, nr.v, nr.iex, nr.iin, nr.ref, nr.rng, ring, nr.dex, nr.din
 
     @staticmethod
     def _merge_states(parts, layout) -> dict[str, np.ndarray]:
@@ -184,11 +207,13 @@ class CPUBackend(Backend):
         out = {"v": np.empty(n, np.int32), "i_ex": np.empty(n, np.int32),
                "i_in": np.empty(n, np.int32), "ref": np.empty(n, np.int32),
                "rng": np.empty(n, np.uint64),
-               "ring": np.empty((layout.ring_depth, 2, n), np.int32)}
-        for gids, v, iex, iin, ref, rng, ring in parts:
+               "ring": np.empty((layout.ring_depth, 2, n), np.int32),
+               "d_ex": np.empty(n, np.int32), "d_in": np.empty(n, np.int32)}
+        for gids, v, iex, iin, ref, rng, ring, dex, din in parts:
             out["v"][gids], out["i_ex"][gids], out["i_in"][gids] = v, iex, iin
             out["ref"][gids], out["rng"][gids] = ref, rng
             out["ring"][:, :, gids] = ring
+            out["d_ex"][gids], out["d_in"][gids] = dex, din
         return out
 
     def state(self, *, everywhere=True):
@@ -204,6 +229,8 @@ class CPUBackend(Backend):
         nr.iin[:] = data["i_in"][gids]
         nr.ref[:] = data["ref"][gids]
         nr.rng[:] = data["rng"][gids]
+        nr.dex[:] = data["d_ex"][gids]
+        nr.din[:] = data["d_in"][gids]
         n_part = self.layout.n_partitions
         for p in self.own:
             self._ring_block(p)[...] = data["ring"][:, :, p::n_part]

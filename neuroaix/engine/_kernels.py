@@ -108,6 +108,10 @@ class NeuronArrays(NamedTuple):
     ref: np.ndarray
     #: Background generator state (xorshift64*), uint64 (n,); never zero.
     rng: np.ndarray
+    #: Scaled current derivatives D of iaf_psc_alpha neurons, int32 (n,), I format (0 for
+    #: the other models).
+    dex: np.ndarray
+    din: np.ndarray
 
 
 class PopulationTables(NamedTuple):
@@ -129,6 +133,20 @@ class PopulationTables(NamedTuple):
     pguide: np.ndarray
     #: Background weight per Poisson event, int64 (n_pop,), I format (its sign is the channel).
     pweight: np.ndarray
+    #: Segment kind per population, int64 (n_pop,): SEG_EXP runs the loop of
+    #: ``_update_partition``, the others ``_update_segment``.
+    kind: np.ndarray
+    #: iaf_psc_alpha constants a21ex, a21in, a31ex, a31in, int64 (n_pop, 4).
+    acoef: np.ndarray
+    #: Step-current schedule of each neuron held here (flat order), int64 (n,), -1: none;
+    #: its changes in ``stim_step[stim_ptr[c]:stim_ptr[c + 1]]`` / ``stim_value`` (int64).
+    stim_of: np.ndarray
+    stim_ptr: np.ndarray
+    stim_step: np.ndarray
+    stim_value: np.ndarray
+    #: Source spikes: emission step and global id, int64, sorted by step then id.
+    src_step: np.ndarray
+    src_gid: np.ndarray
 
 
 class SynapseRows(NamedTuple):
@@ -179,6 +197,11 @@ class Record(NamedTuple):
     #: Step of column 0 of ``probe_buf`` (int).
     probe_t0: int
 
+
+#: Segment kinds of ``PopulationTables.kind``: iaf_psc_exp without step currents (the loop of
+#: ``_update_partition``), iaf_psc_exp with step currents, iaf_psc_delta, iaf_psc_alpha and
+#: spike sources (``_update_segment``).
+SEG_EXP, SEG_EXP_STIM, SEG_DELTA, SEG_ALPHA, SEG_SOURCE = range(5)
 
 # Kernels -----------------------------------------------------------------------------------
 
@@ -305,8 +328,10 @@ def _update_partition(p, t, lay, neu, pops, spk_buf, counters):
     written, ascending, to ``spk_buf[lay.noff[p]:]``; returns their number.
     """
     n_part = lay.n_part
-    ring, v, iex, iin, ref, rng = neu
-    pop_start, coef, has_poisson, ptable, plen, pguide, pweight = pops
+    ring, v, iex, iin, ref, rng = neu.ring, neu.v, neu.iex, neu.iin, neu.ref, neu.rng
+    pop_start, coef, has_poisson, ptable, plen = (pops.pop_start, pops.coef, pops.has_poisson,
+                                                  pops.ptable, pops.plen)
+    pguide, pweight = pops.pguide, pops.pweight
     n = lay.n_loc[p]
     base = lay.noff[p]
     ex_base = lay.roff[p] + ((t & lay.mask) * 2) * n
@@ -319,6 +344,12 @@ def _update_partition(p, t, lay, neu, pops, spk_buf, counters):
         l0 = max((pop_start[k] - p + n_part - 1) // n_part, 0)
         l1 = min((pop_start[k + 1] - p + n_part - 1) // n_part, n)
         if l1 <= l0:
+            continue
+        if pops.kind[k] != SEG_EXP:  # the other models and inputs: their own segments
+            n_spk, c, s = _update_segment(k, p, t, l0, l1, base, ex_base, in_base, n_spk,
+                                          n_part, neu, pops, spk_buf)
+            n_pois += c
+            sat += s
             continue
         g0, g1 = base + l0, base + l1
         # spike flags go to spk_buf[g0:g1]; the ids are compacted below them in place
@@ -343,6 +374,148 @@ def _update_partition(p, t, lay, neu, pops, spk_buf, counters):
     counters[p, C_POISSON] += n_pois
     counters[p, C_SATURATIONS] += sat
     return n_spk
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _clamp_count(x):
+    """Return ``(saturate(x), 1 if clamped else 0)``."""
+    if x > _I32_MAX:
+        return np.int64(_I32_MAX), 1
+    if x < _I32_MIN:
+        return np.int64(_I32_MIN), 1
+    return x, 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _step_current(pops, g, t):
+    """Return the step-current amplitude of flat neuron ``g`` in step ``t``
+    (``numerics.step_current``): the value of its last change at a step before ``t``."""
+    c = pops.stim_of[g]
+    if c < 0:
+        return np.int64(0)
+    a = pops.stim_ptr[c]
+    lo, hi = a, pops.stim_ptr[c + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if pops.stim_step[mid] < t:
+            lo = mid + 1
+        else:
+            hi = mid
+    return pops.stim_value[lo - 1] if lo > a else np.int64(0)
+
+
+@njit(cache=True, nogil=True)
+def _update_segment(k, p, t, l0, l1, base, ex_base, in_base, n_spk, n_part, neu, pops,
+                    spk_buf):
+    """Run population ``k``'s local neurons ``l0 .. l1 - 1`` of partition ``p`` at step ``t``
+    for every segment kind but SEG_EXP (docs/numerics.md, sections 5-5d), in the order of
+    ``_update_partition``: read-and-clear, background, update, threshold.
+
+    Returns ``(n_spk, poisson events, saturations)``; spikes are appended to ``spk_buf`` at
+    ``base + n_spk`` in ascending global id.
+    """
+    seg = pops.kind[k]
+    sat = 0
+    n_pois = 0
+    if seg == SEG_SOURCE:
+        # the spikes of step t: a binary search in the table sorted by step
+        lo, hi = 0, pops.src_step.shape[0]
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if pops.src_step[mid] < t:
+                lo = mid + 1
+            else:
+                hi = mid
+        g0, g1 = pops.pop_start[k], pops.pop_start[k + 1]
+        e = lo
+        while e < pops.src_step.shape[0] and pops.src_step[e] == t:
+            gid = pops.src_gid[e]
+            if gid >= g0 and gid < g1 and gid % n_part == p:
+                spk_buf[base + n_spk] = gid
+                n_spk += 1
+            e += 1
+        return n_spk, n_pois, sat
+    ring, v, iex, iin, ref, rng = neu.ring, neu.v, neu.iex, neu.iin, neu.ref, neu.rng
+    coef = pops.coef
+    p22, p11ex, p11in = coef[k, 0], coef[k, 1], coef[k, 2]
+    p21ex, p21in, p20, i_e = coef[k, 3], coef[k, 4], coef[k, 5], coef[k, 8]
+    theta, v_reset, ref_steps = coef[k, 6], coef[k, 7], coef[k, 9]
+    a21ex, a21in = pops.acoef[k, 0], pops.acoef[k, 1]
+    a31ex, a31in = pops.acoef[k, 2], pops.acoef[k, 3]
+    poisson, n_table, w_bg = pops.has_poisson[k], pops.plen[k], pops.pweight[k]
+    for l in range(l0, l1):
+        g = base + l
+        in_ex = np.int64(ring[ex_base + l])
+        in_in = np.int64(ring[in_base + l])
+        ring[ex_base + l] = 0
+        ring[in_base + l] = 0
+        if poisson:
+            x = rng[g]
+            x ^= x >> _U12
+            x ^= x << _U25
+            x ^= x >> _U27
+            rng[g] = x
+            u = np.int64((x * _XS_MULT) >> _U32)
+            c = pops.pguide[k, u >> 24]
+            while c < n_table and u >= pops.ptable[k, c]:
+                c += 1
+            n_pois += c
+            bg = c * w_bg
+            if bg >= 0:
+                in_ex, s = _clamp_count(in_ex + bg)
+            else:
+                in_in, s = _clamp_count(in_in + bg)
+            sat += s
+        drive = p20 * (i_e + _step_current(pops, g, t))
+        vm = np.int64(v[g])
+        r = ref[g]
+        if seg == SEG_DELTA:
+            if r == 0:
+                vm, s = _clamp_count(((p22 * vm + drive + _HALF) >> 30) + (in_ex + in_in) * 16)
+                sat += s
+            else:
+                r -= 1
+        elif seg == SEG_ALPHA:
+            ie = np.int64(iex[g])
+            ii = np.int64(iin[g])
+            de = np.int64(neu.dex[g])
+            di = np.int64(neu.din[g])
+            if r == 0:
+                vm, s = _clamp_count((p22 * vm + p21ex * ie + p21in * ii + a31ex * de + a31in * di
+                                + drive + _HALF) >> 30)
+                sat += s
+            else:
+                r -= 1
+            ie, s1 = _clamp_count((a21ex * de + p11ex * ie + _HALF) >> 30)
+            ii, s2 = _clamp_count((a21in * di + p11in * ii + _HALF) >> 30)
+            de, s3 = _clamp_count(((p11ex * de + _HALF) >> 30) + in_ex)
+            di, s4 = _clamp_count(((p11in * di + _HALF) >> 30) + in_in)
+            sat += s1 + s2 + s3 + s4
+            iex[g] = ie
+            iin[g] = ii
+            neu.dex[g] = de
+            neu.din[g] = di
+        else:  # SEG_EXP_STIM: iaf_psc_exp with a step current
+            ie = np.int64(iex[g])
+            ii = np.int64(iin[g])
+            if r == 0:
+                vm, s = _clamp_count((p22 * vm + p21ex * ie + p21in * ii + drive + _HALF) >> 30)
+                sat += s
+            else:
+                r -= 1
+            ie, s1 = _clamp_count(((p11ex * ie + _HALF) >> 30) + in_ex)
+            ii, s2 = _clamp_count(((p11in * ii + _HALF) >> 30) + in_in)
+            sat += s1 + s2
+            iex[g] = ie
+            iin[g] = ii
+        if vm >= theta:
+            r = ref_steps
+            vm = v_reset
+            spk_buf[base + n_spk] = l * n_part + p
+            n_spk += 1
+        v[g] = vm
+        ref[g] = r
+    return n_spk, n_pois, sat
 
 
 @njit(cache=True, nogil=True)

@@ -14,6 +14,7 @@ from neuroaix import numerics as nx
 from neuroaix.engine.backend import Backend, register_backend
 from neuroaix.engine.state import COUNTERS
 from neuroaix.formats import unpack_synapses
+from neuroaix.neuron import MODEL_KINDS
 
 __all__ = ["ReferenceBackend"]
 
@@ -30,12 +31,27 @@ class ReferenceBackend(Backend):
         net = network
         n, n_part, depth = (self.layout.n_neurons, self.layout.n_partitions,
                             self.layout.ring_depth)
-        self._coefs = [nx.LIFCoefficients(*(int(x) for x in row)) for row in net.coefficients]
+        self._kinds = [MODEL_KINDS[int(x)] for x in net.model_kind]
+        self._coefs = [nx.AlphaCoefficients(*(int(x) for x in row), *(int(x) for x in arow))
+                       if kind == "iaf_psc_alpha" else
+                       nx.LIFCoefficients(*(int(x) for x in row))
+                       for kind, row, arow in zip(self._kinds, net.coefficients,
+                                                  net.alpha_coefficients)]
+        self._update = {"iaf_psc_exp": nx.lif_update, "iaf_psc_delta": nx.delta_update,
+                        "iaf_psc_alpha": nx.alpha_update}
+        #: Step-current schedule of every neuron: (steps, values) or None.
+        self._stim = [None if c < 0 else
+                      (net.stim_step[net.stim_ptr[c]:net.stim_ptr[c + 1]].tolist(),
+                       net.stim_value[net.stim_ptr[c]:net.stim_ptr[c + 1]].tolist())
+                      for c in (int(x) for x in net.stim_of)]
+        #: Source spikes: the set of (step, gid).
+        self._source_spikes = set(zip(net.source_step.tolist(), net.source_gid.tolist()))
         self._tables = [tuple(int(x) for x in row) for row in net.poisson_table]
         self._weights = [int(w) for w in net.poisson_weight]
         self._has_poisson = [bool(x) for x in net.has_poisson]
         self._pop = [int(k) for k in net.pop_of]
-        self._states = [nx.LIFState(int(v), 0, 0, 0) for v in net.v0]
+        self._states = [self._new_state(int(net.pop_of[g]), int(v), 0, 0, 0, 0, 0)
+                        for g, v in enumerate(net.v0)]
         self._rng = [nx.background_seed(int(net.seed), g) for g in range(n)]
         self._rings = [np.zeros((depth, 2, int(self.layout.n_loc[p])), np.int64)
                        for p in range(n_part)]
@@ -46,6 +62,12 @@ class ReferenceBackend(Backend):
         self._counts = dict.fromkeys(COUNTERS, 0)
         self._senders: list[int] = []
         self._steps: list[int] = []
+
+    def _new_state(self, k, v, i_ex, i_in, ref, d_ex, d_in):
+        """Return the numerics state of a neuron of population ``k``."""
+        if self._kinds[k] == "iaf_psc_alpha":
+            return nx.AlphaState(v, i_ex, i_in, d_ex, d_in, ref)
+        return nx.LIFState(v, i_ex, i_in, ref)
 
     def advance(self, t0, n_steps, record):
         samples = np.zeros((len(self.probe_ids), 3, n_steps), np.int32)
@@ -69,6 +91,10 @@ class ReferenceBackend(Backend):
         for g in range(self.layout.n_neurons):  # background + update
             p, l = g % n_part, g // n_part
             k = self._pop[g]
+            if self._kinds[k] == "spike_source_array":
+                if (t, g) in self._source_spikes:
+                    fired.append(g)
+                continue
             ring = self._rings[p]
             in_ex, in_in = int(ring[slot, 0, l]), int(ring[slot, 1, l])
             ring[slot, :, l] = 0
@@ -82,8 +108,10 @@ class ReferenceBackend(Backend):
                     else:
                         in_in, sat = nx.saturate(in_in + c * self._weights[k])
                     counts["saturations"] += sat
-            self._states[g], spiked, sat = nx.lif_update(self._states[g], in_ex, in_in,
-                                                         self._coefs[k])
+            stim = self._stim[g]
+            i_stim = 0 if stim is None else nx.step_current(*stim, t)
+            self._states[g], spiked, sat = self._update[self._kinds[k]](
+                self._states[g], in_ex, in_in, self._coefs[k], i_stim)
             counts["saturations"] += sat
             if spiked:
                 fired.append(g)
@@ -118,14 +146,16 @@ class ReferenceBackend(Backend):
                 "i_ex": np.array([s.i_ex for s in self._states], np.int32),
                 "i_in": np.array([s.i_in for s in self._states], np.int32),
                 "ref": np.array([s.ref for s in self._states], np.int32),
-                "rng": np.array(self._rng, np.uint64), "ring": ring}
+                "rng": np.array(self._rng, np.uint64), "ring": ring,
+                "d_ex": np.array([getattr(s, "d_ex", 0) for s in self._states], np.int32),
+                "d_in": np.array([getattr(s, "d_in", 0) for s in self._states], np.int32)}
 
     def ring_buffer(self, p):
         return self._rings[p].astype(np.int32)
 
     def load(self, data):
-        self._states = [nx.LIFState(*(int(x[g]) for x in (data["v"], data["i_ex"],
-                                                          data["i_in"], data["ref"])))
+        keys = ("v", "i_ex", "i_in", "ref", "d_ex", "d_in")
+        self._states = [self._new_state(self._pop[g], *(int(data[key][g]) for key in keys))
                         for g in range(self.layout.n_neurons)]
         self._rng = [int(x) for x in data["rng"]]
         n_part = self.layout.n_partitions

@@ -9,7 +9,9 @@ in ``BACKENDS``; every test parametrised over backends then runs it against the 
 
 All state crossing the seam is in global neuron order and the dtypes of the number contract
 (docs/numerics.md): ``v``, ``i_ex``, ``i_in``, ``ref`` int32 (n,), ``rng`` uint64 (n,),
-``ring`` int32 (D, 2, n), counters int64 in the order of ``state.COUNTERS``.
+``ring`` int32 (D, 2, n), ``d_ex``, ``d_in`` int32 (n,) (the iaf_psc_alpha neurons' scaled
+current derivatives, 0 for the other models), counters int64 in the order of
+``state.COUNTERS``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from neuroaix.engine.state import PartitionLayout
 __all__ = ["BACKENDS", "STATE_KEYS", "Backend", "register_backend"]
 
 #: Keys of the neuron state a backend exchanges with the front end (global order).
-STATE_KEYS = ("v", "i_ex", "i_in", "ref", "rng", "ring")
+STATE_KEYS = ("v", "i_ex", "i_in", "ref", "rng", "ring", "d_ex", "d_in")
 
 
 class Backend(abc.ABC):

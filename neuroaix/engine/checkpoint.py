@@ -1,14 +1,16 @@
 """Checkpoint files: the whole state of a run, restorable into any partitioning.
 
 A checkpoint is a NumPy ``.npz`` archive (read with ``allow_pickle=False``) of the arrays
-``v``, ``i_ex``, ``i_in``, ``ref``, ``rng``, ``ring`` (global order), ``counters``,
+``v``, ``i_ex``, ``i_in``, ``ref``, ``rng``, ``ring``, ``d_ex``, ``d_in`` (global order),
+``counters``,
 ``senders``, ``steps`` and one ``meta`` string: JSON with the format name and version, the
 step, the network fingerprint, the network's inputs and the sha256 checksum of the arrays.
 It is written to a temporary name, flushed to disk and renamed, so a crash never leaves a
 half-written file under the final name. Reading checks, in order: that the file is an
 archive, a neuroaix checkpoint of this format version, intact (checksum), and saved for
 this network and these inputs; anything else raises ``CheckpointError`` with one line that
-names the file and what is wrong.
+names the file and what is wrong. Format 2 (before ``d_ex``, ``d_in``, which only
+``iaf_psc_alpha`` neurons use) still restores: its networks had none, so both are zero.
 """
 
 from __future__ import annotations
@@ -28,11 +30,16 @@ from neuroaix.engine.state import COUNTERS
 __all__ = ["CHECKPOINT_VERSION", "CheckpointError", "fingerprint", "inputs",
            "read_checkpoint", "write_checkpoint"]
 
-#: Version of the checkpoint file layout (1: before the meta record, refused).
-CHECKPOINT_VERSION = 2
+#: Version of the checkpoint file layout (1: before the meta record, refused; 2: before
+#: ``d_ex``, ``d_in``, read with both zero).
+CHECKPOINT_VERSION = 3
 _FORMAT = "neuroaix-checkpoint"
 #: The arrays of a checkpoint, in checksum order.
 ARRAY_KEYS = STATE_KEYS + ("counters", "senders", "steps")
+#: The arrays added by format 3.
+_NEW_IN_3 = ("d_ex", "d_in")
+#: The arrays of each format that still restores.
+_KEYS_OF = {2: tuple(k for k in ARRAY_KEYS if k not in _NEW_IN_3), 3: ARRAY_KEYS}
 
 
 class CheckpointError(ValueError):
@@ -54,6 +61,12 @@ def fingerprint(network, n_synapses: int) -> dict:
                    [list(p) for p in network.populations])).encode())
     for name in ("pop_of", "v0", "coefficients"):
         h.update(np.ascontiguousarray(getattr(network, name)).tobytes())
+    if network.engine_only() or network.source_step.size:
+        # models and inputs beyond iaf_psc_exp with Poisson/DC (not hashed otherwise, so the
+        # fingerprints of such networks are those of earlier versions)
+        for name in ("model_kind", "alpha_coefficients", "stim_of", "stim_ptr", "stim_step",
+                     "stim_value", "source_step", "source_gid"):
+            h.update(np.ascontiguousarray(getattr(network, name)).tobytes())
     return {"n_neurons": int(network.n_neurons), "n_synapses": int(n_synapses),
             "seed": int(network.seed), "ring_depth": int(network.ring_depth),
             "parameters": h.hexdigest()}
@@ -76,9 +89,9 @@ def inputs(network) -> dict:
     return out
 
 
-def _checksum(arrays: dict[str, np.ndarray]) -> str:
+def _checksum(arrays: dict[str, np.ndarray], keys=ARRAY_KEYS) -> str:
     h = hashlib.sha256()
-    for key in ARRAY_KEYS:
+    for key in keys:
         a = np.ascontiguousarray(arrays[key])
         h.update(f"{key} {a.dtype.str} {a.shape}\n".encode())
         h.update(a.tobytes())
@@ -166,13 +179,15 @@ def read_checkpoint(path, *, fingerprint: dict, inputs: dict) -> dict:
             meta = json.loads(str(data["meta"]))
             if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
                 raise fail("is not a neuroaix checkpoint (unknown metadata)")
-            if meta.get("version") != CHECKPOINT_VERSION:
-                raise fail(f"has checkpoint format {meta.get('version')!r}, not "
+            version = meta.get("version")
+            if version not in _KEYS_OF:
+                raise fail(f"has checkpoint format {version!r}, not "
                            f"{CHECKPOINT_VERSION}; write it again with this version")
-            missing = [k for k in ARRAY_KEYS if k not in keys]
+            saved = _KEYS_OF[version]
+            missing = [k for k in saved if k not in keys]
             if missing:
                 raise fail(f"lacks the arrays {missing}; it is damaged")
-            arrays = {k: data[k] for k in ARRAY_KEYS}
+            arrays = {k: data[k] for k in saved}
     except CheckpointError:
         raise
     except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile,
@@ -180,9 +195,12 @@ def read_checkpoint(path, *, fingerprint: dict, inputs: dict) -> dict:
         reason = " ".join(f"{type(exc).__name__}: {exc}".split())
         raise fail(f"is damaged or not a checkpoint ({reason}); use another checkpoint") \
             from None
-    if _checksum(arrays) != meta.get("sha256"):
+    if _checksum(arrays, saved) != meta.get("sha256"):
         raise fail("is corrupt (its checksum does not match its contents); use another "
                    "checkpoint")
+    for k in ARRAY_KEYS:
+        if k not in arrays:  # format 2: no iaf_psc_alpha neurons, D was zero
+            arrays[k] = np.zeros_like(arrays["v"])
     if meta.get("inputs") != inputs:
         saved, here = _input_text(meta.get("inputs")), _input_text(inputs)
         if saved == here:
@@ -195,6 +213,7 @@ def read_checkpoint(path, *, fingerprint: dict, inputs: dict) -> dict:
                    "(model, scale, seed) to restore it")
     n = fingerprint["n_neurons"]
     shapes = {"v": (n,), "i_ex": (n,), "i_in": (n,), "ref": (n,), "rng": (n,),
+              "d_ex": (n,), "d_in": (n,),
               "ring": (fingerprint["ring_depth"], 2, n), "counters": (len(COUNTERS),)}
     bad = [k for k, shape in shapes.items() if arrays[k].shape != shape]
     if bad or arrays["senders"].shape != arrays["steps"].shape:

@@ -105,6 +105,7 @@ class CudaBackend(CPUBackend):
                 "the GPU backend needs a CUDA device (or NUMBA_ENABLE_CUDASIM=1 set before "
                 "numba is imported, to run the kernels in numba-cuda's simulator)"
             )
+        network.require_exp_only("the GPU backend")
         super().__init__(network, threads=threads, probe_ids=probe_ids)
         self._mask = self.kl.mask
         self._row_ptrs, self._words = self.synapses

@@ -419,6 +419,7 @@ def _network_digest(network) -> str:
                    len(network.partitions), int(network.max_delay), int(network.ring_depth),
                    list(network.populations))).encode())
     for name in ("pop_of", "v0", "coefficients", "poisson_table", "poisson_weight",
-                 "has_poisson"):
+                 "has_poisson", "model_kind", "alpha_coefficients", "stim_of", "stim_ptr",
+                 "stim_step", "stim_value", "source_step", "source_gid"):
         h.update(np.ascontiguousarray(getattr(network, name)).tobytes())
     return h.hexdigest()

@@ -228,9 +228,10 @@ class Simulator:
         return self.backend.ring_buffer(p)
 
     def state(self) -> dict[str, np.ndarray]:
-        """Return the neuron state in global order (V, I_ex, I_in in their formats; ref)."""
+        """Return the neuron state in global order (V, I_ex, I_in in their formats; ref;
+        D_ex, D_in of iaf_psc_alpha neurons, docs/numerics.md section 5c, else 0)."""
         g = self.backend.state()
-        return {k: g[k] for k in ("v", "i_ex", "i_in", "ref")}
+        return {k: g[k] for k in ("v", "i_ex", "i_in", "ref", "d_ex", "d_in")}
 
     # Checkpoints --------------------------------------------------------------------------
 

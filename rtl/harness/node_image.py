@@ -153,8 +153,10 @@ def node_image(built, partition: int, *, n_neurons: int | None = None,
     Raises
     ------
     ValueError
-        If ``partition`` is out of range or a capacity is too small.
+        If ``partition`` is out of range or a capacity is too small, or the network has
+        models or inputs the node does not implement (``BuiltNetwork.require_exp_only``).
     """
+    built.require_exp_only("the RTL node")
     P = len(built.partitions)
     check_int("partition", partition, low=0, high=P - 1)
     gids = np.arange(partition, built.n_neurons, P)

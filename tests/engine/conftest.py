@@ -9,6 +9,8 @@ from neuroaix.engine import Simulator
 from neuroaix.engine.backend import BACKENDS
 from neuroaix.network import Network
 
+from .mpi_runner import models_network  # noqa: F401 - shared with the engine tests
+
 
 def small_network(n_exc=80, n_inh=20, *, seed=7, w=87.81, g=-5.0, rate_hz=11000.0,
                   delay_mean=1.5, indegree=15):
@@ -61,6 +63,15 @@ def reference_run():
     built = small_network().build(partitions=3)
     ref = Simulator(built, backend="reference", progress=False)
     ref.run_steps(400)
+    return built, ref
+
+
+@pytest.fixture(scope="session")
+def models_reference_run():
+    """The reference run of ``models_network`` on 3 partitions, 300 steps, probes (cached)."""
+    built = models_network(min_delay=0.1).build(partitions=3)
+    ref = Simulator(built, backend="reference", probes=[3, 40, 60], progress=False)
+    ref.run_steps(300)
     return built, ref
 
 

@@ -63,6 +63,18 @@ def _checkpoints(name, built, n1, n2):
     print(json.dumps(result), flush=True)
 
 
+def _refuses_models():
+    """The GPU backend refuses the models and inputs only the CPU engines run."""
+    from tests.engine.mpi_runner import models_network
+
+    try:
+        CudaSimulator(models_network().build(partitions=2), progress=False)
+        error = None
+    except ValueError as exc:
+        error = str(exc)
+    print(json.dumps({"case": "refuses-models", "error": error}), flush=True)
+
+
 def main(which: list[str]) -> None:
     # The simulator runs the kernels' uint64 arithmetic in NumPy scalars, which warn on the
     # wrap-around that the contract relies on (xorshift64*, docs/numerics.md).
@@ -84,6 +96,7 @@ def main(which: list[str]) -> None:
                                 .build(partitions=2), [(30, False), (50, True)]),
         "checkpoints": lambda: _checkpoints("checkpoints", small_network().build(partitions=2),
                                             30, 30),
+        "refuses-models": _refuses_models,
     }
     for name in which or list(cases):
         cases[name]()

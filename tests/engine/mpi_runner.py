@@ -15,7 +15,7 @@ import numpy as np
 
 from neuroaix import models
 
-__all__ = ["CASES", "case_network", "run_digest"]
+__all__ = ["CASES", "case_network", "models_network", "run_digest"]
 
 
 
@@ -28,6 +28,33 @@ def _microcircuit_long_delays():
     return net
 
 
+def models_network(min_delay=1.0, seed=3):
+    """Every model and input beyond iaf_psc_exp with Poisson/DC: spike sources, iaf_psc_alpha,
+    iaf_psc_delta and step currents (on all neurons and on some), delays from ``min_delay``."""
+    from neuroaix import Network, Normal
+    from neuroaix.neuron import LIF, LIFAlpha, LIFDelta
+
+    net = Network(dt=0.1, seed=seed)
+    src = net.add_spike_source("S", [[1.0, 2.0, 7.3, 20.0], [0.5, 3.0, 3.1], []])
+    e = net.add_population("E", 30, LIF(), v_init=Normal(-60.0, 4.0))
+    a = net.add_population("A", 25, LIFAlpha(tau_syn_ex=1.0, tau_syn_in=2.0),
+                           v_init=Normal(-60.0, 4.0))
+    d = net.add_population("D", 20, LIFDelta(), v_init=Normal(-60.0, 4.0))
+    for pre in (src, e, a, d):
+        for post, w in ((e, 300.0), (a, 300.0), (d, 1.5)):
+            sign = -3.0 if pre is d else 1.0
+            net.connect(pre, post, "fixed_indegree", indegree=5,
+                        weight=Normal(sign * w, w * 0.2), delay=Normal(
+                            min_delay + 0.5, 0.5, low=min_delay))
+    for post, w in ((e, 87.8), (a, 87.8), (d, 0.5)):
+        net.add_poisson_input(post, rate_hz=9000.0, weight=w)
+    net.add_step_current(e, [5.0, 10.0], [200.0, 0.0], neurons=[0, 3, 5])
+    net.add_step_current(e, [7.0], [100.0])
+    net.add_step_current(d, [2.0, 15.0], [300.0, -100.0])
+    net.add_step_current(a, [2.0], [250.0], neurons=range(10))
+    return net
+
+
 #: name -> (builder, partitions, steps). Brunel's delay is 1.5 ms = 15 steps (interval
 #: exchange); the microcircuit's delays reach down to one step (per-step exchange), its
 #: ``microcircuit_d1`` variant's down to 10 steps.
@@ -35,6 +62,7 @@ CASES = {
     "brunel": (lambda: models.brunel(scale=0.08, seed=7), 4, 600),
     "microcircuit": (lambda: models.microcircuit(scale=0.02, seed=11), 4, 700),
     "microcircuit_d1": (_microcircuit_long_delays, 4, 700),
+    "models": (models_network, 4, 800),
 }
 
 
@@ -48,7 +76,7 @@ def run_digest(sim) -> dict:
     """Return what must not depend on the rank count: raster hash, counters, state digest."""
     state = sim.state()
     h = hashlib.sha256()
-    for key in ("v", "i_ex", "i_in", "ref"):
+    for key in ("v", "i_ex", "i_in", "ref", "d_ex", "d_in"):
         h.update(np.ascontiguousarray(state[key]).tobytes())
     for p in range(sim.layout.n_partitions):
         h.update(np.ascontiguousarray(sim.ring_buffer(p)).tobytes())

@@ -147,3 +147,45 @@ def test_other_rates_are_named(saved, tmp_path):
 def test_another_network(saved):
     _, path = saved
     _refused(small_network(seed=8).build(partitions=2), path, "was saved for another network")
+
+
+def test_alpha_state_moves_through_a_checkpoint(tmp_path):
+    from .conftest import models_network
+
+    net = models_network(min_delay=0.1)
+    straight = Simulator(net.build(partitions=2), threads=1, progress=False)
+    straight.run_steps(200)
+    half = Simulator(net.build(partitions=2), threads=1, progress=False)
+    half.run_steps(100)
+    assert (half.state()["d_ex"] != 0).any()  # the alpha neurons' D is part of the state
+    half.checkpoint(tmp_path / "models.npz")
+    resumed = Simulator.restore(net.build(partitions=3), tmp_path / "models.npz",
+                                backend="reference", progress=False)
+    resumed.run_steps(100)
+    assert resumed.spike_hash() == straight.spike_hash()
+    for key, value in straight.state().items():
+        np.testing.assert_array_equal(resumed.state()[key], value)
+    # the step currents and sources are part of the network's fingerprint
+    other = models_network(min_delay=0.1)
+    other.step_currents.pop()
+    _refused(other.build(partitions=2), tmp_path / "models.npz", "was saved for another network")
+
+
+def test_format_2_checkpoints_still_restore(saved, tmp_path):
+    """Format 2 had no d_ex, d_in (no iaf_psc_alpha then): it restores with both zero."""
+    from neuroaix.engine import checkpoint as ckpt
+
+    built, path = saved
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files if k not in ("meta", "d_ex", "d_in")}
+    meta = _meta(path)
+    meta["version"] = 2
+    meta["sha256"] = ckpt._checksum(arrays, ckpt._KEYS_OF[2])
+    np.savez(tmp_path / "v2.npz", meta=np.array(json.dumps(meta)), **arrays)
+    old = Simulator.restore(built, tmp_path / "v2.npz", threads=1, progress=False)
+    new = Simulator.restore(built, path, threads=1, progress=False)
+    for sim in (old, new):
+        sim.run_steps(20)
+    assert old.spike_hash() == new.spike_hash()
+    for key, value in new.state().items():
+        np.testing.assert_array_equal(old.state()[key], value)

@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ("small-p1", "small-p3-presim", "saturating", "microcircuit-dc", "brunel",
-         "checkpoints")
+         "checkpoints", "refuses-models")
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,8 @@ def results():
     return out
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c != "checkpoints"])
+@pytest.mark.parametrize("case", [c for c in CASES if c not in ("checkpoints",
+                                                                "refuses-models")])
 def test_gpu_equals_cpu(results, case):
     cpu, gpu = results[case]["cpu"], results[case]["gpu"]
     assert gpu == cpu
@@ -90,3 +91,11 @@ def test_run_command_without_a_gpu_says_so(tmp_path):
     assert "--backend cuda needs a CUDA GPU" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_models_beyond_iaf_psc_exp_are_refused(results):
+    error = results["refuses-models"]["error"]
+    assert error is not None and "\n" not in error
+    assert error.startswith("the GPU backend runs only iaf_psc_exp populations with Poisson or "
+                            "DC input, but population 'S' is spike_source_array"), error
+    assert "step currents" in error and "cpu or reference backend" in error

@@ -60,7 +60,7 @@ def _runner(n, *cases, timeout=150):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-CASE_NAMES = ("brunel", "microcircuit", "microcircuit_d1")
+CASE_NAMES = ("brunel", "microcircuit", "microcircuit_d1", "models")
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +78,9 @@ def single_process():
 @pytest.mark.parametrize("ranks", [1, 2, 4])
 def test_every_rank_count_and_mode_equals_one_process(ranks, single_process):
     cases = ["brunel:step", "brunel:interval", "microcircuit:step", "microcircuit_d1:step",
-             "microcircuit_d1:interval"]
+             "microcircuit_d1:interval", "models:step", "models:interval"]
     got = _runner(ranks, *cases)
+    assert got["models:interval"]["interval"] == 10
     assert got["brunel:interval"]["interval"] == 15
     assert got["microcircuit_d1:interval"]["interval"] == 10
     assert got["brunel:step"]["interval"] == 1

@@ -10,7 +10,11 @@ import pytest
 from neuroaix.engine import Simulator, spike_hash
 from neuroaix.network import Network
 
-from .conftest import assert_same_run, small_network
+from neuroaix import numerics as nx
+from neuroaix.neuron import LIF, LIFAlpha, LIFDelta
+from neuroaix.reference import run_fixed
+
+from .conftest import assert_same_run, models_network, small_network
 
 
 def test_every_backend_equals_the_reference(backend, reference_run):
@@ -239,3 +243,64 @@ def test_progress_bar_shows_readable_times(capsys):
     err = capsys.readouterr().err
     assert "25.0%" in err and "3 min 20 s" in err and "eta 10 min" in err
     assert err.endswith("\n")
+
+
+# Models and inputs beyond iaf_psc_exp (docs/numerics.md, sections 5b-5e) ----------------------
+
+
+def test_models_and_inputs_equal_the_reference(backend, models_reference_run):
+    built, ref = models_reference_run
+    sim = backend.simulator(built, probes=[3, 40, 60])
+    sim.run_steps(300)
+    senders = ref.spikes()[0]
+    kinds = built.model_kind[built.pop_of[senders]]
+    assert set(kinds.tolist()) == {0, 1, 2, 3}  # every model fires
+    assert (ref.state()["d_ex"] != 0).any() and (ref.state()["d_in"] != 0).any()
+    assert_same_run(sim, ref)
+    for key in ("steps", "v_rel_mv", "i_ex_pa", "i_in_pa"):
+        np.testing.assert_array_equal(sim.probes()[key], ref.probes()[key])
+
+
+@pytest.mark.parametrize("partitions", [1, 2, 5])
+def test_models_and_inputs_are_identical_for_partitions(partitions, models_reference_run):
+    _, ref = models_reference_run
+    sim = Simulator(models_network(min_delay=0.1).build(partitions=partitions, threads=2),
+                    threads=2, progress=False)
+    sim.run_steps(300)
+    assert sim.spike_hash() == ref.spike_hash()
+    assert sim.counters == ref.counters
+    for key, value in ref.state().items():
+        np.testing.assert_array_equal(sim.state()[key], value)
+
+
+def test_spike_sources_fire_at_their_quantised_times():
+    net = Network(dt=0.1)
+    net.add_spike_source("S", [[0.05, 1.0, 2.44, 2.46], [], [0.3]])
+    sim = Simulator(net.build(partitions=2), threads=1, progress=False)
+    sim.run_steps(40)
+    senders, steps = sim.spikes()
+    # T -> step floor(T/dt + 1/2) - 1: the spike is reported at floor(T/dt + 1/2) * dt
+    assert list(zip(senders.tolist(), steps.tolist())) == [(0, 0), (2, 2), (0, 9), (0, 23),
+                                                           (0, 24)]
+    assert sim.counters["spikes"] == 5
+
+
+@pytest.mark.parametrize("model", [LIF(), LIFAlpha(), LIFDelta()], ids=lambda m: m.kind)
+def test_a_neuron_with_a_step_current_follows_the_oracle(model):
+    net = Network(dt=0.1)
+    pop = net.add_population("N", 2, model)
+    net.add_step_current(pop, [1.0, 3.04, 6.0], [500.0, 2000.0, -50.0], neurons=[1])
+    net.add_step_current(pop, [2.0], [120.0])
+    sim = Simulator(net.build(), threads=1, probes=[0, 1], progress=False)
+    sim.run_steps(120)
+    coef = model.quantise(0.1)
+    for g, changes in ((0, ([20], [nx.pa_to_fixed(120.0)])),
+                       (1, ([10, 20, 30, 60], [nx.pa_to_fixed(x) for x in
+                                               (500.0, 620.0, 2120.0, 70.0)]))):
+        i_stim = [nx.step_current(*changes, t) for t in range(120)]
+        v, _, _, spikes, _ = run_fixed(coef, [0] * 120, [0] * 120, kind=model.kind,
+                                       i_stim=i_stim)
+        np.testing.assert_array_equal(sim.probes()["v_rel_mv"][g], v / 65536.0)
+        assert v[10] == 0 if g == 0 else v[10] == 0 and v[11] > 0  # acts from step s + 1
+        np.testing.assert_array_equal(sim.spikes()[1][sim.spikes()[0] == g], spikes)
+    assert len(sim.spikes()[0]) > 0
