@@ -30,6 +30,8 @@ _NETWORK = timing.CAUSE_NETWORK
 
 #: The cycle rule, compiled (its own cache follows neuroaix/timing.py).
 _deliver_timing = njit(cache=True, nogil=True)(timing.deliver_timing)
+#: The node's cycle rule of one step, compiled.
+_node_step_cycles = njit(cache=True, nogil=True)(timing.node_step_cycles)
 
 
 class KernelParams(NamedTuple):
@@ -160,7 +162,9 @@ def _ceil_div(a, b):
 
 
 def _build(rule_digest: str):
-    """Return the step kernels ``(emulate_step, emulate_steps)``, cached under ``rule_digest``.
+    """Return the kernels ``(emulate_step, emulate_steps, node_cycles)``.
+
+    They are cached under ``rule_digest``.
 
     Parameters
     ----------
@@ -345,7 +349,25 @@ def _build(rule_digest: str):
             step_fs[t] = rows.done[t, best] + prm.barrier_fs
             bottleneck[t] = rows.cause[t, best]
 
-    return emulate_step, emulate_steps
+    @njit(cache=True, nogil=True)
+    def node_cycles(node, memory, spk_ptr, spk_local, ext_ptr, ext, row_start, row_length,
+                    syn_bank, stats):
+        """Fill ``stats[t]`` (``timing.NODE_STATS_FIELDS``) for every step ``t`` of one node.
+
+        ``spk_local[spk_ptr[t]:spk_ptr[t + 1]]``: the local neurons that spike in step
+        ``t``; ``ext[ext_ptr[t]:ext_ptr[t + 1]]``: the other nodes' spikes offered in step
+        ``t``, in order. Other arguments as :func:`neuroaix.timing.node_step_cycles`.
+        """
+        _ = rule_digest
+        spiked = np.zeros(max(node.n_local, 1), np.bool_)
+        for t in range(spk_ptr.shape[0] - 1):
+            spiked[:] = False
+            for k in range(spk_ptr[t], spk_ptr[t + 1]):
+                spiked[spk_local[k]] = True
+            _node_step_cycles(node, memory, spiked, ext[ext_ptr[t]:ext_ptr[t + 1]], row_start,
+                              row_length, syn_bank, stats[t])
+
+    return emulate_step, emulate_steps, node_cycles
 
 
-_emulate_step, _emulate_steps = _build(_rule_digest())
+_emulate_step, _emulate_steps, _node_cycles = _build(_rule_digest())

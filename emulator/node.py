@@ -11,13 +11,17 @@ the order the spikes leave the cores, at the first spike-clock edge after they a
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+from neuroaix.emulator._kernels import _node_cycles
 from neuroaix.emulator.clock import Clock
 from neuroaix.emulator.config import NodeConfig
 
+from neuroaix import timing
 from neuroaix.checks import check_int
 
-__all__ = ["NodeModel"]
+__all__ = ["NodeCycles", "NodeModel", "node_cycles"]
 
 
 class NodeModel:
@@ -75,3 +79,72 @@ class NodeModel:
                 c = max(c, int(out[k - per]) + 1)
             out[k] = c
         return out
+
+
+class NodeCycles(NamedTuple):
+    """Cycles of every step of one RTL-like node (:func:`node_cycles`), int64 arrays."""
+
+    cycles: np.ndarray  #: per step, cycles from its first cycle to the barrier (inclusive)
+    issue_cycles: np.ndarray  #: per step, cycles in which the unpacker issued synapses
+    clear_waits: np.ndarray  #: per step, cycles a read-and-clear waited for its banks
+    words: np.ndarray  #: per step, memory words fetched
+    events: np.ndarray  #: per step, synaptic events
+
+
+def _ptr(per_step):
+    lengths = np.array([len(x) for x in per_step], np.int64)
+    ptr = np.zeros(len(per_step) + 1, np.int64)
+    np.cumsum(lengths, out=ptr[1:])
+    flat = (np.concatenate([np.asarray(x, np.int64) for x in per_step])
+            if ptr[-1] else np.zeros(0, np.int64))
+    return ptr, flat
+
+
+def node_cycles(node: timing.NodeTiming, memory: timing.MemoryTiming, spikes_local,
+                external, row_start, row_length, syn_bank) -> NodeCycles:
+    """Return the cycles of every step of one node by the node's cycle rule.
+
+    The rule is :func:`neuroaix.timing.node_step_cycles` (the RTL node, register by register,
+    in its one clock), jitted.
+
+    Parameters
+    ----------
+    node : neuroaix.timing.NodeTiming
+        The node.
+    memory : neuroaix.timing.MemoryTiming
+        Its memory, in the node's clock.
+    spikes_local : sequence of sequences of int
+        Per step, the local neurons (indices ``0 .. n_local - 1``) that spike.
+    external : sequence of sequences of int, or None
+        Per step, the other nodes' spikes (global ids) in the order they are offered; None
+        when ``node.external`` is false.
+    row_start, row_length : array of int
+        Per source, the row's first synapse address and length in the node's memory.
+    syn_bank : array of int
+        Per synapse address, the ring bank of its target.
+    """
+    if not isinstance(node, timing.NodeTiming):
+        raise TypeError(f"node must be a neuroaix.timing.NodeTiming, not {node!r}")
+    n_steps = len(spikes_local)
+    if external is None:
+        if node.external:
+            raise ValueError("external must give the other nodes' spikes of every step "
+                             "when node.external is true")
+        external = [()] * n_steps
+    if len(external) != n_steps:
+        raise ValueError(f"external must have one entry per step ({n_steps}), not "
+                         f"{len(external)}")
+    spk_ptr, spk = _ptr(spikes_local)
+    if spk.size and (spk.min() < 0 or spk.max() >= node.n_local):
+        raise ValueError(f"spikes_local must be local neurons in [0, {node.n_local})")
+    ext_ptr, ext = _ptr(external)
+    row_start = np.asarray(row_start, np.int64)
+    row_length = np.asarray(row_length, np.int64)
+    syn_bank = np.asarray(syn_bank, np.int64)
+    if row_start.shape != row_length.shape or row_start.shape[0] < node.n_sources:
+        raise ValueError(f"row_start and row_length must have n_sources={node.n_sources} "
+                         "entries")
+    stats = np.zeros((n_steps, len(timing.NODE_STATS_FIELDS)), np.int64)
+    _node_cycles(node, memory, spk_ptr, spk, ext_ptr, ext, row_start, row_length, syn_bank,
+                 stats)
+    return NodeCycles(*(stats[:, k].copy() for k in range(stats.shape[1])))

@@ -1,4 +1,10 @@
-"""The synapse pipeline's cycle rule, defined once for the RTL model and the cluster emulator.
+"""The cycle rules of the synapse pipeline and of the RTL node, defined once.
+
+:func:`node_step_cycles` is the RTL node's rule (docs/rtl_node.md, "The node's cycle rule"):
+the node's registers stepped one clock at a time, which the emulator jits
+(``neuroaix.emulator.node.node_cycles``) and the RTL tests hold equal to every step of the
+node's amaranth.sim and Verilator runs. :func:`deliver_timing` is the pipeline's rule for one
+delivery phase, below.
 
 The rule (docs/rtl.md, "Cycle rule"), with cycles counted from the first cycle of a node's
 delivery phase (the pipeline is idle then):
@@ -34,6 +40,9 @@ from neuroaix import formats
 from neuroaix.checks import check_int
 
 __all__ = [
+    "NODE_STATS_FIELDS",
+    "NodeTiming",
+    "node_step_cycles",
     "CAUSE_MEMORY",
     "CAUSE_NETWORK",
     "CAUSE_PIPELINE",
@@ -293,3 +302,363 @@ def deliver_timing(valid, starts, lengths, pipe, memory, accept, done, stats):
     stats[2] = issue
     stats[3] = cause
     stats[4] = total_words
+
+
+# The node's cycle rule ------------------------------------------------------------------------
+
+#: Entries of the ``stats`` array filled by :func:`node_step_cycles`, in order.
+NODE_STATS_FIELDS = ("cycles", "issue_cycles", "clear_waits", "words", "events")
+
+
+class NodeTiming(NamedTuple):
+    """Parameters of one RTL node (``neuroaix.rtl.hw.node.Node``) for its cycle rule (``int``)."""
+
+    #: Neurons of the partition (``i_n_local``).
+    n_local: int
+    #: Neuron capacity N of the node (read-and-clear lanes at or beyond it are skipped).
+    n_neurons: int
+    #: Neurons per update beat (U).
+    update_lanes: int
+    #: Ring-buffer updates per cycle at most (L).
+    synapse_lanes: int
+    #: Ring-buffer banks (``ring_banks(L, U)``, at most 63).
+    banks: int
+    #: Most memory words per request (B).
+    max_burst: int
+    #: Response FIFO depth and word credit (C); also the memory's request queue.
+    fifo_words: int
+    #: Depth of the local-spike FIFO.
+    spike_fifo: int
+    #: Global id of local neuron ``n``: ``gid_base + n * gid_stride``.
+    gid_base: int
+    gid_stride: int
+    #: Whether other nodes' spikes arrive (``i_external``); else the step has none.
+    external: bool
+    #: Entries of the row-pointer table (a larger source has no synapses here).
+    n_sources: int
+
+
+_PER_WORD = formats.SYNAPSES_PER_WORD
+
+#: Depth of the read-and-clear output FIFO (``synapse_pipeline.CLEAR_FIFO_DEPTH``).
+NODE_CLEAR_FIFO = 4
+#: Stages of the background unit and of the neuron update (3 each).
+NODE_STAGES = 3
+
+
+def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank, stats):
+    """Return the cycles of one step of the RTL node, from its first cycle to the barrier.
+
+    The rule is the node's hardware, register by register, in one clock (docs/rtl_node.md,
+    "The node's cycle rule"): update beats of U neurons whose read-and-clear waits for a
+    cycle in which none of its banks receives a synapse, the cleared values through the
+    state stage, the background unit and the neuron update (3 + 3 stages, stalling as a
+    whole), spikes into the local FIFO one per cycle in lane order, the merge of local and
+    external spikes in ascending global id, the synapse pipeline (lookup, requests of at
+    most B words within the credit C, memory, unpacker issuing the longest bank-distinct run
+    of at most L synapses of one word per cycle, read-add-write) and the barrier. Every
+    step starts from the idle node; ``o_spikes`` is always ready and the other nodes'
+    spikes of the step are offered from its first cycle, one per cycle, then ``last``.
+
+    Parameters
+    ----------
+    node : NodeTiming
+        The node.
+    memory : MemoryTiming
+        The memory, with the node's clock (:func:`fixed_latency`: the RTL's memory; with
+        DDR tables, word ``k`` of a request is handed over at the first cycle at or after
+        its ready time, one word per cycle).
+    spiked : array of bool
+        Per local neuron, whether it spikes in this step (the update's result).
+    ext : array of int64
+        The other nodes' spikes of the step (global ids) in the order they are offered.
+    row_start, row_length : array of int64
+        Per source, the row's first synapse address and its length in the node's memory.
+    syn_bank : array of int64
+        Per synapse address, the ring bank of its target (``target mod banks``).
+    stats : array of int64
+        Filled with :data:`NODE_STATS_FIELDS`: the step's cycles, cycles in which the
+        unpacker issued synapses, cycles in which a read-and-clear waited for its banks,
+        memory words fetched, synaptic events.
+
+    Returns
+    -------
+    int
+        Cycles of the step.
+    """
+    U = node.update_lanes
+    L = node.synapse_lanes
+    NB = node.banks
+    B = node.max_burst
+    C = node.fifo_words
+    F = node.spike_fifo
+    n_local = node.n_local
+    n_cap = node.n_neurons
+    per = _PER_WORD
+    ddr = memory.service_fs.shape[0] > 0
+    period = memory.period_fs
+    n_ext = ext.shape[0]
+    # Pipeline registers.
+    l_valid = False
+    l_src = 0
+    rg_words = 0
+    rg_addr = 0
+    outstanding = 0
+    desc_off = np.zeros(C + 2, np.int64)
+    desc_len = np.zeros(C + 2, np.int64)
+    desc_head = 0
+    desc_n = 0
+    # Memory request queue (word address, count, due cycle of each word's issue).
+    mq_addr = np.zeros(C, np.int64)
+    mq_count = np.zeros(C, np.int64)
+    mq_first = np.zeros(C, np.int64)
+    mq_start = np.zeros(C, np.int64)  # DDR: start of the request (fs)
+    mq_step = np.zeros(C, np.int64)  # DDR: time between words (fs)
+    mq_head = 0
+    mq_n = 0
+    mq_done = 0
+    mem_free = 0
+    resp_valid = False
+    resp_word = 0
+    rf = np.zeros(C, np.int64)  # response FIFO: word addresses
+    rf_head = 0
+    rf_n = 0
+    u_valid = False
+    u_idx = 0
+    u_left = 0
+    e_mask = 0
+    s1_syn = False
+    s1_clear = False
+    clr_level = 0
+    # Update chain: valid and beat index of the state stage, background and update stages.
+    chain_v = np.zeros(1 + 2 * NODE_STAGES, np.bool_)
+    chain_j = np.zeros(1 + 2 * NODE_STAGES, np.int64)
+    last_stage = 2 * NODE_STAGES
+    n_req = 0
+    j_cons = 0
+    n_done = 0
+    pending = 0
+    pend_j = 0
+    lf = np.zeros(F, np.int64)  # local-spike FIFO: global ids
+    lf_head = 0
+    lf_n = 0
+    ei = 0
+    ext_done = not node.external
+    issue_cycles = 0
+    clear_waits = 0
+    words = 0
+    events = 0
+    cycle = 0
+    while True:
+        # Combinational: the synapse pipeline --------------------------------------------
+        req_count = rg_words if rg_words < B else B
+        req_fire = rg_words != 0 and outstanding + req_count <= C and mq_n != C
+        rg_free = rg_words == 0 or (req_fire and rg_words <= B)
+        l_fire = l_valid and rg_free and desc_n != C + 2
+        spike_ready = (not l_valid) or l_fire
+        if mq_n > 0:
+            if ddr:
+                due = -((-(mq_start[mq_head] + mq_first[mq_head] + mq_done * mq_step[mq_head]))
+                        // period) - 1
+            else:
+                due = mq_first[mq_head] if mq_done == 0 else cycle
+            head_due = cycle >= due
+        else:
+            head_due = False
+        advance = (not resp_valid) or rf_n != C
+        issue = advance and mq_n > 0 and head_due
+        can_emit = u_valid and rf_n > 0
+        n_take = 0
+        take_mask = 0
+        if can_emit:
+            base = rf[rf_head] * per
+            j = u_idx
+            while j < per and n_take < L and n_take < u_left:
+                b = syn_bank[base + j]
+                if (take_mask >> b) & 1:
+                    break
+                take_mask |= 1 << b
+                n_take += 1
+                j += 1
+        last_in_row = can_emit and u_left == n_take
+        word_pop = can_emit and (u_idx + n_take >= per or last_in_row)
+        take_desc = ((not u_valid) or last_in_row) and desc_n > 0
+        o_idle = ((not l_valid) and rg_words == 0 and desc_n == 0 and not u_valid
+                  and outstanding == 0 and e_mask == 0 and not s1_syn and not s1_clear)
+        # Combinational: read-and-clear ---------------------------------------------------
+        take_clear = False
+        if n_req < n_local:
+            clr_mask = 0
+            for k in range(U):
+                if n_req + k < n_cap:
+                    clr_mask |= 1 << ((n_req + k) % NB)
+            space = clr_level + (1 if s1_clear else 0) < NODE_CLEAR_FIFO
+            if space and (e_mask & clr_mask) == 0:
+                take_clear = True
+            elif space:
+                clear_waits += 1
+        # Combinational: the update chain and the spikes out ------------------------------
+        wb_ready = pending == 0 and lf_n != F
+        adv_nu = (not chain_v[last_stage]) or wb_ready
+        wb = chain_v[last_stage] and wb_ready
+        adv_bg = (not chain_v[NODE_STAGES]) or adv_nu
+        h_ready = (not chain_v[0]) or adv_bg
+        cons = clr_level > 0 and h_ready
+        spk = 0
+        beat_n = 0
+        if wb:
+            jj = chain_j[last_stage]
+            for k in range(U):
+                n = jj * U + k
+                if n < n_local:
+                    beat_n += 1
+                    if spiked[n]:
+                        spk |= 1 << k
+        if pending != 0:
+            serial = pending
+            serial_j = pend_j
+        else:
+            serial = spk
+            serial_j = chain_j[last_stage]
+        put = serial != 0 and lf_n != F
+        first = 0
+        if serial != 0:
+            while not (serial >> first) & 1:
+                first += 1
+        # Combinational: merge and barrier -------------------------------------------------
+        update_done = n_done == n_local and pending == 0
+        lv = lf_n > 0
+        lg = lf[lf_head] if lv else 0
+        ev = not ext_done
+        em = ei >= n_ext
+        eg = ext[ei] if (ev and not em) else 0
+        take_local = lv and (ext_done or (ev and (em or lg < eg)))
+        take_ext = ev and (not em) and ((update_done and not lv) or (lv and eg < lg))
+        accept = (take_local or take_ext) and spike_ready
+        if update_done and (not lv) and ext_done and o_idle:
+            break
+        # Registers ---------------------------------------------------------------------------
+        if l_fire:
+            length = 0
+            if l_src < node.n_sources:
+                length = row_length[l_src]
+            start = row_start[l_src] if length > 0 else 0
+            l_valid = False
+        if req_fire:
+            if ddr:
+                t_issue = cycle * period
+                t0 = t_issue if t_issue > mem_free else mem_free
+                mem_free = t0 + memory.occupancy_fs[req_count]
+                fw = memory.first_word_fs
+                if memory.service_fs[req_count] < fw:
+                    fw = memory.service_fs[req_count]
+                slot = (mq_head + mq_n) % C
+                mq_start[slot] = t0
+                mq_first[slot] = fw
+                mq_step[slot] = ((memory.service_fs[req_count] - fw) // (req_count - 1)
+                                 if req_count > 1 else 0)
+            else:
+                slot = (mq_head + mq_n) % C
+                mq_first[slot] = cycle + memory.latency - 1
+            mq_addr[slot] = rg_addr
+            mq_count[slot] = req_count
+            mq_n += 1
+            outstanding += req_count
+            words += req_count
+            rg_words -= req_count
+            rg_addr += req_count
+        if l_fire:
+            if length > 0:
+                rg_words = (start + length - 1) // per - start // per + 1
+                rg_addr = start // per
+                slot = (desc_head + desc_n) % (C + 2)
+                desc_off[slot] = start % per
+                desc_len[slot] = length
+                desc_n += 1
+            else:
+                rg_words = 0
+        if accept:
+            l_valid = True
+            l_src = lg if take_local else eg
+        # response FIFO: the word handed over in this cycle enters, the unpacked word leaves
+        if resp_valid and rf_n != C:
+            rf[(rf_head + rf_n) % C] = resp_word
+            rf_n += 1
+        # memory: a word handed over per cycle
+        if advance:
+            if issue:
+                resp_word = mq_addr[mq_head] + mq_done
+            resp_valid = issue
+        if issue:
+            if mq_done + 1 >= mq_count[mq_head]:
+                mq_done = 0
+                mq_head = (mq_head + 1) % C
+                mq_n -= 1
+            else:
+                mq_done += 1
+        if word_pop:
+            rf_head = (rf_head + 1) % C
+            rf_n -= 1
+            outstanding -= 1
+        if can_emit:
+            issue_cycles += 1
+            events += n_take
+            u_idx = (u_idx + n_take) % per
+            u_left -= n_take
+            if last_in_row:
+                u_valid = False
+        if take_desc:
+            u_valid = True
+            u_idx = desc_off[desc_head]
+            u_left = desc_len[desc_head]
+            desc_head = (desc_head + 1) % (C + 2)
+            desc_n -= 1
+        # read-and-clear FIFO and the update chain
+        if s1_clear:
+            clr_level += 1
+        if cons:
+            clr_level -= 1
+        s1_syn = e_mask != 0
+        s1_clear = take_clear
+        e_mask = take_mask
+        if take_clear:
+            n_req += U
+        j_last = chain_j[last_stage]
+        if adv_nu:
+            for s in range(last_stage, NODE_STAGES, -1):
+                chain_v[s] = chain_v[s - 1]
+                chain_j[s] = chain_j[s - 1]
+        if adv_bg:
+            for s in range(NODE_STAGES, 1, -1):
+                chain_v[s] = chain_v[s - 1]
+                chain_j[s] = chain_j[s - 1]
+            chain_v[1] = chain_v[0]
+            chain_j[1] = chain_j[0]
+        if h_ready:
+            chain_v[0] = cons
+            chain_j[0] = j_cons
+        if cons:
+            j_cons += 1
+        # spikes into the local FIFO, merge out of it
+        if take_local and spike_ready:
+            lf_head = (lf_head + 1) % F
+            lf_n -= 1
+        if put:
+            pending = serial & ~(1 << first)
+            lf[(lf_head + lf_n) % F] = node.gid_base + (serial_j * U + first) * node.gid_stride
+            lf_n += 1
+        if wb:
+            pend_j = j_last
+            n_done += beat_n
+        if ev and em:
+            ext_done = True
+            ei += 1
+        elif take_ext and spike_ready:
+            ei += 1
+        cycle += 1
+    stats[0] = cycle + 1
+    stats[1] = issue_cycles
+    stats[2] = clear_waits
+    stats[3] = words
+    stats[4] = events
+    return cycle + 1

@@ -105,3 +105,46 @@ def test_fixed_latency_rejects_bad_values():
         timing.fixed_latency(0)
     with pytest.raises(TypeError, match=r"^latency must be an integer, not 1.5$"):
         timing.fixed_latency(1.5)
+
+
+def _random_node(rng, ddr):
+    from neuroaix.emulator._kernels import _node_step_cycles
+
+    L = int(rng.choice([1, 2, 4, 8]))
+    U = int(rng.integers(1, 11))
+    banks = 1 << (max(L, U) - 1).bit_length()  # ring_banks(L, U)
+    n_local, P, p = int(rng.integers(5, 60)), 3, 1
+    n_sources = n_local * P
+    lengths = rng.integers(0, 30, n_sources) * (rng.random(n_sources) < 0.8)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    syn_bank = rng.integers(0, banks, int(lengths.sum()) + 8)
+    node = timing.NodeTiming(n_local=n_local, n_neurons=n_local, update_lanes=U,
+                             synapse_lanes=L, banks=banks, max_burst=int(rng.integers(1, 9)),
+                             fifo_words=16, spike_fifo=int(rng.integers(2, 8)), gid_base=p,
+                             gid_stride=P, external=True, n_sources=n_sources)
+    if ddr:
+        model = MemoryModel(MemoryConfig())
+        service, occupancy = model.tables(node.max_burst)
+        memory = timing.MemoryTiming(latency=0, service_fs=service, occupancy_fs=occupancy,
+                                     first_word_fs=model.latency_fs + 5281,
+                                     period_fs=5_280_000)
+    else:
+        memory = timing.fixed_latency(int(rng.integers(2, 30)))
+    spiked = rng.random(n_local) < 0.3
+    ext = np.sort(rng.choice([g for g in range(n_sources) if g % P != p], 12, replace=False))
+    return (node, memory, spiked, ext.astype(np.int64), starts, lengths.astype(np.int64),
+            syn_bank.astype(np.int64)), _node_step_cycles
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("ddr", [False, True])
+def test_jitted_node_rule_equals_plain_rule(seed, ddr):
+    """The node's cycle rule jitted by the emulator equals the plain one (both memories)."""
+    args, jitted = _random_node(np.random.default_rng(200 + seed), ddr)
+    stats_plain = np.zeros(len(timing.NODE_STATS_FIELDS), np.int64)
+    stats_jit = np.zeros(len(timing.NODE_STATS_FIELDS), np.int64)
+    plain = timing.node_step_cycles(*args, stats_plain)
+    assert jitted(*args, stats_jit) == plain
+    assert stats_jit.tolist() == stats_plain.tolist()
+    assert stats_plain[0] == plain > -(-args[0].n_local // args[0].update_lanes) + 10
+    assert stats_plain[4] > 0

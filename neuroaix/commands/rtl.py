@@ -120,8 +120,9 @@ def register(sub) -> None:
                         description="Build MODEL, run the Numba engine, load one partition "
                         "into the generated node (docs/rtl_node.md) on Verilator, inject the "
                         "other partitions' spikes from the engine's run, and print the node's "
-                        "raster hash beside the engine's and the cycles per step. Exit status "
-                        "1 if the rasters differ.")
+                        "raster hash beside the engine's, and the node's cycles per step "
+                        "beside the emulator's (the node's cycle rule, neuroaix.timing). "
+                        "Exit status 1 if the rasters differ.")
     r.add_argument("model", choices=("brunel", "microcircuit"), metavar="MODEL",
                    help="brunel (one node) or microcircuit (one node of --partitions)")
     r.add_argument("--scale", type=float, default=None, metavar="S",
@@ -213,7 +214,7 @@ def _run(args) -> int:
 
     from neuroaix import models
     from neuroaix.rtl.harness import node_verilator
-    from neuroaix.rtl.harness.node_engine import engine_case, raster_hash
+    from neuroaix.rtl.harness.node_engine import emulator_cycles, engine_case, raster_hash
     from neuroaix.rtl.hw.node import UPDATE_LANES
     from neuroaix.rtl.hw.synapse_pipeline import SYNAPSE_LANES
 
@@ -250,7 +251,9 @@ def _run(args) -> int:
         raise RuntimeError(f"the Verilator run produced no result; see {args.work}")
     engine_hash, rtl_hash = raster_hash(expected), raster_hash(out["spikes"])
     cycles = np.array(out["cycles"])
+    emulated = emulator_cycles(image, external, expected).cycles
     same = engine_hash == rtl_hash
+    exact = np.array_equal(cycles, emulated)
     print(f"{args.model}: {built.n_neurons} neurons in {P} partition(s); node = partition {p} "
           f"({image.n_local} neurons, {int(image.row_length.sum())} synapses, "
           f"D = {image.config.ring_depth}, {args.synapse_lanes} synapse lanes, "
@@ -259,15 +262,24 @@ def _run(args) -> int:
           f"({sum(map(len, expected))} spikes)")
     print(f"rtl    raster hash (partition {p}): {rtl_hash}  "
           f"({sum(map(len, out['spikes']))} spikes)  {'identical' if same else 'DIFFERENT'}")
-    print(f"cycles per step: mean {cycles.mean():.1f}, min {cycles.min()}, max {cycles.max()}, "
-          f"total {cycles.sum()}")
+    for who, c in (("rtl     ", cycles), ("emulator", emulated)):
+        print(f"{who} cycles per step: mean {c.mean():.1f}, min {c.min()}, max {c.max()}, "
+              f"total {c.sum()}")
+    differ = np.flatnonzero(cycles != emulated)
+    print("cycles per step: rtl and emulator equal in every step" if exact else
+          f"cycles per step: rtl and emulator differ in {len(differ)} of {args.steps} steps "
+          f"(first: step {differ[0]}, rtl {cycles[differ[0]]}, emulator "
+          f"{emulated[differ[0]]})")
     if args.json:
         outputs.write_json(args.json, {
-            "model": args.model, "n_neurons": int(built.n_neurons), "partitions": P,
+            **outputs.provenance(model=args.model, scale=scale, seed=args.seed,
+                                 input="poisson" if args.model == "microcircuit" else None),
+            "n_neurons": int(built.n_neurons), "partitions": P,
             "partition": p, "steps": args.steps, "synapse_lanes": args.synapse_lanes,
-            "update_lanes": args.update_lanes, "engine_spike_hash": engine_hash,
-            "rtl_spike_hash": rtl_hash, "identical": same,
-            "rtl_cycles_per_step": cycles.tolist()}, indent=1)
+            "update_lanes": args.update_lanes, "latency": args.latency,
+            "engine_spike_hash": engine_hash, "rtl_spike_hash": rtl_hash, "identical": same,
+            "rtl_cycles_per_step": cycles.tolist(),
+            "emulator_cycles_per_step": emulated.tolist(), "cycles_equal": exact}, indent=1)
     return 0 if same else 1
 
 

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from neuroaix import timing
+from neuroaix.emulator.node import NodeCycles, node_cycles
 from neuroaix.engine import Simulator, spike_hash
-from neuroaix.rtl.harness.node_image import external_spikes, node_image
+from neuroaix.rtl.harness.node_image import (
+    NodeImage, external_spikes, node_image, node_timing, synapse_banks,
+)
 
-__all__ = ["engine_case", "raster_hash"]
+__all__ = ["emulator_cycles", "engine_case", "raster_hash"]
 
 
 def engine_case(built, partition: int, n_steps: int, **params):
@@ -51,3 +55,16 @@ def raster_hash(spikes_per_step) -> str:
     senders = [s for step in spikes_per_step for s in step]
     steps = [t for t, step in enumerate(spikes_per_step) for _ in step]
     return spike_hash(np.array(senders, np.int64), np.array(steps, np.int64))
+
+
+def emulator_cycles(image: NodeImage, external, spikes) -> NodeCycles:
+    """Return the emulator's cycles of every step of the node running ``image``.
+
+    The node's cycle rule (``neuroaix.timing.node_step_cycles``, jitted by the emulator) with
+    the image's fixed-latency memory, the partition's raster ``spikes`` (global ids per step)
+    and the other partitions' spikes ``external`` (per step, in the order they are injected;
+    None for a single node).
+    """
+    local = [[(g - image.gid_base) // image.gid_stride for g in step] for step in spikes]
+    return node_cycles(node_timing(image), timing.fixed_latency(image.config.latency), local,
+                       external, image.row_start, image.row_length, synapse_banks(image))

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from neuroaix import formats, numerics
+from neuroaix import formats, numerics, timing
 from neuroaix.checks import check_int
 from neuroaix.rtl.hw.synapse_memory import words_to_memory
 from neuroaix.rtl.hw.synapse_pipeline import ring_banks
@@ -27,6 +27,8 @@ __all__ = [
     "issue_order",
     "node_layout",
     "node_image",
+    "node_timing",
+    "synapse_banks",
     "u32",
     "s32",
 ]
@@ -230,3 +232,25 @@ def image_from_json(doc: dict) -> NodeImage:
                      [int(w, 16) for w in doc["memory"]])
 
 
+
+
+def node_timing(image: NodeImage) -> timing.NodeTiming:
+    """Return the node's parameters for its cycle rule (``neuroaix.timing.node_step_cycles``)."""
+    c = image.config
+    return timing.NodeTiming(
+        n_local=image.n_local, n_neurons=c.n_neurons, update_lanes=c.update_lanes,
+        synapse_lanes=c.synapse_lanes, banks=ring_banks(c.synapse_lanes, c.update_lanes),
+        max_burst=c.max_burst, fifo_words=c.fifo_words, spike_fifo=c.spike_fifo,
+        gid_base=image.gid_base, gid_stride=image.gid_stride,
+        external=image.gid_stride > 1, n_sources=c.n_sources)
+
+
+def synapse_banks(image: NodeImage) -> np.ndarray:
+    """Return, per synapse address of the image's memory, the ring bank of its target."""
+    c = image.config
+    per = formats.SYNAPSES_PER_WORD
+    mask = (1 << 64) - 1
+    words = np.array([(w >> (64 * k)) & mask for w in image.memory for k in range(per)],
+                     np.uint64)
+    targets = formats.unpack_synapses(words)[0].astype(np.int64)
+    return targets % ring_banks(c.synapse_lanes, c.update_lanes)

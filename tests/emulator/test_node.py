@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 from neuroaix.emulator.config import NodeConfig
-from neuroaix.emulator.node import NodeModel
+from neuroaix.emulator.node import NodeModel, node_cycles
+
+from neuroaix import timing
 
 
 def test_update_phase_of_a_paper_node():
@@ -33,3 +35,53 @@ def test_bad_arguments():
         NodeModel(NodeConfig(), -1)
     with pytest.raises(ValueError, match=r"^local_index must lie in \[0, 5\)$"):
         NodeModel(NodeConfig(), 5).emit_fs([5])
+
+
+def _quiet_node(n_local, U, L=1):
+    return timing.NodeTiming(n_local=n_local, n_neurons=n_local, update_lanes=U,
+                             synapse_lanes=L, banks=1 << (max(L, U) - 1).bit_length(),
+                             max_burst=8, fifo_words=16, spike_fifo=16, gid_base=0,
+                             gid_stride=1, external=False, n_sources=n_local)
+
+
+@pytest.mark.parametrize("n_local, U", [(2205, 1), (2205, 10), (62, 3), (7, 16)])
+def test_node_cycles_of_a_quiet_step(n_local, U):
+    """docs/rtl_node.md: a step without spikes costs ceil(n_local / U) + 10 cycles."""
+    zero = np.zeros(n_local, np.int64)
+    got = node_cycles(_quiet_node(n_local, U), timing.fixed_latency(20), [[]] * 3, None,
+                      zero, zero, np.zeros(8, np.int64))
+    assert got.cycles.tolist() == [-(-n_local // U) + 10] * 3
+    assert got.events.tolist() == [0, 0, 0]
+
+
+def test_node_cycles_of_a_spike_onto_one_bank():
+    """One spike of a 4-neuron node whose 16 synapses all lie in one bank: one synapse per
+    cycle whatever L is, and the clears of beats in that bank wait for the delivery."""
+    node = _quiet_node(4, 4, 8)
+    starts = np.zeros(4, np.int64)
+    lengths = np.array([16, 0, 0, 0], np.int64)
+    out = {}
+    for banks in ([0] * 16, list(range(8)) * 2):
+        got = node_cycles(node, timing.fixed_latency(20), [[0]], None, starts, lengths,
+                          np.array(banks, np.int64))
+        out[banks[1]] = got
+        assert got.events.tolist() == [16] and got.words.tolist() == [2]
+    assert out[0].issue_cycles.tolist() == [16]
+    assert out[1].issue_cycles.tolist() == [2]
+    assert out[0].cycles[0] > out[1].cycles[0]
+
+
+def test_node_cycles_rejects_bad_input():
+    node = _quiet_node(4, 1)
+    zero = np.zeros(4, np.int64)
+    memory = timing.fixed_latency(20)
+    with pytest.raises(TypeError, match=r"^node must be a neuroaix.timing.NodeTiming"):
+        node_cycles((4, 4), memory, [[]], None, zero, zero, zero)
+    with pytest.raises(ValueError, match=r"^spikes_local must be local neurons in \[0, 4\)$"):
+        node_cycles(node, memory, [[4]], None, zero, zero, zero)
+    with pytest.raises(ValueError, match=r"^external must have one entry per step \(2\), not 1$"):
+        node_cycles(node, memory, [[], []], [[]], zero, zero, zero)
+    with pytest.raises(ValueError, match=r"^external must give the other nodes' spikes"):
+        node_cycles(node._replace(external=True), memory, [[]], None, zero, zero, zero)
+    with pytest.raises(ValueError, match=r"^row_start and row_length must have n_sources=4"):
+        node_cycles(node, memory, [[]], None, zero[:3], zero[:3], zero)

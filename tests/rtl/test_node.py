@@ -16,6 +16,7 @@ from neuroaix.engine import Simulator
 from neuroaix.rtl.harness import workloads
 from neuroaix.rtl.harness.cocotb_kit import PATTERNS
 from neuroaix.rtl.hw.node import Node
+from neuroaix.rtl.harness.node_engine import emulator_cycles
 from neuroaix.rtl.harness.node_image import external_spikes, node_image
 from neuroaix.rtl.harness.node_sim import node_verilog, simulate
 from neuroaix.rtl.model import RingReference
@@ -38,9 +39,10 @@ CASES = {"brunel": (_brunel, 0, 30), "microcircuit": (workloads.small_microcircu
 
 
 #: (synapse lanes L, update lanes U) per case: the one-lane node on every case and pattern,
-#: the neuroAIx widths (8, 10) and two others on every case.
+#: the neuroAIx widths (8, 10) and (2, 3) on every case, (1, 10) and (8, 1) on one each.
 LANE_RUNS = ([(name, pattern, (1, 1)) for name in CASES for pattern in PATTERNS]
              + [(name, "streaming", lanes) for name in CASES for lanes in ((8, 10), (2, 3))]
+             + [("microcircuit", "streaming", (1, 10)), ("brunel", "streaming", (8, 1))]
              + [("saturating", "idle_backpressure", (4, 5))])
 
 
@@ -61,6 +63,8 @@ def test_node_equals_engine(name, pattern, lanes):
     ext, ready = PATTERNS[pattern]
     run = simulate(image, n_steps, external, ready_pattern=ready, ext_pattern=ext)
     assert run.spikes == want
+    if pattern == "streaming":  # the emulator's node cycle rule, every step exactly
+        assert emulator_cycles(image, external, want).cycles.tolist() == run.cycles
     gids = np.arange(p, built.n_neurons, P)
     state = sim.state()
     np.testing.assert_array_equal(

@@ -26,7 +26,7 @@ import pytest
 from neuroaix import models
 from neuroaix.cli import main
 from neuroaix.rtl.harness import node_verilator, workloads
-from neuroaix.rtl.harness.node_engine import engine_case
+from neuroaix.rtl.harness.node_engine import emulator_cycles, engine_case
 from neuroaix.rtl.harness.node_sim import simulate
 
 pytestmark = pytest.mark.rtl
@@ -134,6 +134,17 @@ def test_recorded_cycles_equal_amaranth_sim(name):
     assert [len(s) for s in ref.spikes] == record["spikes_local"][:n]
 
 
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.slow) if CASES[n][3] else n for n in CASES])
+def test_emulator_cycles_equal_recorded_cycles(name):
+    """The emulator's node cycle rule gives the recorded cycles of every step (difference 0),
+    the other partitions' spikes offered in ascending global id as the bench injects them."""
+    record = _recorded(name)
+    _, image, external, expected = _case(name)
+    got = emulator_cycles(image, external, expected)
+    assert got.cycles.tolist() == record["cycles"]
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_recorded_cycles_follow_the_step_rule(name):
     """docs/rtl_node.md, "Cycles per step": a step without spikes (local or injected) costs
@@ -159,6 +170,10 @@ def test_command_prints_identical_hashes(tmp_path, capsys):
     doc = json.loads(out_json.read_text())
     assert status == 0
     assert doc["identical"] and doc["engine_spike_hash"] == doc["rtl_spike_hash"]
+    assert doc["emulator_cycles_per_step"] == doc["rtl_cycles_per_step"]
+    assert doc["cycles_equal"] and doc["model"] == "brunel" and doc["seed"] == 7
+    assert "neuroaix_version" in doc
+    assert "rtl and emulator equal in every step" in text
     assert f"engine raster hash (partition 0): {doc['engine_spike_hash']}" in text
     assert f"rtl    raster hash (partition 0): {doc['rtl_spike_hash']}" in text
     assert "identical" in text and "cycles per step: mean" in text
@@ -174,7 +189,8 @@ LANE_CASES = [("microcircuit_p2_of_6", (8, 10), 60), ("brunel_125", (2, 3), 60)]
 @pytest.mark.parametrize("name, lanes, n_steps", LANE_CASES)
 def test_lanes_equal_engine_and_amaranth_sim(name, lanes, n_steps):
     """With L synapse and U update lanes the Verilog gives the engine's raster, and the
-    cycles of every step and the counters of the Amaranth design."""
+    cycles of every step and the counters of the Amaranth design; the emulator's node cycle
+    rule gives the same cycles of every step."""
     make, p, _, _ = CASES[name]
     params = {**MEMORY, "synapse_lanes": lanes[0], "update_lanes": lanes[1]}
     image, external, expected, _ = engine_case(make(), p, n_steps, **params)
@@ -189,3 +205,4 @@ def test_lanes_equal_engine_and_amaranth_sim(name, lanes, n_steps):
         assert got["spikes"] == expected, pattern
         assert got["counters"] == ref.counters, pattern
     assert out["streaming"]["cycles"] == ref.cycles
+    assert emulator_cycles(image, external, expected).cycles.tolist() == ref.cycles
