@@ -119,26 +119,10 @@ def population_statistics(senders, steps, populations, t0: int, t1: int, dt: flo
                           bin_ms: float = 2.0, n_sample: int = 200) -> list[dict]:
     """Return per-population summary statistics of the spikes in steps ``[t0, t1)``.
 
-    Parameters
-    ----------
-    senders, steps : array_like
-        The raster (global ids, steps).
-    populations : sequence of (name, start, stop)
-        Global-id ranges.
-    t0, t1 : int
-        Analysis window in steps.
-    dt : float
-        Step in ms.
-    bin_ms : float
-        Bin width of the spike-count correlation.
-    n_sample : int
-        Neurons per population sampled for correlations.
-
-    Returns
-    -------
-    list of dict
-        ``name``, ``n``, ``rate_mean_hz``, ``rate_std_hz``, ``cv_isi_mean``,
-        ``correlation_mean`` for each population (means of ``population_distributions``).
+    The arguments are those of ``population_distributions``. Returns one dict per
+    population: ``name``, ``n``, ``rate_mean_hz``, ``rate_std_hz``, ``cv_isi_mean``,
+    ``correlation_mean`` (means of its distributions; NaN for a CV or correlation without
+    values).
     """
     dist = population_distributions(senders, steps, populations, t0, t1, dt, bin_ms, n_sample)
     out = []
