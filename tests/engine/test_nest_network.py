@@ -141,3 +141,130 @@ def test_engine_raster_equals_nest(seed):
     assert before.sum() >= 50  # the recurrent dynamics agree spike for spike before it
     np.testing.assert_array_equal(steps[before], n_steps[n_steps < t])
     np.testing.assert_array_equal(senders[before], n_senders[n_steps < t])
+
+
+def _models_network(seed: int) -> Network:
+    """Spike sources, iaf_psc_alpha, iaf_psc_delta and iaf_psc_exp with step currents, all
+    connected recurrently; driven by DC near threshold and by the sources."""
+    from neuroaix.neuron import LIFAlpha, LIFDelta
+
+    rng = np.random.default_rng(seed)
+    net = Network(dt=DT, seed=seed)
+    # distinct steps, each time off the grid by up to 0.04 ms (rounded to the step)
+    src = net.add_spike_source("S", [rng.choice(np.arange(1, 5000), 60, replace=False) * DT
+                                     + rng.uniform(-0.04, 0.04, 60) for _ in range(20)])
+    exp = net.add_population("E", 30, LIF(I_e=330.0), v_init=Normal(-60.0, 4.0))
+    alpha = net.add_population("A", 30, LIFAlpha(I_e=330.0, tau_syn_ex=1.0, tau_syn_in=2.0),
+                               v_init=Normal(-60.0, 4.0))
+    delta = net.add_population("D", 30, LIFDelta(I_e=330.0), v_init=Normal(-60.0, 4.0))
+    for post, w in ((exp, 120.0), (alpha, 80.0), (delta, 0.6)):
+        net.connect(src, post, "fixed_indegree", indegree=6, weight=Normal(w, 0.2 * w, low=0.0),
+                    delay=Normal(1.0, 0.5, low=0.1))
+        for pre in (exp, alpha, delta):
+            sign = -2.0 if pre is delta else 1.0
+            net.connect(pre, post, "fixed_indegree", indegree=3,
+                        weight=Normal(sign * w, 0.2 * w), delay=Normal(1.5, 0.7, low=0.1))
+    net.add_step_current(exp, [100.0, 250.03, 400.0], [60.0, -150.0, 0.0], neurons=range(10))
+    net.add_step_current(alpha, [50.0], [40.0])
+    net.add_step_current(delta, [150.0, 300.0], [-80.0, 30.0], neurons=[0, 5, 29])
+    return net
+
+
+def _nest_models_raster(built, net: Network, t_ms: float):
+    """Copy the models network into NEST (spike_generator, step_current_generator, the three
+    neuron models) and simulate; return the raster and V at the end of every step."""
+    nest.ResetKernel()
+    nest.verbosity = nest.VerbosityLevel.ERROR
+    nest.resolution = DT
+    ids = []
+    for pop in net.populations:
+        m = pop.model
+        if m.kind == "spike_source_array":
+            c = nest.Create("spike_generator", pop.size)
+            c.set([{"spike_times": [round(nx.ms_to_steps(x, DT) * DT, 6) for x in train]}
+                   for train in m.spike_times_ms])
+        else:
+            params = {f: getattr(m, f) for f in ("C_m", "tau_m", "tau_syn_ex", "tau_syn_in",
+                                                 "t_ref", "E_L", "V_th", "V_reset")
+                      if hasattr(m, f)}
+            c = nest.Create(m.kind, pop.size, params={
+                **params, "I_e": nx.fixed_to_pa(nx.pa_to_fixed(m.I_e))})
+            v0 = built.v0[pop.start:pop.stop].astype(np.float64) / (1 << nx.V_FRAC_BITS)
+            c.V_m = list(m.E_L + v0)
+        ids += c.tolist()
+    ids = np.array(ids, np.int64)
+    part = built.partitions[0]
+    source = np.repeat(np.arange(built.n_neurons), np.diff(part.row_ptr))
+    target, weight, delay = unpack_synapses(part.words)
+    for s, t, w, d in zip(ids[source], ids[target.astype(np.int64)], weight, delay):
+        nest.Connect(nest.NodeCollection([int(s)]), nest.NodeCollection([int(t)]),
+                     syn_spec={"weight": w / float(1 << nx.I_FRAC_BITS), "delay": d * DT})
+    for k, times, amps, idx in net.step_currents:
+        pop = net.populations[k]
+        gen = nest.Create("step_current_generator", params={
+            "amplitude_times": [round(nx.ms_to_steps(x, DT) * DT, 6) for x in times],
+            "amplitude_values": [nx.fixed_to_pa(nx.pa_to_fixed(a)) for a in amps]})
+        local = range(pop.size) if idx is None else idx
+        nest.Connect(gen, nest.NodeCollection(sorted(int(ids[pop.start + i]) for i in local)),
+                     syn_spec={"delay": DT})
+    neurons = nest.NodeCollection(ids[net.populations[1].start:].tolist())
+    rec = nest.Create("spike_recorder")
+    nest.Connect(nest.NodeCollection(ids.tolist()), rec)
+    mm = nest.Create("multimeter", params={"record_from": ["V_m"], "interval": DT})
+    nest.Connect(mm, neurons)
+    nest.Simulate(t_ms + 5.0)
+    lookup = {int(g): i for i, g in enumerate(ids)}
+    senders = np.array([lookup[int(g)] for g in rec.events["senders"]], np.int64)
+    steps = np.rint(np.asarray(rec.events["times"]) / DT).astype(np.int64) - 1
+    n_steps = round(t_ms / DT)
+    keep = steps < n_steps
+    senders, steps = senders[keep], steps[keep]
+    order = np.lexsort((senders, steps))
+    row = np.rint(np.asarray(mm.events["times"]) / DT).astype(np.int64) - 1
+    col = np.array([lookup[int(g)] for g in mm.events["senders"]], np.int64)
+    ok = row < n_steps
+    v = np.full((n_steps, built.n_neurons), np.nan)
+    e_l = np.array([getattr(net.populations[k].model, "E_L", 0.0) for k in built.pop_of])
+    v[row[ok], col[ok]] = np.asarray(mm.events["V_m"])[ok] - e_l[col[ok]]
+    return senders[order], steps[order], v
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_models_and_inputs_equal_nest(seed):
+    """Spike sources, alpha and delta neurons and step currents through the engine and
+    through NEST's spike_generator, iaf_psc_alpha, iaf_psc_delta and step_current_generator:
+    identical rasters up to a first disagreement, which must be near threshold (the side
+    that did not fire holds its pre-threshold potential, within the bound of theta)."""
+    net = _models_network(seed)
+    built = net.build(partitions=1, threads=1)
+    n_steps = 5000
+    sim = Simulator(built, threads=1, probes=range(built.n_neurons), progress=False)
+    sim.run_steps(n_steps)
+    senders, steps = sim.spikes()
+    order = np.lexsort((senders, steps))
+    senders, steps = senders[order].astype(np.int64), steps[order].astype(np.int64)
+    assert sim.counters["saturations"] == 0
+    n_senders, n_steps_, v_nest = _nest_models_raster(built, net, n_steps * DT)
+    kinds = built.model_kind[built.pop_of[senders]]
+    assert all((kinds == k).sum() > 100 for k in (0, 1, 2, 3)), np.bincount(kinds)
+    engine = set(zip(steps.tolist(), senders.tolist()))
+    nest_set = set(zip(n_steps_.tolist(), n_senders.tolist()))
+    differ = sorted(engine ^ nest_set)
+    if not differ:
+        print(f"seed {seed}: {len(senders)} spikes ({np.bincount(kinds)} by model), "
+              "rasters identical")
+        return
+    t, gid = differ[0]
+    model = net.populations[int(built.pop_of[gid])].model
+    bound = error_bound_mv(model, DT, 5000.0, 20.0, d_max_pa=5000.0,
+                           i_drive_max_pa=1000.0)
+    theta = model.V_th - model.E_L
+    v_side = (sim.probes()["v_rel_mv"][gid, t] if (t, gid) in nest_set else v_nest[t, gid])
+    before = steps < t
+    print(f"seed {seed}: {int(before.sum())} spikes identical up to step {t}; first "
+          f"disagreement neuron {gid} ({model.kind}), V - theta = "
+          f"{(v_side - theta) * 1e6:.1f} nV, bound {bound * 1e6:.0f} nV")
+    assert abs(v_side - theta) <= bound, (t, gid, v_side, bound)
+    assert before.sum() >= 200
+    np.testing.assert_array_equal(steps[before], n_steps_[n_steps_ < t])
+    np.testing.assert_array_equal(senders[before], n_senders[n_steps_ < t])
