@@ -5,7 +5,8 @@ integer: potentials relative to E_L to ``2**-16`` mV, currents and weights to ``
 delays and refractory periods to whole steps. ``report(network)`` compares the parameters
 as written with what the build realises, without building: per population the threshold,
 reset, constant current (with DC input) and refractory period; per projection its weight
-and delay when they are constants or listed (``from_list``). Drawn weights and delays
+and delay when they are constants or listed (``from_list``); the spike times of spike
+sources and the times and amplitudes of step currents. Drawn weights and delays
 (``Normal``) are rounded per synapse by the same rules; the report says how many projections
 draw theirs, and the rounding bound (half a unit of the format). Propagators are Q1.30
 (relative error below ``2**-30``) and are not listed.
@@ -53,7 +54,10 @@ def report(network) -> dict:
     rows = []  # (what, exact, realised)
     for pop in network.populations:
         m = pop.model
-        if not hasattr(m, "V_th"):  # spike sources have no parameters to round
+        if not hasattr(m, "V_th"):  # spike sources: their times round to steps
+            for i, train in enumerate(m.spike_times_ms):
+                rows += [(f"{pop.name}[{i}] spike time", x, nx.ms_to_steps(x, dt) * dt)
+                         for x in train]
             continue
         i_e = m.I_e + network.dc.get(pop.index, 0.0)
         rows += [
@@ -84,6 +88,11 @@ def report(network) -> dict:
         if pr.delay.std == 0:
             d = float(pr.delay.mean)
             rows.append((f"{what} delay", d, math.floor(d / dt + 0.5) * dt))
+    for index, times, amps, _ in network.step_currents:
+        name = network.populations[index].name
+        rows += [(f"{name} step-current time", x, nx.ms_to_steps(x, dt) * dt) for x in times]
+        rows += [(f"{name} step-current amplitude", a,
+                  nx.pa_to_fixed(a) / (1 << nx.I_FRAC_BITS)) for a in amps]
     for index, (rate, k, w) in sorted(network.poisson.items()):
         rows.append((f"{network.populations[index].name} Poisson weight", w,
                      nx.pa_to_fixed(w) / (1 << nx.I_FRAC_BITS)))

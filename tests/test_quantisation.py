@@ -34,3 +34,19 @@ def test_a_network_of_exact_values_reports_nothing_rounded():
     assert (rep["rounded"], rep["max_relative_change"], rep["largest"]) == (0, 0.0, None)
     assert summary_line(rep) == "quantisation: 0 of 6 parameters rounded"
     assert 3 * 0.1 != 0.3  # the float arithmetic of ms and steps is not a rounding
+
+
+def test_spike_times_and_step_currents_are_reported():
+    from neuroaix.neuron import LIFDelta
+
+    net = Network(dt=0.1)
+    net.add_spike_source("S", [[1.0, 2.04], [0.3]])
+    d = net.add_population("D", 2, LIFDelta())
+    net.add_step_current(d, [5.0, 7.52], [100.0, 0.1])
+    rep = report(net)
+    # 3 spike times, 4 parameters of D, 2 step-current times and 2 amplitudes
+    assert rep["parameters"] == 3 + 4 + 2 + 2
+    # 2.04 -> 2.0 ms, 7.52 -> 7.5 ms, 0.1 pA -> 410/4096 pA
+    assert rep["rounded"] == 3
+    assert rep["largest"] == "S[0] spike time"
+    assert abs(rep["max_relative_change"] - 0.04 / 2.04) < 1e-9
