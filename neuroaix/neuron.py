@@ -17,7 +17,8 @@ from neuroaix import numerics as nx
 from neuroaix.checks import check_number
 
 __all__ = ["LIF", "LIFAlpha", "LIFDelta", "MODEL_KINDS", "NEURON_MODELS", "SpikeSourceArray",
-           "propagator_31", "propagator_32", "propagators", "ref_steps"]
+           "propagator_31", "propagator_32", "propagators", "realised_parameters",
+           "ref_steps"]
 
 #: Model kinds in the order of their codes in ``BuiltNetwork.model_kind`` (NEST's names).
 MODEL_KINDS = ("iaf_psc_exp", "iaf_psc_delta", "iaf_psc_alpha", "spike_source_array")
@@ -164,6 +165,21 @@ def _check_parameters(model) -> None:
             f"I_e={model.I_e!r} pA does not fit the I format (+-524288 pA); use a smaller "
             "current"
         )
+
+
+def realised_parameters(model, dt: float) -> dict[str, float]:
+    """Return ``model``'s parameters as the number contract realises them at step ``dt``.
+
+    ``V_th``, ``V_reset`` (relative to ``E_L``, 2**-16 mV), ``I_e`` (2**-12 pA) and ``t_ref``
+    (whole steps) come back rounded; ``C_m`` and the time constants enter only through
+    Q1.30 propagators (relative error below 2**-30) and are returned as given.
+    """
+    out = {f.name: getattr(model, f.name) for f in fields(model)}
+    for name in ("V_th", "V_reset"):
+        out[name] = model.E_L + nx.fixed_to_mv(nx.mv_to_fixed(out[name] - model.E_L))
+    out["I_e"] = nx.fixed_to_pa(nx.pa_to_fixed(model.I_e))
+    out["t_ref"] = ref_steps(model.t_ref, dt) * dt
+    return out
 
 
 #: Propagators that act on a current (I format) and land in the V format: stored x 16.

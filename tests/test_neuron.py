@@ -83,3 +83,16 @@ def test_quantised_constants_fit_their_formats():
     for name in ("p22", "p11ex", "p11in", "p21ex", "p21in", "p20"):
         assert -(2**30) < getattr(coef, name) < 2**30
     assert isinstance(coef, nx.LIFCoefficients)
+
+
+def test_realised_parameters_are_the_quantised_ones():
+    from neuroaix.neuron import LIFAlpha, LIFDelta, realised_parameters
+
+    for model in (LIF(V_th=-49.99999, t_ref=2.03, I_e=0.1), LIFAlpha(V_th=-49.99999),
+                  LIFDelta(V_th=-49.99999, t_ref=2.03, I_e=0.1)):
+        got = realised_parameters(model, 0.1)
+        assert set(got) == {f for f in type(model).__dataclass_fields__}
+        assert got["V_th"] != model.V_th and abs(got["V_th"] - model.V_th) <= 2.0 ** -17
+        assert got["C_m"] == model.C_m and got["E_L"] == model.E_L
+        if model.I_e:
+            assert got["I_e"] == 410 / 4096 and got["t_ref"] == 20 * 0.1
