@@ -25,7 +25,7 @@ LAYERS = (
     ("primitives", ("neuroaix.neuron", "neuroaix.distributions")),
     ("construction", ("neuroaix.construction",)),
     ("description", ("neuroaix.network", "neuroaix.models", "neuroaix.memory",
-                     "neuroaix.quantisation")),
+                     "neuroaix.quantisation", "neuroaix.nir")),
     ("consumers", ("neuroaix.engine", "neuroaix.reference", "neuroaix.rtl",
                    "neuroaix.emulator", "neuroaix.analysis", "neuroaix.plotting",
                    "neuroaix.recordings")),
