@@ -98,3 +98,25 @@ def test_a_partial_build_cannot_be_saved(tmp_path):
     with pytest.raises(ValueError, match="stores only the partitions"):
         write_image(tmp_path / "x.npz", built)
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_every_model_and_input_survives_saving(tmp_path):
+    from neuroaix.neuron import LIFAlpha, LIFDelta
+
+    net = Network(dt=0.1, seed=4)
+    src = net.add_spike_source("S", [[1.0, 4.0], [2.5], []])
+    a = net.add_population("A", 6, LIFAlpha(tau_syn_ex=1.0))
+    d = net.add_population("D", 5, LIFDelta(t_ref=1.0))
+    net.connect(src, a, "all_to_all", weight=900.0, delay=0.5)
+    net.connect(a, d, "all_to_all", weight=4.0, delay=1.1)
+    net.add_step_current(d, [2.0, 6.0], [500.0, 0.0], neurons=[0, 2])
+    net.add_poisson_input(a, rate_hz=500.0, weight=100.0, indegree=4)
+    net.save(tmp_path / "m.npz")
+    built, _ = read_image(tmp_path / "m.npz", partitions=3)
+    fresh = net.build(partitions=3, threads=1)
+    one, two = Simulator(built, backend="reference"), Simulator(fresh, backend="reference")
+    one.simulate(12.0)
+    two.simulate(12.0)
+    assert one.spike_hash() == two.spike_hash()
+    senders = one.spikes()[0]
+    assert {0, 1} <= set(senders.tolist()) and (senders >= 9).any()  # sources and D fire
