@@ -17,16 +17,19 @@ import contextlib
 import json
 import math
 import os
+import pickle
 import secrets
 import signal
 import sys
 import tempfile
 import threading
+import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 
 from neuroaix._version import __version__
 
-__all__ = ["Interrupted", "acknowledge_interrupt", "atomic_path", "check_file", "check_folder",
+__all__ = ["ARCHIVE_ERRORS", "Interrupted", "acknowledge_interrupt", "archive_error", "atomic_path", "check_file", "check_folder",
            "current_phase", "exit_status", "format_duration", "interrupt_lost",
            "interrupt_message", "note_written", "phase", "provenance", "read_json", "reset",
            "signal_guard", "write_bytes", "write_json", "written"]
@@ -352,6 +355,17 @@ def read_json(path: str | os.PathLike, *, what: str):
         raise ValueError(f"{path!r} holds a JSON {type(doc).__name__}, not an object; it "
                          f"should hold {what}")
     return doc
+
+
+#: What reading a damaged or foreign ``.npz`` archive raises (``numpy.load`` with
+#: ``allow_pickle=False``): truncated, corrupt or not an archive at all.
+ARCHIVE_ERRORS = (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile,
+                  zlib.error, pickle.UnpicklingError, UnicodeDecodeError)
+
+
+def archive_error(exc: BaseException) -> str:
+    """Return one of ``ARCHIVE_ERRORS`` as one line: ``"Kind: message"``."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
 # Records ---------------------------------------------------------------------------------

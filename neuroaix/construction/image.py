@@ -23,15 +23,12 @@ import dataclasses
 import hashlib
 import json
 import os
-import pickle
-import zipfile
-import zlib
 
 import numpy as np
 
 from neuroaix import formats
 from neuroaix.construction.built import BuiltNetwork, Partition
-from neuroaix.outputs import atomic_path
+from neuroaix.outputs import ARCHIVE_ERRORS, archive_error, atomic_path
 
 __all__ = ["IMAGE_VERSION", "NetworkFileError", "network_fingerprint", "read_image",
            "write_image"]
@@ -178,9 +175,8 @@ def read_image(path: str | os.PathLike, *, partitions: int = 1) -> tuple[BuiltNe
             arrays = {k: data[k] for k in names}
     except NetworkFileError:
         raise
-    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile,
-            zlib.error, pickle.UnpicklingError, UnicodeDecodeError) as exc:
-        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+    except ARCHIVE_ERRORS as exc:
+        reason = archive_error(exc)
         raise fail(f"is damaged or not a saved network ({reason})") from None
     if _checksum(arrays) != meta.get("sha256"):
         raise fail("is corrupt (its checksum does not match its contents)")

@@ -18,14 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
-import zipfile
-import zlib
 
 import numpy as np
 
 from neuroaix.engine.backend import STATE_KEYS
 from neuroaix.engine.state import COUNTERS
+from neuroaix.outputs import ARCHIVE_ERRORS, archive_error
 
 __all__ = ["CHECKPOINT_VERSION", "CheckpointError", "fingerprint", "inputs",
            "read_checkpoint", "write_checkpoint"]
@@ -190,9 +188,8 @@ def read_checkpoint(path, *, fingerprint: dict, inputs: dict) -> dict:
             arrays = {k: data[k] for k in saved}
     except CheckpointError:
         raise
-    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile,
-            zlib.error, pickle.UnpicklingError, UnicodeDecodeError) as exc:
-        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+    except ARCHIVE_ERRORS as exc:
+        reason = archive_error(exc)
         raise fail(f"is damaged or not a checkpoint ({reason}); use another checkpoint") \
             from None
     if _checksum(arrays, saved) != meta.get("sha256"):
