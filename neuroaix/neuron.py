@@ -85,7 +85,26 @@ def propagators(p: "LIF", dt: float) -> dict[str, float]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LIF:
+class _SynapticLIF:
+    """The parameters of the current-based LIF models with synaptic time constants (``LIF``,
+    ``LIFAlpha``), with NEST's names, units and the microcircuit's defaults."""
+
+    C_m: float = 250.0
+    tau_m: float = 10.0
+    tau_syn_ex: float = 0.5
+    tau_syn_in: float = 0.5
+    t_ref: float = 2.0
+    E_L: float = -65.0
+    V_th: float = -50.0
+    V_reset: float = -65.0
+    I_e: float = 0.0
+
+    def __post_init__(self):
+        _check_parameters(self)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LIF(_SynapticLIF):
     """Leaky integrate-and-fire neuron with exponential synaptic currents (``iaf_psc_exp``).
 
     Parameters
@@ -110,21 +129,8 @@ class LIF:
     Defaults are those of the Potjans-Diesmann microcircuit (NEST's PyNEST example).
     """
 
-    C_m: float = 250.0
-    tau_m: float = 10.0
-    tau_syn_ex: float = 0.5
-    tau_syn_in: float = 0.5
-    t_ref: float = 2.0
-    E_L: float = -65.0
-    V_th: float = -50.0
-    V_reset: float = -65.0
-    I_e: float = 0.0
-
     #: NEST's name of the model; an index of ``MODEL_KINDS``.
     kind = "iaf_psc_exp"
-
-    def __post_init__(self):
-        _check_parameters(self)
 
     def quantise(self, dt: float) -> nx.LIFCoefficients:
         """Return the integer constants of the number contract for time step ``dt`` (ms).
@@ -231,7 +237,7 @@ def _quantise(model, dt: float, p: dict[str, float]) -> dict[str, int]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LIFAlpha:
+class LIFAlpha(_SynapticLIF):
     """Leaky integrate-and-fire neuron with alpha-shaped synaptic currents (``iaf_psc_alpha``).
 
     PyNN's IF_curr_alpha. A spike of weight ``w`` pA gives the current
@@ -239,20 +245,7 @@ class LIFAlpha:
     and defaults as ``LIF``; integrated exactly (docs/numerics.md, section 5c).
     """
 
-    C_m: float = 250.0
-    tau_m: float = 10.0
-    tau_syn_ex: float = 0.5
-    tau_syn_in: float = 0.5
-    t_ref: float = 2.0
-    E_L: float = -65.0
-    V_th: float = -50.0
-    V_reset: float = -65.0
-    I_e: float = 0.0
-
     kind = "iaf_psc_alpha"
-
-    def __post_init__(self):
-        _check_parameters(self)
 
     def propagators(self, dt: float) -> dict[str, float]:
         """Return the float64 propagators of one step ``dt`` (ms), NEST's P11 ... P33.
