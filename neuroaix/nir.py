@@ -24,7 +24,9 @@ discrete-time simulators that read NIR and snnTorch's exporter take it. The mapp
   add up along the path and round to steps ``floor(d / dt + 1/2)``, a path without ``Delay``
   gets the shortest delay (one step). An ``Affine`` bias reaching a neuron becomes a constant
   current: ``I_e = w_in * b`` pA (CubaLIF; the steady state of its synaptic current) or
-  ``I_e = b`` (LIF, IF).
+  ``I_e = b`` (LIF, IF): a DC input where it is equal for the node's neurons, else step
+  currents that start at time 0 (and act from the first step on, as NEST's
+  step_current_generator).
 - ``Output`` marks a population whose spikes are the graph's output; nothing to build.
 
 Everything else (convolutions, pooling, ``LI``, ``CubaLI``, ``I``, ``Threshold``,
@@ -241,12 +243,15 @@ def read(source, *, dt: float | None = None, seed: int = 12345, inputs: dict | N
             _follow(net, nodes, out_edges, pops, factor, bias, src=name, at=nxt,
                     matrix=np.eye(n), delay_pre=np.zeros(n), delay_post=np.zeros(n),
                     offset=np.zeros(n), seen=(), origin=None)
-    for name in pops:
+    for name in w_in_of:  # the neuron populations (Inputs have no incoming edges)
         b = sum((v for k, v in bias.items() if k[-1] == name), np.zeros(len(pops[name])))
-        if np.any(b != 0):
-            scale = w_in_of[name]
-            amp = _uniform(f"bias reaching {name}", name, b * scale)
-            net.add_dc_input(pops[name], amplitude_pa=amp)
+        amp = b * w_in_of[name]
+        if np.all(amp == amp[0]) and amp[0] != 0:
+            net.add_dc_input(pops[name], amplitude_pa=float(amp[0]))
+        elif np.any(amp != 0):  # one step current per distinct value, from the first step on
+            for value in np.unique(amp[amp != 0]):
+                net.add_step_current(pops[name], [0.0], [float(value)],
+                                     neurons=np.flatnonzero(amp == value).tolist())
     return net
 
 

@@ -205,6 +205,14 @@ def test_a_graph_exported_by_snntorch_reads_with_its_discrete_time_weights():
     want = fc2[tgt[into] - 10, src[into] - 4]
     assert np.all(np.abs(w[into] / 4096 - want) <= 0.5 / 4096 + 1e-6 * np.abs(want))
     assert np.count_nonzero(w) == fc1.size + fc2.size and set(d.tolist()) == {1}
+    # fc1's bias (one per neuron): w_in * b in 1000 pA, step currents from time 0
+    bias = np.asarray(graph.nodes["fc1"].bias, np.float64)
+    w_in = np.asarray(graph.nodes["lif1"].w_in, np.float64)
+    got = np.zeros(6)
+    for k, times, amps, idx in net.step_currents:
+        assert k == pops["lif1"].index and list(times) == [0.0]
+        got[list(idx)] += amps[0]
+    assert np.allclose(got, bias * w_in * 1000.0, rtol=1e-12) and not net.dc
 
 
 def test_an_affine_bias_counts_once_for_every_source_that_feeds_it():

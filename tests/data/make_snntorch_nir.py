@@ -2,7 +2,7 @@
 
 Needs torch and snntorch (``pip install torch snntorch``), which the test environment does not
 install; tests/test_nir.py reads the file this writes. Made with snntorch 1.0.0, torch 2.14
-and nir 1.0.8: input (4) -> Linear -> Synaptic (6, alpha 0.8, beta 0.9) -> Linear -> Leaky
+and nir 1.0.8: input (4) -> Linear with bias -> Synaptic (6, alpha 0.8, beta 0.9) -> Linear -> Leaky
 (3, beta 0.95), thresholds 1, seed 7.
 """
 
@@ -19,7 +19,7 @@ OUT = pathlib.Path(__file__).with_name("snntorch.nir")
 class Net(torch.nn.Module):
     def __init__(self):
         super().__init__()
-        self.fc1 = torch.nn.Linear(4, 6, bias=False)
+        self.fc1 = torch.nn.Linear(4, 6)
         self.lif1 = snn.Synaptic(alpha=torch.full((6,), 0.8), beta=torch.full((6,), 0.9),
                                  threshold=torch.ones(6))
         self.fc2 = torch.nn.Linear(6, 3, bias=False)
