@@ -111,6 +111,12 @@ def test_node_image_errors():
     with pytest.raises(ValueError, match=r"^n_neurons must be >= 62 for partition 0, not 10; "
                                          r"raise it$"):
         node_image(built, 0, n_neurons=10)
+    from tests.engine.mpi_runner import models_network
+
+    with pytest.raises(ValueError, match=r"^the RTL node runs only iaf_psc_exp populations "
+                                         r"with Poisson or DC input, but population 'S' is "
+                                         r"spike_source_array, .*step currents; run this"):
+        node_image(models_network().build(partitions=2), 0)
 
 
 @pytest.mark.parametrize("kwargs, exc, match", [
