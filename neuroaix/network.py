@@ -352,7 +352,8 @@ class Network:
             length (one value per synapse), but not a ``Normal``.
         weight : float or Normal
             Synaptic current amplitude in pA (>= 0 excitatory, < 0 inhibitory), quantised
-            to the I format: ``floor(w * 2**12 + 1/2)``.
+            to the I format: ``floor(w * 2**12 + 1/2)``; onto a ``LIFDelta`` population the
+            jump of the potential in mV, quantised the same way (2**-12 mV).
         delay : float or Normal, optional
             Delay in ms, rounded to ``floor(d / dt + 1/2)`` steps, which must lie in
             ``[1, formats.MAX_DELAY_STEPS]``. Default: ``dt`` (one step).
@@ -514,7 +515,8 @@ class Network:
         """Give every neuron of ``pop`` background input from ``indegree`` Poisson sources.
 
         Each source fires at ``rate_hz``; per step a neuron receives a Poisson count of mean
-        ``rate_hz * indegree * dt * 1e-3`` spikes of ``weight`` pA (one generator per neuron,
+        ``rate_hz * indegree * dt * 1e-3`` spikes of ``weight`` pA (mV onto a ``LIFDelta``
+        population; one generator per neuron,
         ``numerics.poisson_table``). At most one Poisson input per population.
         """
         pop = self._check_pop("pop", pop, neurons=True)
