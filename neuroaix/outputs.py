@@ -29,7 +29,8 @@ from collections.abc import Iterable, Iterator
 
 from neuroaix._version import __version__
 
-__all__ = ["ARCHIVE_ERRORS", "Interrupted", "acknowledge_interrupt", "archive_error", "atomic_path", "check_file", "check_folder",
+__all__ = ["ARCHIVE_ERRORS", "Interrupted", "acknowledge_interrupt", "archive_error",
+           "archive_problem", "atomic_path", "check_file", "check_folder",
            "current_phase", "exit_status", "format_duration", "interrupt_lost",
            "interrupt_message", "note_written", "phase", "provenance", "read_json", "reset",
            "signal_guard", "write_bytes", "write_json", "written"]
@@ -361,6 +362,23 @@ def read_json(path: str | os.PathLike, *, what: str):
 #: ``allow_pickle=False``): truncated, corrupt or not an archive at all.
 ARCHIVE_ERRORS = (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile,
                   zlib.error, pickle.UnpicklingError, UnicodeDecodeError)
+
+
+def archive_problem(path: str | os.PathLike) -> str | None:
+    """Return what keeps ``path`` from being a NumPy ``.npz`` archive, or None if it is one.
+
+    The answers complete "FILE ...": ``"does not exist (or is not a file)"``, ``"is empty"``,
+    ``"is a single .npy array"`` or ``"is not a NumPy .npz archive"``.
+    """
+    if not os.path.isfile(path):
+        return "does not exist (or is not a file)"
+    if os.path.getsize(path) == 0:
+        return "is empty"
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic[:2] == b"PK":
+        return None
+    return "is a single .npy array" if magic == b"\x93NUM" else "is not a NumPy .npz archive"
 
 
 def archive_error(exc: BaseException) -> str:

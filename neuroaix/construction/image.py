@@ -28,7 +28,7 @@ import numpy as np
 
 from neuroaix import formats
 from neuroaix.construction.built import BuiltNetwork, Partition
-from neuroaix.outputs import ARCHIVE_ERRORS, archive_error, atomic_path
+from neuroaix.outputs import ARCHIVE_ERRORS, archive_error, archive_problem, atomic_path
 
 __all__ = ["IMAGE_VERSION", "NetworkFileError", "network_fingerprint", "read_image",
            "write_image"]
@@ -150,13 +150,12 @@ def read_image(path: str | os.PathLike, *, partitions: int = 1) -> tuple[BuiltNe
     def fail(what: str) -> NetworkFileError:
         return NetworkFileError(f"network file {path!r} {what}")
 
-    if not os.path.isfile(path):
-        raise fail("does not exist (or is not a file); give a network saved with "
-                   "neuroaix.construction.image.write_image (e.g. Network.save)")
-    with open(path, "rb") as fh:
-        magic = fh.read(4)
-    if magic[:2] != b"PK":
-        raise fail("is not a saved network (not a NumPy .npz archive)")
+    problem = archive_problem(path)
+    if problem and problem.startswith("does not exist"):
+        raise fail(f"{problem}; give a network saved with Network.save "
+                   "(neuroaix.construction.image.write_image)")
+    if problem:
+        raise fail(f"is not a saved network ({problem.removeprefix('is ')})")
     try:
         with np.load(path, allow_pickle=False) as data:
             if "meta" not in data.files:

@@ -23,7 +23,7 @@ import numpy as np
 
 from neuroaix.engine.backend import STATE_KEYS
 from neuroaix.engine.state import COUNTERS
-from neuroaix.outputs import ARCHIVE_ERRORS, archive_error
+from neuroaix.outputs import ARCHIVE_ERRORS, archive_error, archive_problem
 
 __all__ = ["CHECKPOINT_VERSION", "CheckpointError", "fingerprint", "inputs",
            "read_checkpoint", "write_checkpoint"]
@@ -153,17 +153,14 @@ def read_checkpoint(path, *, fingerprint: dict, inputs: dict) -> dict:
     def fail(what: str) -> CheckpointError:
         return CheckpointError(f"checkpoint {path!r} {what}")
 
-    if not os.path.isfile(path):
-        raise fail("does not exist (or is not a file); give the path of a checkpoint "
-                   "written with --checkpoint")
-    if os.path.getsize(path) == 0:
+    problem = archive_problem(path)
+    if problem and problem.startswith("does not exist"):
+        raise fail(f"{problem}; give the path of a checkpoint written with --checkpoint")
+    if problem == "is empty":
         raise fail("is empty; it was not written completely, use another checkpoint")
-    with open(path, "rb") as fh:
-        magic = fh.read(4)
-    if magic[:2] != b"PK":
-        kind = "a single .npy array" if magic == b"\x93NUM" else "not a NumPy .npz archive"
-        raise fail(f"is not a checkpoint ({kind}); give the path of a checkpoint written with "
-                   "--checkpoint")
+    if problem:
+        raise fail(f"is not a checkpoint ({problem.removeprefix('is ')}); give the path of a "
+                   "checkpoint written with --checkpoint")
     try:
         with np.load(path, allow_pickle=False) as data:
             keys = set(data.files)
