@@ -3,8 +3,8 @@
 One partition of a microcircuit of about 2,205 neurons per node (the neuroAIx node size:
 scale 0.1143, 4 partitions), with reduced in-degrees (``--k-scale``, default 0.1); the engine
 runs the network, the other partitions' spikes are injected, the node's Verilog runs on
-Verilator (``--sim amaranth``: the Amaranth design in amaranth.sim) and its raster must equal
-the engine's. Beside the RTL's cycles of every step, the emulator's (the node's cycle rule,
+Verilator (``--sim amaranth``: the Amaranth design in amaranth.sim; ``--sim none``: no RTL,
+the emulator's cycles alone) and its raster must equal the engine's. Beside the RTL's cycles of every step, the emulator's (the node's cycle rule,
 ``neuroaix.timing.node_step_cycles``) for the same step. Prints, per (L, U), the cycles per
 step (mean, min, max, total) of both, the steps in which they differ, and the synaptic events.
 
@@ -41,7 +41,9 @@ def run(n_steps: int, lanes, k_scale: float, sim: str = "verilator", partition: 
         t0 = time.perf_counter()
         image, external, expected, _ = engine_case(built, partition, n_steps, **MEMORY,
                                                    synapse_lanes=L, update_lanes=U)
-        if sim == "verilator":
+        if sim == "none":  # the node's cycle rule alone, no RTL run
+            spikes, cycles, events = expected, None, None
+        elif sim == "verilator":
             res = node_verilator.run(image, n_steps, external, BUILD / f"L{L}_U{U}",
                                      expected=expected, patterns=("streaming",))["streaming"]
             spikes, cycles, events = res["spikes"], res["cycles"], res["counters"]["events"]
@@ -50,8 +52,10 @@ def run(n_steps: int, lanes, k_scale: float, sim: str = "verilator", partition: 
             spikes, cycles, events = res.spikes, res.cycles, res.counters["events"]
         if spikes != expected:
             raise RuntimeError(f"L={L}, U={U}: the node's raster differs from the engine's")
-        cycles = np.array(cycles)
         emulated = emulator_cycles(image, external, expected)
+        if cycles is None:
+            cycles, events = emulated.cycles, int(emulated.events.sum())
+        cycles = np.array(cycles)
         out["network"]["n_local"] = image.n_local
         out["network"]["synapses_local"] = int(image.row_length.sum())
         out["runs"].append({
@@ -72,7 +76,8 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--k-scale", type=float, default=0.1)
     p.add_argument("--lanes", nargs="+", default=["1,1", "8,10"], metavar="L,U")
-    p.add_argument("--sim", choices=("verilator", "amaranth"), default="verilator")
+    p.add_argument("--sim", choices=("verilator", "amaranth", "none"), default="verilator",
+                   help="the RTL's simulator; none: the emulator's cycles alone")
     p.add_argument("--json", type=pathlib.Path)
     args = p.parse_args(argv)
     lanes = [tuple(int(x) for x in s.split(",")) for s in args.lanes]
