@@ -33,7 +33,7 @@ docs/architecture.md.
 """
 
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory, MemoryData
@@ -585,12 +585,13 @@ class SynapsePipeline(wiring.Component):
             s1_valid_any.append(bank.s1_valid)
 
         # Cleared values back in lane order ---------------------------------------------------
+        # Lane k reads bank (rot + k) mod NB: one indexed multiplexer per lane (a mux tree),
+        # not a chain of NB comparisons.
         out = Signal(data.ArrayLayout(RingValues, U))
+        bank_values = Array(Value.cast(v) for v in olds)
         for k in range(U):
-            for b in range(NB):
-                sel = (s1_rot + k)[:bank_bits] == b if bank_bits else Const(1, 1)
-                with m.If(s1_lane_ok[k] & sel):
-                    m.d.comb += out[k].eq(olds[b])
+            value = bank_values[(s1_rot + k)[:bank_bits]] if bank_bits else Value.cast(olds[0])
+            m.d.comb += out[k].eq(Mux(s1_lane_ok[k], value, 0))
         m.d.comb += [
             cleared.w_data.eq(out),
             cleared.w_en.eq(s1_clear_any),
