@@ -319,8 +319,12 @@ def _exp_segment(seg, poisson, lo, hi, wide, w_bg):
 
 
 @njit(cache=True, nogil=True)
-def _update_partition(p, t, lay, neu, pops, spk_buf, counters):
+def _update_partition(p, t, inp, ex_base, lay, neu, pops, spk_buf, counters):
     """Run background input and the neuron update of partition ``p`` at step ``t``.
+
+    The step's synaptic input is read from ``inp`` (the ring buffers or the step loop's
+    accumulator) and cleared: excitatory at ``inp[ex_base:ex_base + n_local]``, inhibitory
+    right after it.
 
     Populations are contiguous in global id (``pops.pop_start``), hence in local index too;
     each population's segment runs with its constants hoisted out of the loop (the place
@@ -328,13 +332,12 @@ def _update_partition(p, t, lay, neu, pops, spk_buf, counters):
     written, ascending, to ``spk_buf[lay.noff[p]:]``; returns their number.
     """
     n_part = lay.n_part
-    ring, v, iex, iin, ref, rng = neu.ring, neu.v, neu.iex, neu.iin, neu.ref, neu.rng
+    v, iex, iin, ref, rng = neu.v, neu.iex, neu.iin, neu.ref, neu.rng
     pop_start, coef, has_poisson, ptable, plen = (pops.pop_start, pops.coef, pops.has_poisson,
                                                   pops.ptable, pops.plen)
-    pguide, pweight = pops.pguide, pops.pweight
+    pweight = pops.pweight
     n = lay.n_loc[p]
     base = lay.noff[p]
-    ex_base = lay.roff[p] + ((t & lay.mask) * 2) * n
     in_base = ex_base + n
     sat = 0
     n_spk = 0
@@ -346,15 +349,15 @@ def _update_partition(p, t, lay, neu, pops, spk_buf, counters):
         if l1 <= l0:
             continue
         if pops.kind[k] != SEG_EXP:  # the other models and inputs: their own segments
-            n_spk, c, s = _update_segment(k, p, t, l0, l1, base, ex_base, in_base, n_spk,
-                                          n_part, neu, pops, spk_buf)
+            n_spk, c, s = _update_segment(k, p, t, l0, l1, base, inp, ex_base, in_base,
+                                          n_spk, n_part, neu, pops, spk_buf)
             n_pois += c
             sat += s
             continue
         g0, g1 = base + l0, base + l1
         # spike flags go to spk_buf[g0:g1]; the ids are compacted below them in place
         flag = spk_buf[g0:g1]
-        seg = (ring[ex_base + l0:ex_base + l1], ring[in_base + l0:in_base + l1], v[g0:g1],
+        seg = (inp[ex_base + l0:ex_base + l1], inp[in_base + l0:in_base + l1], v[g0:g1],
                iex[g0:g1], iin[g0:g1], ref[g0:g1], rng[g0:g1], flag, coef[k])
         lo, hi = _table(ptable[k], 0), _table(ptable[k], 1)
         # constant flags: each inlined copy is a loop of its own
@@ -405,11 +408,12 @@ def _step_current(pops, g, t):
 
 
 @njit(cache=True, nogil=True)
-def _update_segment(k, p, t, l0, l1, base, ex_base, in_base, n_spk, n_part, neu, pops,
+def _update_segment(k, p, t, l0, l1, base, inp, ex_base, in_base, n_spk, n_part, neu, pops,
                     spk_buf):
     """Run population ``k``'s local neurons ``l0 .. l1 - 1`` of partition ``p`` at step ``t``
     for every segment kind but SEG_EXP (docs/numerics.md, sections 5-5d), in the order of
-    ``_update_partition``: read-and-clear, background, update, threshold.
+    ``_update_partition``: read-and-clear (of ``inp``, see there), background, update,
+    threshold.
 
     Returns ``(n_spk, poisson events, saturations)``; spikes are appended to ``spk_buf`` at
     ``base + n_spk`` in ascending global id.
@@ -435,7 +439,7 @@ def _update_segment(k, p, t, l0, l1, base, ex_base, in_base, n_spk, n_part, neu,
                 n_spk += 1
             e += 1
         return n_spk, n_pois, sat
-    ring, v, iex, iin, ref, rng = neu.ring, neu.v, neu.iex, neu.iin, neu.ref, neu.rng
+    v, iex, iin, ref, rng = neu.v, neu.iex, neu.iin, neu.ref, neu.rng
     coef = pops.coef
     p22, p11ex, p11in = coef[k, 0], coef[k, 1], coef[k, 2]
     p21ex, p21in, p20, i_e = coef[k, 3], coef[k, 4], coef[k, 5], coef[k, 8]
@@ -445,10 +449,10 @@ def _update_segment(k, p, t, l0, l1, base, ex_base, in_base, n_spk, n_part, neu,
     poisson, n_table, w_bg = pops.has_poisson[k], pops.plen[k], pops.pweight[k]
     for l in range(l0, l1):
         g = base + l
-        in_ex = np.int64(ring[ex_base + l])
-        in_in = np.int64(ring[in_base + l])
-        ring[ex_base + l] = 0
-        ring[in_base + l] = 0
+        in_ex = np.int64(inp[ex_base + l])
+        in_in = np.int64(inp[in_base + l])
+        inp[ex_base + l] = 0
+        inp[in_base + l] = 0
         if poisson:
             x = rng[g]
             x ^= x >> _U12
@@ -602,17 +606,17 @@ def _accumulate_group(ring, base, n, tgt, wgt, a, b):
 
 
 @njit(cache=True, nogil=True)
-def _gather_partition(p, t, t_lo, lay, ring, dptr, tgt, wgt, d0, n_d, senders, step_off,
-                      counters):
-    """Deliver onto partition ``p``'s slot of step ``t`` every synapse arriving then from the
-    spikes of steps ``t_lo .. t - 1`` (step ``t_lo + i``'s spikes, ascending, are
+def _gather_partition(p, t, t_lo, lay, acc, base, dptr, tgt, wgt, d0, n_d, senders,
+                      step_off, counters):
+    """Deliver onto ``acc[base:base + 2 * n_local]`` (partition ``p``'s input of step ``t``,
+    excitatory then inhibitory) every synapse arriving at step ``t`` from the spikes of steps
+    ``t_lo .. t - 1`` (step ``t_lo + i``'s spikes, ascending, are
     ``senders[step_off[i]:step_off[i + 1]]``).
 
     Source steps ascend and each spike's group is in row order, so every ring entry
     receives its additions in the canonical order (docs/performance.md).
     """
     n = lay.n_loc[p]
-    base = lay.roff[p] + (t & lay.mask) * 2 * n
     sat = 0
     events = 0
     for ts in range(max(t - (d0 + n_d - 1), t_lo), t - d0 + 1):
@@ -622,7 +626,7 @@ def _gather_partition(p, t, t_lo, lay, ring, dptr, tgt, wgt, d0, n_d, senders, s
             a = dptr[g]
             b = dptr[g + 1]
             events += b - a
-            sat += _accumulate_group(ring, base, n, tgt, wgt, a, b)
+            sat += _accumulate_group(acc, base, n, tgt, wgt, a, b)
     counters[p, C_SYN_EVENTS] += events
     counters[p, C_SATURATIONS] += sat
 
@@ -656,11 +660,13 @@ def _scatter_pending(p, t_end, t_lo, lay, ring, dptr, tgt, wgt, d0, n_d, senders
 def _run_steps(t0, n_steps, lay, neu, pops, drows, rec, counters):
     """Run steps ``t0 .. t0 + n_steps - 1``; partitions in parallel, exchange in between.
 
-    Delivery is deferred: at step t each partition first gathers onto the slot it is about
-    to read every synapse of this call's earlier spikes arriving at t (``drows``, rows by
-    delay), so one step's additions stay inside one slot; before returning, the synapses
-    still in flight are scattered onto the ring buffers, which then hold exactly what
-    immediate delivery would have put there (docs/performance.md).
+    Delivery is deferred: at step t each partition gathers every synapse of this call's
+    earlier spikes arriving at t (``drows``, rows by delay) onto one accumulator that the
+    update then reads and clears, so one step's additions stay in one cache-resident array;
+    during the first D steps the accumulator starts from the step's ring slot (what earlier
+    calls delivered), which is cleared. Before returning, the synapses still in flight are
+    scattered onto the ring buffers, which then hold exactly what immediate delivery would
+    have put there (docs/performance.md).
 
     Spikes are appended to ``rec.senders``/``rec.steps`` from position ``rec.n[0]``. If the
     record buffers could overflow, stops before the step and returns the number of steps
@@ -677,6 +683,9 @@ def _run_steps(t0, n_steps, lay, neu, pops, drows, rec, counters):
     spk_cnt = np.zeros(n_part, np.int64)
     step_off = np.empty(n_steps + 1, np.int64)
     step_off[0] = rec_n[0]
+    # the step's input: partition p's excitatory block at 2 * noff[p], inhibitory after it
+    acc = np.zeros(2 * n_total, np.int32)
+    depth = lay.mask + 1
     done = n_steps
     for step in range(n_steps):
         t = t0 + step
@@ -686,9 +695,15 @@ def _run_steps(t0, n_steps, lay, neu, pops, drows, rec, counters):
         # deliver (deferred) + background + update
         for pp in prange(n_part):
             p = np.int64(pp)  # prange indices may be unsigned
-            _gather_partition(p, t, t0, lay, ring, dptr[p], tgt[p], wgt[p], d0, n_d,
+            a = 2 * noff[p]
+            if step < depth:  # what earlier calls delivered for this step comes first
+                r = lay.roff[p] + (t & lay.mask) * 2 * lay.n_loc[p]
+                for i in range(2 * lay.n_loc[p]):
+                    acc[a + i] = ring[r + i]
+                    ring[r + i] = 0
+            _gather_partition(p, t, t0, lay, acc, a, dptr[p], tgt[p], wgt[p], d0, n_d,
                               rec_senders, step_off, counters)
-            spk_cnt[p] = _update_partition(p, t, lay, neu, pops, spk_buf, counters)
+            spk_cnt[p] = _update_partition(p, t, acc, a, lay, neu, pops, spk_buf, counters)
         # exchange: all partitions' spikes in ascending global id
         total = 0
         for p in range(n_part):
@@ -735,7 +750,9 @@ def _update_interval(t0, n_steps, parts, lay, neu, pops, spk_buf, spk_cnt, count
         i = np.int64(ii)
         p = parts[i]
         for s in range(n_steps):
-            spk_cnt[s, i] = _update_partition(p, t0 + s, lay, neu, pops, spk_buf[s], counters)
+            ex_base = lay.roff[p] + (((t0 + s) & lay.mask) * 2) * lay.n_loc[p]
+            spk_cnt[s, i] = _update_partition(p, t0 + s, neu.ring, ex_base, lay, neu, pops,
+                                              spk_buf[s], counters)
 
 
 @njit(cache=True, nogil=True)
