@@ -1,20 +1,32 @@
 """Benchmark the microcircuit: neuroaix against NEST 3.10 on the same machine, in one run.
 
-For each scale (``--scales``, default 0.1 and 1.0) both simulators build the Potjans-Diesmann
-microcircuit, presimulate 500 ms and simulate 1 s of biological time, each in its own
-subprocess so that peak RSS is the simulator's alone (``os.wait4`` rusage of the child).
-Reported per run: build wall seconds, q_RTF (simulation wall time / biological time),
-synaptic events per wall-second, peak RSS, and the neuroaix/NEST ratios. neuroaix counts its
-delivered synaptic events exactly; NEST has no such counter, so its events are estimated as
-spikes per population times the population's mean out-degree (``_nest_models.out_degrees``);
-the estimate is also applied to neuroaix's raster and reported beside its exact count.
+For each scale (``--scales``, default 0.1, 0.25, 0.5 and 1.0) and thread count
+(``--threads``, default 1 and 2) both simulators build the Potjans-Diesmann microcircuit,
+presimulate 500 ms (discarded, Senk et al. 2026) and simulate ``--t-sim`` ms (default: 10 s
+of biological time at scale 0.1 and ``10 s * 0.1 / scale`` above it, the same work per run),
+each in its own subprocess so that peak RSS is the simulator's alone (``os.wait4`` rusage of
+the child). Each run is repeated ``--repeats`` times and the fastest kept (the machine may be
+shared). Reported per run: build wall seconds, q_RTF (simulation wall time / biological
+time), synaptic events per wall-second, peak RSS, and the neuroaix/NEST ratios. neuroaix
+counts its delivered synaptic events exactly; NEST has no such counter, so its events are
+estimated as spikes per population times the population's mean out-degree
+(``_nest_models.out_degrees``); the estimate is also applied to neuroaix's raster and
+reported beside its exact count.
+
+The cost model: one-thread neuroaix runs at every scale (N grows, in-degree fixed) and at
+scale 0.1 with in-degrees scaled by ``--k-scales`` (K grows, N fixed) are fitted by least
+squares as ``wall_s_sim = a * synaptic_events + b * neuron_steps``: ``a`` is the cost per
+synaptic event, ``b`` per neuron-step (update and background input). ``--plot`` draws both
+series against the fit.
 
 The JIT is warmed up (a small network built and simulated, which fills Numba's on-disk cache)
 before the timed neuroaix runs. Without the NEST environment (``--nest-python``) only
-neuroaix runs, and the output says so. Example::
+neuroaix runs, and the output says so. Example (the table of docs/validation.md)::
 
-    python benchmarks/bench_microcircuit.py --scales 0.1 1.0 --skip-nest-above 0.1 \\
-        --json results/bench_microcircuit.json
+    python benchmarks/bench_microcircuit.py --json docs/data/bench_microcircuit.json \
+        --plot docs/data/bench_microcircuit_cost.png
+
+and a short run: ``--scales 0.1 --threads 2 --t-sim 1000 --repeats 1``.
 """
 
 from __future__ import annotations
@@ -56,12 +68,13 @@ def _estimate_events(senders, populations, deg) -> float:
 
 
 def bench_neuroaix(work: pathlib.Path, scale: float, threads: int, seed: int,
-                   t_presim: float, t_sim: float) -> dict:
+                   t_presim: float, t_sim: float, k_scale: float = 1.0) -> dict:
     """Run ``neuroaix run microcircuit`` in a subprocess and return its measurements."""
     from neuroaix import models
 
-    out = work / f"neuroaix_{scale:g}"
+    out = work / f"neuroaix_{scale:g}_{k_scale:g}_{threads}"
     cmd = [sys.executable, "-m", "neuroaix", "run", "microcircuit", "--scale", str(scale),
+           "--k-scale", str(k_scale), "--force",
            "--seed", str(seed), "--threads", str(threads), "--partitions", str(threads),
            "--t-presim", str(t_presim), "--t-sim", str(t_sim), "--out", str(out),
            "--no-plot"]
@@ -74,8 +87,8 @@ def bench_neuroaix(work: pathlib.Path, scale: float, threads: int, seed: int,
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from _nest_models import out_degrees
 
-    deg = out_degrees(models.microcircuit(scale=scale, seed=seed))
-    return {"simulator": "neuroaix", "scale": scale, "threads": threads,
+    deg = out_degrees(models.microcircuit(scale=scale, k_scale=k_scale, seed=seed))
+    return {"simulator": "neuroaix", "scale": scale, "k_scale": k_scale, "threads": threads,
             "partitions": threads, "n_neurons": s["n_neurons"], "n_synapses": s["n_synapses"],
             "spikes": tot["spikes"], "synaptic_events": tot["synaptic_events"],
             "synaptic_events_estimated": _estimate_events(z["senders"], pops, deg),
@@ -83,13 +96,14 @@ def bench_neuroaix(work: pathlib.Path, scale: float, threads: int, seed: int,
             "q_rtf": tot["q_rtf"],
             "synaptic_events_per_wall_s": tot["synaptic_events_per_wall_s"],
             "peak_rss_bytes": rss, "saturations": tot["saturations"],
+            "neuron_steps": s["n_neurons"] * round(t_sim / 0.1),
             "spike_hash": tot["spike_hash"]}
 
 
 def bench_nest(work: pathlib.Path, nest_python: str, scale: float, threads: int, seed: int,
                t_presim: float, t_sim: float) -> dict:
     """Run ``_nest_models.py`` in the NEST environment and return its measurements."""
-    out = work / f"nest_{scale:g}.npz"
+    out = work / f"nest_{scale:g}_{threads}.npz"
     cmd = [nest_python, str(ROOT / "benchmarks" / "_nest_models.py"), "microcircuit",
            "--scale", str(scale), "--seed", str(seed), "--threads", str(threads),
            "--t-presim", str(t_presim), "--t-sim", str(t_sim), "--out", str(out)]
@@ -114,35 +128,103 @@ def _warm_up() -> None:
     Simulator(built, threads=2, progress=False).simulate(5.0)
 
 
-def print_table(rows: list[dict], ratios: list[dict], file=sys.stdout) -> None:
-    """Print the benchmark table and the neuroaix/NEST ratios."""
-    print(f"{'simulator':>11} {'scale':>5} {'neurons':>7} {'synapses':>11} {'build s':>8} "
-          f"{'q_RTF':>8} {'syn ev/wall-s':>13} {'peak RSS GiB':>12}", file=file)
+def _best(runs: list[dict]) -> dict:
+    """The fastest of repeated runs (a shared machine only ever slows a run down)."""
+    return min(runs, key=lambda r: r["wall_s_sim"])
+
+
+def fit_costs(rows: list[dict]) -> dict:
+    """Fit ``wall_s_sim = a * synaptic_events + b * neuron_steps`` to one-thread neuroaix
+    runs; return ``ns_per_event`` (a), ``ns_per_neuron_step`` (b) and the runs' count."""
+    one = [r for r in rows if r["simulator"] == "neuroaix" and r["threads"] == 1]
+    if len(one) < 2:
+        return {"ns_per_event": None, "ns_per_neuron_step": None, "runs": len(one)}
+    x = np.array([[r["synaptic_events"], r["neuron_steps"]] for r in one], np.float64)
+    y = np.array([r["wall_s_sim"] for r in one])
+    (a, b), *_ = np.linalg.lstsq(x, y, rcond=None)
+    return {"ns_per_event": a * 1e9, "ns_per_neuron_step": b * 1e9, "runs": len(one)}
+
+
+def plot_costs(rows: list[dict], fit: dict, path: str) -> None:
+    """Draw the one-thread cost per biological second against N (in-degree fixed) and
+    against K (N fixed, scale 0.1), with the fitted model."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    one = [r for r in rows if r["simulator"] == "neuroaix" and r["threads"] == 1]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    series = (("N (neurons), in-degree fixed", [r for r in one if r["k_scale"] == 1.0],
+               "n_neurons"),
+              ("K (synapses per neuron), N fixed (scale 0.1)",
+               [r for r in one if r["scale"] == 0.1], "k_per_neuron"))
+    for ax, (label, sel, key) in zip(axes, series):
+        sel = sorted(sel, key=lambda r: r["n_synapses"] / r["n_neurons"] if key ==
+                     "k_per_neuron" else r["n_neurons"])
+        xs = [r["n_synapses"] / r["n_neurons"] if key == "k_per_neuron" else r["n_neurons"]
+              for r in sel]
+        per_bio = [r["wall_s_sim"] / r["t_sim_s"] for r in sel]
+        ax.plot(xs, per_bio, "o", label="measured (1 thread)")
+        if fit["ns_per_event"] is not None:
+            model = [(fit["ns_per_event"] * r["synaptic_events"]
+                      + fit["ns_per_neuron_step"] * r["neuron_steps"]) * 1e-9 / r["t_sim_s"]
+                     for r in sel]
+            ax.plot(xs, model, "-", label=f"{fit['ns_per_event']:.2f} ns/event + "
+                                          f"{fit['ns_per_neuron_step']:.2f} ns/neuron-step")
+        ax.set_xlabel(label)
+        ax.set_ylabel("wall s per biological s")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def print_table(rows: list[dict], ratios: list[dict], fit: dict | None = None,
+                file=sys.stdout) -> None:
+    """Print the benchmark table, the neuroaix/NEST ratios and the cost fit."""
+    print(f"{'simulator':>11} {'scale':>5} {'K':>4} {'thr':>3} {'neurons':>7} "
+          f"{'synapses':>11} {'build s':>8} {'q_RTF':>8} {'syn ev/wall-s':>13} "
+          f"{'peak RSS GiB':>12}", file=file)
     for r in rows:
-        print(f"{r['simulator']:>11} {r['scale']:5g} {r['n_neurons']:7d} {r['n_synapses']:11d} "
+        print(f"{r['simulator']:>11} {r['scale']:5g} {r.get('k_scale', 1.0):4g} "
+              f"{r['threads']:3d} {r['n_neurons']:7d} {r['n_synapses']:11d} "
               f"{r['wall_s_build']:8.1f} {r['q_rtf']:8.3f} "
               f"{r['synaptic_events_per_wall_s']:13.3e} {r['peak_rss_bytes'] / 2**30:12.2f}",
               file=file)
     for q in ratios:
-        print(f"scale {q['scale']:g}, neuroaix/NEST: q_RTF {q['q_rtf']:.4f} (NEST "
-              f"{1 / q['q_rtf']:.1f}x slower), synaptic events per wall-second "
-              f"{q['synaptic_events_per_wall_s']:.1f}x, build time {q['wall_s_build']:.3f}, "
-              f"peak RSS {q['peak_rss_bytes']:.3f}", file=file)
+        print(f"scale {q['scale']:g}, {q['threads']} threads, neuroaix/NEST: q_RTF "
+              f"{q['q_rtf']:.4f} (NEST {1 / q['q_rtf']:.1f}x slower), synaptic events per "
+              f"wall-second {q['synaptic_events_per_wall_s']:.1f}x, build time "
+              f"{q['wall_s_build']:.3f}, peak RSS {q['peak_rss_bytes']:.3f}", file=file)
+    if fit and fit["ns_per_event"] is not None:
+        print(f"one thread, fitted over {fit['runs']} runs: {fit['ns_per_event']:.2f} ns per "
+              f"synaptic event, {fit['ns_per_neuron_step']:.2f} ns per neuron-step "
+              "(update and background)", file=file)
+
+
+def _t_sim(args, scale: float) -> float:
+    return args.t_sim if args.t_sim is not None else 10_000.0 * min(1.0, 0.1 / scale)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; print the table and write JSON (``--json``)."""
+    """Run the benchmark; print the table and write JSON (``--json``) and the plot."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--scales", type=float, nargs="+", default=[0.1, 1.0])
-    p.add_argument("--threads", type=int, default=2, help="threads of each simulator")
+    p.add_argument("--scales", type=float, nargs="+", default=[0.1, 0.25, 0.5, 1.0])
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                   help="thread counts of each simulator")
+    p.add_argument("--k-scales", type=float, nargs="*", default=[0.25, 0.5],
+                   help="in-degree scalings of the extra one-thread runs at scale 0.1")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--t-presim", type=float, default=500.0, help="presimulation (ms)")
-    p.add_argument("--t-sim", type=float, default=1000.0, help="timed simulation (ms)")
+    p.add_argument("--t-sim", type=float, default=None,
+                   help="timed simulation (ms); default 10 s * min(1, 0.1 / scale)")
+    p.add_argument("--repeats", type=int, default=2, help="runs of each case (min kept)")
     p.add_argument("--nest-python", default=str(ROOT / ".venv-nest" / "bin" / "python"),
                    help="Python of the NEST environment")
     p.add_argument("--skip-nest-above", type=float, default=None,
                    help="run NEST only at scales up to this one (full scale needs ~15 GiB)")
+    p.add_argument("--nest-repeats", type=int, default=1, help="runs of each NEST case")
     p.add_argument("--json", default=None, help="write the results to this file")
+    p.add_argument("--plot", default=None, help="draw the cost model to this PNG")
     args = p.parse_args(argv)
     have_nest = os.path.exists(args.nest_python)
     if not have_nest:
@@ -150,31 +232,45 @@ def main(argv: list[str] | None = None) -> int:
               "(create it as docs/validation.md says to compare)", file=sys.stderr)
     _warm_up()
     rows, ratios = [], []
+    cases = [(scale, 1.0, threads) for scale in args.scales for threads in args.threads]
+    if 1 in args.threads and 0.1 in args.scales:
+        cases += [(0.1, k, 1) for k in args.k_scales]
     with tempfile.TemporaryDirectory() as tmp:
         work = pathlib.Path(tmp)
-        for scale in args.scales:
-            kw = {"scale": scale, "threads": args.threads, "seed": args.seed,
-                  "t_presim": args.t_presim, "t_sim": args.t_sim}
-            r_nx = bench_neuroaix(work, **kw)
+        for scale, k_scale, threads in cases:
+            kw = {"scale": scale, "threads": threads, "seed": args.seed,
+                  "t_presim": args.t_presim, "t_sim": _t_sim(args, scale)}
+            r_nx = _best([bench_neuroaix(work, k_scale=k_scale, **kw)
+                          for _ in range(args.repeats)])
+            r_nx["t_sim_s"] = kw["t_sim"] * 1e-3
             rows.append(r_nx)
-            print(f"neuroaix scale {scale:g}: q_RTF {r_nx['q_rtf']:.3f}", file=sys.stderr)
-            if not have_nest or (args.skip_nest_above is not None
-                                 and scale > args.skip_nest_above):
+            print(f"neuroaix scale {scale:g} K x{k_scale:g} {threads} threads: q_RTF "
+                  f"{r_nx['q_rtf']:.3f}", file=sys.stderr)
+            if k_scale != 1.0 or not have_nest or (args.skip_nest_above is not None
+                                                    and scale > args.skip_nest_above):
                 continue
-            r_nest = bench_nest(work, args.nest_python, **kw)
+            r_nest = _best([bench_nest(work, args.nest_python, **kw)
+                            for _ in range(args.nest_repeats)])
+            r_nest["t_sim_s"] = kw["t_sim"] * 1e-3
             rows.append(r_nest)
-            print(f"NEST scale {scale:g}: q_RTF {r_nest['q_rtf']:.3f}", file=sys.stderr)
-            ratios.append({"scale": scale} | {
+            print(f"NEST scale {scale:g} {threads} threads: q_RTF {r_nest['q_rtf']:.3f}",
+                  file=sys.stderr)
+            ratios.append({"scale": scale, "threads": threads} | {
                 k: r_nx[k] / r_nest[k] for k in ("q_rtf", "synaptic_events_per_wall_s",
                                                  "wall_s_build", "peak_rss_bytes")})
-    print(f"microcircuit, {args.t_sim:g} ms after {args.t_presim:g} ms presimulation, "
-          f"{args.threads} threads" + ("" if have_nest else " (neuroaix only: no NEST)"))
-    print_table(rows, ratios)
+    fit = fit_costs(rows)
+    print(f"microcircuit, {args.t_presim:g} ms presimulation discarded, min of "
+          f"{args.repeats} runs, load average {os.getloadavg()[0]:.1f} at the end"
+          + ("" if have_nest else " (neuroaix only: no NEST)"))
+    print_table(rows, ratios, fit)
+    if args.plot:
+        plot_costs(rows, fit, args.plot)
     if args.json:
         pathlib.Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         with open(args.json, "w") as fh:
             json.dump({"config": vars(args), "nest": have_nest, "runs": rows,
-                       "ratios": ratios}, fh, indent=2)
+                       "ratios": ratios, "fit": fit, "cpu_count": os.cpu_count()}, fh,
+                      indent=2)
     return 0
 
 

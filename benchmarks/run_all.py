@@ -59,7 +59,8 @@ BENCHMARKS = (
     Benchmark("bench_build", "microcircuit build time and memory",
               short=("--scales", "0.02", "0.05"), full=()),
     Benchmark("bench_microcircuit", "microcircuit q_RTF, neuroaix against NEST",
-              short=("--scales", "0.02", "--t-presim", "100", "--t-sim", "200"),
+              short=("--scales", "0.02", "--threads", "2", "--repeats", "1", "--t-presim",
+                     "100", "--t-sim", "200"),
               full=("--skip-nest-above", "0.1"), uses_nest=True),
     Benchmark("bench_mpi", "strong scaling over MPI ranks",
               short=("--scale", "0.02", "--ranks", "1", "2", "--partitions", "2",
@@ -86,8 +87,8 @@ def _build(d) -> str:
 
 
 def _microcircuit(d) -> str:
-    runs = "; ".join(f"{r['simulator']} scale {r['scale']:g}: q_RTF {r['q_rtf']:.3f}"
-                     for r in d["runs"])
+    runs = "; ".join(f"{r['simulator']} scale {r['scale']:g} {r['threads']} threads: q_RTF "
+                     f"{r['q_rtf']:.3f}" for r in d["runs"] if r.get("k_scale", 1.0) == 1.0)
     return runs + ("" if d["nest"] else " (no NEST: neuroaix only; `make nest-env`)")
 
 

@@ -1,13 +1,16 @@
-"""Numba's OpenMP threads: the barrier's wait policy, chosen when threads are first used.
+"""Numba's OpenMP threads: how the per-step barrier waits, set when threads are first used.
 
-Partitions synchronise after every step (the minimum delay is one step), so the OpenMP
-barrier's waiting policy matters. Measured on a 2-core machine: idle, spinning waits made the
-scale-0.1 microcircuit 2.6x faster than passive ones (q_RTF 0.61 vs 1.60); with the cores
-shared with other work, spinning was 6-10x slower (a barrier whose partner thread was
-descheduled costs a whole time slice). So wait passively when the machine is already busy
-when threads are first used; a value set by the user always wins.
+Partitions synchronise after every step (the minimum delay is one step), so how a thread
+waits at the OpenMP barrier matters. Spinning is fastest while every thread has a core of
+its own, and a disaster when the cores are shared with other work (a spinning thread holds
+the core that its descheduled partner needs); sleeping at once costs a wake-up per step.
+GNU OpenMP's ``GOMP_SPINCOUNT`` bounds the spinning before a thread sleeps: ``SPIN_COUNT``
+polls when the cores are free, ``SHARED_SPIN_COUNT`` (spin very briefly, then sleep) when
+other work is running right now - judged from the runnable tasks of the moment, sampled a
+few times, not the load average, which lags by minutes. Measurements: docs/performance.md.
+A policy set by the user (``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``) always wins.
 
-OpenMP reads ``OMP_WAIT_POLICY`` once, when Numba's threading layer loads (the first
+OpenMP reads these variables once, when Numba's threading layer loads (the first
 ``numba.set_num_threads``, ``numba.get_num_threads`` or parallel kernel call). Importing the
 package therefore leaves ``os.environ`` unchanged: network construction and the simulators
 call ``set_num_threads`` here, which decides first.
@@ -16,38 +19,58 @@ call ``set_num_threads`` here, which decides first.
 from __future__ import annotations
 
 import os
+import time
 
 import numba
 
 from neuroaix.checks import check_int
 
-__all__ = ["check_threads", "choose_wait_policy", "set_num_threads"]
+__all__ = ["SHARED_SPIN_COUNT", "SPIN_COUNT", "check_threads", "choose_wait_policy",
+           "set_num_threads"]
 
 _chosen = False
 
+#: Polls of GNU OpenMP's barrier before a waiting thread sleeps, cores free / shared.
+SPIN_COUNT = 10_000
+SHARED_SPIN_COUNT = 30
+
+
+def _others_running() -> int:
+    """The fewest runnable tasks besides this one in five samples of ``/proc/loadavg``
+    taken 10 ms apart (0 where the file is missing)."""
+    fewest = None
+    for i in range(5):
+        try:
+            with open("/proc/loadavg") as fh:
+                running = int(fh.read().split()[3].split("/")[0]) - 1
+        except (OSError, ValueError, IndexError):
+            return 0
+        fewest = running if fewest is None else min(fewest, running)
+        if fewest <= 0:
+            break
+        time.sleep(0.01)
+    return max(fewest or 0, 0)
+
 
 def choose_wait_policy() -> str | None:
-    """Set ``OMP_WAIT_POLICY=PASSIVE`` if the machine is busy; decide once per process.
+    """Bound the barrier's spinning (``GOMP_SPINCOUNT``); decide once per process.
 
-    The machine counts as busy when the one-minute load average exceeds half the cores. A
-    value already in the environment (the user's) is kept.
+    ``SHARED_SPIN_COUNT`` if other tasks were runnable in every sample (at least half as
+    many as the cores), else ``SPIN_COUNT``. Kept as it is when the user set
+    ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``.
 
     Returns
     -------
     str or None
-        The policy in the environment afterwards (None: OpenMP's default, spinning).
+        ``GOMP_SPINCOUNT`` in the environment afterwards (None: the user chose a policy).
     """
     global _chosen
     if not _chosen:
         _chosen = True
-        if "OMP_WAIT_POLICY" not in os.environ:
-            try:
-                busy = os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1)
-            except OSError:  # no load average on this platform
-                busy = False
-            if busy:
-                os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-    return os.environ.get("OMP_WAIT_POLICY")
+        if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+            shared = _others_running() >= max(1, (os.cpu_count() or 1) // 2)
+            os.environ["GOMP_SPINCOUNT"] = str(SHARED_SPIN_COUNT if shared else SPIN_COUNT)
+    return os.environ.get("GOMP_SPINCOUNT")
 
 
 def set_num_threads(threads: int) -> int:
