@@ -29,6 +29,16 @@ def _check_celltype(celltype) -> None:
                                   f"supported cell types: {', '.join(CELL_TYPES)}")
 
 
+def _per_cell(value, size: int) -> np.ndarray:
+    """Return a parameter's values as one entry per cell (float64, or objects for lists)."""
+    arr = np.asarray(value)
+    if arr.dtype == object:
+        out = np.empty(size, object)
+        out[:] = list(np.broadcast_to(arr, (size,)))
+        return out
+    return np.broadcast_to(arr.astype(np.float64), (size,)).copy()
+
+
 class Assembly(common.Assembly):
     __doc__ = common.Assembly.__doc__
     _simulator = simulator
@@ -81,8 +91,7 @@ class Population(common.Population):
         space = self.celltype.native_parameters
         space.shape = (self.size,)
         space.evaluate(simplify=False)
-        self._parameters = {k: np.broadcast_to(np.asarray(v, np.float64), (self.size,)).copy()
-                            for k, v in space.items()}
+        self._parameters = {k: _per_cell(v, self.size) for k, v in space.items()}
         self._initial = {}
         self._engine_parts = []
         self._folded_source = False
@@ -146,7 +155,7 @@ class Population(common.Population):
 
     def _runs(self, dc: np.ndarray) -> list[tuple[int, int]]:
         """Return the ``[a, b)`` runs of cells with equal parameters and DC input."""
-        columns = [np.broadcast_to(v, (self.size,)) for v in self._parameters.values()]
+        columns = [v for v in self._parameters.values() if v.dtype != object]
         columns.append(dc)
         change = np.zeros(self.size, bool)
         for col in columns:
@@ -164,6 +173,10 @@ class Population(common.Population):
         """
         self._engine_parts = []
         self._folded_source = folded
+        if hasattr(self.celltype, "spike_trains"):
+            trains = self.celltype.spike_trains(self._parameters, net.dt)
+            self._engine_parts.append(net.add_spike_source(self._engine_name(), trains))
+            return
         runs = self._runs(dc)
         v_all = self._initial.get("v")
         for a, b in runs:
@@ -189,6 +202,16 @@ class Population(common.Population):
             if dc[a] != 0.0:
                 net.add_dc_input(part, amplitude_pa=float(dc[a]))
             self._engine_parts.append(part)
+
+    def _add_step_current(self, net, cells: np.ndarray, times, amplitudes) -> None:
+        """Add a step current on the cells ``cells`` (global ids) of this population."""
+        for part in self._engine_parts:
+            start = part.start
+            mine = cells[(cells >= start) & (cells < start + part.size)] - start
+            if mine.size == part.size:
+                net.add_step_current(part, times, amplitudes)
+            elif mine.size:
+                net.add_step_current(part, times, amplitudes, neurons=mine.tolist())
 
     @property
     def _engine(self):

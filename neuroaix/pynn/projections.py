@@ -119,6 +119,9 @@ class Projection(common.Projection):
             raise NotImplementedError(
                 f"{type(self.synapse_type).__name__} is not supported by neuroaix; supported "
                 f"synapse types: {', '.join(SYNAPSE_TYPES)}")
+        post = self.post.populations[0] if hasattr(self.post, "populations") else self.post
+        #: neuroaix's unit per PyNN weight unit: pA per nA, or mV per mV onto IF_curr_delta.
+        self._w_scale = float(getattr(post.celltype, "weight_scale", 1000.0))
         self._rule = None
         self._explicit = None
         plan = self._native_plan(connector)
@@ -143,7 +146,7 @@ class Projection(common.Projection):
         if rule is None:
             return None
         space = self.synapse_type.parameter_space
-        weight = _native_value(space["weight"], 1000.0)
+        weight = _native_value(space["weight"], self._w_scale)
         delay = _native_value(space["delay"], 1.0)
         if weight is None or delay is None:
             return None
@@ -169,7 +172,8 @@ class Projection(common.Projection):
         src, tgt, w, d = self._explicit
         src.append(pre)
         tgt.append(np.full(n, int(postsynaptic_index), np.int64))
-        w.append(np.broadcast_to(np.asarray(connection_parameters["weight"], float), (n,)))
+        weight = np.asarray(connection_parameters["weight"], float) * (self._w_scale / 1000.0)
+        w.append(np.broadcast_to(weight, (n,)))
         delay = connection_parameters.get("delay", simulator.state.min_delay)
         d.append(np.broadcast_to(np.asarray(delay, float), (n,)))
 
@@ -180,11 +184,11 @@ class Projection(common.Projection):
         if self.receptor_type == "inhibitory" and w.max() > 0.0:
             raise ValueError(f"projection {self.label!r}: weights onto the 'inhibitory' "
                              "receptor of a current-based cell must be <= 0 (PyNN's "
-                             f"convention), not {w.max() / 1000.0!r} nA")
+                             f"convention), not {w.max() / self._w_scale!r}")
         if self.receptor_type != "inhibitory" and w.min() < 0.0:
             raise ValueError(f"projection {self.label!r}: weights onto the "
                              f"{self.receptor_type!r} receptor must be >= 0, not "
-                             f"{w.min() / 1000.0!r} nA; use receptor_type='inhibitory'")
+                             f"{w.min() / self._w_scale!r}; use receptor_type='inhibitory'")
 
     def _can_fold(self) -> bool:
         """Whether this projection may carry Poisson sources folded into its targets."""
@@ -243,12 +247,13 @@ class Projection(common.Projection):
                 w = nx.fixed_to_pa(nx.pa_to_fixed(kw["weight"]))
                 d = np.floor(kw["delay"] / net.dt + 0.5) * net.dt
                 idx = np.arange(n, dtype=np.int64)
-                parts.append((idx, idx, np.full(n, w / 1000.0), np.full(n, np.round(d, 12))))
+                parts.append((idx, idx, np.full(n, w / self._w_scale),
+                              np.full(n, np.round(d, 12))))
             for proj in self._engine:
                 s, t, w, d = net.realised_synapses(proj)
                 parts.append((_index_of(self.pre.all_cells, s + proj.pre.start),
                               _index_of(self.post.all_cells, t + proj.post.start),
-                              w / 1000.0, np.round(d, 12)))
+                              w / self._w_scale, np.round(d, 12)))
             arrays = tuple(np.concatenate(x) for x in zip(*parts)) if parts else \
                 (np.zeros(0, np.int64),) * 2 + (np.zeros(0),) * 2
             self._realised = (net, arrays)

@@ -132,6 +132,10 @@ class State(common.control.BaseState):
             for pop in self.populations:
                 pop._add_to(net, dc[int(pop.first_id):int(pop.first_id) + pop.size],
                             poisson_in=inputs.get(id(pop)), folded=id(pop) in sources)
+            for source in self.current_sources:
+                for cells, times, amplitudes in source._engine_steps(self.dt):
+                    for pop in self.populations:
+                        pop._add_step_current(net, np.unique(cells), times, amplitudes)
             for proj in self.projections:
                 proj._add_to(net, folded=proj in folds)
             self._network = net

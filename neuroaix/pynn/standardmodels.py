@@ -16,6 +16,7 @@ from pyNN.standardmodels import build_translations, cells, electrodes, receptors
 
 from neuroaix import neuron
 from neuroaix.neuron import LIF as _LIF
+from neuroaix.neuron import LIFAlpha, LIFDelta
 from neuroaix.pynn.simulator import state
 
 __all__ = [
@@ -23,9 +24,13 @@ __all__ = [
     "CURRENT_SOURCES",
     "SYNAPSE_TYPES",
     "DCSource",
+    "IF_curr_alpha",
+    "IF_curr_delta",
     "IF_curr_exp",
+    "SpikeSourceArray",
     "SpikeSourcePoisson",
     "StaticSynapse",
+    "StepCurrentSource",
 ]
 
 
@@ -46,26 +51,76 @@ def _uniform(celltype, name: str, values) -> float:
     return float(arr[0])
 
 
+_CURR_TRANSLATIONS = (
+    ("v_rest", "E_L"),
+    ("v_reset", "V_reset"),
+    ("cm", "C_m", 1000.0),  # nF -> pF
+    ("tau_m", "tau_m"),
+    ("tau_refrac", "t_ref"),
+    ("v_thresh", "V_th"),
+    ("i_offset", "I_e", 1000.0),  # nA -> pA
+)
+_SYN_TRANSLATIONS = (("tau_syn_E", "tau_syn_ex"), ("tau_syn_I", "tau_syn_in"))
+
+
 class IF_curr_exp(cells.IF_curr_exp):
     __doc__ = cells.IF_curr_exp.__doc__
 
-    translations = build_translations(
-        ("v_rest", "E_L"),
-        ("v_reset", "V_reset"),
-        ("cm", "C_m", 1000.0),  # nF -> pF
-        ("tau_m", "tau_m"),
-        ("tau_refrac", "t_ref"),
-        ("tau_syn_E", "tau_syn_ex"),
-        ("tau_syn_I", "tau_syn_in"),
-        ("v_thresh", "V_th"),
-        ("i_offset", "I_e", 1000.0),  # nA -> pA
-    )
+    translations = build_translations(*_CURR_TRANSLATIONS, *_SYN_TRANSLATIONS)
     #: PyNN's recordables plus the synaptic currents, named as PyNN's initial values.
     recordable = ["spikes", "v", "isyn_exc", "isyn_inh"]
+    #: neuroaix's weight per PyNN weight unit (nA -> pA).
+    weight_scale = 1000.0
+    engine_class = _LIF
 
     def engine_model(self, native: dict, dt: float, folded: bool = False):
-        """Return ``(neuroaix.LIF, None)`` for native parameters of one value each."""
-        return _LIF(**{k: _uniform(self, k, v) for k, v in native.items()}), None
+        """Return ``(model, None)`` for native parameters of one value each."""
+        return self.engine_class(**{k: _uniform(self, k, v) for k, v in native.items()}), None
+
+
+class IF_curr_alpha(cells.IF_curr_alpha):
+    __doc__ = cells.IF_curr_alpha.__doc__
+
+    translations = build_translations(*_CURR_TRANSLATIONS, *_SYN_TRANSLATIONS)
+    recordable = ["spikes", "v", "isyn_exc", "isyn_inh"]
+    weight_scale = 1000.0
+    engine_class = LIFAlpha
+    engine_model = IF_curr_exp.engine_model
+
+
+class IF_curr_delta(cells.IF_curr_delta):
+    __doc__ = cells.IF_curr_delta.__doc__ + """
+
+    Weights onto it are the potential's jump in mV (PyNN's unit for voltage-based synapses),
+    quantised to 2**-12 mV; spikes that arrive while it is refractory are discarded.
+    """
+
+    translations = build_translations(*_CURR_TRANSLATIONS)
+    recordable = ["spikes", "v"]
+    weight_scale = 1.0
+    engine_class = LIFDelta
+    engine_model = IF_curr_exp.engine_model
+
+
+class SpikeSourceArray(cells.SpikeSourceArray):
+    __doc__ = cells.SpikeSourceArray.__doc__ + """
+
+    neuroaix's spike sources (NEST's ``spike_generator``): a time ``T`` is quantised to the
+    step ``k = floor(T/dt + 1/2)`` and the spike carries the time ``k dt``; several times of
+    one source in one step give one spike (the engine sends no multiplicities). Times must
+    be at least ``dt/2``. The times are fixed at the first run.
+    """
+
+    translations = build_translations(("spike_times", "spike_times"))
+
+    def spike_trains(self, native: dict, dt: float) -> list[list[float]]:
+        """Return each source's times (ms), one per occupied step, as ``k dt``."""
+        out = []
+        for seq in np.atleast_1d(native["spike_times"]):
+            times = np.asarray(getattr(seq, "value", seq), dtype=np.float64).ravel()
+            steps = np.unique(np.floor(times / dt + 0.5).astype(np.int64))
+            out.append((steps * dt).tolist())
+        return out
 
 
 #: The source neuron of ``SpikeSourcePoisson``: it fires in the step after every step in
@@ -131,18 +186,8 @@ class StaticSynapse(synapses.StaticSynapse):
         return state.min_delay
 
 
-class DCSource(electrodes.DCSource):
-    __doc__ = electrodes.DCSource.__doc__ + """
-
-    neuroaix adds the amplitude to the constant input current ``I_e`` of whole populations
-    (``start`` = 0 and no ``stop``).
-    """
-
-    translations = build_translations(
-        ("amplitude", "amplitude", 1000.0),  # nA -> pA
-        ("start", "start"),
-        ("stop", "stop"),
-    )
+class _CurrentSource:
+    """What neuroaix's current sources share: parameters, the cells they are injected into."""
 
     def __init__(self, **parameters):
         state.changed("a current source")
@@ -158,14 +203,14 @@ class DCSource(electrodes.DCSource):
         return self.translate(self.parameter_space)
 
     def _native(self) -> dict:
-        """Return the amplitude (pA), start and stop (ms) as numbers."""
+        """Return the native parameters, evaluated."""
         space = self.get_native_parameters()
         space.shape = (1,)
         space.evaluate(simplify=True)
-        return {k: float(v) for k, v in space.items()}
+        return dict(space.items())
 
     def inject_into(self, cells):
-        """Inject the current into whole populations (``cells``: Population or Assembly)."""
+        """Inject the current into ``cells`` (Population, PopulationView, Assembly or ids)."""
         for cell in cells:
             if not cell.celltype.injectable:
                 raise TypeError(f"cannot inject current into a {type(cell.celltype).__name__} "
@@ -175,14 +220,67 @@ class DCSource(electrodes.DCSource):
 
     def _engine_inputs(self):
         """Yield ``(cell ids, amplitude pA)`` of the constant current this source injects."""
+        return iter(())
+
+    def _engine_steps(self, dt: float):
+        """Yield ``(cell ids, times ms, amplitudes pA)`` of its piecewise-constant current."""
+        return iter(())
+
+
+class DCSource(_CurrentSource, electrodes.DCSource):
+    __doc__ = electrodes.DCSource.__doc__ + """
+
+    neuroaix adds the amplitude to the constant current ``I_e`` of the cells it is injected
+    into from ``start`` = 0 to no ``stop``; otherwise it is a step current (on from
+    ``start``, off from ``stop``, each acting from the step after, as
+    ``StepCurrentSource``).
+    """
+
+    translations = build_translations(
+        ("amplitude", "amplitude", 1000.0),  # nA -> pA
+        ("start", "start"),
+        ("stop", "stop"),
+    )
+
+    def _engine_inputs(self):
         native = self._native()
-        start, stop = native["start"], native["stop"]
-        if start != 0.0 or stop < 1e9:
-            raise ValueError(f"DCSource(start={start!r}, stop={stop!r}) needs a current that "
-                             "varies in time; neuroaix's DC input is constant: use start=0 and "
-                             "no stop")
-        if self._cells:
-            yield np.array(self._cells, np.int64), native["amplitude"]
+        if self._cells and float(native["start"]) < 0.5 * state.dt:
+            yield np.array(self._cells, np.int64), float(native["amplitude"])
+
+    def _engine_steps(self, dt: float):
+        native = self._native()
+        amp, start, stop = (float(native[k]) for k in ("amplitude", "start", "stop"))
+        if not self._cells:
+            return
+        cells = np.array(self._cells, np.int64)
+        on = start >= 0.5 * dt
+        if stop >= 1e9:
+            if on:
+                yield cells, [start], [amp]
+        elif on:
+            yield cells, [start, stop], [amp, 0.0]
+        else:  # on from t = 0 through I_e, off from stop
+            yield cells, [stop], [-amp]
+
+
+class StepCurrentSource(_CurrentSource, electrodes.StepCurrentSource):
+    __doc__ = electrodes.StepCurrentSource.__doc__ + """
+
+    neuroaix's step currents (NEST's ``step_current_generator``): each time is quantised to
+    a step ``s`` and its amplitude acts in the updates from step ``s + 1`` on.
+    """
+
+    translations = build_translations(
+        ("amplitudes", "amplitudes", 1000.0),  # nA -> pA
+        ("times", "times"),
+    )
+
+    def _engine_steps(self, dt: float):
+        native = self._native()
+        times = np.asarray(getattr(native["times"], "value", native["times"]), float)
+        amps = np.asarray(getattr(native["amplitudes"], "value", native["amplitudes"]), float)
+        if self._cells and times.size:
+            yield np.array(self._cells, np.int64), times.tolist(), amps.tolist()
 
 
 def _unsupported(base, kind: str, supported: tuple[str, ...]):
@@ -195,17 +293,18 @@ def _unsupported(base, kind: str, supported: tuple[str, ...]):
 
 
 #: Supported types by kind.
-CELL_TYPES = ("IF_curr_exp", "SpikeSourcePoisson")
+CELL_TYPES = ("IF_curr_exp", "IF_curr_alpha", "IF_curr_delta", "SpikeSourcePoisson",
+              "SpikeSourceArray")
 SYNAPSE_TYPES = ("StaticSynapse",)
-CURRENT_SOURCES = ("DCSource",)
+CURRENT_SOURCES = ("DCSource", "StepCurrentSource")
 
 _UNSUPPORTED = {
     "cell types": (cells, CELL_TYPES, (
-        "IF_curr_alpha", "IF_curr_delta", "IF_cond_alpha", "IF_cond_exp",
+        "IF_cond_alpha", "IF_cond_exp",
         "IF_cond_exp_gsfa_grr", "IF_facets_hardware1", "HH_cond_exp",
         "EIF_cond_alpha_isfa_ista", "EIF_cond_exp_isfa_ista", "PointNeuron", "Izhikevich",
         "GIF_cond_exp", "SpikeSourcePoissonRefractory", "SpikeSourceGamma",
-        "SpikeSourceInhGamma", "SpikeSourceArray", "LIF", "AdExp")),
+        "SpikeSourceInhGamma", "LIF", "AdExp")),
     "post-synaptic responses": (receptors, (), (
         "CurrExpPostSynapticResponse", "CondExpPostSynapticResponse",
         "CondAlphaPostSynapticResponse", "CondBetaPostSynapticResponse")),
@@ -216,7 +315,7 @@ _UNSUPPORTED = {
         "AdditivePotentiationMultiplicativeDepression", "GutigWeightDependence",
         "SpikePairRule", "Vogels2011Rule")),
     "current sources": (electrodes, CURRENT_SOURCES, (
-        "ACSource", "StepCurrentSource", "NoisyCurrentSource")),
+        "ACSource", "NoisyCurrentSource")),
 }
 for _kind, (_module, _supported, _names) in _UNSUPPORTED.items():
     for _name in _names:

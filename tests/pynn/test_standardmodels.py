@@ -52,7 +52,8 @@ def test_poisson_sources_fire_at_their_rate_with_at_most_one_spike_per_step(sim)
 
 @pytest.mark.parametrize("make, message", [
     (lambda s: s.IF_cond_exp(), r"^IF_cond_exp is not supported by neuroaix; supported cell "
-                                r"types: IF_curr_exp, SpikeSourcePoisson"),
+                                r"types: IF_curr_exp, IF_curr_alpha, IF_curr_delta, "
+                                r"SpikeSourcePoisson, SpikeSourceArray$"),
     (lambda s: s.Izhikevich(), r"^Izhikevich is not supported by neuroaix; supported cell "
                                r"types: "),
     (lambda s: s.TsodyksMarkramSynapse(), r"^TsodyksMarkramSynapse is not supported by "
@@ -60,7 +61,7 @@ def test_poisson_sources_fire_at_their_rate_with_at_most_one_spike_per_step(sim)
     (lambda s: s.STDPMechanism(), r"^STDPMechanism is not supported by neuroaix; supported "
                                   r"synapse types: StaticSynapse$"),
     (lambda s: s.ACSource(), r"^ACSource is not supported by neuroaix; supported current "
-                             r"sources: DCSource"),
+                             r"sources: DCSource, StepCurrentSource$"),
 ])
 def test_unsupported_types_are_refused_where_they_are_created(sim, make, message):
     with pytest.raises(NotImplementedError, match=message):
@@ -93,16 +94,25 @@ def test_equal_neighbours_share_one_engine_population(sim):
         ("het[0:2]", 2), ("het[2:5]", 3), ("het[5:6]", 1)]
 
 
-def test_time_varying_inputs_are_refused_by_name(sim):
-    pop = sim.Population(3, sim.IF_curr_exp())
-    sim.DCSource(amplitude=0.5, start=10.0).inject_into(pop)
-    with pytest.raises(ValueError, match=r"^DCSource\(start=10.0, stop=1000000000000.0\) needs "
-                                         r"a current that varies in time"):
-        sim.run(1.0)
-    sim.setup()
+def test_time_varying_poisson_sources_are_refused_by_name(sim):
     sim.Population(2, sim.SpikeSourcePoisson(rate=5.0, start=50.0))
     with pytest.raises(ValueError, match=r"^SpikeSourcePoisson\(start=50.0, "):
         sim.run(1.0)
+
+
+def test_dc_with_start_and_stop_and_step_currents_act_from_the_step_after(sim):
+    cells = sim.Population(3, sim.IF_curr_exp(tau_refrac=2.0, v_thresh=1e4), label="cells")
+    sim.DCSource(amplitude=0.5, start=10.0, stop=20.0).inject_into(cells[[0]])
+    sim.DCSource(amplitude=0.5, stop=20.0).inject_into(cells[[1]])
+    sim.StepCurrentSource(times=[5.0, 15.0], amplitudes=[0.2, -0.1]).inject_into(cells[[2]])
+    cells.record("v")
+    sim.run(30.0)
+    v = cells.get_data().segments[0].analogsignals[0].magnitude  # v[k]: after step k - 1
+    rises = [int(np.flatnonzero(v[:, i] != -65.0)[0]) for i in range(3)]
+    # a current from time T (step s = T/dt) first moves v in the update of step s + 1
+    assert rises == [102, 1, 52]
+    top = [int(np.argmax(v[:, i])) for i in range(2)]
+    assert top == [201, 201]  # off from stop = 20 ms: v falls after the update of step 201
 
 
 def test_current_cannot_go_into_a_spike_source(sim):
@@ -115,7 +125,8 @@ def test_parameters_read_back_in_pynn_units(sim):
     pop = sim.Population(2, sim.IF_curr_exp(cm=0.25, i_offset=0.1, tau_m=10.0))
     assert pop.get("cm") == pytest.approx(0.25)
     assert pop.get("i_offset") == pytest.approx(0.1)
-    assert sim.list_standard_models() == ["IF_curr_exp", "SpikeSourcePoisson"]
+    assert sim.list_standard_models() == ["IF_curr_exp", "IF_curr_alpha", "IF_curr_delta",
+                                          "SpikeSourcePoisson", "SpikeSourceArray"]
 
 
 def _poisson_drive(sim, record_sources):
