@@ -1,7 +1,8 @@
 """neuroaix as a PyNN 0.13 backend: ``import pyNN.neuroaix as sim`` (or ``neuroaix.pynn``).
 
 A PyNN script runs on the fixed-point engine unchanged where it uses the supported types
-(docs/pynn.md): cells IF_curr_exp and SpikeSourcePoisson, StaticSynapse, DCSource, every
+(docs/pynn.md): cells IF_curr_exp, IF_curr_alpha, IF_curr_delta, SpikeSourcePoisson and
+SpikeSourceArray, StaticSynapse, DCSource and StepCurrentSource, every
 connector (those with a counter-based rule natively), recording of 'spikes', 'v',
 'isyn_exc' and 'isyn_inh' into Neo blocks. The network is built at the first ``run()``;
 ``setup()`` takes neuroaix's own options besides PyNN's:

@@ -24,7 +24,8 @@ _ZERO_ONLY = ("isyn_exc", "isyn_inh")
 
 
 def _check_celltype(celltype) -> None:
-    if not isinstance(celltype, StandardCellType) or not hasattr(celltype, "engine_model"):
+    if not isinstance(celltype, StandardCellType) or not (hasattr(celltype, "engine_model") or
+                                                          hasattr(celltype, "spike_trains")):
         raise NotImplementedError(f"{type(celltype).__name__} is not supported by neuroaix; "
                                   f"supported cell types: {', '.join(CELL_TYPES)}")
 

@@ -186,6 +186,29 @@ class StaticSynapse(synapses.StaticSynapse):
         return state.min_delay
 
 
+def _pynn_steps(times, amplitudes, dt: float):
+    """Return ``(constant, times, amplitudes)`` of a piecewise-constant current for the engine.
+
+    PyNN's current sources act from the update of the step ``k = round(T/dt)`` on (as
+    pyNN.nest delivers them), the engine's step currents from the step after their time
+    (``Network.add_step_current``): an amplitude from step 0 becomes a constant current
+    (``I_e``), the others are given one step early, relative to it.
+
+    Raises
+    ------
+    ValueError
+        For a change at step 1, which neither form can express.
+    """
+    steps = np.floor(np.asarray(times, float) / dt + 0.5).astype(np.int64)
+    amps = np.asarray(amplitudes, float)
+    constant = float(amps[steps == 0][-1]) if (steps == 0).any() else 0.0
+    later = steps >= 1
+    if (steps == 1).any():
+        raise ValueError(f"a current that changes at t = {dt!r} ms (one step) cannot be given "
+                         "to neuroaix; start it at 0 or from the second step on")
+    return constant, ((steps[later] - 1) * dt).tolist(), (amps[later] - constant).tolist()
+
+
 class _CurrentSource:
     """What neuroaix's current sources share: parameters, the cells they are injected into."""
 
@@ -193,7 +216,11 @@ class _CurrentSource:
         state.changed("a current source")
         super().__init__(**parameters)
         object.__setattr__(self, "_cells", [])
+        self._prepare()
         state.current_sources.append(self)
+
+    def _prepare(self) -> None:
+        """Check the parameters before the source joins the model (a hook)."""
 
     def set_native_parameters(self, parameters):
         state.changed("a current source")
@@ -232,8 +259,7 @@ class DCSource(_CurrentSource, electrodes.DCSource):
 
     neuroaix adds the amplitude to the constant current ``I_e`` of the cells it is injected
     into from ``start`` = 0 to no ``stop``; otherwise it is a step current (on from
-    ``start``, off from ``stop``, each acting from the step after, as
-    ``StepCurrentSource``).
+    ``start``, off from ``stop``, as ``StepCurrentSource``).
     """
 
     translations = build_translations(
@@ -242,32 +268,31 @@ class DCSource(_CurrentSource, electrodes.DCSource):
         ("stop", "stop"),
     )
 
-    def _engine_inputs(self):
-        native = self._native()
-        if self._cells and float(native["start"]) < 0.5 * state.dt:
-            yield np.array(self._cells, np.int64), float(native["amplitude"])
-
-    def _engine_steps(self, dt: float):
+    def _changes(self):
         native = self._native()
         amp, start, stop = (float(native[k]) for k in ("amplitude", "start", "stop"))
-        if not self._cells:
-            return
-        cells = np.array(self._cells, np.int64)
-        on = start >= 0.5 * dt
-        if stop >= 1e9:
-            if on:
-                yield cells, [start], [amp]
-        elif on:
-            yield cells, [start, stop], [amp, 0.0]
-        else:  # on from t = 0 through I_e, off from stop
-            yield cells, [stop], [-amp]
+        times, amps = [start], [amp]
+        if stop < 1e9:
+            times, amps = [start, stop], [amp, 0.0]
+        return _pynn_steps(times, amps, state.dt)
+
+    def _engine_inputs(self):
+        constant = self._changes()[0]
+        if self._cells and constant != 0.0:
+            yield np.array(self._cells, np.int64), constant
+
+    def _engine_steps(self, dt: float):
+        _, times, amps = self._changes()
+        if self._cells and times:
+            yield np.array(self._cells, np.int64), times, amps
 
 
 class StepCurrentSource(_CurrentSource, electrodes.StepCurrentSource):
     __doc__ = electrodes.StepCurrentSource.__doc__ + """
 
-    neuroaix's step currents (NEST's ``step_current_generator``): each time is quantised to
-    a step ``s`` and its amplitude acts in the updates from step ``s + 1`` on.
+    neuroaix's step currents (NEST's ``step_current_generator``): each time is rounded to a
+    step ``k`` (the last amplitude of a step wins) and its amplitude acts in the updates from
+    step ``k`` on, as pyNN.nest delivers it; a change at step 1 is refused.
     """
 
     translations = build_translations(
@@ -275,12 +300,51 @@ class StepCurrentSource(_CurrentSource, electrodes.StepCurrentSource):
         ("times", "times"),
     )
 
+    def _prepare(self) -> None:
+        self.set_native_parameters(self.translate(self.parameter_space))
+
+    def set_native_parameters(self, parameters):
+        """Check and store the times (rounded to the grid, one amplitude per step: the
+        last one given) and the amplitudes (pA).
+
+        Raises
+        ------
+        ValueError
+            For negative or not increasing times, or unequal lengths.
+        """
+        state.changed("a current source")
+        parameters.shape = (1,)
+        parameters.evaluate(simplify=True)
+        values = dict(parameters.items())
+        old = self.__dict__.get("_steps", (np.zeros(0), np.zeros(0)))
+        times = np.asarray(getattr(values.get("times"), "value", values.get("times", old[0])),
+                           float).ravel()
+        amps = np.asarray(getattr(values.get("amplitudes"), "value",
+                                  values.get("amplitudes", old[1])), float).ravel()
+        if times.shape != amps.shape:
+            raise ValueError(f"StepCurrentSource needs one amplitude per time, not {times.size} "
+                             f"times and {amps.size} amplitudes")
+        if times.size and times.min() < 0:
+            raise ValueError(f"StepCurrentSource times must be >= 0, not {float(times.min())!r} ms")
+        if times.size > 1 and np.diff(times).min() <= 0:
+            raise ValueError("StepCurrentSource times must increase")
+        steps = np.floor(times / state.dt + 0.5).astype(np.int64)
+        last = np.r_[steps[1:] != steps[:-1], True] if steps.size else np.zeros(0, bool)
+        object.__setattr__(self, "_steps", (steps[last] * state.dt, amps[last]))
+
+    def get_native_parameters(self):
+        times, amps = self._steps
+        return ParameterSpace({"times": times, "amplitudes": amps}, shape=(times.size,))
+
+    def _engine_inputs(self):
+        constant = _pynn_steps(*self._steps, state.dt)[0]
+        if self._cells and constant != 0.0:
+            yield np.array(self._cells, np.int64), constant
+
     def _engine_steps(self, dt: float):
-        native = self._native()
-        times = np.asarray(getattr(native["times"], "value", native["times"]), float)
-        amps = np.asarray(getattr(native["amplitudes"], "value", native["amplitudes"]), float)
-        if self._cells and times.size:
-            yield np.array(self._cells, np.int64), times.tolist(), amps.tolist()
+        _, times, amps = _pynn_steps(*self._steps, dt)
+        if self._cells and times:
+            yield np.array(self._cells, np.int64), times, amps
 
 
 def _unsupported(base, kind: str, supported: tuple[str, ...]):

@@ -109,10 +109,10 @@ def test_dc_with_start_and_stop_and_step_currents_act_from_the_step_after(sim):
     sim.run(30.0)
     v = cells.get_data().segments[0].analogsignals[0].magnitude  # v[k]: after step k - 1
     rises = [int(np.flatnonzero(v[:, i] != -65.0)[0]) for i in range(3)]
-    # a current from time T (step s = T/dt) first moves v in the update of step s + 1
-    assert rises == [102, 1, 52]
+    # a current from time T (step k = T/dt) first moves v in the update of step k
+    assert rises == [101, 1, 51]
     top = [int(np.argmax(v[:, i])) for i in range(2)]
-    assert top == [201, 201]  # off from stop = 20 ms: v falls after the update of step 201
+    assert top == [200, 200]  # off from stop = 20 ms: v falls in the update of step 200
 
 
 def test_current_cannot_go_into_a_spike_source(sim):
