@@ -9,7 +9,7 @@ parent's.
 from __future__ import annotations
 
 import numpy as np
-from pyNN import common
+from pyNN import common, errors
 from pyNN.parameters import LazyArray, ParameterSpace, simplify
 from pyNN.standardmodels import StandardCellType
 
@@ -93,6 +93,11 @@ class Population(common.Population):
         space.shape = (self.size,)
         space.evaluate(simplify=False)
         self._parameters = {k: _per_cell(v, self.size) for k, v in space.items()}
+        for seq in self._parameters.get("spike_times", ()):
+            times = np.asarray(getattr(seq, "value", seq), dtype=np.float64)
+            if times.size > 1 and np.diff(times).min() < 0:
+                raise errors.InvalidParameterValueError(
+                    f"spike times must be in increasing order, not {times.tolist()!r}")
         self._initial = {}
         self._engine_parts = []
         self._folded_source = False

@@ -46,8 +46,8 @@ def _uniform(celltype, name: str, values) -> float:
     if arr.size and not (arr == arr[0]).all():
         raise ValueError(
             f"{type(celltype).__name__} parameter {name!r} differs between the neurons of one "
-            f"population ({float(arr.min())!r} to {float(arr.max())!r}); neuroaix holds one value per "
-            "population: split it into populations of equal parameters")
+            f"population ({float(arr.min())!r} to {float(arr.max())!r}); neuroaix holds one "
+            "value per population: split it into populations of equal parameters")
     return float(arr[0])
 
 

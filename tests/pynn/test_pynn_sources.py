@@ -29,6 +29,7 @@ PASSING_SCENARIOS = {
     "test_cell_types.py::test_SpikeSourcePoisson",
     "test_connection_handling.py::test_issue672",
     "test_electrodes.py::test_issue483",
+    "test_cell_types.py::test_issue511",
     "test_electrodes.py::test_issue487",
     "test_electrodes.py::test_issue512",
     "test_electrodes.py::test_ticket226",
@@ -38,7 +39,6 @@ PASSING_SCENARIOS = {
 }
 #: Scenarios of supported types that still fail (docs/pynn.md, "Known gaps").
 KNOWN_GAPS = {
-    "test_cell_types.py::test_issue511",  # unordered spike times are sorted, not refused
     "test_electrodes.py::test_issue321",  # record_v of cells with a per-cell i_offset
     "test_recording.py::test_issue259",
     "test_recording.py::test_issue499",

@@ -102,3 +102,32 @@ def test_setup_reports_rank_and_processes_and_checks_its_options(sim):
         sim.setup(timestep=0.1, max_delay=30.0)
     with pytest.raises(ValueError, match=r"backend"):
         sim.setup(backend="gpu-ish")
+
+
+def _sources_network(partitions):
+    sim = pyNN.neuroaix
+    sim.setup(timestep=0.1, partitions=partitions, threads=1)
+    rng = np.random.default_rng(4)
+    times = [np.sort(rng.uniform(1.0, 80.0, 30)).round(1).tolist() for _ in range(12)]
+    src = sim.Population(12, sim.SpikeSourceArray(spike_times=times), label="src")
+    alpha = sim.Population(9, sim.IF_curr_alpha(tau_syn_E=1.0, v_thresh=-60.0), label="a")
+    delta = sim.Population(7, sim.IF_curr_delta(v_thresh=-62.0), label="d")
+    sim.Projection(src, alpha, sim.FixedProbabilityConnector(0.5),
+                   sim.StaticSynapse(weight=0.6, delay=1.0))
+    sim.Projection(src, delta, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.9, delay=2.0))
+    sim.Projection(alpha, delta, sim.FixedNumberPostConnector(2),
+                   sim.StaticSynapse(weight=-0.5, delay=1.0), receptor_type="inhibitory")
+    sim.StepCurrentSource(times=[20.0, 60.0], amplitudes=[0.3, 0.0]).inject_into(alpha[:4])
+    for pop in (src, alpha, delta):
+        pop.record("spikes")
+    return src, alpha, delta
+
+
+def test_new_cell_types_and_inputs_give_the_same_spikes_for_any_partitions():
+    results = []
+    for partitions in (1, 4):
+        pops = _sources_network(partitions)
+        pyNN.neuroaix.run(90.0)
+        results.append(_spikes(pops))
+    assert results[0] == results[1]
+    assert all(sum(len(t) for t in pop) > 0 for pop in results[0])
