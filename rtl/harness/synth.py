@@ -309,16 +309,16 @@ NODE_REST = "control, state, parameters, spike FIFOs"
 def node_block_resources(modules: dict, top: str) -> dict:
     """Return ``{block: resource counts}`` of a hierarchical synthesis of the node.
 
+    The spike dispatcher is the synapse pipeline without its ring banks: row pointers,
+    lookup, request generator, response and descriptor FIFOs, unpacker, the routing of the
+    issued synapses and of the clears to the banks, and the clear FIFO.
+
     Parameters
     ----------
     modules : dict
         ``synthesize_verilog(..., flatten=False)["modules"]``.
     top : str
         The node's module name.
-
-    The spike dispatcher is the synapse pipeline without its ring banks: row pointers,
-    lookup, request generator, response and descriptor FIFOs, unpacker, the routing of the
-    issued synapses and of the clears to the banks, and the clear FIFO.
     """
     groups = {name: {} for name, _ in NODE_BLOCK_GROUPS}
     groups[NODE_REST] = {}
