@@ -219,6 +219,10 @@ class CPUBackend(Backend):
     def state(self, *, everywhere=True):
         return self._merge_states([self._local_state()], self.layout)
 
+    def set_source_spikes(self, steps, gids):
+        self.pops = self.pops._replace(src_step=np.ascontiguousarray(steps, dtype=np.int64),
+                                       src_gid=np.ascontiguousarray(gids, dtype=np.int64))
+
     def ring_buffer(self, p):
         return self._ring_block(p).copy()
 

@@ -150,6 +150,9 @@ class ReferenceBackend(Backend):
                 "d_ex": np.array([getattr(s, "d_ex", 0) for s in self._states], np.int32),
                 "d_in": np.array([getattr(s, "d_in", 0) for s in self._states], np.int32)}
 
+    def set_source_spikes(self, steps, gids):
+        self._source_spikes = set(zip(np.asarray(steps).tolist(), np.asarray(gids).tolist()))
+
     def ring_buffer(self, p):
         return self._rings[p].astype(np.int32)
 

@@ -95,6 +95,11 @@ class Backend(abc.ABC):
         """Replace the state, counters and raster by ``data`` (a checkpoint's arrays:
         ``STATE_KEYS`` in global order, ``counters``, ``senders``, ``steps``)."""
 
+    def set_source_spikes(self, steps: np.ndarray, gids: np.ndarray) -> None:
+        """Replace the spike sources' table (int64 emission steps and global ids, sorted by
+        step then id) for the steps still to run."""
+        raise NotImplementedError(f"the {self.name} backend cannot change spike times")
+
     # Collective hooks: trivial in one process, collectives of a distributed backend.
 
     @property

@@ -31,6 +31,7 @@ from neuroaix.engine import _cpu, _reference  # noqa: F401 - they register the b
 from neuroaix.engine import checkpoint as _ckpt
 from neuroaix.engine.backend import BACKENDS, Backend
 from neuroaix.engine.state import COUNTERS
+from neuroaix.neuron import MODEL_KINDS
 from neuroaix.outputs import format_duration
 
 __all__ = ["Simulator", "spike_hash"]
@@ -123,6 +124,9 @@ class Simulator:
         self.t = 0
         #: True after a run was stopped by an interrupt (Ctrl-C).
         self.interrupted = False
+        #: The spike sources' table (emission steps, global ids; by step then id): the
+        #: network's, until ``set_spike_times`` replaces part of it.
+        self._sources = (self.network.source_step, self.network.source_gid)
 
     # Running ------------------------------------------------------------------------------
 
@@ -191,6 +195,56 @@ class Simulator:
         if self.interrupted:
             raise KeyboardInterrupt(f"simulation interrupted at step {self.t}")
 
+    def set_spike_times(self, population: str, spike_times_ms) -> None:
+        """Give the spike sources of ``population`` new spike times from the current step on.
+
+        Parameters
+        ----------
+        population : str
+            Name of a population made by ``Network.add_spike_source``.
+        spike_times_ms : sequence of sequences of float
+            One sequence of times (ms) per source of the population, quantised as
+            ``Network.add_spike_source`` does. Times whose emission step is already
+            simulated (``floor(T/dt + 1/2) - 1 < t``) are ignored: the new times act in
+            future steps only and the raster keeps the spikes sent so far. The result does
+            not depend on partitions, threads or backend (the table is global).
+
+        Raises
+        ------
+        ValueError
+            For an unknown or non-source population, a wrong number of sequences, or two
+            future times of one source in one step.
+        """
+        net = self.network
+        names = [p[0] for p in net.populations]
+        check_choice("population", population, tuple(names))
+        k = names.index(population)
+        _, start, stop = net.populations[k]
+        if MODEL_KINDS[int(net.model_kind[k])] != "spike_source_array":
+            raise ValueError(f"population {population!r} is not a spike source; only the "
+                             "times of sources made by add_spike_source can be set")
+        if isinstance(spike_times_ms, (str, bytes)) or not hasattr(spike_times_ms, "__len__") \
+                or len(spike_times_ms) != stop - start:
+            raise ValueError(f"spike_times_ms must hold one sequence of times per source of "
+                             f"{population!r} ({stop - start})")
+        new_step, new_gid = [], []
+        for i, train in enumerate(spike_times_ms):
+            steps = sorted(nx.ms_to_steps(check_number(f"spike_times_ms[{i}]", x, unit="ms"),
+                                          float(net.dt)) - 1 for x in train)
+            steps = [s for s in steps if s >= self.t]
+            if any(a == b for a, b in zip(steps, steps[1:])):
+                raise ValueError(f"two spike times of source {i} of {population!r} round to "
+                                 "the same step; a source fires at most once per step")
+            new_step += steps
+            new_gid += [start + i] * len(steps)
+        old_step, old_gid = self._sources
+        keep = (old_gid < start) | (old_gid >= stop)
+        step = np.concatenate([old_step[keep], np.array(new_step, np.int64)])
+        gid = np.concatenate([old_gid[keep], np.array(new_gid, np.int64)])
+        order = np.lexsort((gid, step))
+        self._sources = (step[order], gid[order])
+        self.backend.set_source_spikes(*self._sources)
+
     # Results ------------------------------------------------------------------------------
 
     def spikes(self) -> tuple[np.ndarray, np.ndarray]:
@@ -247,6 +301,9 @@ class Simulator:
         order: it restores into any backend, number of partitions, threads or MPI ranks.
         A distributed run saves collectively; rank 0 writes.
         """
+        if self._sources[0] is not self.network.source_step:
+            raise ValueError("a simulation whose spike times were changed by set_spike_times "
+                             "cannot be checkpointed (the checkpoint holds the network's)")
         b = self.backend
         state = b.state(everywhere=False)
         raster = b.raster(everywhere=False)

@@ -40,6 +40,15 @@ def _per_cell(value, size: int) -> np.ndarray:
     return np.broadcast_to(arr.astype(np.float64), (size,)).copy()
 
 
+def _check_spike_times(sequences) -> None:
+    """Refuse spike times out of order (PyNN's InvalidParameterValueError)."""
+    for seq in np.atleast_1d(np.asarray(sequences, dtype=object)) if len(sequences) else ():
+        times = np.asarray(getattr(seq, "value", seq), dtype=np.float64)
+        if times.size > 1 and np.diff(times).min() < 0:
+            raise errors.InvalidParameterValueError(
+                f"spike times must be in increasing order, not {times.tolist()!r}")
+
+
 class Assembly(common.Assembly):
     __doc__ = common.Assembly.__doc__
     _simulator = simulator
@@ -93,11 +102,7 @@ class Population(common.Population):
         space.shape = (self.size,)
         space.evaluate(simplify=False)
         self._parameters = {k: _per_cell(v, self.size) for k, v in space.items()}
-        for seq in self._parameters.get("spike_times", ()):
-            times = np.asarray(getattr(seq, "value", seq), dtype=np.float64)
-            if times.size > 1 and np.diff(times).min() < 0:
-                raise errors.InvalidParameterValueError(
-                    f"spike times must be in increasing order, not {times.tolist()!r}")
+        _check_spike_times(self._parameters.get("spike_times", ()))
         self._initial = {}
         self._engine_parts = []
         self._folded_source = False
@@ -117,10 +122,18 @@ class Population(common.Population):
         return self.celltype.reverse_translate(native)
 
     def _store_parameters(self, parameter_space, mask):
-        simulator.state.changed("neuron parameters")
+        state = simulator.state
+        times_only = hasattr(self.celltype, "spike_trains") and \
+            set(parameter_space.keys()) <= {"spike_times"}
+        if not (times_only and state.has_simulator):
+            state.changed("neuron parameters")
         parameter_space.evaluate(simplify=False, mask=mask)
+        if "spike_times" in parameter_space.keys():
+            _check_spike_times(parameter_space["spike_times"])
         for name, value in parameter_space.items():
             self._parameters[name][mask] = value
+        if times_only and state.has_simulator:
+            state.spike_times_changed(self)
 
     def _store_initial(self, variable, initial_values, mask, size):
         values = np.asarray(initial_values.evaluate(simplify=False), dtype=np.float64)

@@ -70,6 +70,10 @@ class State(common.control.BaseState):
 
     def reset(self):
         """Go back to t = 0 and the initial state; the next run starts a new segment."""
+        if getattr(self, "_times_changed", False):
+            self._network = None
+            self._built = None
+        self._times_changed = False
         self.running = False
         self._sim = None
         self._step = 0
@@ -90,6 +94,16 @@ class State(common.control.BaseState):
                 "at the first run(); make the change before it, or call reset() first")
         self._network = None
         self._built = None
+
+    def spike_times_changed(self, pop) -> None:
+        """Give the running simulation a SpikeSourceArray population's new spike times.
+
+        They act from the next step on (times already past are ignored, as the engine's
+        ``Simulator.set_spike_times``); after ``reset()`` the network is built with them.
+        """
+        self._sim.set_spike_times(pop._engine.name,
+                                  pop.celltype.spike_trains(pop._parameters, self.dt))
+        self._times_changed = True
 
     @property
     def t(self) -> float:

@@ -108,7 +108,8 @@ class SpikeSourceArray(cells.SpikeSourceArray):
     neuroaix's spike sources (NEST's ``spike_generator``): a time ``T`` is quantised to the
     step ``k = floor(T/dt + 1/2)`` and the spike carries the time ``k dt``; several times of
     one source in one step give one spike (the engine sends no multiplicities). Times must
-    be at least ``dt/2``. The times are fixed at the first run.
+    be at least ``dt/2``. Times set between runs act from the next step on (earlier ones
+    are ignored; ``State.spike_times_changed``).
     """
 
     translations = build_translations(("spike_times", "spike_times"))

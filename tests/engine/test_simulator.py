@@ -299,6 +299,44 @@ def test_spike_sources_fire_at_their_quantised_times():
     assert sim.counters["spikes"] == 5
 
 
+def _changed_sources_run(backend, partitions):
+    net = Network(dt=0.1)
+    src = net.add_spike_source("S", [[0.5, 1.0, 3.0], [2.0]])
+    other = net.add_spike_source("T", [[1.5, 3.5]])
+    cells = net.add_population("E", 3, LIF(), v_init=-65.0)
+    net.connect(src, cells, rule="all_to_all", weight=900.0, delay=0.2)
+    net.connect(other, cells, rule="all_to_all", weight=900.0, delay=0.2)
+    sim = Simulator(net.build(partitions=partitions), backend=backend, threads=1,
+                    progress=False)
+    sim.run_steps(15)
+    # steps 0..14 are past: 1.0 and 1.5 ms (steps 9, 14) are ignored, 1.6 ms is step 15
+    sim.set_spike_times("S", [[1.0, 1.5, 1.6, 4.0], [2.6]])
+    sim.run_steps(30)
+    return sim
+
+
+@pytest.mark.parametrize("backend,partitions", [("cpu", 1), ("cpu", 3), ("reference", 2)])
+def test_spike_times_changed_between_runs_act_on_future_steps(backend, partitions):
+    sim = _changed_sources_run(backend, partitions)
+    senders, steps = sim.spikes()
+    sources = [(g, k) for g, k in zip(senders.tolist(), steps.tolist()) if g < 3]
+    # the old 0.5 and 1.0 ms stay, 3.0 (source 0) and 2.0 (source 1) are replaced
+    assert sources == [(0, 4), (0, 9), (2, 14), (0, 15), (1, 25), (2, 34), (0, 39)]
+    assert spike_hash(senders, steps) == _changed_sources_run("cpu", 2).spike_hash()
+
+
+def test_spike_times_are_set_only_on_sources():
+    sim = _changed_sources_run("cpu", 1)
+    with pytest.raises(ValueError, match=r"^population 'E' is not a spike source"):
+        sim.set_spike_times("E", [[5.0]] * 3)
+    with pytest.raises(ValueError, match=r"one sequence of times per source of 'S' \(2\)"):
+        sim.set_spike_times("S", [[5.0]])
+    with pytest.raises(ValueError, match=r"round to the same step"):
+        sim.set_spike_times("S", [[5.0, 5.01], []])
+    with pytest.raises(ValueError, match=r"cannot be checkpointed"):
+        sim.checkpoint("unused.npz")
+
+
 @pytest.mark.parametrize("model", [LIF(), LIFAlpha(), LIFDelta()], ids=lambda m: m.kind)
 def test_a_neuron_with_a_step_current_follows_the_oracle(model):
     net = Network(dt=0.1)

@@ -110,3 +110,18 @@ def test_pynn_examples_run_unchanged(pynn_source, tmp_path, example):
     assert res.returncode == 0, res.stderr[-3000:]
     written = list((tmp_path / "Results").rglob("*neuroaix*"))
     assert written, "the example wrote no results"
+
+
+def test_pynn_example_changing_spike_times_between_runs(pynn_source, tmp_path):
+    # update_spike_source_array.py sets new SpikeSourceArray times every 200 ms (rates 0, 20,
+    # ..., 80 Hz, 50 sources) and prints the spikes of each interval; only a time within
+    # dt/2 after the change lies in a step already run and is ignored
+    res = subprocess.run([sys.executable, str(pynn_source / "examples" /
+                                              "update_spike_source_array.py"), "neuroaix"],
+                         capture_output=True, text=True, cwd=tmp_path, env=_env())
+    assert res.returncode == 0, res.stderr[-3000:]
+    line = re.search(r"Actual spike counts: \[(.*)\]", res.stdout).group(1)
+    counts = [int(x) for x in re.findall(r"\d+", line.replace("np.int64(", ""))]
+    expected = [0, 200, 400, 600, 800]
+    assert len(counts) == 5 and counts[0] == 0
+    assert all(e - e // 100 <= c <= e for c, e in zip(counts, expected)), counts

@@ -4,6 +4,9 @@ import numpy as np
 import pytest
 
 import pyNN.neuroaix
+from pyNN.parameters import Sequence
+
+from neuroaix.recordings import spike_times_ms
 
 
 def _network(sim, partitions=1, threads=None, seed=12345):
@@ -131,3 +134,34 @@ def test_new_cell_types_and_inputs_give_the_same_spikes_for_any_partitions():
         results.append(_spikes(pops))
     assert results[0] == results[1]
     assert all(sum(len(t) for t in pop) > 0 for pop in results[0])
+
+
+def _changed_times(partitions):
+    sim = pyNN.neuroaix
+    sim.setup(timestep=0.1, partitions=partitions)
+    src = sim.Population(2, sim.SpikeSourceArray(spike_times=[2.0, 12.0]))
+    cells = sim.Population(3, sim.IF_curr_exp())
+    sim.Projection(src, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=2.0))
+    for pop in (src, cells):
+        pop.record("spikes")
+    sim.run(10.0)
+    src.set(spike_times=[Sequence([5.0, 15.0]), Sequence([10.0, 10.1, 18.0])])
+    sim.run(10.0)
+    return sim, src, cells
+
+
+def test_spike_times_changed_between_runs_apply_to_future_steps_only():
+    def ms(steps):
+        return spike_times_ms(steps, 0.1).tolist()
+
+    results = []
+    for partitions in (1, 4):
+        sim, src, cells = _changed_times(partitions)
+        results.append(_spikes((src, cells)))
+    # 5.0 and 10.0 ms are past at t = 10 ms (ignored); 12.0 ms is replaced
+    assert results[0][0] == [ms([19, 149]), ms([19, 100, 179])]
+    assert results[0] == results[1]
+    sim.reset()
+    sim.run(20.0)
+    assert [st.magnitude.tolist() for st in src.get_data().segments[1].spiketrains] == \
+        [ms([49, 149]), ms([99, 100, 179])]
