@@ -52,12 +52,15 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
 
 
 def end(compatible_output=True):
-    """Write the data asked for with ``record(..., to_file=...)`` and forget the model."""
+    """Write the data asked for with ``record(..., to_file=...)``.
+
+    The recorded data stay readable (``get_data`` after ``end()``, as pyNN.nest); the next
+    ``setup()`` forgets the model.
+    """
     state = simulator.state
     for population, variables, filename in state.write_on_end:
         population.write_data(get_io(filename), variables)
     state.write_on_end = []
-    state.clear()
 
 
 run, run_until = common.build_run(simulator)

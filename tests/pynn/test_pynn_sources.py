@@ -30,18 +30,19 @@ PASSING_SCENARIOS = {
     "test_connection_handling.py::test_issue672",
     "test_electrodes.py::test_issue483",
     "test_cell_types.py::test_issue511",
+    "test_cell_types.py::test_update_SpikeSourceArray",
+    "test_electrodes.py::test_issue321",
     "test_electrodes.py::test_issue487",
     "test_electrodes.py::test_issue512",
     "test_electrodes.py::test_ticket226",
     "test_parameter_handling.py::test_issue241",
+    "test_recording.py::test_issue499",
     "test_recording.py::test_record_with_filename",
     "test_scenario2.py::test_scenario2",
 }
 #: Scenarios of supported types that still fail (docs/pynn.md, "Known gaps").
 KNOWN_GAPS = {
-    "test_electrodes.py::test_issue321",  # record_v of cells with a per-cell i_offset
-    "test_recording.py::test_issue259",
-    "test_recording.py::test_issue499",
+    "test_recording.py::test_issue259",  # off-grid spike times recorded exactly
 }
 #: PyNN's examples that run unchanged (``python EXAMPLE neuroaix``).
 EXAMPLES = ("simpleRandomNetwork.py", "StepCurrentSource.py", "specific_network.py")

@@ -90,3 +90,15 @@ def test_spike_sources_record_spikes_only(sim):
     from pyNN.errors import RecordingError
     with pytest.raises(RecordingError):
         src.record("v")
+
+
+def test_recorded_data_stay_readable_after_end(sim):
+    cells = sim.Population(2, sim.IF_curr_exp(i_offset=1.0))
+    cells.record(["spikes", "v"])
+    sim.run(30.0)
+    before = cells.get_data().segments[0]
+    sim.end()
+    after = cells.get_data().segments[0]
+    assert after.filter(name="v")[0].shape == (301, 2)
+    assert [st.magnitude.tolist() for st in after.spiketrains] == \
+        [st.magnitude.tolist() for st in before.spiketrains] != [[], []]
