@@ -14,6 +14,7 @@ line which signal came, in which phase, and what was kept (docs/reliability.md).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -30,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from neuroaix._version import __version__
 
 __all__ = ["ARCHIVE_ERRORS", "Interrupted", "acknowledge_interrupt", "archive_error",
-           "archive_problem", "atomic_path", "check_file", "check_folder",
+           "archive_checksum", "archive_problem", "atomic_path", "check_file", "check_folder",
            "current_phase", "exit_status", "format_duration", "interrupt_lost",
            "interrupt_message", "note_written", "phase", "provenance", "read_json", "reset",
            "signal_guard", "write_bytes", "write_json", "written"]
@@ -379,6 +380,28 @@ def archive_problem(path: str | os.PathLike) -> str | None:
     if magic[:2] == b"PK":
         return None
     return "is a single .npy array" if magic == b"\x93NUM" else "is not a NumPy .npz archive"
+
+
+def archive_checksum(arrays, keys: Iterable[str] | None = None) -> str:
+    """Return the SHA-256 (hex) that saved archives store over their arrays.
+
+    Each array in turn contributes the line ``"KEY DTYPE SHAPE\\n"`` (NumPy's dtype string and
+    the shape as a tuple, a 0-d array counted as shape ``(1,)``) and then its bytes in C order.
+
+    Parameters
+    ----------
+    arrays : dict
+        Name -> NumPy array.
+    keys : iterable of str, optional
+        The names to hash, in that order; all of ``arrays`` in sorted order if omitted.
+    """
+    h = hashlib.sha256()
+    for key in sorted(arrays) if keys is None else keys:
+        a = arrays[key]
+        shape = a.shape if a.ndim else (1,)
+        h.update(f"{key} {a.dtype.str} {shape}\n".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
 def archive_error(exc: BaseException) -> str:

@@ -61,6 +61,30 @@ def test_write_json_is_strict_unless_asked(tmp_path):
     assert json.loads((tmp_path / "a.json").read_text()) == {"x": [None, 1.5]}
 
 
+def test_archive_checksum_covers_names_types_shapes_order_and_bytes():
+    import hashlib
+
+    import numpy as np
+
+    a = {"x": np.arange(6, dtype=np.int32), "y": np.zeros((2, 3), dtype=np.int64)}
+    expected = hashlib.sha256()
+    for key in ("x", "y"):
+        expected.update(f"{key} {a[key].dtype.str} {a[key].shape}\n".encode())
+        expected.update(a[key].tobytes())
+    assert outputs.archive_checksum(a) == expected.hexdigest()
+    assert outputs.archive_checksum(a, ["x", "y"]) == expected.hexdigest()
+    assert outputs.archive_checksum(a, ["y", "x"]) != expected.hexdigest()
+    variants = [{**a, "x": a["x"].astype(np.int64)}, {**a, "y": a["y"].reshape(3, 2)},
+                {**a, "x": a["x"] + np.eye(1, 6, 5, dtype=np.int32)[0]}, {"z": a["x"], "y": a["y"]}]
+    sums = {outputs.archive_checksum(v) for v in variants}
+    assert len(sums) == len(variants) and expected.hexdigest() not in sums
+    # a Fortran-ordered copy hashes as its C-ordered values; a 0-d array as shape (1,)
+    assert outputs.archive_checksum({"y": np.asfortranarray(a["y"])}) == \
+        outputs.archive_checksum({"y": a["y"]})
+    assert outputs.archive_checksum({"s": np.array(5)}) == \
+        outputs.archive_checksum({"s": np.array([5])})
+
+
 def test_read_json_names_the_file_and_the_damage(tmp_path):
     p = tmp_path / "e.json"
     for data, message in ((b"", "not valid JSON"), (b'{"a": 1', "not valid JSON"),

@@ -28,7 +28,8 @@ import numpy as np
 
 from neuroaix import formats
 from neuroaix.construction.built import BuiltNetwork, Partition
-from neuroaix.outputs import ARCHIVE_ERRORS, archive_error, archive_problem, atomic_path
+from neuroaix.outputs import (ARCHIVE_ERRORS, archive_checksum, archive_error, archive_problem,
+                              atomic_path)
 
 __all__ = ["IMAGE_VERSION", "NetworkFileError", "network_fingerprint", "read_image",
            "write_image"]
@@ -84,15 +85,6 @@ def _plain(value):
     raise TypeError(f"a saved network cannot hold {type(value).__name__} values")
 
 
-def _checksum(arrays: dict[str, np.ndarray]) -> str:
-    h = hashlib.sha256()
-    for key in sorted(arrays):
-        a = np.ascontiguousarray(arrays[key])
-        h.update(f"{key} {a.dtype.str} {a.shape}\n".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
-
-
 def write_image(path: str | os.PathLike, built: BuiltNetwork) -> dict:
     """Save ``built`` to ``path`` atomically and return the file's metadata.
 
@@ -123,7 +115,7 @@ def write_image(path: str | os.PathLike, built: BuiltNetwork) -> dict:
                   weight=w.astype(np.int32), delay=d.astype(np.int32))
     meta = {"format": _FORMAT, "version": IMAGE_VERSION, "fields": scalars,
             "arrays": sorted(arrays), "n_synapses": int(src.size),
-            "fingerprint": network_fingerprint(built), "sha256": _checksum(arrays)}
+            "fingerprint": network_fingerprint(built), "sha256": archive_checksum(arrays)}
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         np.savez_compressed(fh, meta=np.array(json.dumps(meta, sort_keys=True)), **arrays)
     return meta
@@ -177,7 +169,7 @@ def read_image(path: str | os.PathLike, *, partitions: int = 1) -> tuple[BuiltNe
     except ARCHIVE_ERRORS as exc:
         reason = archive_error(exc)
         raise fail(f"is damaged or not a saved network ({reason})") from None
-    if _checksum(arrays) != meta.get("sha256"):
+    if archive_checksum(arrays) != meta.get("sha256"):
         raise fail("is corrupt (its checksum does not match its contents)")
     fields = dict(meta["fields"])
     known = set(_fields())

@@ -23,7 +23,7 @@ import numpy as np
 
 from neuroaix.engine.backend import STATE_KEYS
 from neuroaix.engine.state import COUNTERS
-from neuroaix.outputs import ARCHIVE_ERRORS, archive_error, archive_problem
+from neuroaix.outputs import ARCHIVE_ERRORS, archive_checksum, archive_error, archive_problem
 
 __all__ = ["CHECKPOINT_VERSION", "CheckpointError", "fingerprint", "inputs",
            "read_checkpoint", "write_checkpoint"]
@@ -87,15 +87,6 @@ def inputs(network) -> dict:
     return out
 
 
-def _checksum(arrays: dict[str, np.ndarray], keys=ARRAY_KEYS) -> str:
-    h = hashlib.sha256()
-    for key in keys:
-        a = np.ascontiguousarray(arrays[key])
-        h.update(f"{key} {a.dtype.str} {a.shape}\n".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
-
-
 def write_checkpoint(path, *, t: int, fingerprint: dict, inputs: dict,
                      arrays: dict[str, np.ndarray]) -> None:
     """Write a checkpoint to ``path`` atomically (temporary name, fsync, rename).
@@ -114,7 +105,8 @@ def write_checkpoint(path, *, t: int, fingerprint: dict, inputs: dict,
     path = os.fspath(path)
     arrays = {k: np.ascontiguousarray(arrays[k]) for k in ARRAY_KEYS}
     meta = {"format": _FORMAT, "version": CHECKPOINT_VERSION, "t": int(t),
-            "fingerprint": fingerprint, "inputs": inputs, "sha256": _checksum(arrays)}
+            "fingerprint": fingerprint, "inputs": inputs,
+            "sha256": archive_checksum(arrays, ARRAY_KEYS)}
     tmp = path + ".partial"
     try:
         with open(tmp, "wb") as fh:
@@ -189,7 +181,7 @@ def read_checkpoint(path, *, fingerprint: dict, inputs: dict) -> dict:
         reason = archive_error(exc)
         raise fail(f"is damaged or not a checkpoint ({reason}); use another checkpoint") \
             from None
-    if _checksum(arrays, saved) != meta.get("sha256"):
+    if archive_checksum(arrays, saved) != meta.get("sha256"):
         raise fail("is corrupt (its checksum does not match its contents); use another "
                    "checkpoint")
     for k in ARRAY_KEYS:

@@ -174,13 +174,14 @@ def test_alpha_state_moves_through_a_checkpoint(tmp_path):
 def test_format_2_checkpoints_still_restore(saved, tmp_path):
     """Format 2 had no d_ex, d_in (no iaf_psc_alpha then): it restores with both zero."""
     from neuroaix.engine import checkpoint as ckpt
+    from neuroaix.outputs import archive_checksum
 
     built, path = saved
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files if k not in ("meta", "d_ex", "d_in")}
     meta = _meta(path)
     meta["version"] = 2
-    meta["sha256"] = ckpt._checksum(arrays, ckpt._KEYS_OF[2])
+    meta["sha256"] = archive_checksum(arrays, ckpt._KEYS_OF[2])
     np.savez(tmp_path / "v2.npz", meta=np.array(json.dumps(meta)), **arrays)
     old = Simulator.restore(built, tmp_path / "v2.npz", threads=1, progress=False)
     new = Simulator.restore(built, path, threads=1, progress=False)
