@@ -37,6 +37,7 @@ __all__ = [
     "pack_synapses",
     "unpack_synapses",
     "channel_of",
+    "synapse_field",
 ]
 
 
@@ -65,9 +66,28 @@ SYNAPSE_BYTES = 8
 MEMORY_WORD_BYTES = 64
 SYNAPSES_PER_WORD = MEMORY_WORD_BYTES // SYNAPSE_BYTES
 #: Largest delay a synapse word holds, in steps.
-MAX_DELAY_STEPS = (1 << SYNAPSE_FIELDS[2].width) - 1
+MAX_DELAY_STEPS = (1 << next(f.width for f in SYNAPSE_FIELDS if f.name == "delay")) - 1
 #: Neurons a partition (hardware node) can address.
-MAX_LOCAL_TARGETS = 1 << SYNAPSE_FIELDS[1].width
+MAX_LOCAL_TARGETS = 1 << next(f.width for f in SYNAPSE_FIELDS if f.name == "target")
+
+
+def synapse_field(name: str) -> Field:
+    """Return the field ``name`` (``"weight"``, ``"target"`` or ``"delay"``) of the synapse word.
+
+    Raises
+    ------
+    ValueError
+        If the synapse word has no such field.
+    """
+    for field in SYNAPSE_FIELDS:
+        if field.name == name:
+            return field
+    raise ValueError(f"the synapse word has no field {name!r}; its fields are "
+                     f"{[f.name for f in SYNAPSE_FIELDS]}")
+
+
+def _field_mask(field: Field) -> int:
+    return (1 << field.width) - 1
 
 
 def pack_synapses(target, weight, delay) -> np.ndarray:
@@ -78,29 +98,34 @@ def pack_synapses(target, weight, delay) -> np.ndarray:
     ValueError
         If a field does not fit its width (the message names the field and the bound).
     """
+    f_weight, f_target, f_delay = (synapse_field(n) for n in ("weight", "target", "delay"))
     target = np.asarray(target, dtype=np.int64)
     weight = np.asarray(weight, dtype=np.int64)
     delay = np.asarray(delay, dtype=np.int64)
+    w_low, w_high = -(1 << (f_weight.width - 1)), 1 << (f_weight.width - 1)
     if target.size and (target.min() < 0 or target.max() >= MAX_LOCAL_TARGETS):
         raise ValueError(f"local target must lie in [0, {MAX_LOCAL_TARGETS}); split the node")
-    if weight.size and (weight.min() < -(1 << 31) or weight.max() >= (1 << 31)):
-        raise ValueError("weight does not fit int32 in the I format")
+    if weight.size and (weight.min() < w_low or weight.max() >= w_high):
+        raise ValueError(f"weight does not fit int{f_weight.width} in the I format")
     if delay.size and (delay.min() < 1 or delay.max() > MAX_DELAY_STEPS):
         raise ValueError(f"delay must lie in [1, {MAX_DELAY_STEPS}] steps")
     word = (
-        (weight & 0xFFFFFFFF).astype(np.uint64)
-        | (target.astype(np.uint64) << np.uint64(32))
-        | (delay.astype(np.uint64) << np.uint64(56))
+        ((weight & _field_mask(f_weight)).astype(np.uint64) << np.uint64(f_weight.lsb))
+        | (target.astype(np.uint64) << np.uint64(f_target.lsb))
+        | (delay.astype(np.uint64) << np.uint64(f_delay.lsb))
     )
     return word
 
 
 def unpack_synapses(words) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unpack uint64 synapse words into (target int32, weight int32, delay int32) arrays."""
+    f_weight, f_target, f_delay = (synapse_field(n) for n in ("weight", "target", "delay"))
     w = np.asarray(words, dtype=np.uint64)
-    weight = (w & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.int32)
-    target = ((w >> np.uint64(32)) & np.uint64(0xFFFFFF)).astype(np.int32)
-    delay = (w >> np.uint64(56)).astype(np.int32)
+    raw = ((w >> np.uint64(f_weight.lsb)) & np.uint64(_field_mask(f_weight))).astype(np.int64)
+    weight = np.where(raw >= 1 << (f_weight.width - 1), raw - (1 << f_weight.width),
+                      raw).astype(np.int32)
+    target = ((w >> np.uint64(f_target.lsb)) & np.uint64(_field_mask(f_target))).astype(np.int32)
+    delay = ((w >> np.uint64(f_delay.lsb)) & np.uint64(_field_mask(f_delay))).astype(np.int32)
     return target, weight, delay
 
 

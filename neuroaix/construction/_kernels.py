@@ -258,7 +258,7 @@ def _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, buf, stats, k
         d = prm.d_const + j + (alias - j) * np.int64(x - j >= dtable[0, j])
     else:
         d = prm.d_const
-    if w < -2147483648 or w > 2147483647:
+    if w < prm.w_min or w > prm.w_max:
         stats[c, 0] += 1
         w = 0
     if d < 1 or d > prm.max_delay_steps:
@@ -266,8 +266,8 @@ def _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, buf, stats, k
         d = 1
     stats[c, 2] = max(stats[c, 2], d)
     local = np.uint64(gid // prm.n_parts)
-    word = ((np.uint64(w & 0xFFFFFFFF)) | (local << np.uint64(32))
-            | (np.uint64(d) << np.uint64(56)))
+    word = ((np.uint64(w & prm.w_mask) << np.uint64(prm.w_shift))
+            | (local << np.uint64(prm.t_shift)) | (np.uint64(d) << np.uint64(prm.d_shift)))
     if buf.shape[1] == 0:
         pos = base[p] + counts[c, p, s]
         counts[c, p, s] += 1

@@ -135,6 +135,12 @@ class _Params(NamedTuple):
     d_high: float
     dt: float
     max_delay_steps: int
+    w_min: int  #: weight field range (formats.SYNAPSE_FIELDS); outside it a weight is counted
+    w_max: int  #: and stored as 0
+    w_mask: int  #: the weight field's mask, its shift ``w_shift`` and those of target and delay
+    w_shift: int
+    t_shift: int
+    d_shift: int
 
 
 @dataclass(slots=True)
@@ -279,6 +285,17 @@ def low_resolution_levels(mean: float, std: float, low: float, high: float, bits
     return levels, a, width
 
 
+def _word_layout() -> dict[str, int]:
+    """The synapse word's layout as kernel parameters (the one definition is ``formats``)."""
+    weight, target, delay = (formats.synapse_field(n) for n in ("weight", "target", "delay"))
+    return dict(w_min=-(1 << (weight.width - 1)), w_max=(1 << (weight.width - 1)) - 1,
+                w_mask=(1 << weight.width) - 1, w_shift=weight.lsb, t_shift=target.lsb,
+                d_shift=delay.lsb)
+
+
+_WORD_LAYOUT = _word_layout()
+
+
 def _params(spec: ProjectionSpec, proj: int, seed: int, n_parts: int, dt: float) -> _Params:
     w_const = nx.pa_to_fixed(spec.w_mean) if spec.w_std == 0.0 else 0
     if spec.d_std == 0.0:
@@ -295,7 +312,7 @@ def _params(spec: ProjectionSpec, proj: int, seed: int, n_parts: int, dt: float)
         w_low=float(spec.w_low), w_high=float(spec.w_high), lv_low=float(spec.lv_low),
         lv_width=float(spec.lv_width), d_const=int(d_const), d_mean=float(spec.d_mean),
         d_std=float(spec.d_std), d_low=float(spec.d_low), d_high=float(spec.d_high),
-        dt=float(dt), max_delay_steps=formats.MAX_DELAY_STEPS,
+        dt=float(dt), max_delay_steps=formats.MAX_DELAY_STEPS, **_WORD_LAYOUT,
     )
 
 
