@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
+from numba.extending import register_jitable
 
 from neuroaix import timing
 
@@ -27,6 +28,10 @@ __all__: list[str] = []
 # Bottleneck codes (index into engine.PHASES); the pipeline's causes are timing.CAUSE_*.
 _UPDATE = 0
 _NETWORK = timing.CAUSE_NETWORK
+
+# The functions the rules call (the memory's timing), compiled where the rules call them.
+for _helper in timing.RULE_HELPERS:
+    register_jitable(_helper)
 
 #: The cycle rule, compiled (its own cache follows neuroaix/timing.py).
 _deliver_timing = njit(cache=True, nogil=True)(timing.deliver_timing)

@@ -16,6 +16,7 @@ import numpy as np
 from neuroaix.emulator.clock import ns_to_fs
 from neuroaix.emulator.config import MemoryConfig
 
+from neuroaix import timing
 from neuroaix.checks import check_int
 
 __all__ = ["MemoryModel"]
@@ -69,9 +70,7 @@ class MemoryModel:
         service = self.service_fs(request_bytes)
         if not self.config.prefetch:
             return service
-        b = np.asarray(request_bytes, np.int64)
-        streaming = np.floor(b / self.config.peak_bandwidth_gbps * 1e6 + 0.5).astype(np.int64)
-        return np.maximum(service - self.latency_fs, streaming)
+        return np.maximum(service - self.latency_fs, self.streaming_fs(request_bytes))
 
     def tables(self, max_words: int) -> tuple[np.ndarray, np.ndarray]:
         """Return (service_fs, occupancy_fs) indexed by request size in fetch words.
@@ -84,6 +83,33 @@ class MemoryModel:
         max_words = check_int("max_words", max_words, low=0)
         b = np.arange(max_words + 1, dtype=np.int64) * self.config.fetch_bytes
         return self.service_fs(b), self.occupancy_fs(b)
+
+    def memory_timing(self, max_words: int, period_fs: int) -> timing.MemoryTiming:
+        """Return the memory's timing for a cycle rule, in a clock of ``period_fs``.
+
+        The tables of :meth:`tables`, and the first word of a request ``latency_ns`` plus
+        one fetch word at peak bandwidth after the request's start (``first_word_fs``): the
+        one translation of the ``[memory]`` table into ``neuroaix.timing.MemoryTiming``, for
+        the cluster emulator and the RTL node's testbench memory alike.
+
+        Parameters
+        ----------
+        max_words : int
+            Largest request, in fetch words (the pipeline's ``max_burst``).
+        period_fs : int
+            Clock period of the pipeline that makes the requests (fs).
+        """
+        period_fs = check_int("period_fs", period_fs, low=1)
+        service, occupancy = self.tables(max_words)
+        word_fs = int(self.streaming_fs(self.config.fetch_bytes))
+        return timing.MemoryTiming(latency=0, service_fs=service, occupancy_fs=occupancy,
+                                   first_word_fs=self.latency_fs + word_fs,
+                                   period_fs=period_fs)
+
+    def streaming_fs(self, request_bytes):
+        """Return the transfer time of ``request_bytes`` at peak bandwidth, femtoseconds."""
+        b = np.asarray(request_bytes, np.int64)
+        return np.floor(b / self.config.peak_bandwidth_gbps * 1e6 + 0.5).astype(np.int64)
 
     def describe(self) -> str:
         """Return a one-line summary."""

@@ -26,7 +26,6 @@ The phase that determined the latest node's time is the step's bottleneck.
 from __future__ import annotations
 
 import logging
-import math
 
 import numpy as np
 from neuroaix.emulator._kernels import (
@@ -44,7 +43,7 @@ from neuroaix.emulator.node import NodeModel
 from neuroaix.emulator.topology import Topology
 from neuroaix.activity import Activity
 from neuroaix.checks import check_int
-from neuroaix.timing import MemoryTiming, PipelineParams
+from neuroaix.timing import PipelineParams
 
 __all__ = ["PHASES", "EmulationResult", "Emulator", "counts_from_built"]
 
@@ -230,7 +229,6 @@ class Emulator:
         node = hardware.node
         mem = hardware.memory
         sp = Clock("spike", node.spike_clock_mhz)
-        word_fs = math.floor(mem.fetch_bytes / mem.peak_bandwidth_gbps * 1e6 + 0.5)
         lt = self.link_timing
         self.params = KernelParams(
             n_nodes=hardware.n_nodes,
@@ -253,11 +251,9 @@ class Emulator:
         #: The synapse pipeline of every node (``neuroaix.timing``).
         self.pipeline = PipelineParams(max_burst=node.max_burst, fifo_words=node.fifo_words,
                                        lanes=node.synapse_lanes, drain=node.synapse_drain)
-        service, occupancy = self.memory.tables(node.max_burst)
         #: The DDR timing of every node's synapse memory, on the synapse clock.
-        self.memory_timing = MemoryTiming(latency=0, service_fs=service, occupancy_fs=occupancy,
-                                          first_word_fs=self.memory.latency_fs + word_fs,
-                                          period_fs=self.params.synapse_period)
+        self.memory_timing = self.memory.memory_timing(node.max_burst,
+                                                       self.params.synapse_period)
         tr = self._trees
         self._kernel_trees = Trees(ptr=tr["ptr"], node=tr["node"], link=tr["link"],
                                    passthrough=tr["passthrough"], deliver=tr["deliver"],

@@ -27,7 +27,9 @@ delivery phase (the pipeline is idle then):
 
 :func:`deliver_timing` is plain Python over NumPy arrays that Numba can compile unchanged:
 this module imports no Numba. ``neuroaix.rtl.model`` calls it as it is; the emulator's kernel
-file wraps it with ``numba.njit``.
+file wraps it with ``numba.njit`` after registering :data:`RULE_HELPERS`, the memory's timing
+(:func:`memory_start`, :func:`word_ready`) that both rules and the RTL node's testbench memory
+models share.
 """
 
 from __future__ import annotations
@@ -50,9 +52,12 @@ __all__ = [
     "STATS_FIELDS",
     "MemoryTiming",
     "PipelineParams",
+    "RULE_HELPERS",
     "deliver_timing",
     "fixed_latency",
+    "memory_start",
     "row_words",
+    "word_ready",
 ]
 
 #: Cycles from a synapse leaving the unpacker to the cycle after its ring-buffer write
@@ -127,6 +132,84 @@ def fixed_latency(latency: int) -> MemoryTiming:
     return MemoryTiming(latency, empty, empty, 0, 1)
 
 
+def memory_start(memory, cycle, free_fs, count):
+    """Return ``(start_fs, free_fs)`` of a memory request of ``count`` words made in ``cycle``.
+
+    The DDR (``memory`` with tables) starts a request when it is free and is then busy for
+    ``occupancy_fs[count]``: ``start = max(cycle * period_fs, free_fs)``, and the memory is
+    free again at ``start + occupancy_fs[count]``. A fixed-latency memory is never busy
+    (``free_fs`` is returned unchanged). Times are femtoseconds from the same origin as
+    ``cycle``; plain Python that Numba compiles unchanged (see :data:`RULE_HELPERS`).
+
+    Parameters
+    ----------
+    memory : MemoryTiming
+        The memory.
+    cycle : int
+        Cycle of the request's handshake.
+    free_fs : int
+        When the memory can start a request (0 at first).
+    count : int
+        Words of the request, in [1, ``len(memory.service_fs) - 1``] for the DDR.
+
+    Returns
+    -------
+    (int, int)
+        The request's start and when the memory is free for the next one.
+    """
+    t_issue = cycle * memory.period_fs
+    if memory.service_fs.shape[0] == 0:
+        return t_issue, free_fs
+    start = t_issue if t_issue > free_fs else free_fs
+    return start, start + memory.occupancy_fs[count]
+
+
+def word_ready(memory, cycle, start_fs, count, k):
+    """Return the first cycle in which word ``k`` of a memory request may be handed over.
+
+    With a fixed latency, ``cycle + latency`` for every word (the memory hands over one word
+    per cycle, so only the first word's bound acts). With the DDR tables, word ``k`` of a
+    request of ``count`` words that started at ``start_fs`` (:func:`memory_start`) is ready
+    ``first + k * step`` after the start, where ``first = min(first_word_fs,
+    service_fs[count])`` and ``step = (service_fs[count] - first) // (count - 1)``: the first
+    cycle at or after that time. This and :func:`memory_start` are the one definition of the
+    memory's timing: the cycle rules, the amaranth.sim and cocotb memory models of the RTL
+    node's testbenches call them.
+
+    Parameters
+    ----------
+    memory : MemoryTiming
+        The memory.
+    cycle : int
+        Cycle of the request's handshake.
+    start_fs : int
+        The request's start (:func:`memory_start`).
+    count : int
+        Words of the request.
+    k : int
+        Word of the request, in [0, ``count``).
+
+    Returns
+    -------
+    int
+        The cycle.
+    """
+    if memory.service_fs.shape[0] == 0:
+        return cycle + memory.latency
+    service = memory.service_fs[count]
+    first = memory.first_word_fs
+    if service < first:
+        first = service
+    step = (service - first) // (count - 1) if count > 1 else 0
+    return -((-(start_fs + first + k * step)) // memory.period_fs)
+
+
+#: The functions the cycle rules call. A caller that compiles the rules with Numba registers
+#: each first (``numba.extending.register_jitable``), so that the compiled rules call these
+#: definitions; plain Python calls them as they are.
+RULE_HELPERS = (memory_start, word_ready)
+
+
 def row_words(start: int, length: int, per_word: int = formats.SYNAPSES_PER_WORD) -> int:
     """Return the memory words spanned by a row of ``length`` synapses from address ``start``.
 
@@ -180,7 +263,6 @@ def deliver_timing(valid, starts, lengths, pipe, memory, accept, done, stats):
     lanes = pipe.lanes
     drain = pipe.drain
     ddr = memory.service_fs.shape[0] > 0
-    service = memory.service_fs
     occupancy = memory.occupancy_fs
     period = memory.period_fs
     n = valid.shape[0]
@@ -203,9 +285,6 @@ def deliver_timing(valid, starts, lengths, pipe, memory, accept, done, stats):
     issue = 0
     cause = CAUSE_NETWORK
     last_done = -1
-    t0 = 0
-    first = 0
-    step_fs = 0
     for i in range(n):
         if valid[i] >= 0:
             offered = valid[i]
@@ -248,23 +327,12 @@ def deliver_timing(valid, starts, lengths, pipe, memory, accept, done, stats):
                     waited = True
             words_requested = total
             if ddr:
-                t_issue = r * period
-                t0 = t_issue if t_issue > mem_free else mem_free
-                if mem_free > t_issue:
+                if mem_free > r * period:
                     mem_wait = True
-                mem_free = t0 + occupancy[count]
                 mem_busy += occupancy[count]
-                first = memory.first_word_fs
-                if service[count] < first:
-                    first = service[count]
-                step_fs = (service[count] - first) // (count - 1) if count > 1 else 0
+            t0, mem_free = memory_start(memory, r, mem_free, count)
             for k in range(count):
-                if ddr:
-                    ready = -((-(t0 + first + k * step_fs)) // period)
-                elif k == 0:
-                    ready = r + memory.latency
-                else:
-                    ready = -(1 << 60)
+                ready = word_ready(memory, r, t0, count, k)
                 h = prev_word + 1
                 if ready > h:
                     h = ready
@@ -395,8 +463,6 @@ def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank,
     n_local = node.n_local
     n_cap = node.n_neurons
     per = _PER_WORD
-    ddr = memory.service_fs.shape[0] > 0
-    period = memory.period_fs
     n_ext = ext.shape[0]
     # Pipeline registers.
     l_valid = False
@@ -408,12 +474,11 @@ def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank,
     desc_len = np.zeros(C + 2, np.int64)
     desc_head = 0
     desc_n = 0
-    # Memory request queue (word address, count, due cycle of each word's issue).
+    # Memory request queue (word address, count, request cycle, start of the request).
     mq_addr = np.zeros(C, np.int64)
     mq_count = np.zeros(C, np.int64)
-    mq_first = np.zeros(C, np.int64)
-    mq_start = np.zeros(C, np.int64)  # DDR: start of the request (fs)
-    mq_step = np.zeros(C, np.int64)  # DDR: time between words (fs)
+    mq_cycle = np.zeros(C, np.int64)
+    mq_start = np.zeros(C, np.int64)
     mq_head = 0
     mq_n = 0
     mq_done = 0
@@ -457,12 +522,9 @@ def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank,
         l_fire = l_valid and rg_free and desc_n != C + 2
         spike_ready = (not l_valid) or l_fire
         if mq_n > 0:
-            if ddr:
-                due = -((-(mq_start[mq_head] + mq_first[mq_head] + mq_done * mq_step[mq_head]))
-                        // period) - 1
-            else:
-                due = mq_first[mq_head] if mq_done == 0 else cycle
-            head_due = cycle >= due
+            # the memory reads a word in the cycle before it is valid on the response stream
+            head_due = cycle + 1 >= word_ready(memory, mq_cycle[mq_head], mq_start[mq_head],
+                                               mq_count[mq_head], mq_done)
         else:
             head_due = False
         advance = (not resp_valid) or rf_n != C
@@ -545,21 +607,9 @@ def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank,
             start = row_start[l_src] if length > 0 else 0
             l_valid = False
         if req_fire:
-            if ddr:
-                t_issue = cycle * period
-                t0 = t_issue if t_issue > mem_free else mem_free
-                mem_free = t0 + memory.occupancy_fs[req_count]
-                fw = memory.first_word_fs
-                if memory.service_fs[req_count] < fw:
-                    fw = memory.service_fs[req_count]
-                slot = (mq_head + mq_n) % C
-                mq_start[slot] = t0
-                mq_first[slot] = fw
-                mq_step[slot] = ((memory.service_fs[req_count] - fw) // (req_count - 1)
-                                 if req_count > 1 else 0)
-            else:
-                slot = (mq_head + mq_n) % C
-                mq_first[slot] = cycle + memory.latency - 1
+            slot = (mq_head + mq_n) % C
+            mq_start[slot], mem_free = memory_start(memory, cycle, mem_free, req_count)
+            mq_cycle[slot] = cycle
             mq_addr[slot] = rg_addr
             mq_count[slot] = req_count
             mq_n += 1

@@ -81,10 +81,7 @@ def test_jitted_rule_equals_plain_rule(seed, ddr):
                                  lanes=int(rng.integers(1, 9)))
     if ddr:
         model = MemoryModel(MemoryConfig(prefetch=bool(seed % 2)))
-        service, occupancy = model.tables(max_burst)
-        memory = timing.MemoryTiming(latency=0, service_fs=service, occupancy_fs=occupancy,
-                                     first_word_fs=model.latency_fs + 5281,
-                                     period_fs=5_280_000)
+        memory = model.memory_timing(max_burst, 5_280_000)
     else:
         memory = timing.fixed_latency(int(rng.integers(1, 40)))
     args = (*_random_phase(rng, 50), pipe, memory)
@@ -93,6 +90,29 @@ def test_jitted_rule_equals_plain_rule(seed, ddr):
     assert plain[1] != [-1] * 50
     if ddr:
         assert plain[2][1] > 0
+
+
+def test_memory_timing_of_the_ddr_table():
+    """The [memory] table as the rules see it: the first word ``latency_ns`` plus one word at
+    peak after the start, the last ``service_fs[k]`` after it, evenly between, each at the
+    first cycle at or after its time; the memory busy ``occupancy_fs[k]`` per request."""
+    model = MemoryModel(MemoryConfig())
+    memory = model.memory_timing(8, 5_280_000)
+    service, occupancy = model.tables(8)
+    assert memory.first_word_fs == model.latency_fs + 5_280_528  # 64 B at 12.12 GB/s
+    assert memory.service_fs.tolist() == service.tolist()
+    assert memory.occupancy_fs.tolist() == occupancy.tolist()
+    start, free = timing.memory_start(memory, 10, 0, 8)
+    assert (start, free) == (10 * 5_280_000, 10 * 5_280_000 + int(occupancy[8]))
+    assert timing.memory_start(memory, 11, free, 4) == (free, free + int(occupancy[4]))
+    first = min(memory.first_word_fs, int(service[8]))
+    step = (int(service[8]) - first) // 7
+    got = [timing.word_ready(memory, 10, start, 8, k) for k in range(8)]
+    assert got == [-(-(start + first + k * step) // 5_280_000) for k in range(8)]
+    assert got[-1] <= -(-(start + int(service[8])) // 5_280_000)
+    fixed = timing.fixed_latency(20)
+    assert timing.memory_start(fixed, 10, 7, 8) == (10, 7)
+    assert [timing.word_ready(fixed, 10, 10, 8, k) for k in (0, 7)] == [30, 30]
 
 
 def test_row_words():
@@ -123,11 +143,7 @@ def _random_node(rng, ddr):
                              fifo_words=16, spike_fifo=int(rng.integers(2, 8)), gid_base=p,
                              gid_stride=P, external=True, n_sources=n_sources)
     if ddr:
-        model = MemoryModel(MemoryConfig())
-        service, occupancy = model.tables(node.max_burst)
-        memory = timing.MemoryTiming(latency=0, service_fs=service, occupancy_fs=occupancy,
-                                     first_word_fs=model.latency_fs + 5281,
-                                     period_fs=5_280_000)
+        memory = MemoryModel(MemoryConfig()).memory_timing(node.max_burst, 5_280_000)
     else:
         memory = timing.fixed_latency(int(rng.integers(2, 30)))
     spiked = rng.random(n_local) < 0.3
