@@ -129,7 +129,7 @@ class PopulationTables(NamedTuple):
     #: Thresholds below 2**32 per population, int64 (n_pop,): the scan stops there.
     plen: np.ndarray
     #: Guide table, int64 (n_pop, 256): for each top byte b of u, the count of thresholds
-    #: <= b * 2**24 (where the scan starts).
+    #: <= b * 2**24 (where the GPU kernel's scan starts; the CPU kernels compare with all).
     pguide: np.ndarray
     #: Background weight per Poisson event, int64 (n_pop,), I format (its sign is the channel).
     pweight: np.ndarray
@@ -228,9 +228,20 @@ def _decode_synapses(words):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _clamp(x):
-    """Return ``saturate(x)`` (int64 in, int64 out) without a branch."""
-    return min(max(x, _I32_MIN), _I32_MAX)
+def _saturate(x):
+    """Return ``(saturate(x), 1 if x was clamped else 0)`` (int64) without a branch."""
+    c = min(max(x, _I32_MIN), _I32_MAX)
+    return c, np.int64(c != x)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _xorshift_next(x):
+    """Return the next background generator state after ``x`` (xorshift64*, uint64) and
+    its output ``u`` (the high 32 bits of the scrambled state, int64; docs/numerics.md)."""
+    x ^= x >> _U12
+    x ^= x << _U25
+    x ^= x >> _U27
+    return x, np.int64((x * _XS_MULT) >> _U32)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -252,6 +263,17 @@ def _count16(u, tab):
             + (np.int64(u >= t4) + np.int64(u >= t5)) + (np.int64(u >= t6) + np.int64(u >= t7))
             + (np.int64(u >= t8) + np.int64(u >= t9)) + (np.int64(u >= t10) + np.int64(u >= t11))
             + (np.int64(u >= t12) + np.int64(u >= t13)) + (np.int64(u >= t14) + np.int64(u >= t15)))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _poisson_count(u, lo, hi, wide):
+    """Return the Poisson count of ``u``: ``#{k : u >= T[k]}`` over the table's thresholds
+    ``lo`` (``_table(T, 0)``) and, where ``wide``, ``hi`` too, padded with ``2**32``,
+    which ``u`` never reaches (by comparisons, as the hardware does)."""
+    c = _count16(u, lo)
+    if wide:
+        c += _count16(u, hi)
+    return c
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -277,38 +299,27 @@ def _exp_segment(seg, poisson, lo, hi, wide, w_bg):
         ring_ex[i] = 0
         ring_in[i] = 0
         if poisson:
-            x = rng[i]
-            x ^= x >> _U12
-            x ^= x << _U25
-            x ^= x >> _U27
+            x, u = _xorshift_next(rng[i])
             rng[i] = x
-            u = np.int64((x * _XS_MULT) >> _U32)
-            c = _count16(u, lo)
-            if wide:
-                c += _count16(u, hi)
+            c = _poisson_count(u, lo, hi, wide)
             n_pois += c
             bg = c * w_bg
             # background joins the channel of the weight's sign (bg == 0 changes nothing)
-            s_ex = in_ex + (bg if excitatory else 0)
-            s_in = in_in + (0 if excitatory else bg)
-            in_ex = _clamp(s_ex)
-            in_in = _clamp(s_in)
-            sat += (in_ex != s_ex) + (in_in != s_in)
+            in_ex, s1 = _saturate(in_ex + (bg if excitatory else 0))
+            in_in, s2 = _saturate(in_in + (0 if excitatory else bg))
+            sat += s1 + s2
         vm = np.int64(v[i])
         ie = np.int64(iex[i])
         ii = np.int64(iin[i])
         r = np.int64(ref[i])
-        vn = (p22 * vm + p21ex * ie + p21in * ii + drive + _HALF) >> 30
-        vc = _clamp(vn)
+        vc, s0 = _saturate((p22 * vm + p21ex * ie + p21in * ii + drive + _HALF) >> 30)
         free = r == 0
-        sat += free & (vc != vn)
+        sat += free & s0
         vm = vc if free else vm
         r = r if free else r - 1
-        je = ((p11ex * ie + _HALF) >> 30) + in_ex
-        ji = ((p11in * ii + _HALF) >> 30) + in_in
-        ie = _clamp(je)
-        ii = _clamp(ji)
-        sat += (ie != je) + (ii != ji)
+        ie, s1 = _saturate(((p11ex * ie + _HALF) >> 30) + in_ex)
+        ii, s2 = _saturate(((p11in * ii + _HALF) >> 30) + in_in)
+        sat += s1 + s2
         spike = vm >= theta
         v[i] = v_reset if spike else vm
         ref[i] = ref_steps if spike else r
@@ -380,16 +391,6 @@ def _update_partition(p, t, inp, ex_base, lay, neu, pops, spk_buf, counters):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _clamp_count(x):
-    """Return ``(saturate(x), 1 if clamped else 0)``."""
-    if x > _I32_MAX:
-        return np.int64(_I32_MAX), 1
-    if x < _I32_MIN:
-        return np.int64(_I32_MIN), 1
-    return x, 0
-
-
-@njit(cache=True, nogil=True, inline="always")
 def _step_current(pops, g, t):
     """Return the step-current amplitude of flat neuron ``g`` in step ``t``
     (``numerics.step_current``): the value of its last change at a step before ``t``."""
@@ -446,7 +447,8 @@ def _update_segment(k, p, t, l0, l1, base, inp, ex_base, in_base, n_spk, n_part,
     theta, v_reset, ref_steps = coef[k, 6], coef[k, 7], coef[k, 9]
     a21ex, a21in = pops.acoef[k, 0], pops.acoef[k, 1]
     a31ex, a31in = pops.acoef[k, 2], pops.acoef[k, 3]
-    poisson, n_table, w_bg = pops.has_poisson[k], pops.plen[k], pops.pweight[k]
+    poisson, wide, w_bg = pops.has_poisson[k], pops.plen[k] > 16, pops.pweight[k]
+    lo, hi = _table(pops.ptable[k], 0), _table(pops.ptable[k], 1)
     for l in range(l0, l1):
         g = base + l
         in_ex = np.int64(inp[ex_base + l])
@@ -454,28 +456,22 @@ def _update_segment(k, p, t, l0, l1, base, inp, ex_base, in_base, n_spk, n_part,
         inp[ex_base + l] = 0
         inp[in_base + l] = 0
         if poisson:
-            x = rng[g]
-            x ^= x >> _U12
-            x ^= x << _U25
-            x ^= x >> _U27
+            x, u = _xorshift_next(rng[g])
             rng[g] = x
-            u = np.int64((x * _XS_MULT) >> _U32)
-            c = pops.pguide[k, u >> 24]
-            while c < n_table and u >= pops.ptable[k, c]:
-                c += 1
+            c = _poisson_count(u, lo, hi, wide)
             n_pois += c
             bg = c * w_bg
             if bg >= 0:
-                in_ex, s = _clamp_count(in_ex + bg)
+                in_ex, s = _saturate(in_ex + bg)
             else:
-                in_in, s = _clamp_count(in_in + bg)
+                in_in, s = _saturate(in_in + bg)
             sat += s
         drive = p20 * (i_e + _step_current(pops, g, t))
         vm = np.int64(v[g])
         r = ref[g]
         if seg == SEG_DELTA:
             if r == 0:
-                vm, s = _clamp_count(((p22 * vm + drive + _HALF) >> 30) + (in_ex + in_in) * 16)
+                vm, s = _saturate(((p22 * vm + drive + _HALF) >> 30) + (in_ex + in_in) * 16)
                 sat += s
             else:
                 r -= 1
@@ -485,15 +481,15 @@ def _update_segment(k, p, t, l0, l1, base, inp, ex_base, in_base, n_spk, n_part,
             de = np.int64(neu.dex[g])
             di = np.int64(neu.din[g])
             if r == 0:
-                vm, s = _clamp_count((p22 * vm + p21ex * ie + p21in * ii + a31ex * de + a31in * di
+                vm, s = _saturate((p22 * vm + p21ex * ie + p21in * ii + a31ex * de + a31in * di
                                 + drive + _HALF) >> 30)
                 sat += s
             else:
                 r -= 1
-            ie, s1 = _clamp_count((a21ex * de + p11ex * ie + _HALF) >> 30)
-            ii, s2 = _clamp_count((a21in * di + p11in * ii + _HALF) >> 30)
-            de, s3 = _clamp_count(((p11ex * de + _HALF) >> 30) + in_ex)
-            di, s4 = _clamp_count(((p11in * di + _HALF) >> 30) + in_in)
+            ie, s1 = _saturate((a21ex * de + p11ex * ie + _HALF) >> 30)
+            ii, s2 = _saturate((a21in * di + p11in * ii + _HALF) >> 30)
+            de, s3 = _saturate(((p11ex * de + _HALF) >> 30) + in_ex)
+            di, s4 = _saturate(((p11in * di + _HALF) >> 30) + in_in)
             sat += s1 + s2 + s3 + s4
             iex[g] = ie
             iin[g] = ii
@@ -503,12 +499,12 @@ def _update_segment(k, p, t, l0, l1, base, inp, ex_base, in_base, n_spk, n_part,
             ie = np.int64(iex[g])
             ii = np.int64(iin[g])
             if r == 0:
-                vm, s = _clamp_count((p22 * vm + p21ex * ie + p21in * ii + drive + _HALF) >> 30)
+                vm, s = _saturate((p22 * vm + p21ex * ie + p21in * ii + drive + _HALF) >> 30)
                 sat += s
             else:
                 r -= 1
-            ie, s1 = _clamp_count(((p11ex * ie + _HALF) >> 30) + in_ex)
-            ii, s2 = _clamp_count(((p11in * ii + _HALF) >> 30) + in_in)
+            ie, s1 = _saturate(((p11ex * ie + _HALF) >> 30) + in_ex)
+            ii, s2 = _saturate(((p11in * ii + _HALF) >> 30) + in_in)
             sat += s1 + s2
             iex[g] = ie
             iin[g] = ii
@@ -542,10 +538,8 @@ def _deliver_partition(p, t, lay, ring, row_ptr, words, spikes, counters):
             tgt, w, d = _decode_synapse(words[q])
             ch = 1 if w < 0 else 0
             idx = rbase + ((((t + d) & mask) * 2) + ch) * n + tgt
-            val = np.int64(ring[idx]) + w
-            if val > _I32_MAX or val < _I32_MIN:
-                sat += 1
-                val = min(max(val, _I32_MIN), _I32_MAX)
+            val, s = _saturate(np.int64(ring[idx]) + w)
+            sat += s
             ring[idx] = val
     counters[p, C_SYN_EVENTS] += events
     counters[p, C_SATURATIONS] += sat
@@ -598,9 +592,8 @@ def _accumulate_group(ring, base, n, tgt, wgt, a, b):
     for q in range(a, b):
         w = np.int64(wgt[q])
         idx = base + np.int64(tgt[q]) + ((w >> 63) & n)  # inhibitory channel: + n
-        val = np.int64(ring[idx]) + w
-        c = min(max(val, _I32_MIN), _I32_MAX)
-        sat += c != val
+        c, s = _saturate(np.int64(ring[idx]) + w)
+        sat += s
         ring[idx] = c
     return sat
 
