@@ -119,6 +119,63 @@ def bench_nest(work: pathlib.Path, nest_python: str, scale: float, threads: int,
             "peak_rss_bytes": rss}
 
 
+def profile_phases(scale: float, threads: int, partitions: int, prefetch: list[int],
+                   seed: int, t_presim: float, t_sim: float) -> list[dict]:
+    """Time the phases of the engine's step loop in this process, once per prefetch
+    distance (the same network and simulator, ``t_sim`` ms each after ``t_presim`` ms).
+
+    Seconds per biological second of: the gather (deferred delivery) and the update with
+    background input (summed over partitions, i.e. CPU time), the parallel region's wall
+    time, its slowest partition (summed per step), the serial exchange and the final
+    scatter; the barrier's cost is the region's time beyond its slowest partition, the
+    imbalance the slowest beyond the mean.
+    """
+    from neuroaix import models
+    from neuroaix.engine import Simulator
+    from neuroaix.engine import _kernels
+
+    t = time.perf_counter()
+    built = models.microcircuit(scale=scale, seed=seed).build(partitions=partitions,
+                                                               threads=threads)
+    sim = Simulator(built, threads=threads, progress=False)
+    build_s = time.perf_counter() - t
+    backend = sim.backend
+    sim.simulate(t_presim, record=False)
+    c0, t0 = _kernels._read_cycles(), time.perf_counter()
+    time.sleep(0.2)
+    hz = (_kernels._read_cycles() - c0) / (time.perf_counter() - t0)
+    out = []
+    for ahead in prefetch:
+        backend.prefetch = ahead
+        backend.profile = np.zeros((partitions + 1, _kernels.PROFILE_COLUMNS), np.int64)
+        before = sim.counters
+        t = time.perf_counter()
+        sim.simulate(t_sim, record=False)
+        wall = time.perf_counter() - t
+        events = sim.counters["synaptic_events"] - before["synaptic_events"]
+        bio = t_sim * 1e-3
+        prof = backend.profile / hz / bio
+        gather, update = prof[:partitions, 0].sum(), prof[:partitions, 1].sum()
+        region, slowest, exchange, scatter = prof[partitions]
+        out.append({"scale": scale, "threads": threads, "partitions": partitions,
+                    "prefetch": ahead, "build_s": build_s, "q_rtf": wall / bio,
+                    "gather_s": gather, "update_s": update, "region_s": region,
+                    "slowest_s": slowest, "barrier_s": region - slowest,
+                    "imbalance_s": slowest - (gather + update) / threads,
+                    "exchange_s": exchange, "scatter_s": scatter,
+                    "ns_per_event": gather * 1e9 * bio / events,
+                    "ns_per_neuron_step": update * 1e9 / (built.n_neurons * 10_000)})
+        backend.profile = None
+        r = out[-1]
+        print(f"scale {scale:g} threads {threads} P {partitions} prefetch {ahead}: q_RTF "
+              f"{r['q_rtf']:.3f}; per bio-s: gather {gather:.3f} s ({r['ns_per_event']:.2f} "
+              f"ns/event), update {update:.3f} s ({r['ns_per_neuron_step']:.2f} "
+              f"ns/neuron-step), region {region:.3f}, slowest {slowest:.3f}, barrier "
+              f"{r['barrier_s']:.3f}, imbalance {r['imbalance_s']:.3f}, exchange "
+              f"{exchange:.4f}, scatter {scatter:.4f}", flush=True)
+    return out
+
+
 def _warm_up() -> None:
     """Compile (or load from the cache) every engine kernel on a small network."""
     from neuroaix import models
@@ -225,7 +282,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--nest-repeats", type=int, default=1, help="runs of each NEST case")
     p.add_argument("--json", default=None, help="write the results to this file")
     p.add_argument("--plot", default=None, help="draw the cost model to this PNG")
+    p.add_argument("--phases", action="store_true",
+                   help="time the step loop's phases in this process instead (one scale, "
+                        "thread count and partition count; --prefetch distances)")
+    p.add_argument("--partitions", type=int, default=None,
+                   help="partitions of --phases (default: the thread count)")
+    p.add_argument("--prefetch", type=int, nargs="+", default=None,
+                   help="prefetch distances of --phases (default: the engine's)")
     args = p.parse_args(argv)
+    if args.phases:
+        from neuroaix.engine import _kernels
+
+        scale, threads = args.scales[0], args.threads[0]
+        rows = profile_phases(scale, threads, args.partitions or threads,
+                              args.prefetch or [_kernels.PREFETCH_AHEAD], args.seed,
+                              args.t_presim, _t_sim(args, scale))
+        if args.json:
+            _write_json(args.json, {"config": _config(args), "phases": rows,
+                                    "cpu_count": os.cpu_count()})
+        return 0
     have_nest = os.path.exists(args.nest_python)
     if not have_nest:
         print(f"NEST environment {args.nest_python!r} not found: running neuroaix only "
@@ -266,12 +341,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.plot:
         plot_costs(rows, fit, args.plot)
     if args.json:
-        pathlib.Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        with open(args.json, "w") as fh:
-            json.dump({"config": vars(args), "nest": have_nest, "runs": rows,
-                       "ratios": ratios, "fit": fit, "cpu_count": os.cpu_count()}, fh,
-                      indent=2)
+        _write_json(args.json, {"config": _config(args), "nest": have_nest, "runs": rows,
+                                "ratios": ratios, "fit": fit, "cpu_count": os.cpu_count()})
     return 0
+
+
+def _config(args) -> dict:
+    """The arguments as recorded: the NEST interpreter relative to the project (or as
+    given, where it lies outside)."""
+    cfg = dict(vars(args))
+    nest = pathlib.Path(cfg["nest_python"]).absolute()
+    if nest.is_relative_to(ROOT):
+        cfg["nest_python"] = str(nest.relative_to(ROOT))
+    return cfg
+
+
+def _write_json(path: str, data: dict) -> None:
+    """Write ``data`` to ``path`` atomically (a temporary file beside it, then renamed)."""
+    target = pathlib.Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, target)
 
 
 if __name__ == "__main__":

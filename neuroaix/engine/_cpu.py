@@ -122,6 +122,11 @@ class CPUBackend(Backend):
         #: Synapses stored here.
         self.local_synapses = int(sum(int(w.shape[0]) for w in words))
         self._drows = None
+        #: Prefetch distance of the deferred delivery (``_kernels.PREFETCH_AHEAD``; 0: none).
+        self.prefetch = _k.PREFETCH_AHEAD
+        #: Cycles per phase, int64 (P + 1, ``_kernels.PROFILE_COLUMNS``), added to by every
+        #: run while set (None: no profile; see ``_kernels._run_steps``).
+        self.profile = None
         self.counters = np.zeros((n_part, _k.N_COUNTERS), np.int64)
         self._rec_senders = np.empty(max(4 * n, 1 << 16), np.int32)
         self._rec_steps = np.empty_like(self._rec_senders, dtype=np.int64)
@@ -145,13 +150,15 @@ class CPUBackend(Backend):
         n_probe = len(self._probe_flat) if record else 0
         probe_buf = np.zeros((n_probe, 3, n_steps if record else 0), np.int32)
         rec_n0 = int(self._rec_n[0])
+        prof = (np.zeros((0, _k.PROFILE_COLUMNS), np.int64) if self.profile is None
+                else self.profile)
         done = 0
         while done < n_steps:
             rec = _k.Record(senders=self._rec_senders, steps=self._rec_steps, n=self._rec_n,
                             probe_idx=self._probe_flat[:n_probe], probe_buf=probe_buf,
                             probe_t0=t0)
             done += _k._run_steps(t0 + done, n_steps - done, self.kl, self.neurons, self.pops,
-                                  drows, rec, self.counters)
+                                  drows, rec, self.counters, np.int64(self.prefetch), prof)
             if done < n_steps:
                 self._grow_record(int(self._rec_n[0]) + self.layout.n_neurons)
         if not record:

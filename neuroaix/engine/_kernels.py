@@ -16,7 +16,10 @@ background, update, exchange, deliver.
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from neuroaix import formats
 from neuroaix.engine.state import COUNTERS
@@ -203,7 +206,54 @@ class Record(NamedTuple):
 #: spike sources (``_update_segment``).
 SEG_EXP, SEG_EXP_STIM, SEG_DELTA, SEG_ALPHA, SEG_SOURCE = range(5)
 
+#: Spikes ahead (in the order of ``_gather_partition``) whose group bounds are prefetched;
+#: the synapses of the group half as far ahead are prefetched (docs/performance.md).
+PREFETCH_AHEAD = 8
+#: Rows of ``_run_steps``' profile: one per partition (gather, update), then one for the
+#: whole step loop (parallel region, slowest partition, exchange, final scatter), in cycles
+#: of the time-stamp counter.
+PROFILE_COLUMNS = 4
+
 # Kernels -----------------------------------------------------------------------------------
+
+
+@intrinsic
+def _prefetch(typingctx, arr, idx):
+    """Hint the cache to load the line of ``arr[idx]`` (no effect on any value; an index
+    outside ``arr`` is harmless, as a prefetch never faults)."""
+    if not isinstance(arr, types.Array) or not isinstance(idx, types.Integer):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        ptr = builder.gep(ary.data, [args[1]])
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+            "llvm.prefetch.p0i8")
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, idx), codegen
+
+
+@intrinsic
+def _cycles(typingctx):
+    """Return the processor's time-stamp counter (int64), for the step loop's profile."""
+
+    def codegen(context, builder, sig, args):
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.IntType(64), []), "llvm.readcyclecounter")
+        return builder.call(fn, [])
+
+    return types.int64(), codegen
+
+
+@njit(cache=True, nogil=True)
+def _read_cycles():
+    """Return the time-stamp counter (int64), to calibrate ``_run_steps``' profile."""
+    return _cycles()
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -598,28 +648,48 @@ def _accumulate_group(ring, base, n, tgt, wgt, a, b):
     return sat
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _group_of(j, t, d0, n_d, senders, steps):
+    """Return the ``dptr`` index of the delay group of spike ``j`` arriving at step ``t``."""
+    return np.int64(senders[j]) * n_d + (t - steps[j] - d0)
+
+
 @njit(cache=True, nogil=True)
-def _gather_partition(p, t, t_lo, lay, acc, base, dptr, tgt, wgt, d0, n_d, senders,
-                      step_off, counters):
+def _gather_partition(p, t, t_lo, lay, acc, base, dptr, tgt, wgt, d0, n_d, senders, steps,
+                      step_off, ahead, counters):
     """Deliver onto ``acc[base:base + 2 * n_local]`` (partition ``p``'s input of step ``t``,
     excitatory then inhibitory) every synapse arriving at step ``t`` from the spikes of steps
     ``t_lo .. t - 1`` (step ``t_lo + i``'s spikes, ascending, are
-    ``senders[step_off[i]:step_off[i + 1]]``).
+    ``senders[step_off[i]:step_off[i + 1]]``, their steps in ``steps``).
 
     Source steps ascend and each spike's group is in row order, so every ring entry
-    receives its additions in the canonical order (docs/performance.md).
+    receives its additions in the canonical order (docs/performance.md). With ``ahead`` > 0
+    the group bounds of the spike ``ahead`` places on and the synapses of the one
+    ``ahead // 2`` on are prefetched (a latency hint only).
     """
     n = lay.n_loc[p]
     sat = 0
     events = 0
-    for ts in range(max(t - (d0 + n_d - 1), t_lo), t - d0 + 1):
-        k = t - ts - d0
-        for j in range(step_off[ts - t_lo], step_off[ts - t_lo + 1]):
-            g = np.int64(senders[j]) * n_d + k
-            a = dptr[g]
-            b = dptr[g + 1]
-            events += b - a
-            sat += _accumulate_group(acc, base, n, tgt, wgt, a, b)
+    j0 = step_off[max(t - (d0 + n_d - 1), t_lo) - t_lo]
+    j1 = step_off[max(t - d0 + 1, t_lo) - t_lo]
+    half = ahead // 2
+    for j in range(j0, j1):
+        if ahead > 0:
+            if j + ahead < j1:
+                _prefetch(dptr, _group_of(j + ahead, t, d0, n_d, senders, steps))
+            if j + half < j1:
+                g = _group_of(j + half, t, d0, n_d, senders, steps)
+                a = dptr[g]
+                b = dptr[g + 1]
+                for q in range(a, b, 32):
+                    _prefetch(tgt, q)
+                for q in range(a, b, 16):
+                    _prefetch(wgt, q)
+        g = _group_of(j, t, d0, n_d, senders, steps)
+        a = dptr[g]
+        b = dptr[g + 1]
+        events += b - a
+        sat += _accumulate_group(acc, base, n, tgt, wgt, a, b)
     counters[p, C_SYN_EVENTS] += events
     counters[p, C_SATURATIONS] += sat
 
@@ -650,7 +720,7 @@ def _scatter_pending(p, t_end, t_lo, lay, ring, dptr, tgt, wgt, d0, n_d, senders
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _run_steps(t0, n_steps, lay, neu, pops, drows, rec, counters):
+def _run_steps(t0, n_steps, lay, neu, pops, drows, rec, counters, ahead, prof):
     """Run steps ``t0 .. t0 + n_steps - 1``; partitions in parallel, exchange in between.
 
     Delivery is deferred: at step t each partition gathers every synapse of this call's
@@ -665,7 +735,10 @@ def _run_steps(t0, n_steps, lay, neu, pops, drows, rec, counters):
     record buffers could overflow, stops before the step and returns the number of steps
     done (the caller grows the buffers and continues). Probes record (V, I_ex, I_in) of the
     flat indices ``rec.probe_idx`` at the end of every step into
-    ``rec.probe_buf[:, :, t - rec.probe_t0]``. ``counters`` is int64 (P, N_COUNTERS).
+    ``rec.probe_buf[:, :, t - rec.probe_t0]``. ``counters`` is int64 (P, N_COUNTERS);
+    ``ahead`` is the gather's prefetch distance (``PREFETCH_AHEAD``, 0: none). ``prof`` is
+    int64 (P + 1, PROFILE_COLUMNS) or empty (no profile): where given, time-stamp counter
+    cycles are added to it (``PROFILE_COLUMNS``).
     """
     n_part, noff = lay.n_part, lay.noff
     ring, v, iex, iin = neu.ring, neu.v, neu.iex, neu.iin
@@ -679,15 +752,19 @@ def _run_steps(t0, n_steps, lay, neu, pops, drows, rec, counters):
     # the step's input: partition p's excitatory block at 2 * noff[p], inhibitory after it
     acc = np.zeros(2 * n_total, np.int32)
     depth = lay.mask + 1
+    profile = prof.shape[0] > 0
+    work = np.zeros(n_part, np.int64)
     done = n_steps
     for step in range(n_steps):
         t = t0 + step
         if rec_n[0] + n_total > rec_senders.shape[0]:
             done = step
             break
+        c0 = _cycles() if profile else 0
         # deliver (deferred) + background + update
         for pp in prange(n_part):
             p = np.int64(pp)  # prange indices may be unsigned
+            w0 = _cycles() if profile else 0
             a = 2 * noff[p]
             if step < depth:  # what earlier calls delivered for this step comes first
                 r = lay.roff[p] + (t & lay.mask) * 2 * lay.n_loc[p]
@@ -695,8 +772,21 @@ def _run_steps(t0, n_steps, lay, neu, pops, drows, rec, counters):
                     acc[a + i] = ring[r + i]
                     ring[r + i] = 0
             _gather_partition(p, t, t0, lay, acc, a, dptr[p], tgt[p], wgt[p], d0, n_d,
-                              rec_senders, step_off, counters)
+                              rec_senders, rec_steps, step_off, ahead, counters)
+            w1 = _cycles() if profile else 0
             spk_cnt[p] = _update_partition(p, t, acc, a, lay, neu, pops, spk_buf, counters)
+            if profile:
+                w2 = _cycles()
+                prof[p, 0] += w1 - w0
+                prof[p, 1] += w2 - w1
+                work[p] = w2 - w0
+        if profile:
+            c1 = _cycles()
+            prof[n_part, 0] += c1 - c0
+            slowest = 0
+            for p in range(n_part):
+                slowest = max(slowest, work[p])
+            prof[n_part, 1] += slowest
         # exchange: all partitions' spikes in ascending global id
         total = 0
         for p in range(n_part):
@@ -720,10 +810,15 @@ def _run_steps(t0, n_steps, lay, neu, pops, drows, rec, counters):
             probe_buf[j, 0, col] = v[g]
             probe_buf[j, 1, col] = iex[g]
             probe_buf[j, 2, col] = iin[g]
+        if profile:
+            prof[n_part, 2] += _cycles() - c1
+    c2 = _cycles() if profile else 0
     for pp in prange(n_part):
         p = np.int64(pp)
         _scatter_pending(p, t0 + done, t0, lay, ring, dptr[p], tgt[p], wgt[p], d0, n_d,
                          rec_senders, step_off, counters)
+    if profile:
+        prof[n_part, 3] += _cycles() - c2
     return done
 
 
