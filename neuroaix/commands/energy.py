@@ -3,6 +3,7 @@
 Forms::
 
     neuroaix energy --hardware configs/neuroaix-35.toml --model microcircuit [--scale S]
+    neuroaix energy --hardware configs/neuroaix-35.toml --network NET.npz [--spikes RUN]
     neuroaix energy --from-emulation EMULATE.json [--energy PATH]
     neuroaix energy --from-run DIR [--power-w W]
     neuroaix energy compare [--from-run DIR] [--hardware H] [--plot PATH]
@@ -42,6 +43,66 @@ def _energy_path(args) -> Path:
     return hw.energy_path
 
 
+def _check_network_options(args) -> None:
+    """Refuse option combinations and missing inputs of ``--network``/``--spikes`` up front."""
+    network, spikes = getattr(args, "network", None), getattr(args, "spikes", None)
+    if spikes and not network:
+        raise ValueError("--spikes applies to a saved network; pass --network FILE.npz with "
+                         "it (the network the run simulated)")
+    if not network:
+        return
+    if getattr(args, "from_emulation", None):
+        raise ValueError("pass either --network FILE.npz or --from-emulation JSON, not both")
+    if not getattr(args, "hardware", None):
+        raise ValueError("--network needs --hardware H.toml: the cluster to emulate it on")
+    given = [o for o, v in (("--model", args.model), ("--scale", args.scale != 1.0),
+                            ("--k-scale", args.k_scale), ("--input", args.input)) if v]
+    if given:
+        raise ValueError(f"{given[0]} applies to a built-in model, not to --network; the "
+                         "saved network was built with its own")
+    if not Path(network).is_file():
+        raise ValueError(f"--network {network!r} is not a file; give a network saved with "
+                         "Network.save (docs/io.md)")
+    if spikes:
+        file = Path(spikes) / "spikes.npz" if Path(spikes).is_dir() else Path(spikes)
+        if not file.is_file():
+            raise ValueError(f"--spikes {spikes!r} holds no spikes.npz; give the --out folder "
+                             "of neuroaix run --network of this network")
+
+
+def _emulate_saved(args) -> dict:
+    """Emulate a saved network (``--network``, optionally a run's ``--spikes``); return JSON.
+
+    The same steps as ``neuroaix emulate --network FILE [--spikes DIR]``: the network is
+    loaded with one partition per node, the run's raster is checked against it (dt,
+    populations, fingerprint) before any simulation, and without ``--spikes`` the engine
+    simulates ``--t-presim`` + ``--t-sim`` first.
+    """
+    from neuroaix.commands.emulate import _read_spikes
+    from neuroaix.construction.image import read_image
+    from neuroaix.emulator import Emulator, counts_from_built, load_hardware
+    from neuroaix.emulator.workload import emulate_network
+
+    hw = load_hardware(args.hardware)
+    with outputs.phase("build", f"{args.network} on {hw.n_nodes} nodes"):
+        built, saved = read_image(args.network, partitions=hw.n_nodes)
+    raster = _read_spikes(args.spikes, built, saved) if args.spikes else None
+    if raster is None:
+        with outputs.phase("emulation", f"{args.network} on {hw.name}"):
+            result = emulate_network(built, hw, t_sim_ms=args.t_sim,
+                                     t_presim_ms=args.t_presim)
+    else:
+        senders, steps, t0, n = raster
+        with outputs.phase("emulation", f"{n} steps of {args.spikes} on {hw.name}"):
+            result = Emulator(hw).run(counts_from_built(built), senders, steps - t0,
+                                      n_steps=n)
+    record = outputs.provenance(model="network", seed=int(built.seed), hardware=hw.name,
+                                network=args.network, network_fingerprint=saved["fingerprint"])
+    if args.spikes:
+        record["spikes_from"] = args.spikes
+    return {**record, **result.to_json()}
+
+
 def _emulate(args) -> dict:
     """Run the emulator (or read its JSON) and return its result dict."""
     if getattr(args, "from_emulation", None):
@@ -52,8 +113,11 @@ def _emulate(args) -> dict:
     except ImportError as exc:
         raise RuntimeError(f"the emulator is not available ({exc}); pass --from-emulation "
                            "JSON with a saved emulator result instead") from None
-    with outputs.phase("emulation", f"{args.model} on {args.hardware}"):
-        return emulate_model(args.model, args.hardware, scale=args.scale, k_scale=args.k_scale,
+    if getattr(args, "network", None):
+        return _emulate_saved(args)
+    model = args.model or "microcircuit"
+    with outputs.phase("emulation", f"{model} on {args.hardware}"):
+        return emulate_model(model, args.hardware, scale=args.scale, k_scale=args.k_scale,
                              input=args.input, t_sim_ms=args.t_sim, t_presim_ms=args.t_presim,
                              seed=args.seed)
 
@@ -75,6 +139,8 @@ def _source(doc: dict) -> dict:
                              restored=doc.get("restored_from"),
                              network=doc.get("network_file"),
                              network_fingerprint=doc.get("network_fingerprint"))
+    if "spikes_from" in doc:  # an emulation of a run's raster
+        out["spikes_from"] = doc["spikes_from"]
     del out["neuroaix_version"]
     out["neuroaix_version"] = doc.get("neuroaix_version")  # of the tool that wrote it
     return out
@@ -83,6 +149,8 @@ def _source(doc: dict) -> dict:
 def _emulated_row(args):
     from neuroaix.energy import Activity, estimate_energy, load_energy_config
 
+    energy_path = _energy_path(args)  # the parameters are checked before the emulation
+    cfg = load_energy_config(energy_path)
     result = _emulate(args)
     if "activity" not in result:
         if "results" in result:
@@ -90,12 +158,12 @@ def _emulated_row(args):
                              "--json of a single neuroaix emulate run")
         raise ValueError("the emulator result has no 'activity' dict; it must come from "
                          "neuroaix emulate --json")
-    energy_path = _energy_path(args)
-    cfg = load_energy_config(energy_path)
     source = _source(result)
     model, scale = source["model"] or "model", source["scale"] or 1.0
     label = f"{cfg.name} (emulated)"
-    if model != "microcircuit" or scale != 1.0:
+    if source["network_file"]:
+        label += f", {Path(source['network_file']).name}"
+    elif model != "microcircuit" or scale != 1.0:
         label += f", {model}{f' x{scale:g}' if scale != 1.0 else ''}"
     rep = estimate_energy(result["activity"], cfg, label=label)
     extra = {"source": source, "activity": result["activity"], "energy_config": str(energy_path),
@@ -191,7 +259,8 @@ def _write_json(path, data, source=None) -> None:
 
 
 def _check_outputs(args, *plots) -> None:
-    """Check --json (and plot paths) before any work."""
+    """Check --json (and plot paths), --network and --spikes before any work."""
+    _check_network_options(args)
     outputs.check_file(args.json, option="--json", force=args.force)
     for path in plots:
         outputs.check_file(path, option="--plot", force=args.force)
@@ -344,8 +413,14 @@ def _emulation_options(p) -> None:
     p.add_argument("--from-emulation", metavar="JSON",
                    help="a saved emulator result (neuroaix emulate --json) instead of running "
                         "the emulator")
-    p.add_argument("--model", default="microcircuit",
+    p.add_argument("--model", default=None,
                    help="network model to emulate (default: microcircuit)")
+    p.add_argument("--network", metavar="FILE.npz", default=None,
+                   help="emulate a saved network (Network.save, a PyNN or NIR model) instead "
+                        "of --model, on --hardware's cluster (docs/io.md)")
+    p.add_argument("--spikes", metavar="DIR", default=None,
+                   help="with --network: emulate the raster of neuroaix run --network (its "
+                        "--out folder) instead of simulating; its recorded window is used")
     add_emulated_model_options(p, number=_positive, inputs=("dc", "poisson"))
     p.add_argument("--power-w", type=_positive, metavar="W",
                    help="stated mean power of a measured run (labelled an estimate)")
@@ -362,10 +437,14 @@ def register(sub) -> None:
         description="Turn emulator activity counts (energy model, docs/energy.md) or a "
                     "measured run (power from RAPL or nvidia-smi where readable, else a stated "
                     "TDP estimate) into energy, mean power, E_syn (nJ per synaptic event), "
-                    "q_RTF and acceleration. Subcommands: 'compare' (published platforms "
+                    "q_RTF and acceleration. --network FILE.npz emulates a saved network (a "
+                    "PyNN or NIR model, Network.save) on the --hardware cluster instead of "
+                    "--model, from a run's raster with --spikes DIR. Subcommands: 'compare' "
+                    "(published platforms "
                     "beside ours, with a plot) and 'project' (whole-brain projection).",
         epilog="Examples: neuroaix energy --hardware configs/neuroaix-35.toml --model "
-               "microcircuit; neuroaix energy --from-run results --power-w 65; neuroaix "
+               "microcircuit; neuroaix energy --hardware configs/neuroaix-35.toml --network "
+               "net.npz --spikes run; neuroaix energy --from-run results --power-w 65; neuroaix "
                "energy compare --plot build/compare.png; neuroaix energy project --species "
                "mouse --hardware configs/neuroaix-35.toml",
     )

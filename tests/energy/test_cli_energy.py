@@ -239,3 +239,51 @@ def test_measured_run_end_to_end(tmp_path):
     assert d["synaptic_events"] == total["synaptic_events"]
     assert d["energy_j"] == pytest.approx(30.0 * total["wall_s_sim"], rel=1e-12)
     assert d["label"] == "neuroaix engine, 1 thread (estimate)"
+
+
+def test_a_saved_network_is_energy_estimated_as_emulate_and_the_model_give(tmp_path, capsys):
+    from neuroaix import models
+    from neuroaix.energy import estimate_energy, load_energy_config
+
+    hw = str(ROOT / "configs" / "neuroaix-35.toml")
+    net, other = tmp_path / "net.npz", tmp_path / "other.npz"
+    meta = models.brunel(scale=0.02).save(net)
+    models.brunel(scale=0.02, seed=1).save(other)
+    run = tmp_path / "run"
+    assert main(["run", "--network", str(net), "--t-sim", "10", "--t-presim", "2", "--no-plot",
+                 "--threads", "1", "--out", str(run)]) == 0
+    saved = ["--network", str(net), "--hardware", hw]
+    assert main(["emulate", "--spikes", str(run), "--json", str(tmp_path / "e.json")]
+                + saved) == 0
+    assert main(["energy", "--spikes", str(run), "--json", str(tmp_path / "n.json")]
+                + saved) == 0
+    assert main(["energy", "--t-sim", "10", "--t-presim", "2", "--json",
+                 str(tmp_path / "s.json")] + saved) == 0
+    e, n, s = (json.loads((tmp_path / f"{x}.json").read_text()) for x in "ens")
+    model = estimate_energy(e["activity"], load_energy_config(ENERGY)).to_dict()
+    for doc in (n, s):  # from the run's raster, and simulated by the command itself
+        assert doc["activity"] == e["activity"] and doc["emulator_q_rtf"] == e["q_rtf"]
+        assert {k: doc[k] for k in REPORT_FIELDS if k != "label"} == {
+            k: model[k] for k in REPORT_FIELDS if k != "label"}
+        assert doc["network_file"] == str(net) and doc["model"] == "network"
+        assert doc["network_fingerprint"] == meta["fingerprint"] == e["network_fingerprint"]
+        assert doc["label"].endswith("(emulated), net.npz")
+    assert e["activity"]["synaptic_events"] > 0 and n["e_syn_nj"] > 0
+    assert n["spikes_from"] == str(run) and "spikes_from" not in s
+    capsys.readouterr()
+    for argv, message in [
+        (["--spikes", str(tmp_path)], "holds no spikes.npz"),
+        (["--spikes", str(run), "--json", str(tmp_path / "n.json")], "exists"),
+        (["--scale", "0.5"], "--scale applies to a built-in model, not to --network"),
+        (["--from-emulation", str(tmp_path / "e.json")], "not both"),
+    ]:
+        assert main(["energy"] + saved + argv) == 2
+        assert message in capsys.readouterr().err
+    assert main(["energy", "--network", str(other), "--spikes", str(run), "--hardware", hw]) == 2
+    assert "is a run of another network (fingerprint" in capsys.readouterr().err
+    assert main(["energy", "--network", str(tmp_path / "none.npz"), "--hardware", hw]) == 2
+    assert "is not a file" in capsys.readouterr().err
+    assert main(["energy", "--spikes", str(run), "--hardware", hw]) == 2
+    assert "--spikes applies to a saved network" in capsys.readouterr().err
+    assert main(["energy", "--network", str(net)]) == 2
+    assert "--network needs --hardware" in capsys.readouterr().err
