@@ -33,7 +33,7 @@ docs/architecture.md.
 """
 
 
-from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, Value, signed, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory, MemoryData
@@ -135,11 +135,12 @@ def _saturating_add(m, a, b):
 class RingBank(wiring.Component):
     """One ring-buffer bank: block RAM with a read-modify-write pipeline and forwarding.
 
-    A synaptic event (``e_valid``, local ``e_target``, ring ``e_slot``, ``e_weight``) or a
-    read-and-clear (``clear``, entry ``clear_addr``; events have priority) is read in one
-    cycle (stage s1) and written in the next; a forwarding register holds the value written
-    in the previous cycle, so back-to-back updates of one entry are exact. ``old`` is the
-    entry's value in stage s1 (the cleared value of a clear). Targets ``>= n_neurons`` are
+    A synaptic event (``e_valid``; ``e_in_range``: its target is ``< n_neurons``; ``e_row``:
+    its target ``div banks``, the bank's row of ``D`` slots; ring ``e_slot``; ``e_weight``)
+    or a read-and-clear (``clear``, entry ``clear_addr``; events have priority) is read in
+    one cycle (stage s1) and written in the next; a forwarding register holds the value
+    written in the previous cycle, so back-to-back updates of one entry are exact. ``old`` is
+    the entry's value in stage s1 (the cleared value of a clear). Events out of range are
     dropped (``dropped``); ``event`` and ``saturated`` flag the accumulation in stage s1.
 
     The node's ring buffers are ``banks`` of these (:class:`SynapsePipeline`); synthesis
@@ -149,22 +150,19 @@ class RingBank(wiring.Component):
     ----------
     bank_data : amaranth.lib.memory.MemoryData
         The bank's contents (``RingValues`` entries, ``(target div banks) * D + slot``).
-    n_neurons : int
-        Neurons of the node.
-    bank_bits, slot_bits, target_width : int
-        Bits of the bank index, of a ring slot and of a synapse's target.
+    slot_bits : int
+        Bits of a ring slot.
     """
 
-    def __init__(self, bank_data, *, n_neurons: int, bank_bits: int, slot_bits: int,
-                 target_width: int):
+    def __init__(self, bank_data, *, slot_bits: int):
         self._data = bank_data
-        self._n_neurons = n_neurons
-        self._bank_bits = bank_bits
         self._slot_bits = slot_bits
+        addr_w = _addr_bits(bank_data.depth)
         super().__init__({
-            "e_valid": In(1), "e_target": In(target_width), "e_slot": In(slot_bits),
+            "e_valid": In(1), "e_in_range": In(1),
+            "e_row": In(max(1, addr_w - slot_bits)), "e_slot": In(slot_bits),
             "e_weight": In(signed(32)), "clear": In(1),
-            "clear_addr": In(_addr_bits(bank_data.depth)),
+            "clear_addr": In(addr_w),
             "old": Out(RingValues), "s1_valid": Out(1), "event": Out(1),
             "saturated": Out(1), "dropped": Out(1),
         })
@@ -175,14 +173,12 @@ class RingBank(wiring.Component):
         m.submodules.ring = mem = Memory(data=self._data)
         ring_r = mem.read_port()
         ring_w = mem.write_port()
-        e_in_range = self.e_target < self._n_neurons
-        syn_ok = self.e_valid & e_in_range
+        syn_ok = self.e_valid & self.e_in_range
         s1_valid = self.s1_valid
         s1_clear = Signal()
         s1_addr = Signal(addr_w)
         s1_weight = Signal(signed(32))
-        syn_addr = Cat(self.e_slot[:self._slot_bits],
-                       self.e_target >> self._bank_bits)[:addr_w]
+        syn_addr = Cat(self.e_slot[:self._slot_bits], self.e_row)[:addr_w]
         a_addr = Mux(self.e_valid, syn_addr, self.clear_addr)
         m.d.comb += [ring_r.addr.eq(a_addr), ring_r.en.eq(1)]
         m.d.sync += [
@@ -214,7 +210,7 @@ class RingBank(wiring.Component):
         m.d.comb += [
             self.event.eq(s1_valid & ~s1_clear),
             self.saturated.eq(s1_valid & ~s1_clear & ch_sat),
-            self.dropped.eq(self.e_valid & ~e_in_range),
+            self.dropped.eq(self.e_valid & ~self.e_in_range),
         ]
         return m
 
@@ -513,47 +509,66 @@ class SynapsePipeline(wiring.Component):
             ]
 
         # Stage e: the issued synapses, routed to their banks -----------------------------
-        target_w = formats.SYNAPSE_FIELDS[1].width
+        # What a bank needs of synapse j is computed once per synapse (range check, the
+        # bank's row, the ring slot), and each bank takes it through a one-hot AND-OR
+        # multiplexer: the issue rule gives a bank at most one synapse per cycle.
+        row_bits = max(1, _addr_bits(self.bank_data[0].depth) - slot_bits)
+        fields = []  # per synapse j: (in_range, row, slot, weight)
+        for j in range(per_word):
+            syn = word[j]
+            in_range = Signal(name=f"in_range{j}")
+            row = Signal(row_bits, name=f"row{j}")
+            slot = Signal(slot_bits, name=f"slot{j}")
+            m.d.comb += [
+                in_range.eq(syn.target < self._n_neurons),
+                row.eq((syn.target >> bank_bits)[:row_bits]),
+                slot.eq((u_slot + syn.delay)[:slot_bits]),
+            ]
+            fields.append(Cat(in_range, row, slot, syn.weight))
+        field_w = len(fields[0])
         e_valid = [Signal(name=f"e_valid{b}") for b in range(NB)]
-        e_target = [Signal(target_w, name=f"e_target{b}") for b in range(NB)]
-        e_slot = [Signal(slot_bits, name=f"e_slot{b}") for b in range(NB)]
-        e_weight = [Signal(signed(32), name=f"e_weight{b}") for b in range(NB)]
+        e_field = [Signal(field_w, name=f"e_field{b}") for b in range(NB)]
         for b in range(NB):
-            hit = [takes[j] & (bank_of(word[j].target) == b) for j in range(per_word)]
-            m.d.sync += e_valid[b].eq(_popcount(hit) != 0)
+            hit = [Signal(name=f"hit{b}_{j}") for j in range(per_word)]
             for j in range(per_word):
-                syn = word[j]
-                with m.If(hit[j]):
-                    m.d.sync += [
-                        e_target[b].eq(syn.target),
-                        e_weight[b].eq(syn.weight),
-                        e_slot[b].eq((u_slot + syn.delay)[:slot_bits]),
-                    ]
+                m.d.comb += hit[j].eq(takes[j] & (bank_of(word[j].target) == b))
+            routed = Const(0, field_w)
+            for j in range(per_word):
+                routed = routed | (fields[j] & hit[j].replicate(field_w))
+            m.d.sync += [e_valid[b].eq(Cat(*hit).any()), e_field[b].eq(routed)]
 
         # Clear requests: lane k reads neuron ``neuron + k`` in bank ``(neuron + k) mod NB``.
+        # Bank b holds the lane ``k = (b - rot) mod NB`` (rot = neuron mod NB) if k < U, and
+        # that lane's row is ``neuron div NB``, plus one where it wrapped (b < rot).
         m.submodules.cleared = cleared = SyncFIFO(
             width=data.ArrayLayout(RingValues, U).size, depth=CLEAR_FIFO_DEPTH)
         clr = self.i_clear.payload
-        lane_n = [Signal(len(clr.neuron) + 1, name=f"clr_n{k}") for k in range(U)]
         lane_ok = [Signal(name=f"clr_ok{k}") for k in range(U)]
         for k in range(U):
-            m.d.comb += [lane_n[k].eq(clr.neuron + k), lane_ok[k].eq(lane_n[k] < self._n_neurons)]
+            m.d.comb += lane_ok[k].eq((clr.neuron + k) < self._n_neurons)
+        rot = clr.neuron[:bank_bits] if bank_bits else Const(0, 1)
+        hi = clr.neuron >> bank_bits
+        hi_next = Signal(len(hi) + 1)
+        m.d.comb += hi_next.eq(hi + 1)
         bank_clr = []  # per bank: a lane of the request reads it
         bank_clr_addr = []
         for b in range(NB):
-            hits = [lane_ok[k] & (bank_of(lane_n[k]) == b) for k in range(U)]
             hit = Signal(name=f"clr_hit{b}")
-            m.d.comb += hit.eq(_popcount(hits) != 0)
             addr = Signal(_addr_bits(self.bank_data[b].depth), name=f"clr_addr{b}")
-            for k in range(U):
-                with m.If(hits[k]):
-                    m.d.comb += addr.eq(Cat(clr.slot[:slot_bits], lane_n[k] >> bank_bits))
+            row = Mux(rot > b, hi_next, hi) if bank_bits else hi
+            lane = (Const(b, bank_bits) - rot)[:bank_bits] if bank_bits else Const(0, 1)
+            covered = (lane < U) if U < NB else Const(1, 1)
+            neuron_b = Cat(Const(b, bank_bits), row) if bank_bits else row
+            m.d.comb += [
+                hit.eq(covered & (neuron_b < self._n_neurons)),
+                addr.eq(Cat(clr.slot[:slot_bits], row)),
+            ]
             bank_clr.append(hit)
             bank_clr_addr.append(addr)
         s1_clear_any = Signal()
-        busy_banks = _popcount([e_valid[b] & bank_clr[b] for b in range(NB)])
+        busy = Cat(*[e_valid[b] & bank_clr[b] for b in range(NB)]).any()
         clear_space = (cleared.level + s1_clear_any) < CLEAR_FIFO_DEPTH
-        m.d.comb += self.i_clear.ready.eq((busy_banks == 0) & clear_space)
+        m.d.comb += self.i_clear.ready.eq(~busy & clear_space)
         take_clear = self.i_clear.valid & self.i_clear.ready
         s1_rot = Signal(max(1, bank_bits))
         s1_lane_ok = Signal(U)
@@ -569,12 +584,13 @@ class SynapsePipeline(wiring.Component):
         olds = []
         s1_valid_any = []
         for b in range(NB):
-            m.submodules[f"bank{b}"] = bank = RingBank(
-                self.bank_data[b], n_neurons=self._n_neurons, bank_bits=bank_bits,
-                slot_bits=slot_bits, target_width=target_w)
+            m.submodules[f"bank{b}"] = bank = RingBank(self.bank_data[b], slot_bits=slot_bits)
+            f = e_field[b]
             m.d.comb += [
-                bank.e_valid.eq(e_valid[b]), bank.e_target.eq(e_target[b]),
-                bank.e_slot.eq(e_slot[b]), bank.e_weight.eq(e_weight[b]),
+                bank.e_valid.eq(e_valid[b]), bank.e_in_range.eq(f[0]),
+                bank.e_row.eq(f[1:1 + row_bits]),
+                bank.e_slot.eq(f[1 + row_bits:1 + row_bits + slot_bits]),
+                bank.e_weight.eq(f[1 + row_bits + slot_bits:]),
                 bank.clear.eq(take_clear & bank_clr[b]),
                 bank.clear_addr.eq(bank_clr_addr[b][:len(bank.clear_addr)]),
             ]
@@ -585,13 +601,16 @@ class SynapsePipeline(wiring.Component):
             s1_valid_any.append(bank.s1_valid)
 
         # Cleared values back in lane order ---------------------------------------------------
-        # Lane k reads bank (rot + k) mod NB: one indexed multiplexer per lane (a mux tree),
-        # not a chain of NB comparisons.
+        # Lane k reads bank (rot + k) mod NB: the banks' values rotated by rot in log2(NB)
+        # stages of two-way multiplexers (a barrel rotator), of which lanes 0 .. U - 1 are
+        # kept.
         out = Signal(data.ArrayLayout(RingValues, U))
-        bank_values = Array(Value.cast(v) for v in olds)
+        values = [Value.cast(v) for v in olds]
+        for i in range(bank_bits):
+            step = 1 << i
+            values = [Mux(s1_rot[i], values[(x + step) % NB], values[x]) for x in range(NB)]
         for k in range(U):
-            value = bank_values[(s1_rot + k)[:bank_bits]] if bank_bits else Value.cast(olds[0])
-            m.d.comb += out[k].eq(Mux(s1_lane_ok[k], value, 0))
+            m.d.comb += out[k].eq(Mux(s1_lane_ok[k], values[k], 0))
         m.d.comb += [
             cleared.w_data.eq(out),
             cleared.w_en.eq(s1_clear_any),
@@ -608,6 +627,6 @@ class SynapsePipeline(wiring.Component):
         ]
         m.d.comb += self.o_idle.eq(
             ~l_valid & (rg_words == 0) & ~desc.r_rdy & ~u_valid & (outstanding == 0)
-            & (_popcount(e_valid) == 0) & (_popcount(s1_valid_any) == 0)
+            & ~Cat(*e_valid).any() & ~Cat(*s1_valid_any).any()
         )
         return m

@@ -95,8 +95,7 @@ def test_parse_nextpnr_report_names_domain_path_and_blocks():
 
 
 def test_place_route_of_a_ring_bank_gives_fmax_and_critical_path(tmp_path):
-    bank = RingBank(MemoryData(shape=RingValues, depth=8, init=[]), n_neurons=6,
-                    bank_bits=1, slot_bits=2, target_width=3)
+    bank = RingBank(MemoryData(shape=RingValues, depth=8, init=[]), slot_bits=2)
     r = place_route(bank, "ring_bank", tmp_path)
     assert set(r["fmax_mhz"]) == {"sync"}
     fmax = r["fmax_mhz"]["sync"]
