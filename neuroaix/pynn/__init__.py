@@ -2,14 +2,16 @@
 
 A PyNN script runs on the fixed-point engine unchanged where it uses the supported types
 (docs/pynn.md): cells IF_curr_exp, IF_curr_alpha, IF_curr_delta, SpikeSourcePoisson and
-SpikeSourceArray, StaticSynapse, DCSource and StepCurrentSource, every
+SpikeSourceArray, StaticSynapse, DCSource, StepCurrentSource and ACSource, every
 connector (those with a counter-based rule natively), recording of 'spikes', 'v',
 'isyn_exc' and 'isyn_inh' into Neo blocks. The network is built at the first ``run()``;
+parameters, current sources and weights set between runs carry the simulation into the
+network rebuilt with them; under ``mpiexec`` the ranks share the partitions.
 ``setup()`` takes neuroaix's own options besides PyNN's:
 
 - ``rng_seed`` (default 12345): the seed of every construction and input stream;
-- ``partitions`` (default 1) and ``threads`` (default: Numba's): the engine's partitions
-  and threads, which change nothing in the results;
+- ``partitions`` (default 1, or the MPI process count) and ``threads`` (default:
+  Numba's): the engine's partitions and threads, which change nothing in the results;
 - ``backend`` (``"cpu"`` or ``"reference"``).
 
 Other PyNN types raise ``NotImplementedError`` naming the type and the supported ones.

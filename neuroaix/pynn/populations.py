@@ -126,7 +126,7 @@ class Population(common.Population):
         times_only = hasattr(self.celltype, "spike_trains") and \
             set(parameter_space.keys()) <= {"spike_times"}
         if not (times_only and state.has_simulator):
-            state.changed("neuron parameters")
+            state.changed("neuron parameters", between_runs=True)
         parameter_space.evaluate(simplify=False, mask=mask)
         if "spike_times" in parameter_space.keys():
             _check_spike_times(parameter_space["spike_times"])

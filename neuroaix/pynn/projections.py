@@ -23,6 +23,10 @@ and assemblies, arrays or other distributions of weights and delays) is connecte
 own connector, with the connector's random number generator, and stored as an explicit
 ``from_list`` projection. Either way ``get('weight')`` returns the weights as the engine
 holds them (quantised to the I format) and ``get('delay')`` the delays in whole steps.
+
+``set(weight=..., delay=...)`` (before or between runs) changes the synapses the projection
+realised: it keeps them as an explicit list with the new values, and the next run carries
+the simulation into the network built with them (``State.carry``).
 """
 
 from __future__ import annotations
@@ -302,9 +306,65 @@ class Projection(common.Projection):
             out.append(arr)
         return out
 
+    def _engine_synapses(self, net):
+        """Return ``(pre index, post index, weight, delay ms)`` of the synapses this
+        projection realised in ``net`` (weights in the engine's unit: pA, or mV onto
+        IF_curr_delta)."""
+        parts = []
+        for proj in self._engine:
+            s, t, w, d = net.realised_synapses(proj)
+            parts.append((_index_of(self.pre.all_cells, s + proj.pre.start),
+                          _index_of(self.post.all_cells, t + proj.post.start), w, d))
+        if not parts:
+            return (np.zeros(0, np.int64),) * 2 + (np.zeros(0),) * 2
+        return tuple(np.concatenate(x) for x in zip(*parts))
+
+    def _freeze(self, net) -> None:
+        """Keep the synapses realised in ``net`` (the network this projection was last added
+        to) as its explicit list, so that a rebuilt network holds the same synapses."""
+        if self._folded or self._rule is None:
+            return
+        self._explicit = self._engine_synapses(net)
+        self._rule = None
+
     def _set_attributes(self, parameter_space):
-        raise NotImplementedError("neuroaix fixes weights and delays when the network is "
-                                  "built; give them in the synapse type")
+        """Set the weights or delays of the realised synapses (PyNN's ``Projection.set``).
+
+        Raises
+        ------
+        NotImplementedError
+            For a projection whose Poisson sources are folded into their targets' input, or
+            attributes other than weight and delay.
+        ValueError
+            For weights of the wrong sign for the receptor, or delays outside the engine's
+            range (checked when the network is built).
+        """
+        state = simulator.state
+        unknown = set(parameter_space.keys()) - {"weight", "delay"}
+        if unknown:
+            raise NotImplementedError(f"neuroaix synapses have only 'weight' and 'delay', not "
+                                      f"{sorted(unknown)!r}")
+        if self._folded or (state.has_simulator and self in state._folds):
+            raise NotImplementedError(
+                "neuroaix folded this projection's Poisson sources into their targets' input; "
+                "its weight cannot change between runs (set it before the first run)")
+        if self._rule is not None:
+            self._freeze(state.network())
+        state.changed("synaptic weights and delays", between_runs=True)
+        src, tgt, w, d = (np.array(x) for x in self._explicit)
+        parameter_space.evaluate(simplify=True)
+        for name, value in parameter_space.items():
+            value = np.asarray(value, float)
+            if value.ndim == 2:
+                value = value[src, tgt]
+            value = np.broadcast_to(value, src.shape).astype(float)
+            if name == "weight":
+                w = value * (self._w_scale / 1000.0)
+                self._check_sign(w)
+            else:
+                d = value
+        self._explicit = (src, tgt, w, d)
+        self._realised = None
 
     def _set_initial_value_array(self, variable, value):
         raise NotImplementedError("StaticSynapse has no state variables to initialise")

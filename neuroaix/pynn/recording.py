@@ -15,13 +15,11 @@ import math
 import numpy as np
 from pyNN import recording
 
-from neuroaix import numerics as nx
+from neuroaix.engine.mpi import rank_partitions
 from neuroaix.pynn import simulator
-from neuroaix.recordings import SIGNALS, spike_times_ms
+from neuroaix.recordings import spike_times_ms
 
 __all__ = ["Recorder"]
-
-_SIGNALS = {name: (key, factor) for name, key, _, factor in SIGNALS}
 
 
 class Recorder(recording.Recorder):
@@ -52,6 +50,26 @@ class Recorder(recording.Recorder):
                                    "at the first run(); call record() before it, or after "
                                    "reset()")
 
+    def get(self, variables, gather=False, filter_ids=None, clear=False, annotations=None,
+            locations=None):
+        """Return the recorded data as a Neo block (PyNN's ``Recorder.get``).
+
+        Under MPI every rank holds the whole raster, so ``gather=True`` gives every cell's
+        data on every rank (rank 0 included, as PyNN's gather does) without a further
+        collective; ``gather=False`` gives the cells of this rank's partitions.
+        """
+        state = simulator.state
+        if state.num_processes > 1:
+            if not gather:
+                mine = set(rank_partitions(state.partitions, state.num_processes,
+                                           state.mpi_rank).tolist())
+                local = {c for c in self.population.all_cells
+                         if int(c) % state.partitions in mine}
+                filter_ids = local if filter_ids is None else set(filter_ids) & local
+            gather = False
+        return super().get(variables, gather, filter_ids, clear, annotations=annotations,
+                           locations=locations)
+
     def _start_step(self) -> int:
         t0 = float(self._recording_start_time.rescale("ms").magnitude)
         return int(math.floor(t0 / simulator.state.dt + 0.5))
@@ -61,7 +79,7 @@ class Recorder(recording.Recorder):
         ids = np.asarray([int(i) for i in ids], np.int64)
         if not state.has_simulator or ids.size == 0:
             return np.zeros(0, np.int64), np.zeros(0)
-        senders, steps = state.simulator().spikes()
+        senders, steps = state.raster()
         keep = np.isin(senders, ids) & (steps >= self._start_step())
         return senders[keep].astype(np.int64), spike_times_ms(steps[keep], state.dt)
 
@@ -70,21 +88,7 @@ class Recorder(recording.Recorder):
         ids = np.asarray([int(i) for i in ids], np.int64)
         if ids.size == 0 or not state.has_simulator:
             return np.zeros((0, ids.size)), None
-        sim = state.simulator()
-        key, factor = _SIGNALS[variable.name]
-        probes = sim.probes()
-        cols = np.searchsorted(probes["ids"], ids)
-        data = probes[key][cols].T * factor
-        built = sim.network
-        if variable.name == "v":
-            initial = built.v0[ids].astype(np.float64) / (1 << nx.V_FRAC_BITS)
-            pops = state.network().populations
-            e_l = np.array([pops[int(built.pop_of[i])].model.E_L for i in ids])
-            data = data + e_l
-            initial = initial + e_l
-        else:
-            initial = np.zeros(ids.size)
-        full = np.vstack([initial[None, :], data])
+        full = state.signals(variable.name, ids)
         start = self._start_step()
         every = int(round(self.sampling_interval / state.dt))
         return full[start::every], None

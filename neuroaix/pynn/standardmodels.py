@@ -15,6 +15,7 @@ from pyNN.parameters import ParameterSpace
 from pyNN.standardmodels import build_translations, cells, electrodes, receptors, synapses
 
 from neuroaix import neuron
+from neuroaix import numerics as nx
 from neuroaix.neuron import LIF as _LIF
 from neuroaix.neuron import LIFAlpha, LIFDelta
 from neuroaix.pynn.simulator import state
@@ -23,6 +24,7 @@ __all__ = [
     "CELL_TYPES",
     "CURRENT_SOURCES",
     "SYNAPSE_TYPES",
+    "ACSource",
     "DCSource",
     "IF_curr_alpha",
     "IF_curr_delta",
@@ -187,36 +189,41 @@ class StaticSynapse(synapses.StaticSynapse):
         return state.min_delay
 
 
-def _pynn_steps(times, amplitudes, dt: float):
-    """Return ``(constant, times, amplitudes)`` of a piecewise-constant current for the engine.
+def _quantised_pa(values) -> np.ndarray:
+    """Return amplitudes (pA) rounded to the I format, ``floor(a * 2**12 + 1/2) / 2**12``."""
+    scale = float(1 << nx.I_FRAC_BITS)
+    return np.floor(np.asarray(values, np.float64) * scale + 0.5) / scale
 
-    PyNN's current sources act from the update of the step ``k = round(T/dt)`` on (as
-    pyNN.nest delivers them), the engine's step currents from the step after their time
-    (``Network.add_step_current``): an amplitude from step 0 becomes a constant current
-    (``I_e``), the others are given one step early, relative to it.
 
-    Raises
-    ------
-    ValueError
-        For a change at step 1, which neither form can express.
-    """
-    steps = np.floor(np.asarray(times, float) / dt + 0.5).astype(np.int64)
-    amps = np.asarray(amplitudes, float)
-    constant = float(amps[steps == 0][-1]) if (steps == 0).any() else 0.0
-    later = steps >= 1
-    if (steps == 1).any():
-        raise ValueError(f"a current that changes at t = {dt!r} ms (one step) cannot be given "
-                         "to neuroaix; start it at 0 or from the second step on")
-    return constant, ((steps[later] - 1) * dt).tolist(), (amps[later] - constant).tolist()
+def _grid_steps(times, dt: float) -> np.ndarray:
+    """Return times (ms) as steps ``floor(T/dt + 1/2)`` (int64)."""
+    return np.floor(np.asarray(times, np.float64) / dt + 0.5).astype(np.int64)
 
 
 class _CurrentSource:
-    """What neuroaix's current sources share: parameters, the cells they are injected into."""
+    """What neuroaix's current sources share: parameters, the cells they are injected into,
+    and the schedule of the current they inject.
+
+    Each source defines ``_changes(dt, horizon)``: the update steps ``k`` from which a new
+    amplitude (pA, quantised to the I format) holds, as pyNN.nest delivers a current source's
+    change at time ``T`` in the update of step ``round(T/dt)`` (so ``v`` moves at
+    ``T + dt``). The engine takes the amplitude from step 0 into the constant current
+    ``I_e`` and every later change as a step current one step early (the engine's step
+    current acts from the step after its time, docs/numerics.md 5d); the amplitudes are
+    quantised before they are split, so the sum the engine applies is the schedule's
+    amplitude exactly.
+    """
+
+    #: Whether the schedule depends on how far the simulation runs (ACSource with no
+    #: ``stop``: one amplitude per step, generated up to the horizon).
+    open_ended = False
 
     def __init__(self, **parameters):
-        state.changed("a current source")
+        state.changed("current sources", between_runs=True)
         super().__init__(**parameters)
         object.__setattr__(self, "_cells", [])
+        object.__setattr__(self, "_recording", False)
+        object.__setattr__(self, "_epochs", [])
         self._prepare()
         state.current_sources.append(self)
 
@@ -224,7 +231,7 @@ class _CurrentSource:
         """Check the parameters before the source joins the model (a hook)."""
 
     def set_native_parameters(self, parameters):
-        state.changed("a current source")
+        state.changed("current sources", between_runs=True)
         self.parameter_space.update(**self.reverse_translate(parameters))
 
     def get_native_parameters(self):
@@ -235,7 +242,7 @@ class _CurrentSource:
         space = self.get_native_parameters()
         space.shape = (1,)
         space.evaluate(simplify=True)
-        return dict(space.items())
+        return {k: float(np.ravel(v)[0]) for k, v in space.items()}
 
     def inject_into(self, cells):
         """Inject the current into ``cells`` (Population, PopulationView, Assembly or ids)."""
@@ -243,24 +250,78 @@ class _CurrentSource:
             if not cell.celltype.injectable:
                 raise TypeError(f"cannot inject current into a {type(cell.celltype).__name__} "
                                 "spike source")
-        state.changed("a current source")
+        state.changed("current sources", between_runs=True)
         self._cells.extend(int(c) for c in cells)
 
-    def _engine_inputs(self):
-        """Yield ``(cell ids, amplitude pA)`` of the constant current this source injects."""
-        return iter(())
+    def _changes(self, dt: float, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(steps, amplitudes pA)``: from the update of ``steps[j]`` on the current
+        is ``amplitudes[j]`` (0 before the first), steps increasing, for the steps below
+        ``horizon`` at least."""
+        raise NotImplementedError
 
-    def _engine_steps(self, dt: float):
+    def _schedule(self, dt: float, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``_changes`` with quantised amplitudes and repeated values removed."""
+        steps, amps = self._changes(dt, horizon)
+        steps = np.asarray(steps, np.int64)
+        amps = _quantised_pa(amps)
+        if steps.size:
+            last = np.r_[steps[1:] != steps[:-1], True]  # the last amplitude of a step wins
+            steps, amps = steps[last], amps[last]
+            keep = np.r_[amps[0] != 0.0 or steps[0] == 0, amps[1:] != amps[:-1]]
+            steps, amps = steps[keep], amps[keep]
+        return steps, amps
+
+    def _engine_parts(self, dt: float, horizon: int):
+        """Return ``(constant pA, engine times ms, engine amplitudes pA)`` of the schedule."""
+        steps, amps = self._schedule(dt, horizon)
+        constant = float(amps[0]) if steps.size and steps[0] == 0 else 0.0
+        later = steps >= 1
+        return constant, ((steps[later] - 1) * dt).tolist(), (amps[later] - constant).tolist()
+
+    def _engine_inputs(self, dt: float, horizon: int):
+        """Yield ``(cell ids, amplitude pA)`` of the constant current this source injects."""
+        constant = self._engine_parts(dt, horizon)[0]
+        if self._cells and constant != 0.0:
+            yield np.array(self._cells, np.int64), constant
+
+    def _engine_steps(self, dt: float, horizon: int):
         """Yield ``(cell ids, times ms, amplitudes pA)`` of its piecewise-constant current."""
-        return iter(())
+        _, times, amps = self._engine_parts(dt, horizon)
+        if self._cells and times:
+            yield np.array(self._cells, np.int64), times, amps
+
+    def _start_epoch(self, step: int, dt: float, horizon: int) -> None:
+        """Note the schedule in force from ``step`` on (what ``get_data`` reports)."""
+        epochs = [e for e in self._epochs if e[0] < step]
+        epochs.append((step, *self._schedule(dt, horizon)))
+        object.__setattr__(self, "_epochs", epochs)
+
+    def _reset(self) -> None:
+        object.__setattr__(self, "_epochs", [])
+
+    def record(self):
+        """Record the current this source injects (``get_data``: one value per step, nA)."""
+        object.__setattr__(self, "_recording", True)
+
+    def _get_data(self):
+        """Return ``(times ms, current nA)``: the amplitude in the update of every step from
+        0 to the current one (the value at ``k dt`` acts from ``k dt`` to ``(k + 1) dt``)."""
+        if not self._recording:
+            raise RuntimeError("this current source was not recorded; call record() first")
+        n = state.step + 1
+        out = np.zeros(n)
+        for j, (start, steps, amps) in enumerate(self._epochs):
+            stop = self._epochs[j + 1][0] if j + 1 < len(self._epochs) else n
+            k = np.arange(start, min(stop, n))
+            idx = np.searchsorted(steps, k, side="right") - 1
+            out[start:start + k.size] = np.where(idx >= 0, amps[np.maximum(idx, 0)], 0.0)
+        return np.arange(n) * state.dt, out / 1000.0
 
 
 class DCSource(_CurrentSource, electrodes.DCSource):
     __doc__ = electrodes.DCSource.__doc__ + """
 
-    neuroaix adds the amplitude to the constant current ``I_e`` of the cells it is injected
-    into from ``start`` = 0 to no ``stop``; otherwise it is a step current (on from
-    ``start``, off from ``stop``, as ``StepCurrentSource``).
+    neuroaix: on from the update of step ``round(start/dt)``, off from ``round(stop/dt)``.
     """
 
     translations = build_translations(
@@ -269,23 +330,50 @@ class DCSource(_CurrentSource, electrodes.DCSource):
         ("stop", "stop"),
     )
 
-    def _changes(self):
+    def _changes(self, dt, horizon):
         native = self._native()
-        amp, start, stop = (float(native[k]) for k in ("amplitude", "start", "stop"))
-        times, amps = [start], [amp]
-        if stop < 1e9:
-            times, amps = [start, stop], [amp, 0.0]
-        return _pynn_steps(times, amps, state.dt)
+        amp, start, stop = (native[k] for k in ("amplitude", "start", "stop"))
+        on, off = _grid_steps([start, stop], dt) if stop < 1e9 else (_grid_steps(start, dt),
+                                                                      None)
+        if off is None:
+            return [on], [amp]
+        return ([on, off], [amp, 0.0]) if off > on else ([], [])
 
-    def _engine_inputs(self):
-        constant = self._changes()[0]
-        if self._cells and constant != 0.0:
-            yield np.array(self._cells, np.int64), constant
 
-    def _engine_steps(self, dt: float):
-        _, times, amps = self._changes()
-        if self._cells and times:
-            yield np.array(self._cells, np.int64), times, amps
+class ACSource(_CurrentSource, electrodes.ACSource):
+    __doc__ = electrodes.ACSource.__doc__ + """
+
+    neuroaix samples the sine once per step, as NEST's ``ac_generator`` does: in the update
+    of step ``k``, for ``round(start/dt) <= k < round(stop/dt)``, the current is
+    ``offset + amplitude * sin(2 pi frequency (k dt - start) / 1000 + phase pi / 180)``
+    (the phase holds at ``start``, as PyNN specifies), quantised to the I format, and 0
+    outside; the engine carries it as a step current of one amplitude per step.
+    """
+
+    translations = build_translations(
+        ("amplitude", "amplitude", 1000.0),  # nA -> pA
+        ("offset", "offset", 1000.0),  # nA -> pA
+        ("frequency", "frequency"),
+        ("phase", "phase"),
+        ("start", "start"),
+        ("stop", "stop"),
+    )
+
+    @property
+    def open_ended(self) -> bool:
+        return self._native()["stop"] >= 1e9
+
+    def _changes(self, dt, horizon):
+        p = self._native()
+        on = int(_grid_steps(p["start"], dt))
+        off = int(_grid_steps(p["stop"], dt)) if p["stop"] < 1e9 else max(horizon, on)
+        k = np.arange(on, max(off, on), dtype=np.int64)
+        amps = p["offset"] + p["amplitude"] * np.sin(
+            2.0 * np.pi * p["frequency"] * (k * dt - p["start"]) / 1000.0
+            + p["phase"] * np.pi / 180.0)
+        if p["stop"] < 1e9 and off > on:
+            return np.r_[k, off], np.r_[amps, 0.0]
+        return k, amps
 
 
 class StepCurrentSource(_CurrentSource, electrodes.StepCurrentSource):
@@ -293,7 +381,7 @@ class StepCurrentSource(_CurrentSource, electrodes.StepCurrentSource):
 
     neuroaix's step currents (NEST's ``step_current_generator``): each time is rounded to a
     step ``k`` (the last amplitude of a step wins) and its amplitude acts in the updates from
-    step ``k`` on, as pyNN.nest delivers it; a change at step 1 is refused.
+    step ``k`` on, as pyNN.nest delivers it.
     """
 
     translations = build_translations(
@@ -313,7 +401,7 @@ class StepCurrentSource(_CurrentSource, electrodes.StepCurrentSource):
         ValueError
             For negative or not increasing times, or unequal lengths.
         """
-        state.changed("a current source")
+        state.changed("current sources", between_runs=True)
         parameters.shape = (1,)
         parameters.evaluate(simplify=True)
         values = dict(parameters.items())
@@ -329,7 +417,7 @@ class StepCurrentSource(_CurrentSource, electrodes.StepCurrentSource):
             raise ValueError(f"StepCurrentSource times must be >= 0, not {float(times.min())!r} ms")
         if times.size > 1 and np.diff(times).min() <= 0:
             raise ValueError("StepCurrentSource times must increase")
-        steps = np.floor(times / state.dt + 0.5).astype(np.int64)
+        steps = _grid_steps(times, state.dt)
         last = np.r_[steps[1:] != steps[:-1], True] if steps.size else np.zeros(0, bool)
         object.__setattr__(self, "_steps", (steps[last] * state.dt, amps[last]))
 
@@ -337,15 +425,9 @@ class StepCurrentSource(_CurrentSource, electrodes.StepCurrentSource):
         times, amps = self._steps
         return ParameterSpace({"times": times, "amplitudes": amps}, shape=(times.size,))
 
-    def _engine_inputs(self):
-        constant = _pynn_steps(*self._steps, state.dt)[0]
-        if self._cells and constant != 0.0:
-            yield np.array(self._cells, np.int64), constant
-
-    def _engine_steps(self, dt: float):
-        _, times, amps = _pynn_steps(*self._steps, dt)
-        if self._cells and times:
-            yield np.array(self._cells, np.int64), times, amps
+    def _changes(self, dt, horizon):
+        times, amps = self._steps
+        return _grid_steps(times, dt), amps
 
 
 def _unsupported(base, kind: str, supported: tuple[str, ...]):
@@ -361,7 +443,7 @@ def _unsupported(base, kind: str, supported: tuple[str, ...]):
 CELL_TYPES = ("IF_curr_exp", "IF_curr_alpha", "IF_curr_delta", "SpikeSourcePoisson",
               "SpikeSourceArray")
 SYNAPSE_TYPES = ("StaticSynapse",)
-CURRENT_SOURCES = ("DCSource", "StepCurrentSource")
+CURRENT_SOURCES = ("DCSource", "StepCurrentSource", "ACSource")
 
 _UNSUPPORTED = {
     "cell types": (cells, CELL_TYPES, (
@@ -380,7 +462,7 @@ _UNSUPPORTED = {
         "AdditivePotentiationMultiplicativeDepression", "GutigWeightDependence",
         "SpikePairRule", "Vogels2011Rule")),
     "current sources": (electrodes, CURRENT_SOURCES, (
-        "ACSource", "NoisyCurrentSource")),
+        "NoisyCurrentSource",)),
 }
 for _kind, (_module, _supported, _names) in _UNSUPPORTED.items():
     for _name in _names:

@@ -80,20 +80,22 @@ def test_reset_starts_again_from_the_initial_state_in_a_new_segment():
     assert first == second
 
 
-def test_changes_during_a_simulation_are_refused(sim):
+def test_structural_changes_during_a_simulation_are_refused(sim):
     pop = sim.Population(2, sim.IF_curr_exp())
     sim.run(1.0)
-    with pytest.raises(RuntimeError, match=r"^neuroaix cannot change neuron parameters during "
+    with pytest.raises(RuntimeError, match=r"^neuroaix cannot change initial values during "
                                            r"a simulation: the network is built at the first "
                                            r"run\(\); make the change before it, or call "
                                            r"reset\(\) first$"):
-        pop.set(tau_m=12.0)
+        pop.initialize(v=-60.0)
     with pytest.raises(RuntimeError, match=r"cannot change the populations"):
         sim.Population(1, sim.IF_curr_exp())
+    with pytest.raises(RuntimeError, match=r"cannot change the projections"):
+        sim.Projection(pop, pop, sim.AllToAllConnector())
     sim.reset()
-    pop.set(tau_m=12.0)
+    pop.initialize(v=-60.0)
     sim.run(1.0)
-    assert pop.get("tau_m") == 12.0
+    assert sim.get_current_time() == 1.0
 
 
 def test_setup_reports_rank_and_processes_and_checks_its_options(sim):

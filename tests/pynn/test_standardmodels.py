@@ -60,8 +60,9 @@ def test_poisson_sources_fire_at_their_rate_with_at_most_one_spike_per_step(sim)
                                           r"neuroaix; supported synapse types: StaticSynapse$"),
     (lambda s: s.STDPMechanism(), r"^STDPMechanism is not supported by neuroaix; supported "
                                   r"synapse types: StaticSynapse$"),
-    (lambda s: s.ACSource(), r"^ACSource is not supported by neuroaix; supported current "
-                             r"sources: DCSource, StepCurrentSource$"),
+    (lambda s: s.NoisyCurrentSource(), r"^NoisyCurrentSource is not supported by neuroaix; "
+                                       r"supported current sources: DCSource, "
+                                       r"StepCurrentSource, ACSource$"),
 ])
 def test_unsupported_types_are_refused_where_they_are_created(sim, make, message):
     with pytest.raises(NotImplementedError, match=message):
@@ -170,3 +171,46 @@ def test_recorded_poisson_sources_stay_neurons_and_are_limited_to_one_spike_per_
     src.record("spikes")
     sim.run(1.0)
     assert [p.rule for p in state.network().projections] == ["one_to_one"]
+
+
+def _ac_closed_form(k, dt, amplitude, offset, frequency, phase, start):
+    """The AC current (pA, quantised to the I format) in the update of step ``k``."""
+    a = 1000.0 * offset + 1000.0 * amplitude * math.sin(
+        2.0 * math.pi * frequency * (k * dt - start) / 1000.0 + math.radians(phase))
+    return math.floor(a * 4096.0 + 0.5) / 4096.0
+
+
+def test_ac_source_is_the_sine_sampled_once_per_step(sim):
+    p = dict(amplitude=0.5, offset=0.1, frequency=70.0, phase=30.0, start=2.0)
+    cells = sim.Population(2, sim.IF_curr_exp(v_thresh=1e4), label="cells")
+    ac = sim.ACSource(stop=12.0, **p)
+    ac.inject_into(cells[[0]])
+    ac.record()
+    # the same current, given as a step current of the closed form's per-step amplitudes
+    steps = np.arange(20, 120)
+    amps = [_ac_closed_form(int(k), 0.1, **p) / 1000.0 for k in steps]
+    sim.StepCurrentSource(times=np.r_[steps, 120] * 0.1, amplitudes=amps + [0.0]).inject_into(
+        cells[[1]])
+    cells.record("v")
+    sim.run(15.0)
+    i = ac.get_data().magnitude[:, 0]
+    assert i.size == 151 and (i[:20] == 0.0).all() and (i[120:] == 0.0).all()
+    assert i[20:120].tolist() == amps
+    v = cells.get_data().segments[0].analogsignals[0].magnitude
+    assert np.array_equal(v[:, 0], v[:, 1])
+    assert (v[:21, 0] == -65.0).all() and v[21, 0] != -65.0  # acts in the update of step 20
+
+
+def test_open_ended_ac_source_continues_over_runs(sim):
+    def trace(runs):
+        sim.setup(timestep=0.1)
+        cells = sim.Population(1, sim.IF_curr_delta(v_thresh=-64.0, tau_refrac=1.0))
+        sim.ACSource(amplitude=1.0, offset=0.2, frequency=25.0).inject_into(cells)
+        cells.record(["v", "spikes"])
+        for t in runs:
+            sim.run(t)
+        seg = cells.get_data().segments[0]
+        return seg.analogsignals[0].magnitude[:, 0], seg.spiketrains[0].magnitude.tolist()
+
+    one, split = trace([120.0]), trace([5.0, 30.0, 0.1, 84.9])
+    assert np.array_equal(one[0], split[0]) and one[1] == split[1] and len(one[1]) > 3
