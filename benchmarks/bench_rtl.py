@@ -12,8 +12,8 @@ Two parts, each printed as a table and written to one JSON document:
   cycles must equal the node's cycle rule (``neuroaix.timing.node_step_cycles``, jitted by
   the emulator) on the same rows. The rule then gives the long stream: every source of the
   network spiking once (747,856 synapses on the partition). Beside the shipped layout, a
-  proposed one (``largest_first_order``: per word, the banks with the most synapses left
-  first), measured the same way.
+  proposed one (``issue_order(..., fullest_first=True)``: per word, the banks with the most
+  synapses left first), measured the same way.
 * **Random rows** (uniform lengths, one lane): the II of the one-lane pipeline as before,
   the RTL against ``neuroaix.rtl.model.spike_timing``.
 
@@ -29,19 +29,15 @@ import sys
 import time
 
 import numpy as np
-from amaranth.hdl import Module
-from amaranth.lib import wiring
-from amaranth.lib.wiring import connect
 from amaranth.sim import Simulator
 
 from neuroaix import formats, models, outputs, timing
 from neuroaix.emulator.node import node_cycles
 from neuroaix.rtl.harness import workloads
-from neuroaix.rtl.harness.node_image import node_layout
+from neuroaix.rtl.harness.node_image import issue_order, node_layout
 from neuroaix.rtl.harness.pipeline_sim import simulate
-from neuroaix.rtl.hw.synapse_memory import (SynapseMemory, connect_memory, members_with_memory,
-                                            words_to_memory)
-from neuroaix.rtl.hw.synapse_pipeline import SynapsePipeline, ring_banks
+from neuroaix.rtl.hw.synapse_memory import PipelineWithMemory, words_to_memory
+from neuroaix.rtl.hw.synapse_pipeline import ring_banks
 from neuroaix.rtl.model import RingReference, spike_timing
 from neuroaix.rtl.params import NEUROAIX_NODE
 
@@ -64,54 +60,11 @@ RANDOM_CASES = {
 
 # Layouts -------------------------------------------------------------------------------------
 
-def largest_first_order(targets, lanes: int, banks: int) -> np.ndarray:
-    """Return a proposed storage order of one word-aligned row: fullest banks first.
-
-    As ``node_image.issue_order`` (a group ends after ``lanes`` synapses, at a word's end, or
-    when no remaining synapse has an unused bank; a bank's synapses keep their order), but
-    the synapse placed next is the head of the bank with the most synapses left (ties: the
-    earliest head), not the earliest head. Issuing the crowded banks early leaves no single
-    bank with many synapses for the row's last words, where they would conflict.
-
-    Parameters
-    ----------
-    targets : array of int
-        Local target of each synapse of the row, in the network's order.
-    lanes, banks : int
-        Synapse lanes and ring banks of the node.
-
-    Returns
-    -------
-    np.ndarray
-        ``order`` (int64): position ``k`` of the stored row holds synapse ``order[k]``.
-    """
-    targets = np.asarray(targets, np.int64)
-    n = len(targets)
-    per = formats.SYNAPSES_PER_WORD
-    queues = [[] for _ in range(banks)]
-    for k in range(n - 1, -1, -1):
-        queues[targets[k] % banks].append(k)  # reversed: the earliest is last
-    order = np.empty(n, np.int64)
-    pos = 0
-    while pos < n:
-        used = set()
-        word_end = (pos // per + 1) * per
-        while pos < n and pos < word_end and len(used) < lanes:
-            heads = [(-len(q), q[-1], b) for b, q in enumerate(queues) if q and b not in used]
-            if not heads:
-                break
-            b = min(heads)[2]
-            order[pos] = queues[b].pop()
-            used.add(b)
-            pos += 1
-    return order
-
-
 def layout(words, row_ptr, lanes: int, banks: int, proposed: bool) -> tuple:
     """Return ``(row_start, row_length, words)`` of the node's layout, or of the proposed one.
 
     The proposed layout is the node's (``node_layout``: aligned rows for ``lanes > 1``) with
-    :func:`largest_first_order` instead of ``issue_order``.
+    ``issue_order(..., fullest_first=True)``.
     """
     start, length, out = node_layout(words, row_ptr, lanes, banks)
     if not proposed or lanes == 1:
@@ -120,8 +73,8 @@ def layout(words, row_ptr, lanes: int, banks: int, proposed: bool) -> tuple:
     targets = formats.unpack_synapses(np.asarray(words, np.uint64))[0]
     for s in np.flatnonzero(length):
         a, e = int(row_ptr[s]), int(row_ptr[s + 1])
-        out[start[s]:start[s] + e - a] = words[a:e][largest_first_order(targets[a:e], lanes,
-                                                                        banks)]
+        out[start[s]:start[s] + e - a] = words[a:e][issue_order(targets[a:e], lanes, banks,
+                                                                fullest_first=True)]
     return start, length, out
 
 
@@ -151,28 +104,6 @@ def compact(sources, start, length, words):
 
 # The RTL in amaranth.sim ---------------------------------------------------------------------
 
-class _LanesTop(wiring.Component):
-    """A ``SynapsePipeline`` of ``lanes`` and ``clear_lanes`` with its behavioural memory."""
-
-    def __init__(self, *, memory_init, latency, **params):
-        self.pipeline = SynapsePipeline(**params)
-        self.memory = SynapseMemory(memory_words=params["memory_words"], latency=latency,
-                                    max_burst=params["max_burst"],
-                                    queue_depth=params["fifo_words"], init=memory_init)
-        super().__init__(members_with_memory(self.pipeline, self.memory))
-
-    def elaborate(self, platform):
-        m = Module()
-        m.submodules.pipeline = p = self.pipeline
-        connect_memory(m, p, self.memory, self.i_load)
-        for name in ("i_spikes", "i_rows", "i_clear"):
-            connect(m, wiring.flipped(getattr(self, name)), getattr(p, name))
-        connect(m, p.o_cleared, wiring.flipped(self.o_cleared))
-        for name in ("o_idle", "o_events", "o_saturations", "o_dropped"):
-            m.d.comb += getattr(self, name).eq(getattr(p, name))
-        return m
-
-
 def simulate_phase(sources, start, length, words, *, n_neurons, ring_depth, n_sources, lanes,
                    clear_lanes, step=0):
     """Deliver one phase of ``sources`` back-to-back through the RTL; return what it measured.
@@ -182,10 +113,10 @@ def simulate_phase(sources, start, length, words, *, n_neurons, ring_depth, n_so
     the block RAM, int64 ``(n_neurons, D, 2)``.
     """
     mem = words_to_memory(words)
-    dut = _LanesTop(memory_init=mem, latency=MEMORY["latency"], n_neurons=n_neurons,
-                    ring_depth=ring_depth, n_sources=n_sources, memory_words=len(mem),
-                    max_burst=MEMORY["max_burst"], fifo_words=MEMORY["fifo_words"],
-                    lanes=lanes, clear_lanes=clear_lanes)
+    dut = PipelineWithMemory(init=mem, latency=MEMORY["latency"], n_neurons=n_neurons,
+                             ring_depth=ring_depth, n_sources=n_sources, memory_words=len(mem),
+                             max_burst=MEMORY["max_burst"], fifo_words=MEMORY["fifo_words"],
+                             lanes=lanes, clear_lanes=clear_lanes)
     sim = Simulator(dut)
     sim.add_clock(1e-6)
     out = {}

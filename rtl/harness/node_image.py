@@ -59,7 +59,7 @@ def s32(x) -> int:
     return x - (1 << 32) if x >> 31 else x
 
 
-def issue_order(targets, lanes: int, banks: int) -> np.ndarray:
+def issue_order(targets, lanes: int, banks: int, *, fullest_first: bool = False) -> np.ndarray:
     """Return the order in which a node stores one row's synapses for its unpacker.
 
     The row starts at a memory word's boundary. Position by position, the synapse placed
@@ -75,6 +75,11 @@ def issue_order(targets, lanes: int, banks: int) -> np.ndarray:
         Local target of each synapse of the row, in the network's order.
     lanes, banks : int
         Synapse lanes and ring banks of the node.
+    fullest_first : bool
+        Place next the head of the bank with the most synapses left (ties: the earliest
+        head) instead of the earliest head: a proposed order (``benchmarks/bench_rtl.py``,
+        docs/rtl.md) that leaves fewer conflicts in a row's last words. The node uses the
+        default.
 
     Returns
     -------
@@ -93,10 +98,11 @@ def issue_order(targets, lanes: int, banks: int) -> np.ndarray:
         used = set()
         word_end = (pos // per + 1) * per
         while pos < n and pos < word_end and len(used) < lanes:
-            heads = [(q[-1], b) for b, q in enumerate(queues) if q and b not in used]
+            heads = [(-len(q) if fullest_first else 0, q[-1], b)
+                     for b, q in enumerate(queues) if q and b not in used]
             if not heads:
                 break
-            _, b = min(heads)
+            b = min(heads)[2]
             order[pos] = queues[b].pop()
             used.add(b)
             pos += 1

@@ -218,6 +218,8 @@ class PipelineWithMemory(wiring.Component):
         Memory latency in cycles (see :class:`SynapseMemory`).
     init : sequence of int, optional
         Initial 512-bit memory words.
+    lanes, clear_lanes : int
+        Synapse lanes and read-and-clear lanes, as for :class:`SynapsePipeline`.
 
     Members
     -------
@@ -229,10 +231,11 @@ class PipelineWithMemory(wiring.Component):
 
     def __init__(self, *, n_neurons: int, ring_depth: int, n_sources: int,
                  memory_words: int, max_burst: int = 8, fifo_words: int = 64,
-                 latency: int = 32, init=()):
+                 latency: int = 32, init=(), lanes: int = 1, clear_lanes: int = 1):
         self.pipeline = SynapsePipeline(
             n_neurons=n_neurons, ring_depth=ring_depth, n_sources=n_sources,
-            memory_words=memory_words, max_burst=max_burst, fifo_words=fifo_words)
+            memory_words=memory_words, max_burst=max_burst, fifo_words=fifo_words,
+            lanes=lanes, clear_lanes=clear_lanes)
         # The queue holds every request the credit allows, so the memory never stalls them.
         self.memory = SynapseMemory(memory_words=memory_words, latency=latency,
                                     max_burst=max_burst, queue_depth=fifo_words, init=init)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 
@@ -20,24 +19,13 @@ from neuroaix.engine.mpi import (
     rank_partitions,
 )
 
+from tests._mpi import mpiexec
+
 from .mpi_runner import case_network, run_digest
 
 HERE = pathlib.Path(__file__).parent
 RUNNER = HERE / "mpi_runner.py"
 ROOT = HERE.parent.parent
-
-
-def _mpiexec():
-    # make test installs the mpi extra: a missing one is a failure, not a skip
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        pytest.fail("mpi4py is not installed (pip install 'neuroaix[mpi]')")
-    exe = pathlib.Path(sys.executable).parent / "mpiexec"
-    found = str(exe) if exe.exists() else shutil.which("mpiexec")
-    if not found:
-        pytest.fail("no mpiexec found (pip install 'neuroaix[mpi]', which brings mpich)")
-    return found
 
 
 def _env():
@@ -49,7 +37,7 @@ def _env():
 
 def _launch(n, args, *, timeout=120, extra=(), env=None):
     """Run ``mpiexec -n n python ARGS`` (ranks may outnumber cores: MPICH needs no flag)."""
-    cmd = [_mpiexec(), "-n", str(n), *extra, sys.executable, *args]
+    cmd = [mpiexec(), "-n", str(n), *extra, sys.executable, *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False,
                           env=env or _env(), cwd=ROOT)
 
@@ -185,7 +173,7 @@ def test_more_ranks_than_partitions_ends_every_rank(tmp_path):
 def test_ranks_with_different_parameters_end_every_rank(tmp_path):
     common = ["-m", "neuroaix", "run", "brunel", "--scale", "0.02", "--t-sim", "5",
               "--out", str(tmp_path), "--no-plot"]
-    cmd = [_mpiexec(), "-n", "1", sys.executable, *common, "--seed", "1", ":",
+    cmd = [mpiexec(), "-n", "1", sys.executable, *common, "--seed", "1", ":",
            "-n", "1", sys.executable, *common, "--seed", "2"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=90, check=False,
                           env=_env(), cwd=ROOT)

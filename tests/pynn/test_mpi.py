@@ -11,26 +11,13 @@ import io
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 
-import pytest
+from tests._mpi import mpiexec
 
 HERE = pathlib.Path(__file__).parent
 ROOT = HERE.parent.parent
-
-
-def _mpiexec() -> str:
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        pytest.fail("mpi4py is not installed (pip install 'neuroaix[mpi]')")
-    exe = pathlib.Path(sys.executable).parent / "mpiexec"
-    found = str(exe) if exe.exists() else shutil.which("mpiexec")
-    if not found:
-        pytest.fail("no mpiexec found (pip install 'neuroaix[mpi]', which brings mpich)")
-    return found
 
 
 def test_a_pynn_script_gives_the_same_spikes_on_one_and_two_ranks():
@@ -41,7 +28,7 @@ def test_a_pynn_script_gives_the_same_spikes_on_one_and_two_ranks():
         mpi_script.main()
     one = json.loads(out.getvalue().strip().splitlines()[-1])
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_NUM_THREADS": "1"}
-    proc = subprocess.run([_mpiexec(), "-n", "2", sys.executable, str(HERE / "mpi_script.py")],
+    proc = subprocess.run([mpiexec(), "-n", "2", sys.executable, str(HERE / "mpi_script.py")],
                           capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     two = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -59,7 +46,7 @@ def test_state_recordings_are_refused_under_mpi_by_name():
               "p.record('v')\n"
               "sim.run(1.0)\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_NUM_THREADS": "1"}
-    proc = subprocess.run([_mpiexec(), "-n", "2", sys.executable, "-c", script],
+    proc = subprocess.run([mpiexec(), "-n", "2", sys.executable, "-c", script],
                           capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
     assert proc.returncode != 0
     assert "recording 'v', 'isyn_exc' or 'isyn_inh' is not supported by neuroaix under MPI " \

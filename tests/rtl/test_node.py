@@ -229,3 +229,8 @@ def test_node_layout_keeps_the_order_of_each_bank():
     order = issue_order([0, 16, 1, 2, 32, 3], lanes, banks)
     # banks 0, 0, 1, 2, 0, 3: groups {0, 1, 2, 3}, {0}, {0}
     assert order.tolist() == [0, 2, 3, 5, 1, 4]
+    # the proposed order: banks 1, 2, 0, 0, 0 at L = 2 give groups {1, 2}, {0}, {0}, {0}
+    # earliest first, but {0, 1}, {0, 2}, {0} fullest first (each bank's order kept)
+    assert issue_order([1, 2, 0, 16, 32], 2, banks).tolist() == [0, 1, 2, 3, 4]
+    assert issue_order([1, 2, 0, 16, 32], 2, banks, fullest_first=True).tolist() == \
+        [2, 0, 3, 1, 4]
