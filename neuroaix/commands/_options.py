@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["add_emulated_model_options", "add_force_option", "parse_ids"]
+__all__ = ["add_emulated_model_options", "add_force_option", "parse_ids", "read_run_spikes",
+           "refuse_model_options"]
 
 
 def add_emulated_model_options(p, *, number, inputs: tuple[str, str]) -> None:
@@ -77,3 +78,65 @@ def parse_ids(text: str) -> list[int]:
                 f"{item!r} in {text!r} names {b - a + 1} neurons; record at most 2**20 at once")
         ids.update(range(a, b + 1))
     return sorted(ids)
+
+
+def refuse_model_options(args, *, first=()) -> None:
+    """Refuse the built-in model's options (``--scale``, ``--k-scale``, ``--input``) with
+    ``--network``; ``first`` are more ``(option, value)`` pairs, named before those.
+
+    Raises
+    ------
+    ValueError
+        Naming the first option given.
+    """
+    given = [o for o, v in (*first, ("--scale", args.scale != 1.0), ("--k-scale", args.k_scale),
+                            ("--input", args.input)) if v]
+    if given:
+        raise ValueError(f"{given[0]} applies to a built-in model, not to --network; the "
+                         "saved network was built with its own")
+
+
+def read_run_spikes(path: str, built, saved):
+    """Return ``(senders, steps, t0, n)`` of a run's spikes.npz for the network ``built``.
+
+    The raster is the run's recorded window ``[t0, t0 + n)`` (absolute steps); ``path`` is
+    the run's --out folder or its spikes.npz (``--spikes`` of ``emulate`` and ``energy``). A
+    run of a saved network must name the same network (its summary.json's fingerprint).
+    """
+    import json
+    import os
+
+    import numpy as np
+
+    folder = path if os.path.isdir(path) else os.path.dirname(path)
+    file = os.path.join(path, "spikes.npz") if os.path.isdir(path) else path
+    if not os.path.isfile(file):
+        raise ValueError(f"--spikes {path!r} holds no spikes.npz; give the --out folder of a "
+                         "neuroaix run")
+    try:
+        with np.load(file, allow_pickle=False) as d:
+            senders, steps = d["senders"].astype(np.int64), d["steps"].astype(np.int64)
+            dt, t0 = float(d["dt_ms"]), int(d["t0_step"])
+            t1 = int(d["t1_step"]) if "t1_step" in d.files else None
+            bounds = d["population_bounds"].tolist()
+    except (OSError, ValueError, KeyError) as exc:
+        raise ValueError(f"--spikes {file!r} is not the spikes.npz of a neuroaix run "
+                         f"({type(exc).__name__}: {exc})") from None
+    if t1 is None:
+        raise ValueError(f"--spikes {file!r} does not record its window (t1_step); run it "
+                         "again with this version")
+    mine = [[int(a), int(b)] for _, a, b in built.populations]
+    if dt != float(built.dt) or bounds != mine:
+        raise ValueError(f"--spikes {file!r} is a run of another network (dt {dt:g} ms, "
+                         f"populations {bounds}); this one has dt {built.dt:g} ms and "
+                         f"populations {mine}")
+    summary = os.path.join(folder, "summary.json")
+    if saved is not None and os.path.isfile(summary):
+        with open(summary, encoding="utf-8") as fh:
+            fp = json.load(fh).get("network_fingerprint")
+        if fp != saved["fingerprint"]:
+            raise ValueError(f"--spikes {path!r} is a run of another network (fingerprint "
+                             f"{str(fp)[:12]}, --network {saved['fingerprint'][:12]}); run "
+                             "this network with neuroaix run --network")
+    keep = (steps >= t0) & (steps < t1)
+    return senders[keep], steps[keep], t0, t1 - t0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from neuroaix.commands._options import add_emulated_model_options, add_force_option
+from neuroaix.commands._options import (add_emulated_model_options, add_force_option,
+                                        read_run_spikes, refuse_model_options)
 
 __all__ = ["parse_sweep", "register"]
 
@@ -102,11 +103,7 @@ def _emulate(args) -> int:
         raise ValueError("give a model (microcircuit, brunel) or --network FILE, "
                          + ("not both" if args.model is not None else "one of them"))
     if args.network is not None:
-        given = [o for o, v in (("--scale", args.scale != 1.0), ("--k-scale", args.k_scale),
-                                ("--input", args.input)) if v]
-        if given:
-            raise ValueError(f"{given[0]} applies to a built-in model, not to --network; the "
-                             "saved network was built with its own")
+        refuse_model_options(args)
     hw = load_hardware(args.hardware)
     sweep = parse_sweep(args.sweep) if args.sweep else None
     plot_path = args.plot
@@ -132,7 +129,7 @@ def _emulate(args) -> int:
                                input=args.input, seed=args.seed, defaults=DEFAULTS)
             built = net.build(partitions=hw.n_nodes)
     dt = float(built.dt)
-    raster = _read_spikes(args.spikes, built, saved) if args.spikes else None
+    raster = read_run_spikes(args.spikes, built, saved) if args.spikes else None
     if raster is not None:
         args.t_presim, args.t_sim = raster[2] * dt, raster[3] * dt
     for option, value in (("--t-sim", args.t_sim), ("--t-presim", args.t_presim)):
@@ -207,48 +204,3 @@ def _emulate(args) -> int:
                           f"{trace['step_fs'] / 1e9:.2f} us")
         print(f"wrote {plot_path}")
     return 0
-
-
-def _read_spikes(path: str, built, saved):
-    """Return ``(senders, steps, t0, n)`` of a run's spikes.npz for the network ``built``.
-
-    The raster is the run's recorded window ``[t0, t0 + n)`` (absolute steps); ``path`` is the run's --out folder or its spikes.npz. A run of a saved
-    network must name the same network (its summary.json's fingerprint).
-    """
-    import json
-    import os
-
-    import numpy as np
-
-    folder = path if os.path.isdir(path) else os.path.dirname(path)
-    file = os.path.join(path, "spikes.npz") if os.path.isdir(path) else path
-    if not os.path.isfile(file):
-        raise ValueError(f"--spikes {path!r} holds no spikes.npz; give the --out folder of a "
-                         "neuroaix run")
-    try:
-        with np.load(file, allow_pickle=False) as d:
-            senders, steps = d["senders"].astype(np.int64), d["steps"].astype(np.int64)
-            dt, t0 = float(d["dt_ms"]), int(d["t0_step"])
-            t1 = int(d["t1_step"]) if "t1_step" in d.files else None
-            bounds = d["population_bounds"].tolist()
-    except (OSError, ValueError, KeyError) as exc:
-        raise ValueError(f"--spikes {file!r} is not the spikes.npz of a neuroaix run "
-                         f"({type(exc).__name__}: {exc})") from None
-    if t1 is None:
-        raise ValueError(f"--spikes {file!r} does not record its window (t1_step); run it "
-                         "again with this version")
-    mine = [[int(a), int(b)] for _, a, b in built.populations]
-    if dt != float(built.dt) or bounds != mine:
-        raise ValueError(f"--spikes {file!r} is a run of another network (dt {dt:g} ms, "
-                         f"populations {bounds}); this one has dt {built.dt:g} ms and "
-                         f"populations {mine}")
-    summary = os.path.join(folder, "summary.json")
-    if saved is not None and os.path.isfile(summary):
-        with open(summary, encoding="utf-8") as fh:
-            fp = json.load(fh).get("network_fingerprint")
-        if fp != saved["fingerprint"]:
-            raise ValueError(f"--spikes {path!r} is a run of another network (fingerprint "
-                             f"{str(fp)[:12]}, --network {saved['fingerprint'][:12]}); run "
-                             "this network with neuroaix run --network")
-    keep = (steps >= t0) & (steps < t1)
-    return senders[keep], steps[keep], t0, t1 - t0

@@ -18,7 +18,8 @@ import math
 from pathlib import Path
 
 from neuroaix import outputs
-from neuroaix.commands._options import add_emulated_model_options, add_force_option
+from neuroaix.commands._options import (add_emulated_model_options, add_force_option,
+                                        read_run_spikes, refuse_model_options)
 
 __all__ = ["compare_title", "register"]
 
@@ -55,11 +56,7 @@ def _check_network_options(args) -> None:
         raise ValueError("pass either --network FILE.npz or --from-emulation JSON, not both")
     if not getattr(args, "hardware", None):
         raise ValueError("--network needs --hardware H.toml: the cluster to emulate it on")
-    given = [o for o, v in (("--model", args.model), ("--scale", args.scale != 1.0),
-                            ("--k-scale", args.k_scale), ("--input", args.input)) if v]
-    if given:
-        raise ValueError(f"{given[0]} applies to a built-in model, not to --network; the "
-                         "saved network was built with its own")
+    refuse_model_options(args, first=(("--model", args.model),))
     if not Path(network).is_file():
         raise ValueError(f"--network {network!r} is not a file; give a network saved with "
                          "Network.save (docs/io.md)")
@@ -78,7 +75,6 @@ def _emulate_saved(args) -> dict:
     populations, fingerprint) before any simulation, and without ``--spikes`` the engine
     simulates ``--t-presim`` + ``--t-sim`` first.
     """
-    from neuroaix.commands.emulate import _read_spikes
     from neuroaix.construction.image import read_image
     from neuroaix.emulator import Emulator, counts_from_built, load_hardware
     from neuroaix.emulator.workload import emulate_network
@@ -86,7 +82,7 @@ def _emulate_saved(args) -> dict:
     hw = load_hardware(args.hardware)
     with outputs.phase("build", f"{args.network} on {hw.n_nodes} nodes"):
         built, saved = read_image(args.network, partitions=hw.n_nodes)
-    raster = _read_spikes(args.spikes, built, saved) if args.spikes else None
+    raster = read_run_spikes(args.spikes, built, saved) if args.spikes else None
     if raster is None:
         with outputs.phase("emulation", f"{args.network} on {hw.name}"):
             result = emulate_network(built, hw, t_sim_ms=args.t_sim,
