@@ -19,7 +19,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from neuroaix import models
@@ -117,6 +117,10 @@ numbers = st.one_of(st.floats(), st.integers(-5, 10**6), st.sampled_from(["x", "
 
 
 @FAST
+@example(species="mouse", synapses="low",
+         options={"--rate-hz": 2.4111308839140774e-265, "--target": 1.0,
+                  "--memory-gb": 2.4111308839140774e-265})
+@example(species="mouse", synapses="low", options={"--rate-hz": 1.8004637944316608e+298})
 @given(species=st.sampled_from(["mouse", "marmoset", "human", "cat"]),
        options=st.dictionaries(st.sampled_from(["--rate-hz", "--target", "--memory-gb"]),
                                numbers, max_size=3),

@@ -138,6 +138,9 @@ class ProjectionHardware:
         self.hardware = hardware
         self.memory_gb = check_number("memory_gb", memory_gb, low=0, low_open=True,
                                       unit="GB")
+        if self.memory_gb * 1e9 < hardware.memory.synapse_bytes:
+            raise ValueError(f"memory_gb must hold at least one synapse "
+                             f"({hardware.memory.synapse_bytes} bytes), not {memory_gb!r}")
         self._memory = MemoryModel(hardware.memory)
         self._timing = LinkTiming.from_config(hardware.link)
 
@@ -265,6 +268,7 @@ def _bounds(hw: ProjectionHardware, n: int, *, neurons: float, r_spk: float,
     p_nonempty = -math.expm1(-lam) if lam < 700 else 1.0
     request = bursts / p_nonempty * mem.fetch_bytes if p_nonempty > 0 else mem.fetch_bytes
     bytes_per_spike_node = bursts * mem.fetch_bytes
+    demand = r_spk * bytes_per_spike_node  # bytes per second a node fetches (may underflow)
     bw = hw.usable_bandwidth(request)
     side = n ** (1.0 / hw.dims)
     diameter_hops = hw.dims * math.floor(side / 2)
@@ -280,7 +284,7 @@ def _bounds(hw: ProjectionHardware, n: int, *, neurons: float, r_spk: float,
     packet_bits = link.flits_per_packet * link.flit_bits
     link_pps = link.bandwidth_gbps * 1e9 / packet_bits
     bounds = {
-        "bandwidth": bw / (r_spk * bytes_per_spike_node) if bytes_per_spike_node else math.inf,
+        "bandwidth": bw / demand if demand > 0 else math.inf,
         "neuron_update": h * n * node.neuron_cores * node.neuron_clock_mhz * 1e6 / neurons,
         "spike_intake": node.spike_clock_mhz * 1e6 * node.dispatcher_spikes_per_cycle / r_spk,
         "link": link_pps / r_spk,
@@ -344,7 +348,7 @@ def project_brain(species: str | Species, hw: ProjectionHardware, energy: Energy
     synapses : {"low", "high"} or float
         Which end of the species' synapse range, or a count.
     rate_hz : float
-        Mean firing rate (Hz); defaults to the microcircuit's.
+        Mean firing rate (Hz), in (0, 1 / time step]; defaults to the microcircuit's.
     target_acceleration : float
         The acceleration the node count is sized for (1 = real time).
     max_nodes : int
@@ -375,6 +379,11 @@ def project_brain(species: str | Species, hw: ProjectionHardware, energy: Energy
     for name, value in (("rate_hz", rate_hz), ("target_acceleration", target_acceleration),
                         ("calibration", calibration)):
         check_number(name, value, low=0, low_open=True)
+    max_rate = 1e3 / hw.hardware.time_step_ms
+    if rate_hz > max_rate:
+        raise ValueError(f"rate_hz must be at most {max_rate:g} Hz (a neuron spikes at most "
+                         f"once per time step of {hw.hardware.time_step_ms:g} ms), not "
+                         f"{rate_hz!r}")
     neurons = species.neurons
     k_out = n_syn / neurons
     r_spk = neurons * rate_hz

@@ -136,6 +136,20 @@ def test_validation(energy, kw, msg):
         project_brain(args.pop("species"), ProjectionHardware(), energy, **args)
 
 
+def test_extreme_rates_and_memories_are_refused_or_projected(energy):
+    """A rate above one spike per step, or a memory smaller than a synapse, is refused; a
+    tiny rate on a tiny memory (a node's demand below the smallest float) is projected."""
+    with pytest.raises(ValueError, match=r"^rate_hz must be at most 10000 Hz \(a neuron spikes "
+                                         r"at most once per time step of 0\.1 ms\), not 1e\+298$"):
+        project_brain("mouse", ProjectionHardware(), energy, rate_hz=1e298)
+    with pytest.raises(ValueError, match=r"^memory_gb must hold at least one synapse \(8 bytes\)"):
+        ProjectionHardware(memory_gb=1e-300)
+    p = project_brain("mouse", ProjectionHardware(memory_gb=8e-9), energy, rate_hz=5e-324)
+    assert p.bounds["bandwidth"] == math.inf
+    assert 0 < p.acceleration < math.inf and p.q_rtf == 1.0 / p.acceleration
+    assert project_brain("mouse", ProjectionHardware(), energy, rate_hz=1e4).acceleration > 0
+
+
 def test_load_projection_hardware(tmp_path):
     path = tmp_path / "hw.toml"
     path.write_text('name = "big"\ntime_step_ms = 0.1\n[node]\nneuron_cores = 20\n'
