@@ -169,10 +169,16 @@ def test_an_interrupt_lost_in_a_callback_is_known_until_caught():
 
     callback = ctypes.CFUNCTYPE(None)(lambda: signal.raise_signal(signal.SIGINT))
     outputs.reset()
-    with outputs.signal_guard():
-        assert not outputs.interrupt_lost()
-        callback()  # the KeyboardInterrupt raised inside is discarded by ctypes
-        assert outputs.interrupt_lost()  # so an error that follows is reported as the signal
-        outputs.acknowledge_interrupt()
-        assert not outputs.interrupt_lost()
+    # Ctrl-C as in a terminal: a suite started as a background job inherits SIGINT ignored,
+    # which the guard keeps ignored (by design), and then no interrupt would come at all
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with outputs.signal_guard():
+            assert not outputs.interrupt_lost()
+            callback()  # the KeyboardInterrupt raised inside is discarded by ctypes
+            assert outputs.interrupt_lost()  # so an error that follows is reported as the signal
+            outputs.acknowledge_interrupt()
+            assert not outputs.interrupt_lost()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert outputs.exit_status() == 130
