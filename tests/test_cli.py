@@ -379,8 +379,13 @@ def test_a_saved_network_runs_and_emulates_like_the_built_in_model(tmp_path, cap
     assert isinstance(block, neo.Block) and len(block.segments[0].spiketrains) == 250
     emu = ["--hardware", hw, "--t-sim", "10", "--t-presim", "2", "--json"]
     assert main(["emulate", "brunel", "--scale", "0.02"] + emu + [str(tmp_path / "a.json")]) == 0
+    assert main(["emulate", "--network", str(net), "--spikes", str(tmp_path / "n"),
+                 "--hardware", hw, "--json", str(tmp_path / "b.json")]) == 0
+    capsys.readouterr()
     assert main(["emulate", "--network", str(net), "--spikes", str(tmp_path / "n")] + emu
-                + [str(tmp_path / "b.json")]) == 0
+                + [str(tmp_path / "c.json")]) == 2  # the run's window, not --t-sim's
+    assert "--t-sim does not apply with --spikes" in capsys.readouterr().err
+    assert not (tmp_path / "c.json").exists()
     a, b = (json.loads((tmp_path / f"{x}.json").read_text()) for x in "ab")
     assert b["activity"] == a["activity"] and b["q_rtf"] == a["q_rtf"]
     assert b["network_fingerprint"] == meta["fingerprint"] and b["model"] == "network"

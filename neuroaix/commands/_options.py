@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-__all__ = ["add_emulated_model_options", "add_force_option", "parse_ids", "read_run_spikes",
-           "refuse_model_options"]
+__all__ = ["T_PRESIM_MS", "T_SIM_MS", "add_emulated_model_options", "add_force_option",
+           "emulated_window", "parse_ids", "read_run_spikes", "refuse_model_options"]
+
+#: The emulated window of ``emulate`` and ``energy`` when ``--t-sim``/``--t-presim`` are not
+#: given (ms): 1,000 ms emulated after 100 ms simulated but not emulated.
+T_SIM_MS, T_PRESIM_MS = 1000.0, 100.0
 
 
 def add_emulated_model_options(p, *, number, inputs: tuple[str, str]) -> None:
@@ -27,11 +31,37 @@ def add_emulated_model_options(p, *, number, inputs: tuple[str, str]) -> None:
                    help="in-degree scale (microcircuit only; default 1.0)")
     p.add_argument("--input", choices=inputs, default=None,
                    help="background input (microcircuit only; default dc, as the paper)")
-    p.add_argument("--t-sim", type=number, default=1000.0, metavar="MS",
-                   help="emulated biological time in ms (default 1000)")
-    p.add_argument("--t-presim", type=float, default=100.0, metavar="MS",
-                   help="simulated but not emulated warm-up in ms (default 100)")
+    p.add_argument("--t-sim", type=number, default=None, metavar="MS",
+                   help=f"emulated biological time in ms (default {T_SIM_MS:g}; not with "
+                        "--spikes, which emulates its run's recorded window)")
+    p.add_argument("--t-presim", type=float, default=None, metavar="MS",
+                   help=f"simulated but not emulated warm-up in ms (default {T_PRESIM_MS:g}; "
+                        "not with --spikes)")
     p.add_argument("--seed", type=int, default=12345, help="network seed (default 12345)")
+
+
+def emulated_window(args) -> None:
+    """Fill ``args.t_sim`` and ``args.t_presim`` with their defaults, or refuse them.
+
+    With ``--spikes`` the emulated window is the run's recorded one, so an explicit
+    ``--t-sim`` or ``--t-presim`` would be ignored: it is refused instead, before any work.
+
+    Raises
+    ------
+    ValueError
+        Naming the option given with ``--spikes``.
+    """
+    if getattr(args, "spikes", None):
+        for option, value in (("--t-sim", args.t_sim), ("--t-presim", args.t_presim)):
+            if value is not None:
+                raise ValueError(f"{option} does not apply with --spikes: the run's recorded "
+                                 "window is emulated (drop the option, or run again with "
+                                 "the window you want)")
+        return
+    if args.t_sim is None:
+        args.t_sim = T_SIM_MS
+    if args.t_presim is None:
+        args.t_presim = T_PRESIM_MS
 
 
 def add_force_option(p, help: str = "replace the files of a previous result") -> None:

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 from neuroaix.commands._options import (add_emulated_model_options, add_force_option,
+                                        emulated_window,
                                         read_run_spikes, refuse_model_options)
 
 __all__ = ["parse_sweep", "register"]
@@ -104,6 +105,7 @@ def _emulate(args) -> int:
                          + ("not both" if args.model is not None else "one of them"))
     if args.network is not None:
         refuse_model_options(args)
+    emulated_window(args)
     hw = load_hardware(args.hardware)
     sweep = parse_sweep(args.sweep) if args.sweep else None
     plot_path = args.plot

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from neuroaix import outputs
 from neuroaix.commands._options import (add_emulated_model_options, add_force_option,
+                                        emulated_window,
                                         read_run_spikes, refuse_model_options)
 
 __all__ = ["compare_title", "register"]
@@ -50,6 +51,8 @@ def _check_network_options(args) -> None:
     if spikes and not network:
         raise ValueError("--spikes applies to a saved network; pass --network FILE.npz with "
                          "it (the network the run simulated)")
+    if hasattr(args, "t_sim"):
+        emulated_window(args)
     if not network:
         return
     if getattr(args, "from_emulation", None):

@@ -276,6 +276,7 @@ def test_a_saved_network_is_energy_estimated_as_emulate_and_the_model_give(tmp_p
         (["--spikes", str(run), "--json", str(tmp_path / "n.json")], "exists"),
         (["--scale", "0.5"], "--scale applies to a built-in model, not to --network"),
         (["--from-emulation", str(tmp_path / "e.json")], "not both"),
+        (["--spikes", str(run), "--t-presim", "2"], "--t-presim does not apply with --spikes"),
     ]:
         assert main(["energy"] + saved + argv) == 2
         assert message in capsys.readouterr().err
