@@ -279,7 +279,8 @@ class Network:
             Times (ms) at which the amplitude changes, increasing; each is quantised to the
             step ``s = floor(T/dt + 1/2)`` and the new amplitude acts in the updates of
             steps ``s + 1`` on (NEST's ``step_current_generator`` connected with one step of
-            delay). Before the first time the current is 0.
+            delay); a time in ``[0, dt/2)`` is step 0, so it acts from step 1 on. Before
+            the first time the current is 0.
         amplitudes_pa : sequence of float
             The amplitude (pA) from each time on, quantised to the I format.
         neurons : sequence of int, optional
@@ -291,7 +292,7 @@ class Network:
         Raises
         ------
         ValueError
-            For unequal lengths, times below ``dt/2``, two times in one step, amplitudes
+            For unequal lengths, negative times, two times in one step, amplitudes
             outside the I format or neuron indices outside the population.
         """
         pop = self._check_pop("pop", pop, neurons=True)

@@ -487,6 +487,10 @@ def test_step_currents_are_checked_and_merged():
     assert built.stim_value.tolist() == [f(100.0), f(-20.0), f(100.0), f(100.0) + f(0.5),
                                          f(-20.0) + f(0.5), f(0.5)]
     assert built.engine_only() == ["step currents"]
+    early = Network(dt=0.1)
+    q = early.add_population("N", 1, LIF())
+    early.add_step_current(q, [0.0, 0.14], [7.0, 0.0])  # [0, dt/2) is step 0, 0.14 step 1
+    assert early.build().stim_step.tolist() == [0, 1]
     big = Network(dt=0.1)
     p = big.add_population("N", 1, LIF(I_e=500_000.0))
     big.add_step_current(p, [1.0], [100_000.0])
