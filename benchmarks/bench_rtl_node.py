@@ -1,26 +1,30 @@
 """Benchmark: cycles per step of the RTL node at several (synapse lanes, update lanes).
 
 One partition of a microcircuit of about 2,205 neurons per node (the neuroAIx node size:
-scale 0.1143, 4 partitions), with reduced in-degrees (``--k-scale``, default 0.1); the engine
-runs the network, the other partitions' spikes are injected, the node's Verilog runs on
-Verilator (``--sim amaranth``: the Amaranth design in amaranth.sim; ``--sim none``: no RTL,
-the emulator's cycles alone) and its raster must equal the engine's. Beside the RTL's cycles of every step, the emulator's (the node's cycle rule,
-``neuroaix.timing.node_step_cycles``) for the same step. Prints, per (L, U), the cycles per
-step (mean, min, max, total) of both, the steps in which they differ, and the synaptic events.
+scale 0.1143, 4 partitions), with reduced in-degrees (``--k-scale``, default 0.1; the model
+makes up the lost mean input with a DC current, docs/networks.md) and Poisson (default) or
+DC background input (``--input``). The engine runs the network, the other partitions' spikes
+are injected in ascending global id, the node's Verilog runs on Verilator (``--sim
+amaranth``: the Amaranth design in amaranth.sim; ``--sim none``: no RTL, the emulator's
+cycles alone) and its raster must equal the engine's. Beside the RTL's cycles of every step,
+the emulator's (the node's cycle rule, ``neuroaix.timing.node_step_cycles``) for the same
+step. Prints, per (L, U), the cycles per step (mean, min, max, total) of both, the steps in
+which they differ, and the synaptic events; the JSON adds every step's cycles of both and
+the seconds of the engine, of the Verilator build (generation and compilation; reused while
+the Verilog is unchanged) and of the whole run.
 
 Usage: ``python benchmarks/bench_rtl_node.py [--steps N] [--lanes L,U ...] [--sim S]
-[--json PATH]``
+[--input poisson|dc] [--k-scale K] [--json PATH]``
 """
 
 import argparse
-import json
 import pathlib
 import sys
 import time
 
 import numpy as np
 
-from neuroaix import models
+from neuroaix import models, outputs
 from neuroaix.rtl.harness import node_verilator
 from neuroaix.rtl.harness.node_engine import emulator_cycles, engine_case
 from neuroaix.rtl.harness.node_sim import simulate
@@ -28,24 +32,39 @@ from neuroaix.rtl.harness.node_sim import simulate
 #: Node memory parameters (the CI cases of tests/rtl/test_node_verilog.py).
 MEMORY = {"latency": 20, "max_burst": 8, "fifo_words": 16, "spike_fifo": 16}
 BUILD = pathlib.Path(__file__).parents[1] / "build" / "bench_rtl_node"
+#: The network: neuroAIx's node size (2,205 neurons on each of 4 nodes), its seed.
+SCALE, SEED = 0.1143, 7
 
 
-def run(n_steps: int, lanes, k_scale: float, sim: str = "verilator", partition: int = 1) -> dict:
+def run(n_steps: int, lanes, k_scale: float, sim: str = "verilator", partition: int = 1,
+        input: str = "poisson") -> dict:
     """Run the node at each ``(L, U)`` of ``lanes``; return the measurements."""
-    built = models.microcircuit(scale=0.1143, k_scale=k_scale, input="poisson",
-                                seed=7).build(partitions=4, threads=1)
+    built = models.microcircuit(scale=SCALE, k_scale=k_scale, input=input,
+                                seed=SEED).build(partitions=4, threads=1)
     out = {"network": {"n_neurons": int(built.n_neurons), "partitions": 4,
-                       "partition": partition, "k_scale": k_scale, "steps": n_steps},
+                       "partition": partition, "k_scale": k_scale, "input": input,
+                       "steps": n_steps},
            "simulator": sim, "memory": MEMORY, "runs": []}
     for L, U in lanes:
         t0 = time.perf_counter()
         image, external, expected, _ = engine_case(built, partition, n_steps, **MEMORY,
                                                    synapse_lanes=L, update_lanes=U)
+        t_engine = time.perf_counter() - t0
+        t_build = t_rtl = None
         if sim == "none":  # the node's cycle rule alone, no RTL run
             spikes, cycles, events = expected, None, None
         elif sim == "verilator":
-            res = node_verilator.run(image, n_steps, external, BUILD / f"L{L}_U{U}",
+            build_dir = BUILD / f"L{L}_U{U}"
+            t1 = time.perf_counter()
+            node_verilator.build(image.config, build_dir)
+            t_build = time.perf_counter() - t1
+            print(f"L={L}, U={U}: built in {t_build:.0f} s", flush=True)
+            t1 = time.perf_counter()
+            res = node_verilator.run(image, n_steps, external, build_dir,
                                      expected=expected, patterns=("streaming",))["streaming"]
+            t_rtl = time.perf_counter() - t1
+            if not res["passed"] or res["cycles"] is None:
+                raise RuntimeError(f"L={L}, U={U}: the Verilator run failed ({build_dir})")
             spikes, cycles, events = res["spikes"], res["cycles"], res["counters"]["events"]
         else:
             res = simulate(image, n_steps, external)
@@ -66,7 +85,13 @@ def run(n_steps: int, lanes, k_scale: float, sim: str = "verilator", partition: 
             "cycles_max": int(cycles.max()), "events": int(events),
             "spikes_local": sum(map(len, expected)),
             "spikes_external": sum(map(len, external)),
+            "memory_words": image.config.memory_words,
+            "engine_seconds": round(t_engine, 1),
+            "build_seconds": None if t_build is None else round(t_build, 1),
+            "verilator_run_seconds": None if t_rtl is None else round(t_rtl, 1),
             "seconds": round(time.perf_counter() - t0, 1)})
+        print(f"L={L}, U={U}: {int(cycles.sum())} cycles, "
+              f"{out['runs'][-1]['steps_differing']} steps differ", flush=True)
     return out
 
 
@@ -75,13 +100,14 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--k-scale", type=float, default=0.1)
+    p.add_argument("--input", choices=("poisson", "dc"), default="poisson")
     p.add_argument("--lanes", nargs="+", default=["1,1", "8,10"], metavar="L,U")
     p.add_argument("--sim", choices=("verilator", "amaranth", "none"), default="verilator",
                    help="the RTL's simulator; none: the emulator's cycles alone")
     p.add_argument("--json", type=pathlib.Path)
     args = p.parse_args(argv)
     lanes = [tuple(int(x) for x in s.split(",")) for s in args.lanes]
-    out = run(args.steps, lanes, args.k_scale, args.sim)
+    out = run(args.steps, lanes, args.k_scale, args.sim, input=args.input)
     net = out["network"]
     print(f"microcircuit {net['n_neurons']} neurons, k_scale {net['k_scale']}, partition "
           f"{net['partition']} of 4 ({net['n_local']} local neurons, {net['synapses_local']} "
@@ -94,7 +120,9 @@ def main(argv=None) -> int:
               f"{sum(r['emulator_cycles']):>10}{r['steps_differing']:>8}{r['events']:>9}"
               f"{r['seconds']:>9}")
     if args.json:
-        args.json.write_text(json.dumps(out, indent=1) + "\n")
+        doc = {**outputs.provenance(model="microcircuit", scale=SCALE, seed=SEED,
+                                    input=args.input), **out}
+        outputs.write_json(args.json, doc, indent=1)
     return 0
 
 

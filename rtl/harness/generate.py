@@ -15,6 +15,10 @@ Amaranth 0.5's RTLIL back-end builds a memory's initial value as one Python obje
 and the row pointers' 77,169 entries) that is 13 million objects, two minutes and 1.3 GiB.
 :func:`convert` writes the same ``$meminit_v2`` cell with its constant as one string,
 byte-identical output (``tests/rtl/test_generate.py`` compares it with the unpatched back-end).
+With ``zero_init=False`` (the node's Verilator builds) it writes no initial value for a memory
+that is all zero: a 2,205-neuron node's synapse memory (106,766 words of 512 bits) made the
+RTLIL 67 MB and yosys's ``write_verilog`` ran for many minutes on its zeros; without them the
+RTLIL is 0.5 MB and yosys takes seconds.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ FILES = {
 def _emit_memory(self, cell_idx, cell):
     """``ModuleEmitter.emit_memory`` with the initial value built as one constant string."""
     memory_info = self.memories[cell_idx]
+    if _SKIP_ZERO_INIT[0] and not any(cell.init):
+        return
     if cell.init:
         mask = (1 << cell.width) - 1
         bits = "".join(format(row & mask, f"0{cell.width}b") for row in reversed(cell.init))
@@ -73,17 +79,23 @@ def _emit_memory(self, cell_idx, cell):
     }, src_loc=cell.src_loc)
 
 
+#: Set while :func:`convert` runs with ``zero_init=False``.
+_SKIP_ZERO_INIT = [False]
+
+
 @contextlib.contextmanager
-def _fast_memory_init():
+def _fast_memory_init(zero_init: bool = True):
     original = rtlil.ModuleEmitter.emit_memory
     rtlil.ModuleEmitter.emit_memory = _emit_memory
+    _SKIP_ZERO_INIT[0] = not zero_init
     try:
         yield
     finally:
         rtlil.ModuleEmitter.emit_memory = original
+        _SKIP_ZERO_INIT[0] = False
 
 
-def convert(top, name: str) -> str:
+def convert(top, name: str, *, zero_init: bool = True) -> str:
     """Return the deterministic Verilog of component ``top`` as module ``name``.
 
     Parameters
@@ -92,13 +104,20 @@ def convert(top, name: str) -> str:
         The top; its signature gives the ports (Amaranth's ``__`` joined names).
     name : str
         Verilog module name of the top.
+    zero_init : bool
+        False: a memory whose initial value is all zero gets no initial value at all (no
+        ``$meminit_v2`` cell, no ``initial`` block), the Verilog of :func:`~neuroaix.rtl.
+        harness.synth.strip_zero_init` without writing the zeros first. Verilator starts such
+        a memory at zero (``--x-initial 0``, :func:`~neuroaix.rtl.harness.verilator.
+        verilate`), as the initial value would; yosys reads the zeros of a node's synapse
+        memory (tens of Mbit) and writes one line per word, most of a node's generation time.
 
     Returns
     -------
     str
         Verilog without source locations.
     """
-    with _fast_memory_init():
+    with _fast_memory_init(zero_init):
         return verilog.convert(top, name=name, emit_src=False)
 
 

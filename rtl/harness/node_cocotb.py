@@ -171,7 +171,10 @@ class Testbench:
             await ReadOnly()
             if not int(dut.o_running.value):
                 break
-            cycles[int(dut.o_step.value)] += 1
+            step = int(dut.o_step.value)
+            if not cycles[step] and step and step % 10 == 0:  # progress of long runs
+                self.log.info("step %d of %d", step, self.n_steps)
+            cycles[step] += 1
             await FallingEdge(dut.clk)
         # Drain the spike FIFO.
         await FallingEdge(dut.clk)

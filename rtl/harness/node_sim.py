@@ -51,14 +51,17 @@ def node_core(config: NodeParams) -> Node:
     return Node(**params)
 
 
-def node_verilog(config: NodeParams, *, sim: bool = True, name: str | None = None) -> str:
+def node_verilog(config: NodeParams, *, sim: bool = True, name: str | None = None,
+                 zero_init: bool = True) -> str:
     """Return deterministic Verilog: ``node_sim`` (with the memory) or ``node`` (without).
 
-    ``name`` replaces the module name of the top.
+    ``name`` replaces the module name of the top; ``zero_init=False`` leaves out the all-zero
+    initial values of the memories (``generate.convert``).
     """
     if sim:
-        return convert(NodeWithMemory(**config.to_dict()), name or "node_sim")
-    return convert(node_core(config), name or "node")
+        return convert(NodeWithMemory(**config.to_dict()), name or "node_sim",
+                       zero_init=zero_init)
+    return convert(node_core(config), name or "node", zero_init=zero_init)
 
 
 def simulate(image: NodeImage, n_steps: int, external=None, *, ready_pattern=(1,),

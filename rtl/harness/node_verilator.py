@@ -33,8 +33,12 @@ def build(config, build_dir):
         Node parameters.
     build_dir : str or path
         Build directory (created if missing; reused while the Verilog is unchanged).
+
+    The memories' all-zero initial values are left out of the Verilog (Verilator starts
+    them at zero): at node size they were the synapse memory's tens of Mbit of zeros, which
+    yosys took many minutes to write.
     """
-    return verilate(node_verilog(config), TOP, build_dir)
+    return verilate(node_verilog(config, zero_init=False), TOP, build_dir)
 
 
 def run(image: NodeImage, n_steps: int, external, build_dir, *, expected=None,

@@ -42,6 +42,9 @@ def verilate(text: str, top: str, build_dir):
         Module name of the top.
     build_dir : str or path
         Build directory (created if missing; reused while the Verilog is unchanged).
+
+    Variables without an initial value start at zero (``--x-initial 0``), as a memory with
+    an all-zero initial value does.
     """
     verilator_env()
     build_dir = pathlib.Path(build_dir)
@@ -56,7 +59,7 @@ def verilate(text: str, top: str, build_dir):
     os.environ["MAKEFLAGS"] = "CFG_CXXFLAGS_PCH_I=-include"
     try:
         runner.build(sources=[source], hdl_toplevel=top, build_dir=build_dir,
-                     build_args=["-Wno-fatal", "-O2"], timescale=("1ns", "1ps"),
+                     build_args=["-Wno-fatal", "-O2", "--x-initial", "0"], timescale=("1ns", "1ps"),
                      waves=waves())
     finally:
         if saved is None:

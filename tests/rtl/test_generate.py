@@ -13,7 +13,8 @@ from amaranth.back import verilog
 
 from neuroaix.cli import main
 from neuroaix.rtl.harness import generate
-from neuroaix.rtl.harness.node_sim import node_core
+from neuroaix.rtl.harness.node_sim import node_core, node_verilog
+from neuroaix.rtl.harness.synth import strip_zero_init
 from neuroaix.rtl.hw.node import NodeWithMemory
 from neuroaix.rtl.hw.synapse_memory import PipelineWithMemory
 from neuroaix.rtl.params import NodeParams, PipelineConfig
@@ -131,6 +132,36 @@ def test_generate_does_not_overwrite_without_force(tmp_path, capsys):
 ])
 def test_convert_equals_amaranths_own_back_end(make, name):
     assert generate.convert(make(), name) == verilog.convert(make(), name=name, emit_src=False)
+
+
+@pytest.mark.parametrize("make, name", [
+    (lambda: PipelineWithMemory(n_neurons=5, ring_depth=4, n_sources=7, memory_words=9,
+                                max_burst=2, fifo_words=4, latency=3,
+                                init=[(k * 0x9E3779B97F4A7C15) ** 5 % (1 << 512)
+                                      for k in range(9)]), "pipeline_with_init"),
+    (lambda: NodeWithMemory(**NodeParams(n_neurons=6, n_populations=2, ring_depth=4,
+                                         n_sources=9, memory_words=3, latency=4,
+                                         synapse_lanes=2, update_lanes=3).to_dict()),
+     "node_sim"),
+])
+def test_convert_without_zero_init_drops_only_the_zero_initial_blocks(make, name):
+    """``zero_init=False`` (the Verilator builds): the same Verilog, less the zeros."""
+    full = generate.convert(make(), name)
+    text = generate.convert(make(), name, zero_init=False)
+    assert text == strip_zero_init(full)
+    assert len(text) < len(full)
+    if name == "pipeline_with_init":  # a memory with data keeps its initial value
+        assert text.count("initial begin") == 1 and "512'h" in text
+    else:
+        assert "initial begin" in full and "initial begin" not in text
+
+
+def test_node_verilog_passes_zero_init_on():
+    config = NodeParams(n_neurons=6, n_populations=2, ring_depth=4, n_sources=9,
+                        memory_words=3, latency=4)
+    for sim in (True, False):
+        assert node_verilog(config, sim=sim, zero_init=False) == strip_zero_init(
+            node_verilog(config, sim=sim))
 
 
 def test_sim_verilog_refuses_a_node_size_memory():
