@@ -3,13 +3,16 @@
 Builds the Potjans-Diesmann microcircuit (full scale, DC input unless told otherwise) with 35
 partitions, simulates a warm-up plus the emulated time on the Numba engine, and emulates the
 raster on ``configs/neuroaix-35.toml`` and on the design-space points of Kauth et al. (2023):
-Aurora link latency 34 ns and 120 ns, DRAM bandwidth 6.4 GB/s. Prints a table and writes
-JSON. The emulation is timed after a JIT warm-up; the engine run is timed separately.
+Aurora link latency 34 ns and 120 ns, DRAM bandwidth 6.4 GB/s, once with each node model
+(``node.model``: the paper's node, and the RTL node's cycle rule, with its ``rtl_release``
+variants at the baseline). Prints a table and writes JSON. The emulation is timed after a
+JIT warm-up; the engine run is timed separately.
 
 Usage::
 
     python benchmarks/bench_emulator.py [--scale 1.0] [--t-sim 1000] [--t-presim 100]
                                         [--input dc] [--json build/bench_emulator.json]
+                                        [--raster build/mc_raster.npz] [--models paper,rtl]
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from neuroaix import models
-from neuroaix.emulator import Emulator, counts_from_built, load_hardware
+from neuroaix.emulator import Emulator, counts_from_built, load_hardware, targets_from_built
 from neuroaix.emulator.workload import simulate_raster
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +36,12 @@ POINTS = (
     ("aurora link latency 34 ns", "link.transceiver_ns", 34.0, 24.7),
     ("aurora link latency 120 ns", "link.transceiver_ns", 120.0, 23.9),
     ("DRAM 6.4 GB/s", "memory.peak_bandwidth_gbps", 6.4, 11.0),
+)
+
+#: The RTL node's other ways of feeding its merge, at the baseline (no paper value).
+RTL_RELEASES = (
+    ("rtl: the sorted stream once every marker is in", "node.rtl_release", "markers"),
+    ("rtl: every spike at the step's start (bound)", "node.rtl_release", "step-start"),
 )
 
 #: Sensitivity of the baseline to the assumptions (no paper value).
@@ -59,8 +68,11 @@ def main(argv=None) -> int:
     ap.add_argument("--hardware", default=str(ROOT / "configs" / "neuroaix-35.toml"))
     ap.add_argument("--json", default=str(ROOT / "build" / "bench_emulator.json"))
     ap.add_argument("--raster", metavar="NPZ",
-                    help="reuse (or, if missing, save) the counts and raster in this file")
+                    help="reuse (or, if missing, save) the counts, targets and raster here")
+    ap.add_argument("--models", default="paper,rtl",
+                    help="node models to run, comma-separated (paper, rtl)")
     args = ap.parse_args(argv)
+    node_models = args.models.split(",")
 
     hw = load_hardware(args.hardware)
     dt = 0.1
@@ -68,6 +80,7 @@ def main(argv=None) -> int:
     if args.raster and Path(args.raster).exists():
         saved = np.load(args.raster)
         counts, senders, steps = saved["counts"], saved["senders"], saved["steps"]
+        flat = saved["targets"] if "rtl" in node_models else None
         t_build = t_engine = None
     else:
         t0 = time.perf_counter()
@@ -75,6 +88,7 @@ def main(argv=None) -> int:
                                     seed=args.seed).build(partitions=hw.n_nodes)
         t_build = time.perf_counter() - t0
         counts = counts_from_built(built)
+        flat = np.concatenate([t.astype(np.uint16) for t in targets_from_built(built)])
         dt = float(built.dt)
         pre = int(round(args.t_presim / dt))
         n = int(round(args.t_sim / dt))
@@ -86,29 +100,46 @@ def main(argv=None) -> int:
         del built
         if args.raster:
             Path(args.raster).parent.mkdir(parents=True, exist_ok=True)
-            np.savez(args.raster, counts=counts, senders=senders, steps=steps)
+            np.savez(args.raster, counts=counts, senders=senders, steps=steps, targets=flat)
+    targets = None
+    if "rtl" in node_models:
+        ends = np.cumsum(counts.sum(axis=1, dtype=np.int64))
+        targets = np.split(flat, ends[:-1])
 
-    # JIT warm-up on a few steps, then time the full emulation
-    Emulator(hw).run(counts, senders[steps < 10], steps[steps < 10], n_steps=10)
     rows = []
-    for label, key, value, paper in POINTS:
-        cfg = hw if key is None else hw.with_value(key, value)
-        t0 = time.perf_counter()
-        res = Emulator(cfg).run(counts, senders, steps, n_steps=n)
-        t_emu = time.perf_counter() - t0
-        rows.append({
-            "point": label, "key": key, "value": value, "paper_acceleration": paper,
-            "acceleration": res.acceleration, "q_rtf": res.q_rtf,
-            "deviation": res.acceleration / paper - 1.0,
-            "mean_step_ns": float(res.step_fs.mean() / 1e6),
-            "max_step_ns": float(res.step_fs.max() / 1e6),
-            "bottleneck_counts": res.bottleneck_counts(),
-            "emulation_s": t_emu,
-            "activity": res.activity.to_dict(),
-        })
+    layouts = {}
+    for model in node_models:
+        base = hw.with_value("node.model", model)
+        points = [(f"{model}: {label}", key, value, paper) for label, key, value, paper in POINTS]
+        if model == "rtl":
+            points += [(label, key, value, None) for label, key, value in RTL_RELEASES]
+        # JIT warm-up on a few steps, then time the full emulation
+        warm = Emulator(base)
+        lay = layouts[model] = warm.node_layouts(counts, targets) if model == "rtl" else None
+        warm.run(counts, senders[steps < 10], steps[steps < 10], n_steps=10, layouts=lay)
+        for label, key, value, paper in points:
+            cfg = base if key is None else base.with_value(key, value)
+            t0 = time.perf_counter()
+            res = Emulator(cfg).run(counts, senders, steps, n_steps=n, layouts=lay)
+            t_emu = time.perf_counter() - t0
+            rows.append({
+                "point": label, "model": model, "key": key, "value": value,
+                "paper_acceleration": paper,
+                "acceleration": res.acceleration, "q_rtf": res.q_rtf,
+                "deviation": res.acceleration / paper - 1.0 if paper else None,
+                "mean_step_ns": float(res.step_fs.mean() / 1e6),
+                "max_step_ns": float(res.step_fs.max() / 1e6),
+                "bottleneck_counts": res.bottleneck_counts(),
+                "rtl_phases_ns": res.rtl_phases(),
+                "rounds_max": int(res.rounds.max()) if res.rounds is not None else None,
+                "emulation_s": t_emu,
+                "activity": res.activity.to_dict(),
+            })
+            print(f"  {label}: {res.acceleration:.2f}x ({t_emu:.0f} s)", flush=True)
     sens = []
-    for label, key, value in SENSITIVITY:
-        res = Emulator(hw.with_value(key, value)).run(counts, senders, steps, n_steps=n)
+    for label, key, value in SENSITIVITY if "paper" in node_models else ():
+        res = Emulator(hw.with_value("node.model", "paper").with_value(key, value)).run(
+            counts, senders, steps, n_steps=n)
         sens.append({"point": label, "key": key, "value": value,
                      "acceleration": res.acceleration,
                      "mean_step_ns": float(res.step_fs.mean() / 1e6),
@@ -130,8 +161,13 @@ def main(argv=None) -> int:
           f"{'emulation s':>13}  bottlenecks")
     for r in rows:
         bn = ", ".join(f"{k} {v}" for k, v in r["bottleneck_counts"].items() if v)
-        print(f"{r['point']:<28}{r['paper_acceleration']:>8.2f}{r['acceleration']:>10.2f}"
-              f"{r['deviation']:>+8.1%}{r['mean_step_ns']:>10.0f}{r['emulation_s']:>13.2f}  {bn}")
+        paper = f"{r['paper_acceleration']:>8.2f}" if r["paper_acceleration"] else f"{'':>8}"
+        dev = f"{r['deviation']:>+8.1%}" if r["deviation"] is not None else f"{'':>8}"
+        print(f"{r['point']:<28}{paper}{r['acceleration']:>10.2f}"
+              f"{dev}{r['mean_step_ns']:>10.0f}{r['emulation_s']:>13.2f}  {bn}")
+        if r["rtl_phases_ns"]:
+            print("    latest node, mean ns from the step start: " + ", ".join(
+                f"{k} {v:.0f}" for k, v in r["rtl_phases_ns"].items()))
     print("sensitivity of the baseline to the assumptions:")
     for r in sens:
         bn = ", ".join(f"{k} {v}" for k, v in r["bottleneck_counts"].items() if v)

@@ -15,7 +15,13 @@ from neuroaix.emulator.config import (
     TopologyConfig,
     load_hardware,
 )
-from neuroaix.emulator.engine import PHASES, EmulationResult, Emulator, counts_from_built
+from neuroaix.emulator.engine import (
+    PHASES,
+    EmulationResult,
+    Emulator,
+    counts_from_built,
+    targets_from_built,
+)
 from neuroaix.emulator.link import Link, LinkTiming
 from neuroaix.emulator.ddr import MemoryModel
 from neuroaix.emulator.node import NodeModel
@@ -44,4 +50,5 @@ __all__ = [
     "emulate_model",
     "emulate_network",
     "load_hardware",
+    "targets_from_built",
 ]

@@ -37,6 +37,13 @@ for _helper in timing.RULE_HELPERS:
 _deliver_timing = njit(cache=True, nogil=True)(timing.deliver_timing)
 #: The node's cycle rule of one step, compiled.
 _node_step_cycles = njit(cache=True, nogil=True)(timing.node_step_cycles)
+register_jitable(timing.issue_order)
+#: The node's synapse layout (rows, issue order), compiled.
+_issue_order = njit(cache=True, nogil=True)(timing.issue_order)
+_node_layout = njit(cache=True, nogil=True)(timing.node_layout)
+
+#: How the other nodes' spikes are offered to an RTL node (``node.rtl_release``), by code.
+RELEASE_CODES = {"ascending": 0, "markers": 1, "step-start": 2}
 
 
 class KernelParams(NamedTuple):
@@ -74,6 +81,28 @@ class KernelParams(NamedTuple):
     markers: bool
     #: Barrier latency after the last node is done (fs).
     barrier_fs: int
+
+
+class RtlParams(NamedTuple):
+    """The cluster step with the RTL node's cycle rule (``node.model = "rtl"``)."""
+
+    #: Period of the node's one clock (fs).
+    period_fs: int
+    #: How the other nodes' spikes are offered (:data:`RELEASE_CODES`).
+    release: int
+    #: Most rounds of the fixed point of one step (emissions -> offers -> emissions).
+    max_rounds: int
+
+
+class NodeLayouts(NamedTuple):
+    """Every node's synapse memory as the RTL node lays it out (``node_layout``)."""
+
+    #: ``row_start[p, s]``: first synapse address of source ``s``'s row on node ``p``.
+    row_start: np.ndarray
+    #: Synapse addresses ``bank_ptr[p]:bank_ptr[p + 1]`` of ``bank`` are node ``p``'s.
+    bank_ptr: np.ndarray
+    #: Per synapse address, the ring bank of its target (uint8).
+    bank: np.ndarray
 
 
 class Trees(NamedTuple):
@@ -166,8 +195,165 @@ def _ceil_div(a, b):
     return -((-a) // b)
 
 
+@njit(cache=True, nogil=True)
+def _dispatch(gids, emit, update_end, prm, ready, src, marker_t0):
+    """Fill when each spike and each node's marker leave the dispatcher for the router.
+
+    ``emit[k]``: when spike ``k`` (of ``gids``, ascending) is out of its node (fs);
+    ``update_end[p]``: when node ``p``'s last spike is out (its marker follows). Filled:
+    ``ready[k]``, ``src[k]`` (the spike's node) and ``marker_t0[p]``.
+    """
+    P = prm.n_nodes
+    sp = prm.spike_period
+    per = prm.dispatch_per_cycle
+    ring = np.full((P, per), -1, np.int64)
+    cnt = np.zeros(P, np.int64)
+    last_disp = np.full(P, -1, np.int64)
+    for k in range(gids.shape[0]):
+        p = gids[k] % P
+        c = _ceil_div(emit[k], sp)
+        slot = cnt[p] % per
+        if cnt[p] >= per and ring[p, slot] + 1 > c:
+            c = ring[p, slot] + 1
+        ring[p, slot] = c
+        cnt[p] += 1
+        last_disp[p] = c
+        ready[k] = c * sp + prm.dispatch_fs
+        src[k] = p
+    for p in range(P):
+        c = _ceil_div(update_end[p], sp)
+        if last_disp[p] + 1 > c:
+            c = last_disp[p] + 1
+        marker_t0[p] = c * sp + prm.dispatch_fs
+
+
+@njit(cache=True, nogil=True)
+def _network(ready, src, marker_t0, trees, prm, arrival, marker_at, act):
+    """Fill when every spike and marker reaches every node's fetch queue (fs).
+
+    Spike ``k`` leaves node ``src[k]``'s dispatcher at ``ready[k]`` and travels its tree,
+    links first come, first served (ties: lower key); with markers, node ``p``'s marker
+    leaves at ``marker_t0[p]``. Filled: ``arrival[p, k]`` (``p == src[k]``: the node's own
+    fetch queue) and ``marker_at[p, q]``, when node ``q``'s marker reaches node ``p``
+    (``q == p``: its own; 0 without markers). ``act``: packets, hops and marker hops added.
+    """
+    P = prm.n_nodes
+    m = ready.shape[0]
+    for k in range(m):
+        arrival[src[k], k] = ready[k] + prm.deliver_fs
+    marker_at[:, :] = 0
+    n_packets = m + (P if prm.markers else 0)
+    max_entries = 1
+    for s in range(P):
+        e = trees.ptr[s + 1] - trees.ptr[s]
+        if e + 1 > max_entries:
+            max_entries = e + 1
+    cap = n_packets * max_entries + 1
+    ht = np.empty(cap, np.int64)
+    hk = np.empty(cap, np.int64)
+    nh = 0
+    free = np.zeros(trees.n_links, np.int64)
+    for k in range(m):
+        if trees.root_count[src[k]] > 0:
+            nh = _heap_push(ht, hk, nh, ready[k], k * max_entries)
+            act[0] += trees.root_count[src[k]]
+    if prm.markers:
+        for p in range(P):
+            marker_at[p, p] = marker_t0[p] + prm.deliver_fs
+            if trees.root_count[p] > 0:
+                nh = _heap_push(ht, hk, nh, marker_t0[p], (m + p) * max_entries)
+    while nh > 0:
+        tau, key, nh = _heap_pop(ht, hk, nh)
+        q = key // max_entries
+        e = key % max_entries - 1
+        s = src[q] if q < m else q - m
+        base = trees.ptr[s]
+        if e >= 0:
+            idx = base + e
+            if trees.deliver[idx]:
+                node = trees.node[idx]
+                if q < m:
+                    arrival[node, q] = tau + prm.deliver_fs
+                elif tau + prm.deliver_fs > marker_at[node, s]:
+                    marker_at[node, s] = tau + prm.deliver_fs
+            c0 = trees.child_start[idx]
+            nc = trees.child_count[idx]
+        else:
+            c0 = 0
+            nc = trees.root_count[s]
+        for c in range(c0, c0 + nc):
+            idx = base + c
+            lid = trees.link[idx]
+            if trees.passthrough[idx]:
+                dep = tau
+                flight = prm.pass_flight_fs
+            else:
+                dep = tau + prm.enter_fs
+                flight = prm.enter_flight_fs
+            if free[lid] > dep:
+                dep = free[lid]
+            free[lid] = dep + prm.serialisation_fs
+            nh = _heap_push(ht, hk, nh, dep + flight, q * max_entries + c + 1)
+            if q < m:
+                act[1] += 1
+            else:
+                act[4] += 1
+
+
+@njit(cache=True, nogil=True)
+def _release(p, gids, src, arrival, marker_at, rtl, prm, ext, offer):
+    """Fill the other nodes' spikes of a step as node ``p``'s ``i_ext`` is fed them.
+
+    ``ext``: their global ids, ascending (the RTL merge's order); ``offer[i]``: the first
+    node-clock cycle ``ext[i]`` may be at the head, ``offer[n]``: ``last``. ``ascending``
+    (code 0): a spike once it has arrived and every other source has shown a larger id or
+    its marker (a source's spikes arrive in ascending id, its marker after them), ``last``
+    once every marker is in; ``markers`` (1): the whole stream once every marker is in;
+    ``step-start`` (2): everything from cycle 0. Returns ``n``, the number of spikes.
+    """
+    P = prm.n_nodes
+    m = gids.shape[0]
+    per = rtl.period_fs
+    last = 0
+    for q in range(P):
+        if q != p and marker_at[p, q] > last:
+            last = marker_at[p, q]
+    n = 0
+    for k in range(m):
+        if src[k] != p:
+            ext[n] = gids[k]
+            n += 1
+    if rtl.release == 2:
+        offer[:n + 1] = 0
+        return n
+    last_c = _ceil_div(last, per)
+    offer[n] = last_c
+    if rtl.release == 1:
+        offer[:n] = last_c
+        return n
+    # nxt[q]: when the first spike of q after the current one (by id) arrives, else q's
+    # marker: from then node p knows q sends nothing below it
+    nxt = np.empty(P, np.int64)
+    for q in range(P):
+        nxt[q] = marker_at[p, q]
+    i = n
+    for k in range(m - 1, -1, -1):
+        s = src[k]
+        if s == p:
+            continue
+        i -= 1
+        r = arrival[p, k]
+        for q in range(P):
+            if q != p and q != s and nxt[q] > r:
+                r = nxt[q]
+        offer[i] = _ceil_div(r, per)
+        nxt[s] = arrival[p, k]
+    return n
+
+
 def _build(rule_digest: str):
-    """Return the kernels ``(emulate_step, emulate_steps, node_cycles)``.
+    """Return the kernels ``(emulate_step, emulate_steps, emulate_step_rtl, emulate_steps_rtl,
+    node_cycles)``.
 
     They are cached under ``rule_digest``.
 
@@ -195,93 +381,24 @@ def _build(rule_digest: str):
         _ = rule_digest
         P = prm.n_nodes
         m = gids.shape[0]
-        sp = prm.spike_period
         # Dispatch ------------------------------------------------------------------------------
+        emit = np.empty(m, np.int64)
+        for k in range(m):
+            li = gids[k] // P
+            emit[k] = (li // prm.cores + prm.neuron_depth + 1) * prm.neuron_period
         ready = np.empty(m, np.int64)
         src = np.empty(m, np.int64)
-        per = prm.dispatch_per_cycle
-        ring = np.full((P, per), -1, np.int64)
-        cnt = np.zeros(P, np.int64)
-        last_disp = np.full(P, -1, np.int64)
-        for k in range(m):
-            g = gids[k]
-            p = g % P
-            li = g // P
-            emit = (li // prm.cores + prm.neuron_depth + 1) * prm.neuron_period
-            c = _ceil_div(emit, sp)
-            slot = cnt[p] % per
-            if cnt[p] >= per and ring[p, slot] + 1 > c:
-                c = ring[p, slot] + 1
-            ring[p, slot] = c
-            cnt[p] += 1
-            last_disp[p] = c
-            ready[k] = c * sp + prm.dispatch_fs
-            src[k] = p
+        marker_t0 = np.empty(P, np.int64)
+        _dispatch(gids, emit, update_end, prm, ready, src, marker_t0)
         # Network -------------------------------------------------------------------------------
         arrival = np.empty((P, m), np.int64)
-        for k in range(m):
-            arrival[src[k], k] = ready[k] + prm.deliver_fs
+        marker_at = np.zeros((P, P), np.int64)
+        _network(ready, src, marker_t0, trees, prm, arrival, marker_at, act)
         marker_last = np.zeros(P, np.int64)
-        n_packets = m + (P if prm.markers else 0)
-        max_entries = 1
-        for s in range(P):
-            e = trees.ptr[s + 1] - trees.ptr[s]
-            if e + 1 > max_entries:
-                max_entries = e + 1
-        cap = n_packets * max_entries + 1
-        ht = np.empty(cap, np.int64)
-        hk = np.empty(cap, np.int64)
-        nh = 0
-        free = np.zeros(trees.n_links, np.int64)
-        for k in range(m):
-            if trees.root_count[src[k]] > 0:
-                nh = _heap_push(ht, hk, nh, ready[k], k * max_entries)
-                act[0] += trees.root_count[src[k]]
-        if prm.markers:
-            for p in range(P):
-                c = _ceil_div(update_end[p], sp)
-                if last_disp[p] + 1 > c:
-                    c = last_disp[p] + 1
-                t0 = c * sp + prm.dispatch_fs
-                marker_last[p] = t0 + prm.deliver_fs
-                if trees.root_count[p] > 0:
-                    nh = _heap_push(ht, hk, nh, t0, (m + p) * max_entries)
-        while nh > 0:
-            tau, key, nh = _heap_pop(ht, hk, nh)
-            q = key // max_entries
-            e = key % max_entries - 1
-            s = src[q] if q < m else q - m
-            base = trees.ptr[s]
-            if e >= 0:
-                idx = base + e
-                if trees.deliver[idx]:
-                    node = trees.node[idx]
-                    if q < m:
-                        arrival[node, q] = tau + prm.deliver_fs
-                    elif tau + prm.deliver_fs > marker_last[node]:
-                        marker_last[node] = tau + prm.deliver_fs
-                c0 = trees.child_start[idx]
-                nc = trees.child_count[idx]
-            else:
-                c0 = 0
-                nc = trees.root_count[s]
-            for c in range(c0, c0 + nc):
-                idx = base + c
-                lid = trees.link[idx]
-                if trees.passthrough[idx]:
-                    dep = tau
-                    flight = prm.pass_flight_fs
-                else:
-                    dep = tau + prm.enter_fs
-                    flight = prm.enter_flight_fs
-                if free[lid] > dep:
-                    dep = free[lid]
-                free[lid] = dep + prm.serialisation_fs
-                nh = _heap_push(ht, hk, nh, dep + flight, q * max_entries + c + 1)
-                if q < m:
-                    act[1] += 1
-                else:
-                    act[4] += 1
+        for p in range(P):
+            for q in range(P):
+                if marker_at[p, q] > marker_last[p]:
+                    marker_last[p] = marker_at[p, q]
         # Fetch and synapse pipeline per node -----------------------------------------------------
         syn = memory.period_fs
         valid = np.empty(m, np.int64)
@@ -355,24 +472,203 @@ def _build(rule_digest: str):
             bottleneck[t] = rows.cause[t, best]
 
     @njit(cache=True, nogil=True)
-    def node_cycles(node, memory, spk_ptr, spk_local, ext_ptr, ext, row_start, row_length,
-                    syn_bank, stats):
+    def emulate_step_rtl(gids, counts, layouts, nodes, trees, memory, prm, rtl, rows, rstats,
+                         act, trace, tracing):
+        """Emulate one step with the RTL node's cycle rule on every node; return the rounds.
+
+        Every node runs :func:`neuroaix.timing.node_step_cycles` in its clock
+        (``rtl.period_fs``) with its local spikes and the other nodes' spikes as its
+        ``i_ext`` is fed them (:func:`_release`) after the network (:func:`_dispatch`,
+        :func:`_network`); a spike leaves its node in the cycle after it entered
+        ``o_spikes``, the node's marker when its update is done. Emissions and offers are
+        iterated to their fixed point: round 0 runs every node with no other spikes, each
+        further round feeds the network the previous round's emissions, until a round emits
+        as the one before it. The fixed point is unique and is the cluster's behaviour,
+        because every emission depends only on offers before it and every offer lies at
+        least one dispatcher and network latency after the emissions it depends on.
+
+        ``layouts``: :class:`NodeLayouts`; ``nodes``: a tuple of one
+        :class:`neuroaix.timing.NodeTiming` per node; ``memory``: on the node's clock;
+        ``rows``: :class:`NodeRows` (1-D; ``memory_busy`` stays 0); ``rstats[p]``: the
+        step's cycles, update done, ``last`` offered and ``last`` taken (node cycles).
+        ``trace`` (when ``tracing``): [4, n_nodes, m + 1]: per node and spike arrival (fs),
+        offer cycle (-1 for the node's own; entry m: ``last``), emission cycle (at the
+        spike's own node) and synapses. Other arguments as ``emulate_step``.
+        """
+        _ = rule_digest
+        P = prm.n_nodes
+        m = gids.shape[0]
+        per = rtl.period_fs
+        src = np.empty(m, np.int64)
+        cnt = np.zeros(P + 1, np.int64)
+        for k in range(m):
+            src[k] = gids[k] % P
+            cnt[src[k] + 1] += 1
+        for p in range(P):
+            cnt[p + 1] += cnt[p]
+        mine = np.empty(max(m, 1), np.int64)  # each node's spikes, ascending
+        fill = cnt[:P].copy()
+        for k in range(m):
+            mine[fill[src[k]]] = k
+            fill[src[k]] += 1
+        n_max = 1
+        for p in range(P):
+            if nodes[p].n_local > n_max:
+                n_max = nodes[p].n_local
+        spiked = np.zeros(n_max, np.bool_)
+        emit_c = np.zeros(max(m, 1), np.int64)
+        done_c = np.zeros(P, np.int64)
+        buf = np.empty(n_max, np.int64)
+        stats = np.zeros(len(timing.NODE_STATS_FIELDS), np.int64)
+        node_stats = np.zeros((P, len(timing.NODE_STATS_FIELDS)), np.int64)
+        ext = np.empty(max(m, 1), np.int64)
+        offer = np.empty(m + 1, np.int64)
+        emit_fs = np.empty(m, np.int64)
+        upd_fs = np.empty(P, np.int64)
+        ready = np.empty(m, np.int64)
+        src2 = np.empty(m, np.int64)
+        marker_t0 = np.empty(P, np.int64)
+        arrival = np.empty((P, m), np.int64)
+        marker_at = np.zeros((P, P), np.int64)
+        act_net = np.zeros(5, np.int64)
+        rounds = 0
+        while True:
+            if rounds > 0:
+                for k in range(m):
+                    emit_fs[k] = (emit_c[k] + 1) * per
+                for p in range(P):
+                    upd_fs[p] = done_c[p] * per
+                _dispatch(gids, emit_fs, upd_fs, prm, ready, src2, marker_t0)
+                act_net[:] = 0
+                _network(ready, src2, marker_t0, trees, prm, arrival, marker_at, act_net)
+            changed = False
+            for p in range(P):
+                node = nodes[p]
+                a, e = cnt[p], cnt[p + 1]
+                for j in range(a, e):
+                    spiked[gids[mine[j]] // P] = True
+                if rounds == 0:
+                    # a first guess: the node on its own, ``last`` after its update
+                    n = 0
+                    offer[0] = -(-node.n_local // node.update_lanes) + (e - a) + 16
+                else:
+                    n = _release(p, gids, src, arrival, marker_at, rtl, prm, ext, offer)
+                b0, b1 = layouts.bank_ptr[p], layouts.bank_ptr[p + 1]
+                cyc = _node_step_cycles(node, memory, spiked, ext[:n], layouts.row_start[p],
+                                        counts[p], layouts.bank[b0:b1], stats, offer[:n + 1],
+                                        buf)
+                for j in range(a, e):
+                    spiked[gids[mine[j]] // P] = False
+                    if buf[j - a] != emit_c[mine[j]]:
+                        changed = True
+                        emit_c[mine[j]] = buf[j - a]
+                if stats[5] != done_c[p]:
+                    changed = True
+                    done_c[p] = stats[5]
+                node_stats[p] = stats
+                rstats[p, 0] = cyc
+                rstats[p, 1] = stats[5]
+                rstats[p, 2] = offer[n]
+                rstats[p, 3] = stats[6]
+                if tracing and rounds > 0:
+                    for k in range(m):
+                        trace[0, p, k] = arrival[p, k]
+                        trace[1, p, k] = -1
+                        trace[3, p, k] = counts[p, gids[k]]
+                    i = 0
+                    for k in range(m):
+                        if src[k] != p:
+                            trace[1, p, k] = offer[i]
+                            i += 1
+                    trace[1, p, m] = offer[n]
+                    for j in range(a, e):
+                        trace[2, p, mine[j]] = buf[j - a]
+            rounds += 1
+            if rounds > 1 and not changed:
+                break
+            if rounds > rtl.max_rounds:
+                raise RuntimeError("the RTL cluster step found no fixed point of emissions "
+                                   "and offers within rtl.max_rounds rounds")
+        act[0] += act_net[0]
+        act[1] += act_net[1]
+        act[4] += act_net[4]
+        for p in range(P):
+            act[2] += node_stats[p, 3] * prm.fetch_bytes
+            act[3] += node_stats[p, 4]
+            net = 0
+            for q in range(P):
+                if q != p and marker_at[p, q] > net:
+                    net = marker_at[p, q]
+            for k in range(m):
+                if src[k] != p and arrival[p, k] > net:
+                    net = arrival[p, k]
+            end = rstats[p, 0] - 1
+            upd = rstats[p, 1]
+            taken = rstats[p, 3]
+            if end > upd and end > taken + 1:
+                why = timing.CAUSE_PIPELINE
+            elif taken >= upd:
+                why = _NETWORK
+            else:
+                why = _UPDATE
+            rows.done[p] = rstats[p, 0] * per
+            rows.network[p] = net
+            rows.memory_busy[p] = 0
+            rows.pipeline_busy[p] = node_stats[p, 1]
+            rows.cause[p] = why
+        return rounds
+
+    @njit(cache=True, nogil=True)
+    def emulate_steps_rtl(senders, step_ptr, counts, layouts, nodes, trees, memory, prm, rtl,
+                          rows, rstats, step_fs, bottleneck, act, rounds):
+        """Emulate every step with the RTL node (``emulate_step_rtl``).
+
+        ``rstats``: shape (steps, nodes, 4); ``rounds[t]``: the fixed point's rounds of step
+        ``t``. Other arguments as ``emulate_steps`` and ``emulate_step_rtl``.
+        """
+        _ = rule_digest
+        n_steps = step_ptr.shape[0] - 1
+        trace = np.zeros((4, 1, 1), np.int64)
+        for t in range(n_steps):
+            gids = senders[step_ptr[t]:step_ptr[t + 1]]
+            row = NodeRows(rows.done[t], rows.network[t], rows.memory_busy[t],
+                           rows.pipeline_busy[t], rows.cause[t])
+            rounds[t] = _emulate_step_rtl(gids, counts, layouts, nodes, trees, memory, prm,
+                                          rtl, row, rstats[t], act, trace, False)
+            best = 0
+            for p in range(prm.n_nodes):
+                if rows.done[t, p] > rows.done[t, best]:
+                    best = p
+            step_fs[t] = rows.done[t, best] + prm.barrier_fs
+            bottleneck[t] = rows.cause[t, best]
+
+    @njit(cache=True, nogil=True)
+    def node_cycles(node, memory, spk_ptr, spk_local, ext_ptr, ext, offer, row_start,
+                    row_length, syn_bank, stats, emit):
         """Fill ``stats[t]`` (``timing.NODE_STATS_FIELDS``) for every step ``t`` of one node.
 
         ``spk_local[spk_ptr[t]:spk_ptr[t + 1]]``: the local neurons that spike in step
-        ``t``; ``ext[ext_ptr[t]:ext_ptr[t + 1]]``: the other nodes' spikes offered in step
-        ``t``, in order. Other arguments as :func:`neuroaix.timing.node_step_cycles`.
+        ``t`` (distinct); ``ext[ext_ptr[t]:ext_ptr[t + 1]]``: the other nodes' spikes
+        offered in step ``t``, in order, from the cycles
+        ``offer[ext_ptr[t] + t:ext_ptr[t + 1] + t + 1]`` (the last: ``last``); ``emit``
+        (as ``spk_local``) is filled with the cycle each step's local spikes went out, in
+        ascending order. Other arguments as :func:`neuroaix.timing.node_step_cycles`.
         """
         _ = rule_digest
         spiked = np.zeros(max(node.n_local, 1), np.bool_)
+        buf = np.empty(max(node.n_local, 1), np.int64)
         for t in range(spk_ptr.shape[0] - 1):
             spiked[:] = False
             for k in range(spk_ptr[t], spk_ptr[t + 1]):
                 spiked[spk_local[k]] = True
             _node_step_cycles(node, memory, spiked, ext[ext_ptr[t]:ext_ptr[t + 1]], row_start,
-                              row_length, syn_bank, stats[t])
+                              row_length, syn_bank, stats[t],
+                              offer[ext_ptr[t] + t:ext_ptr[t + 1] + t + 1], buf)
+            for k in range(stats[t, 7]):
+                emit[spk_ptr[t] + k] = buf[k]
 
-    return emulate_step, emulate_steps, node_cycles
+    return emulate_step, emulate_steps, emulate_step_rtl, emulate_steps_rtl, node_cycles
 
 
-_emulate_step, _emulate_steps, _node_cycles = _build(_rule_digest())
+(_emulate_step, _emulate_steps, _emulate_step_rtl, _emulate_steps_rtl,
+ _node_cycles) = _build(_rule_digest())

@@ -25,7 +25,7 @@ from neuroaix.checks import (
     check_bool, check_choice, check_fields, check_int, check_number, checked, did_you_mean,
 )
 from neuroaix.configs import shipped
-from neuroaix.timing import RMW_DRAIN
+from neuroaix.timing import RMW_DRAIN, ring_banks
 
 __all__ = [
     "PAPER_EFFICIENCY",
@@ -78,6 +78,24 @@ class NodeConfig:
 
     Parameters
     ----------
+    model : {"paper", "rtl"}
+        Which node times a step (docs/emulator.md, "The step model"). ``paper``: the
+        neuroAIx node of the paper (update phase, dispatcher, spikes delivered in order of
+        arrival by the synapse pipeline's rule, update independent of delivery). ``rtl``:
+        the RTL node's cycle rule (``neuroaix.timing.node_step_cycles``) in one clock of
+        ``synapse_clock_mhz`` with ``neuron_cores`` update lanes and ``synapse_lanes``
+        lanes, the other nodes' spikes offered in ascending global id no earlier than
+        their arrival (``rtl_release``); ``neuron_clock_mhz`` and
+        ``neuron_pipeline_depth`` are then unused (the RTL's update has its own stages).
+    rtl_release : {"ascending", "markers", "step-start"}
+        With ``model = "rtl"``: when a spike of another node may be offered to the node's
+        merge. ``ascending``: once it has arrived and every other node has shown a larger
+        global id or its marker (each node's spikes arrive in ascending id, its marker
+        last), ``markers``: the sorted stream once every marker is in, ``step-start``: all
+        from the step's first cycle (the RTL benches' streaming; not causal, a bound).
+    spike_fifo : int
+        With ``model = "rtl"``: depth of the node's local-spike FIFO (the RTL node's
+        ``spike_fifo``).
     neuron_cores : int
         Neuron-update cores; each updates one neuron per neuron-clock cycle (II=1).
     neuron_clock_mhz : float
@@ -103,6 +121,10 @@ class NodeConfig:
         Response FIFO depth: most words requested but not yet unpacked.
     """
 
+    model: str = checked(check_choice, "paper", choices=("paper", "rtl"))
+    rtl_release: str = checked(check_choice, "ascending",
+                               choices=("ascending", "markers", "step-start"))
+    spike_fifo: int = checked(_integer, 64, minimum=1)
     neuron_cores: int = checked(_integer, 10, minimum=1)
     neuron_clock_mhz: float = checked(_number, 189.393, positive=True)
     neuron_pipeline_depth: int = checked(_integer, 30, minimum=0)
@@ -120,6 +142,11 @@ class NodeConfig:
         if self.fifo_words < self.max_burst:
             raise ValueError(f"node.fifo_words must be >= max_burst={self.max_burst!r}, not "
                              f"{self.fifo_words!r}; the FIFO must hold one burst")
+        if self.model == "rtl" and ring_banks(self.synapse_lanes, self.neuron_cores) > 63:
+            raise ValueError(f"node.synapse_lanes={self.synapse_lanes!r} and neuron_cores="
+                             f"{self.neuron_cores!r} need more than 63 ring banks, more than "
+                             "the RTL node's rule takes; use at most 32 of each with "
+                             "model = \"rtl\"")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -406,6 +433,10 @@ class HardwareConfig:
         for key, cls in _SECTIONS.items():
             if not isinstance(getattr(self, key), cls):
                 raise TypeError(f"{key} must be a {cls.__name__}, not {getattr(self, key)!r}")
+        if self.node.model == "rtl" and self.sync.scheme != "marker":
+            raise ValueError(f"node.model = \"rtl\" needs sync.scheme = \"marker\", not "
+                             f"{self.sync.scheme!r}: the RTL node ends its step on the "
+                             "`last` marker of the other nodes' spikes")
 
     @property
     def n_nodes(self) -> int:

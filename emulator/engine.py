@@ -29,23 +29,30 @@ import logging
 
 import numpy as np
 from neuroaix.emulator._kernels import (
+    RELEASE_CODES,
     KernelParams,
+    NodeLayouts,
     NodeRows,
+    RtlParams,
     Trees,
     _emulate_step,
+    _emulate_step_rtl,
     _emulate_steps,
+    _emulate_steps_rtl,
 )
 from neuroaix.emulator.clock import FS_PER_NS, FS_PER_S, Clock, ns_to_fs
 from neuroaix.emulator.config import HardwareConfig
 from neuroaix.emulator.link import Link, LinkTiming
 from neuroaix.emulator.ddr import MemoryModel
-from neuroaix.emulator.node import NodeModel
+from neuroaix.emulator.node import NodeModel, node_layout, synapse_banks
 from neuroaix.emulator.topology import Topology
+from neuroaix import formats
 from neuroaix.activity import Activity
 from neuroaix.checks import check_int
-from neuroaix.timing import PipelineParams
+from neuroaix.timing import NodeTiming, PipelineParams, ring_banks
 
-__all__ = ["PHASES", "EmulationResult", "Emulator", "counts_from_built"]
+__all__ = ["PHASES", "RTL_FIELDS", "EmulationResult", "Emulator", "counts_from_built",
+           "targets_from_built"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +75,29 @@ def counts_from_built(built) -> np.ndarray:
     return np.stack([np.diff(np.asarray(p.row_ptr, np.int64)) for p in parts]).astype(np.int32)
 
 
+def targets_from_built(built) -> list:
+    """Return per partition the local target of every synapse, in ``row_ptr`` order (int32).
+
+    What the RTL node's model (``node.model = "rtl"``) needs besides ``counts``: the ring
+    bank of a synapse is its target's (``neuroaix.timing.node_layout``).
+
+    Parameters
+    ----------
+    built : BuiltNetwork
+        A network built with as many partitions as the cluster has nodes.
+    """
+    parts = getattr(built, "partitions", None)
+    if parts is None:
+        raise TypeError(f"built must be a BuiltNetwork (with .partitions), not {built!r}")
+    return [formats.unpack_synapses(p.words)[0] for p in parts]
+
+
+#: Per step and node of an RTL-node emulation (``EmulationResult.rtl_cycles``), in node
+#: cycles: the step's cycles, the first cycle with the update done, the cycle ``last`` was
+#: offered and the cycle it was taken.
+RTL_FIELDS = ("cycles", "update_done", "last_offered", "last_taken")
+
+
 def _node_rows(shape) -> NodeRows:
     return NodeRows(done=np.zeros(shape, np.int64), network=np.zeros(shape, np.int64),
                     memory_busy=np.zeros(shape, np.int64),
@@ -88,14 +118,20 @@ class EmulationResult:
         was busy.
     pipeline_cycles : ndarray of int64, shape (steps, nodes)
         Spike-clock cycles the synapse pipeline issued writes.
-    update_cycles : ndarray of int64, shape (nodes,)
-        Neuron-clock cycles of each node's update phase (the same every step).
+    update_cycles : ndarray of int64, shape (nodes,) or (steps, nodes)
+        Neuron-clock cycles of each node's update phase (the same every step); with the RTL
+        node, per step and node the node cycles until its update was done.
     idle_latency : dict
         Worst-case spike latency on the idle cluster (``Emulator.idle_latency``).
+    rtl_cycles : ndarray of int64, shape (steps, nodes, 4), or None
+        With the RTL node (``node.model = "rtl"``): :data:`RTL_FIELDS` per step and node.
+    rounds : ndarray of int64, shape (steps,), or None
+        With the RTL node: rounds of each step's fixed point of emissions and offers.
     """
 
     def __init__(self, hardware, *, step_fs, bottleneck, done_fs, network_fs, memory_busy_fs,
-                 pipeline_cycles, update_cycles, counters, n_neurons, idle_latency):
+                 pipeline_cycles, update_cycles, counters, n_neurons, idle_latency,
+                 rtl_cycles=None, rounds=None):
         self.hardware = hardware
         self.step_fs = step_fs
         self.bottleneck = bottleneck
@@ -107,6 +143,8 @@ class EmulationResult:
         self.counters = counters
         self.n_neurons = n_neurons
         self.idle_latency = idle_latency
+        self.rtl_cycles = rtl_cycles
+        self.rounds = rounds
 
     @property
     def n_steps(self) -> int:
@@ -152,6 +190,24 @@ class EmulationResult:
         """Return how many steps each phase ended."""
         counts = np.bincount(self.bottleneck.astype(np.int64), minlength=len(PHASES))
         return {name: int(counts[i]) for i, name in enumerate(PHASES)}
+
+    def rtl_phases(self) -> dict | None:
+        """Return where the RTL node's steps go: means over steps of the latest node, in ns.
+
+        ``update_done``, ``last_offered``, ``last_taken`` and ``step`` (from the step's
+        start), and ``after_last`` (``step - last_taken``: the delivery that only begins
+        when every marker is in); None for the paper's node.
+        """
+        if self.rtl_cycles is None or self.n_steps == 0:
+            return None
+        period = Clock("synapse", self.hardware.node.synapse_clock_mhz).period_fs
+        late = np.argmax(self.done_fs, axis=1)
+        rc = self.rtl_cycles[np.arange(self.n_steps), late]
+        ns = period / FS_PER_NS
+        out = {name: float(rc[:, i].mean() * ns) for i, name in enumerate(RTL_FIELDS)}
+        out["step"] = out.pop("cycles")
+        out["after_last"] = float((rc[:, 0] - rc[:, 3]).mean() * ns)
+        return out
 
     def phase_cycles(self) -> dict:
         """Return per-step, per-node cycles of each phase on its own clock.
@@ -202,6 +258,8 @@ class EmulationResult:
             "sync_hops": self.counters["sync_hops"],
             "idle_latency_ns": self.idle_latency,
             "activity": self.activity.to_dict() if self.n_steps else None,
+            "node_model": self.hardware.node.model,
+            "rtl_phases_ns": self.rtl_phases(),
         }
         if per_node:
             out["phase_cycles_per_node"] = {k: np.asarray(v).tolist() for k, v in cyc.items()}
@@ -254,6 +312,9 @@ class Emulator:
         #: The DDR timing of every node's synapse memory, on the synapse clock.
         self.memory_timing = self.memory.memory_timing(node.max_burst,
                                                        self.params.synapse_period)
+        #: The RTL node's step (``node.model = "rtl"``): its clock is the synapse clock.
+        self.rtl = RtlParams(period_fs=self.params.synapse_period,
+                             release=RELEASE_CODES[node.rtl_release], max_rounds=64)
         tr = self._trees
         self._kernel_trees = Trees(ptr=tr["ptr"], node=tr["node"], link=tr["link"],
                                    passthrough=tr["passthrough"], deliver=tr["deliver"],
@@ -328,9 +389,86 @@ class Emulator:
         cycles = np.array([m.update_cycles for m in models], np.int64)
         return cycles, cycles * self.params.neuron_period
 
+    @property
+    def banks(self) -> int:
+        """Ring banks of the RTL node (``neuroaix.timing.ring_banks`` of its lanes)."""
+        node = self.hardware.node
+        return ring_banks(node.synapse_lanes, node.neuron_cores)
+
+    def node_layouts(self, counts, targets) -> NodeLayouts:
+        """Return every node's synapse memory as the RTL node lays it out.
+
+        Parameters
+        ----------
+        counts : array of int, shape (nodes, neurons)
+            Synapses of each source on each node.
+        targets : sequence of arrays
+            Per node, the local target of every synapse in row order
+            (:func:`targets_from_built`).
+
+        Returns
+        -------
+        NodeLayouts
+            Row starts and the ring bank of every synapse address
+            (``neuroaix.timing.node_layout`` at the node's lanes and banks).
+        """
+        counts = np.asarray(counts)
+        P = self.hardware.n_nodes
+        if counts.ndim != 2 or counts.shape[0] != P:
+            raise ValueError(f"counts must have shape (nodes={P}, neurons), not "
+                             f"{counts.shape!r}; build the network with partitions={P}")
+        if len(targets) != P:
+            raise ValueError(f"targets must give one array per node ({P}), not "
+                             f"{len(targets)}; use targets_from_built(built)")
+        lanes, banks = self.hardware.node.synapse_lanes, self.banks
+        starts, parts = [], []
+        ptr = np.zeros(P + 1, np.int64)
+        for p in range(P):
+            row_ptr = np.zeros(counts.shape[1] + 1, np.int64)
+            np.cumsum(counts[p], out=row_ptr[1:])
+            tg = np.asarray(targets[p])
+            if tg.shape != (int(row_ptr[-1]),):
+                raise ValueError(f"targets[{p}] must have {int(row_ptr[-1])} entries (the "
+                                 f"node's synapses), not {tg.shape!r}")
+            start, _, order = node_layout(row_ptr, tg, lanes, banks)
+            starts.append(start)
+            parts.append(synapse_banks(tg, order, banks))
+            ptr[p + 1] = ptr[p] + order.size
+        bank = np.concatenate(parts) if parts else np.zeros(0, np.uint8)
+        return NodeLayouts(row_start=np.stack(starts), bank_ptr=ptr, bank=bank)
+
+    def _nodes(self, n_neurons) -> tuple:
+        node = self.hardware.node
+        P = self.hardware.n_nodes
+        out = []
+        for p in range(P):
+            n_local = len(range(p, n_neurons, P))
+            out.append(NodeTiming(
+                n_local=n_local, n_neurons=max(1, n_local), update_lanes=node.neuron_cores,
+                synapse_lanes=node.synapse_lanes, banks=self.banks, max_burst=node.max_burst,
+                fifo_words=node.fifo_words, spike_fifo=node.spike_fifo, gid_base=p,
+                gid_stride=P, external=P > 1, n_sources=n_neurons))
+        return tuple(out)
+
+    def _layouts(self, counts, targets, layouts):
+        if self.hardware.node.model != "rtl":
+            return None
+        if layouts is None:
+            if targets is None:
+                raise ValueError("node.model = \"rtl\" needs the synapses' targets: pass "
+                                 "targets=targets_from_built(built) (or layouts=)")
+            layouts = self.node_layouts(counts, targets)
+        if not isinstance(layouts, NodeLayouts):
+            raise TypeError(f"layouts must come from Emulator.node_layouts, not {layouts!r}")
+        if layouts.row_start.shape != counts.shape:
+            raise ValueError(f"layouts are for counts of shape {layouts.row_start.shape!r}, "
+                             f"not {counts.shape!r}")
+        return layouts
+
     # Run ----------------------------------------------------------------------------------
 
-    def run(self, counts, senders, steps, *, n_steps=None) -> EmulationResult:
+    def run(self, counts, senders, steps, *, n_steps=None, targets=None,
+            layouts=None) -> EmulationResult:
         """Emulate a spike raster.
 
         Parameters
@@ -341,20 +479,36 @@ class Emulator:
             The raster: global id and step of every spike (any order).
         n_steps : int, optional
             Steps to emulate (default: up to the last spike's step).
+        targets : sequence of arrays, optional
+            With ``node.model = "rtl"`` (required there, unless ``layouts`` is given): per
+            node the local target of every synapse (:func:`targets_from_built`).
+        layouts : NodeLayouts, optional
+            With ``node.model = "rtl"``: :meth:`node_layouts` computed before (reused).
 
         Returns
         -------
         EmulationResult
         """
         counts, senders, step_ptr, n_steps = self._check(counts, senders, steps, n_steps)
+        layouts = self._layouts(counts, targets, layouts)
         P = self.hardware.n_nodes
         update_cycles, update_end = self._update_end(counts.shape[1])
         rows = _node_rows((n_steps, P))
         step_fs = np.zeros(n_steps, np.int64)
         bottleneck = np.zeros(n_steps, np.int8)
         act = np.zeros(5, np.int64)
-        _emulate_steps(senders, step_ptr, counts, update_end, self._kernel_trees, self.pipeline,
-                       self.memory_timing, self.params, rows, step_fs, bottleneck, act)
+        rtl_cycles = rounds = None
+        if layouts is None:
+            _emulate_steps(senders, step_ptr, counts, update_end, self._kernel_trees,
+                           self.pipeline, self.memory_timing, self.params, rows, step_fs,
+                           bottleneck, act)
+        else:
+            rtl_cycles = np.zeros((n_steps, P, len(RTL_FIELDS)), np.int64)
+            rounds = np.zeros(n_steps, np.int64)
+            _emulate_steps_rtl(senders, step_ptr, counts, layouts, self._nodes(counts.shape[1]),
+                               self._kernel_trees, self.memory_timing, self.params, self.rtl,
+                               rows, rtl_cycles, step_fs, bottleneck, act, rounds)
+            update_cycles = rtl_cycles[:, :, 1] + 1
         counters = {"spikes": int(senders.size), "packets": int(act[0]), "hops": int(act[1]),
                     "bytes_fetched": int(act[2]), "synaptic_events": int(act[3]),
                     "sync_hops": int(act[4])}
@@ -364,9 +518,11 @@ class Emulator:
                                memory_busy_fs=rows.memory_busy,
                                pipeline_cycles=rows.pipeline_busy, update_cycles=update_cycles,
                                counters=counters, n_neurons=counts.shape[1],
-                               idle_latency=self.idle_latency())
+                               idle_latency=self.idle_latency(), rtl_cycles=rtl_cycles,
+                               rounds=rounds)
 
-    def trace_step(self, counts, senders, steps, step: int) -> dict:
+    def trace_step(self, counts, senders, steps, step: int, *, targets=None,
+                   layouts=None) -> dict:
         """Return the event times of one step, for the timeline plot.
 
         Returns
@@ -375,14 +531,22 @@ class Emulator:
             ``senders`` (the step's spikes, by id), per node and spike (``[nodes, spikes]``,
             fs): ``arrival``, ``accept`` (by the synapse pipeline), ``last_write`` (end of
             the spike's last write, -1 without synapses), ``synapses``; per node
-            ``update_end``, ``done`` and ``cause``; ``step_fs``.
+            ``update_end``, ``done`` and ``cause``; ``step_fs``. With the RTL node
+            (``targets`` or ``layouts`` as :meth:`run`): ``accept`` is when a spike was
+            offered to the node's merge, ``last_write`` is -1, and there are also
+            ``offer_cycles`` (``[nodes, spikes + 1]``: -1 at a spike's own node; the last
+            column: ``last``), ``emit_cycles`` (per spike, at its node), ``rtl_cycles``
+            (:data:`RTL_FIELDS` per node) and ``rounds``.
         """
         counts, senders_s, step_ptr, n_steps = self._check(counts, senders, steps, None)
         step = check_int("step", step, low=0, high=n_steps - 1)
+        layouts = self._layouts(counts, targets, layouts)
         gids = np.ascontiguousarray(senders_s[step_ptr[step]:step_ptr[step + 1]])
         P = self.hardware.n_nodes
         _, update_end = self._update_end(counts.shape[1])
         m = len(gids)
+        if layouts is not None:
+            return self._trace_rtl(counts, gids, layouts)
         trace = np.full((4, P, max(m, 1)), -1, np.int64)
         rows = _node_rows((P,))
         act = np.zeros(5, np.int64)
@@ -394,3 +558,25 @@ class Emulator:
                    step_fs=int(rows.done.max()) + self.params.barrier_fs if P else 0,
                    cause=rows.cause)
         return out
+
+    def _trace_rtl(self, counts, gids, layouts) -> dict:
+        P, m = self.hardware.n_nodes, len(gids)
+        trace = np.full((4, P, m + 1), -1, np.int64)
+        rows = _node_rows((P,))
+        rc = np.zeros((P, len(RTL_FIELDS)), np.int64)
+        act = np.zeros(5, np.int64)
+        rounds = _emulate_step_rtl(gids, counts, layouts, self._nodes(counts.shape[1]),
+                                   self._kernel_trees, self.memory_timing, self.params,
+                                   self.rtl, rows, rc, act, trace, True)
+        period = self.rtl.period_fs
+        offer = trace[1]
+        accept = np.where(offer[:, :m] >= 0, offer[:, :m] * period, -1)
+        emit = np.full(m, -1, np.int64)
+        for k in range(m):
+            emit[k] = trace[2, gids[k] % P, k]
+        return {"senders": gids, "arrival": trace[0, :, :m], "accept": accept,
+                "last_write": np.full((P, m), -1, np.int64), "synapses": trace[3, :, :m],
+                "update_end": (rc[:, 1] + 1) * period, "done": rows.done,
+                "step_fs": int(rows.done.max()) + self.params.barrier_fs if P else 0,
+                "cause": rows.cause, "offer_cycles": offer, "emit_cycles": emit,
+                "rtl_cycles": rc, "rounds": int(rounds)}

@@ -14,14 +14,15 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from neuroaix.emulator._kernels import _node_cycles
+from neuroaix.emulator._kernels import _issue_order, _node_cycles, _node_layout
 from neuroaix.emulator.clock import Clock
 from neuroaix.emulator.config import NodeConfig
 
-from neuroaix import timing
+from neuroaix import formats, timing
 from neuroaix.checks import check_int
 
-__all__ = ["NodeCycles", "NodeModel", "node_cycles"]
+__all__ = ["NodeCycles", "NodeModel", "issue_order", "node_cycles", "node_layout",
+           "synapse_banks"]
 
 
 class NodeModel:
@@ -89,6 +90,10 @@ class NodeCycles(NamedTuple):
     clear_waits: np.ndarray  #: per step, cycles a read-and-clear waited for its banks
     words: np.ndarray  #: per step, memory words fetched
     events: np.ndarray  #: per step, synaptic events
+    update_done: np.ndarray  #: per step, first cycle with the update done (last spike out)
+    last_taken: np.ndarray  #: per step, cycle ``last`` was taken (-1: no other nodes)
+    spikes_out: np.ndarray  #: per step, local spikes out
+    emit: list  #: per step, the cycle each local spike entered ``o_spikes`` (ascending id)
 
 
 def _ptr(per_step):
@@ -101,7 +106,7 @@ def _ptr(per_step):
 
 
 def node_cycles(node: timing.NodeTiming, memory: timing.MemoryTiming, spikes_local,
-                external, row_start, row_length, syn_bank) -> NodeCycles:
+                external, row_start, row_length, syn_bank, *, offers=None) -> NodeCycles:
     """Return the cycles of every step of one node by the node's cycle rule.
 
     The rule is :func:`neuroaix.timing.node_step_cycles` (the RTL node, register by register,
@@ -122,6 +127,10 @@ def node_cycles(node: timing.NodeTiming, memory: timing.MemoryTiming, spikes_loc
         Per source, the row's first synapse address and length in the node's memory.
     syn_bank : array of int
         Per synapse address, the ring bank of its target.
+    offers : sequence of sequences of int, optional
+        Per step, ``len(external[t]) + 1`` cycles: the first cycle each of the other nodes'
+        spikes may be at the head of ``i_ext``, then ``last``'s. Default: all 0 (every
+        item from the step's first cycle, the RTL benches' streaming).
     """
     if not isinstance(node, timing.NodeTiming):
         raise TypeError(f"node must be a neuroaix.timing.NodeTiming, not {node!r}")
@@ -137,7 +146,19 @@ def node_cycles(node: timing.NodeTiming, memory: timing.MemoryTiming, spikes_loc
     spk_ptr, spk = _ptr(spikes_local)
     if spk.size and (spk.min() < 0 or spk.max() >= node.n_local):
         raise ValueError(f"spikes_local must be local neurons in [0, {node.n_local})")
+    if any(len(set(map(int, s))) != len(s) for s in spikes_local):
+        raise ValueError("spikes_local must list each spiking neuron of a step once")
     ext_ptr, ext = _ptr(external)
+    if offers is None:
+        offer = np.zeros(ext.size + n_steps, np.int64)
+    else:
+        if len(offers) != n_steps or any(len(o) != len(e) + 1
+                                         for o, e in zip(offers, external)):
+            raise ValueError("offers must give, per step, one cycle per external spike and "
+                             "one for last")
+        offer = _ptr(offers)[1]
+        if offer.size and offer.min() < 0:
+            raise ValueError(f"offers must be cycles >= 0, not {int(offer.min())!r}")
     row_start = np.asarray(row_start, np.int64)
     row_length = np.asarray(row_length, np.int64)
     syn_bank = np.asarray(syn_bank, np.int64)
@@ -145,6 +166,89 @@ def node_cycles(node: timing.NodeTiming, memory: timing.MemoryTiming, spikes_loc
         raise ValueError(f"row_start and row_length must have n_sources={node.n_sources} "
                          "entries")
     stats = np.zeros((n_steps, len(timing.NODE_STATS_FIELDS)), np.int64)
-    _node_cycles(node, memory, spk_ptr, spk, ext_ptr, ext, row_start, row_length, syn_bank,
-                 stats)
-    return NodeCycles(*(stats[:, k].copy() for k in range(stats.shape[1])))
+    emit = np.zeros(max(spk.size, 1), np.int64)
+    _node_cycles(node, memory, spk_ptr, spk, ext_ptr, ext, offer, row_start, row_length,
+                 syn_bank, stats, emit)
+    per_step = [emit[spk_ptr[t]:spk_ptr[t + 1]].copy() for t in range(n_steps)]
+    return NodeCycles(*(stats[:, k].copy() for k in range(stats.shape[1])), per_step)
+
+
+def issue_order(targets, lanes: int, banks: int, *, fullest_first: bool = False) -> np.ndarray:
+    """Return the order in which a node stores one row's synapses for its unpacker.
+
+    The rule is :func:`neuroaix.timing.issue_order`, compiled: position ``k`` of the stored
+    row holds synapse ``order[k]``.
+
+    Parameters
+    ----------
+    targets : array of int
+        Local target of each synapse of the row, in the network's order.
+    lanes, banks : int
+        Synapse lanes and ring banks of the node (banks in [1, 63]).
+    fullest_first : bool
+        The proposed order of :func:`neuroaix.timing.issue_order`.
+
+    Returns
+    -------
+    np.ndarray
+        ``order`` (int64).
+    """
+    targets = np.ascontiguousarray(targets, np.int64)
+    lanes = check_int("lanes", lanes, low=1)
+    banks = check_int("banks", banks, low=1, high=63)
+    if targets.ndim != 1 or (targets.size and targets.min() < 0):
+        raise ValueError("targets must be a 1-D array of local neuron indices (>= 0)")
+    order = np.empty(targets.size, np.int64)
+    _issue_order(targets, lanes, banks, bool(fullest_first), order)
+    return order
+
+
+def node_layout(row_ptr, targets, lanes: int, banks: int, *,
+                fullest_first: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(row_start, row_length, order)``: how a node stores a partition's synapses.
+
+    The rule is :func:`neuroaix.timing.node_layout`, compiled: with one lane the rows as
+    they are, with more every row from a memory word's boundary in :func:`issue_order`.
+    ``order[a]`` is the partition's synapse at address ``a`` (-1: a gap); the ring bank of
+    address ``a`` is ``targets[order[a]] % banks`` (:func:`synapse_banks`).
+
+    Parameters
+    ----------
+    row_ptr : array of int
+        Row ``s`` is synapses ``row_ptr[s]:row_ptr[s + 1]`` of the partition.
+    targets : array of int
+        Local target of every synapse of the partition.
+    lanes, banks : int
+        Synapse lanes and ring banks of the node.
+    fullest_first : bool
+        The proposed order of :func:`neuroaix.timing.issue_order`.
+    """
+    row_ptr = np.ascontiguousarray(row_ptr, np.int64)
+    lanes = check_int("lanes", lanes, low=1)
+    banks = check_int("banks", banks, low=1, high=63)
+    if row_ptr.ndim != 1 or row_ptr.size < 1 or row_ptr[0] != 0 or np.any(np.diff(row_ptr) < 0):
+        raise ValueError("row_ptr must be non-decreasing from 0")
+    targets = np.asarray(targets)
+    if targets.shape != (int(row_ptr[-1]),):
+        raise ValueError(f"targets must have row_ptr[-1]={int(row_ptr[-1])} entries, not "
+                         f"{targets.shape!r}")
+    length = np.diff(row_ptr)
+    per = formats.SYNAPSES_PER_WORD
+    size = int(row_ptr[-1]) if lanes == 1 else int((-(-length // per) * per).sum())
+    row_start = np.empty(length.size, np.int64)
+    order = np.empty(size, np.int64)
+    used = _node_layout(row_ptr, targets, lanes, banks, bool(fullest_first), row_start, order)
+    return row_start, length, order[:used]
+
+
+def synapse_banks(targets, order, banks: int) -> np.ndarray:
+    """Return, per synapse address of a :func:`node_layout`, the ring bank of its target (uint8).
+
+    A gap (``order`` -1) holds no synapse: bank 0, as a zero synapse word's target.
+    """
+    banks = check_int("banks", banks, low=1, high=63)
+    order = np.asarray(order, np.int64)
+    out = np.zeros(order.size, np.uint8)
+    used = order >= 0
+    out[used] = (np.asarray(targets)[order[used]] % banks).astype(np.uint8)
+    return out

@@ -15,7 +15,12 @@ import numpy as np
 from neuroaix import models
 from neuroaix.checks import check_number
 from neuroaix.emulator.config import HardwareConfig, load_hardware
-from neuroaix.emulator.engine import EmulationResult, Emulator, counts_from_built
+from neuroaix.emulator.engine import (
+    EmulationResult,
+    Emulator,
+    counts_from_built,
+    targets_from_built,
+)
 from neuroaix.engine import Simulator
 
 __all__ = ["DEFAULTS", "emulate_model", "emulate_network", "simulate_raster"]
@@ -80,7 +85,9 @@ def emulate_network(built, hardware, *, t_sim_ms: float, t_presim_ms: float = 0.
     senders, steps = simulate_raster(built, (pre + n) * dt, threads=threads)
     keep = steps >= pre
     counts = counts_from_built(built)
-    return Emulator(hw).run(counts, senders[keep], steps[keep] - pre, n_steps=n)
+    targets = targets_from_built(built) if hw.node.model == "rtl" else None
+    return Emulator(hw).run(counts, senders[keep], steps[keep] - pre, n_steps=n,
+                            targets=targets)
 
 
 def emulate_model(model, hardware, *, scale: float | None = None, k_scale: float | None = None,

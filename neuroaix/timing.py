@@ -55,7 +55,10 @@ __all__ = [
     "RULE_HELPERS",
     "deliver_timing",
     "fixed_latency",
+    "issue_order",
     "memory_start",
+    "node_layout",
+    "ring_banks",
     "row_words",
     "word_ready",
 ]
@@ -372,10 +375,160 @@ def deliver_timing(valid, starts, lengths, pipe, memory, accept, done, stats):
     stats[4] = total_words
 
 
+# The node's synapse layout -------------------------------------------------------------------
+
+
+def ring_banks(lanes: int, update_lanes: int) -> int:
+    """Return the ring-buffer banks of a node: the power of two >= max(lanes, update_lanes).
+
+    Neuron ``n``'s ring entries live in bank ``n mod banks`` (docs/rtl.md, "Lanes and banks").
+
+    Parameters
+    ----------
+    lanes, update_lanes : int
+        Synapse lanes L and update lanes U (each >= 1).
+
+    Returns
+    -------
+    int
+    """
+    lanes = check_int("lanes", lanes, low=1)
+    update_lanes = check_int("update_lanes", update_lanes, low=1)
+    return 1 << (max(lanes, update_lanes) - 1).bit_length()
+
+
+def issue_order(targets, lanes, banks, fullest_first, order):
+    """Fill the order in which a node stores one row's synapses for its unpacker.
+
+    The row starts at a memory word's boundary. Position by position, the synapse placed
+    next is the earliest one not yet placed whose bank (``target mod banks``) the current
+    issue group does not use yet; a group ends after ``lanes`` synapses, at a word's end, or
+    when no remaining synapse has an unused bank (docs/rtl.md, "Lanes and banks"). So the
+    unpacker's bank-conflict stall happens only where no order avoids it, and the synapses of
+    one bank (hence of one ring entry) keep their order: values and clamp counts are
+    unchanged. Plain Python over NumPy arrays that Numba compiles unchanged (the emulator's
+    ``neuroaix.emulator.node.issue_order`` is the checked, compiled form).
+
+    Parameters
+    ----------
+    targets : array of int
+        Local target of each synapse of the row, in the network's order.
+    lanes, banks : int
+        Synapse lanes and ring banks (at most 63) of the node.
+    fullest_first : bool
+        Place next the head of the bank with the most synapses left (ties: the earliest
+        head) instead of the earliest head: a proposed order (``benchmarks/bench_rtl.py``,
+        docs/rtl.md) that leaves fewer conflicts in a row's last words. The node uses the
+        default (false).
+    order : array of int64
+        Filled, ``len(targets)`` entries: position ``k`` of the stored row holds synapse
+        ``order[k]``.
+    """
+    n = targets.shape[0]
+    per = _PER_WORD
+    ptr = np.zeros(banks + 1, np.int64)
+    for k in range(n):
+        ptr[targets[k] % banks + 1] += 1
+    for b in range(banks):
+        ptr[b + 1] += ptr[b]
+    items = np.empty(max(n, 1), np.int64)
+    head = ptr[:banks].copy()
+    for k in range(n):
+        b = targets[k] % banks
+        items[head[b]] = k
+        head[b] += 1
+    head[:] = ptr[:banks]
+    pos = 0
+    while pos < n:
+        used = 0
+        taken = 0
+        word_end = (pos // per + 1) * per
+        while pos < n and pos < word_end and taken < lanes:
+            best = -1
+            best_left = 0
+            best_head = 0
+            for b in range(banks):
+                if head[b] < ptr[b + 1] and not (used >> b) & 1:
+                    left = ptr[b + 1] - head[b]
+                    h = items[head[b]]
+                    if best < 0:
+                        better = True
+                    elif fullest_first:
+                        better = left > best_left or (left == best_left and h < best_head)
+                    else:
+                        better = h < best_head
+                    if better:
+                        best = b
+                        best_left = left
+                        best_head = h
+            if best < 0:
+                break
+            order[pos] = best_head
+            head[best] += 1
+            used |= 1 << best
+            pos += 1
+            taken += 1
+
+
+def node_layout(row_ptr, targets, lanes, banks, fullest_first, row_start, order):
+    """Fill how a node stores a partition's synapses: row starts and the stored order.
+
+    With one synapse lane, the partition's rows as they are. With more, every row starts at
+    a memory word's boundary and holds its synapses in :func:`issue_order`; the gaps hold
+    no synapse (zero words). The bank of the target at synapse address ``a`` is
+    ``targets[order[a]] % banks`` (0 in a gap), the ``syn_bank`` of :func:`node_step_cycles`.
+    Plain Python that Numba compiles unchanged (``neuroaix.emulator.node.node_layout``).
+
+    Parameters
+    ----------
+    row_ptr : array of int64
+        Row ``s`` is synapses ``row_ptr[s]:row_ptr[s + 1]`` of the partition.
+    targets : array of int
+        Local target of every synapse of the partition (``row_ptr`` order).
+    lanes, banks : int
+        Synapse lanes and ring banks of the node.
+    fullest_first : bool
+        As :func:`issue_order`.
+    row_start : array of int64
+        Filled, one entry per row: the address of the row's first synapse.
+    order : array of int64
+        Filled, one entry per synapse address (``row_start[-1] + length`` of the last row,
+        rounded up to whole words for more than one lane): the partition's synapse stored
+        there, -1 in a gap.
+
+    Returns
+    -------
+    int
+        Synapse addresses used (the length of ``order`` that is filled).
+    """
+    n_rows = row_ptr.shape[0] - 1
+    per = _PER_WORD
+    addr = 0
+    for s in range(n_rows):
+        a = row_ptr[s]
+        e = row_ptr[s + 1]
+        row_start[s] = addr
+        if lanes == 1:
+            for k in range(e - a):
+                order[addr + k] = a + k
+            addr += e - a
+            continue
+        if e > a:
+            issue_order(targets[a:e], lanes, banks, fullest_first, order[addr:addr + e - a])
+            for k in range(e - a):
+                order[addr + k] += a
+        padded = (e - a + per - 1) // per * per
+        for k in range(e - a, padded):
+            order[addr + k] = -1
+        addr += padded
+    return addr
+
+
 # The node's cycle rule ------------------------------------------------------------------------
 
 #: Entries of the ``stats`` array filled by :func:`node_step_cycles`, in order.
-NODE_STATS_FIELDS = ("cycles", "issue_cycles", "clear_waits", "words", "events")
+NODE_STATS_FIELDS = ("cycles", "issue_cycles", "clear_waits", "words", "events", "update_done",
+                     "last_taken", "spikes_out")
 
 
 class NodeTiming(NamedTuple):
@@ -414,7 +567,8 @@ NODE_CLEAR_FIFO = 4
 NODE_STAGES = 3
 
 
-def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank, stats):
+def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank, stats,
+                     offer, emit):
     """Return the cycles of one step of the RTL node, from its first cycle to the barrier.
 
     The rule is the node's hardware, register by register, in one clock (docs/rtl_node.md,
@@ -426,7 +580,8 @@ def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank,
     most B words within the credit C, memory, unpacker issuing the longest bank-distinct run
     of at most L synapses of one word per cycle, read-add-write) and the barrier. Every
     step starts from the idle node; ``o_spikes`` is always ready and the other nodes'
-    spikes of the step are offered from its first cycle, one per cycle, then ``last``.
+    spikes of the step are offered one per cycle in order, then ``last``, each from its
+    offer cycle on (``offer``; all 0: from the step's first cycle, the benches' streaming).
 
     Parameters
     ----------
@@ -447,7 +602,17 @@ def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank,
     stats : array of int64
         Filled with :data:`NODE_STATS_FIELDS`: the step's cycles, cycles in which the
         unpacker issued synapses, cycles in which a read-and-clear waited for its banks,
-        memory words fetched, synaptic events.
+        memory words fetched, synaptic events, the first cycle in which the update is done
+        (every neuron written back, its last spike out), the cycle in which ``last`` was
+        taken (-1 when ``node.external`` is false), and the local spikes out.
+    offer : array of int64
+        ``len(ext) + 1`` entries: the first cycle in which ``ext[i]`` may be at the head of
+        ``i_ext`` (``offer[len(ext)]``: ``last``); an item is at the head only after the
+        one before it was taken, so only the entries' maxima up to each item act.
+    emit : array of int64
+        At least ``n_local`` entries; entry ``k`` is filled with the cycle in which the
+        step's ``k``-th local spike entered the local FIFO and ``o_spikes`` (ascending
+        global id; the spike is out from the next cycle).
 
     Returns
     -------
@@ -513,6 +678,9 @@ def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank,
     clear_waits = 0
     words = 0
     events = 0
+    done_at = -1
+    last_at = -1
+    n_out = 0
     cycle = 0
     while True:
         # Combinational: the synapse pipeline --------------------------------------------
@@ -591,12 +759,14 @@ def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank,
         update_done = n_done == n_local and pending == 0
         lv = lf_n > 0
         lg = lf[lf_head] if lv else 0
-        ev = not ext_done
         em = ei >= n_ext
+        ev = (not ext_done) and cycle >= offer[ei]
         eg = ext[ei] if (ev and not em) else 0
         take_local = lv and (ext_done or (ev and (em or lg < eg)))
         take_ext = ev and (not em) and ((update_done and not lv) or (lv and eg < lg))
         accept = (take_local or take_ext) and spike_ready
+        if update_done and done_at < 0:
+            done_at = cycle
         if update_done and (not lv) and ext_done and o_idle:
             break
         # Registers ---------------------------------------------------------------------------
@@ -694,6 +864,8 @@ def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank,
             lf_head = (lf_head + 1) % F
             lf_n -= 1
         if put:
+            emit[n_out] = cycle
+            n_out += 1
             pending = serial & ~(1 << first)
             lf[(lf_head + lf_n) % F] = node.gid_base + (serial_j * U + first) * node.gid_stride
             lf_n += 1
@@ -702,6 +874,7 @@ def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank,
             n_done += beat_n
         if ev and em:
             ext_done = True
+            last_at = cycle
             ei += 1
         elif take_ext and spike_ready:
             ei += 1
@@ -711,4 +884,7 @@ def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank,
     stats[2] = clear_waits
     stats[3] = words
     stats[4] = events
+    stats[5] = done_at
+    stats[6] = last_at
+    stats[7] = n_out
     return cycle + 1

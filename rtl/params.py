@@ -119,19 +119,21 @@ class NodeParams:
         return PipelineConfig(**fields)
 
 
-def _shipped_lanes(name: str = "neuroaix-35") -> tuple[int, int]:
-    """Return ``(synapse_lanes, neuron_cores)`` of a shipped configuration's ``[node]``."""
+def _shipped_lanes(name: str = "neuroaix-35") -> tuple[int, int, int]:
+    """Return ``(synapse_lanes, neuron_cores, spike_fifo)`` of a shipped configuration."""
     node = tomllib.loads(shipped(name).read_text())["node"]
-    return int(node["synapse_lanes"]), int(node["neuron_cores"])
+    return int(node["synapse_lanes"]), int(node["neuron_cores"]), int(node["spike_fifo"])
 
 
-_LANES, _CORES = _shipped_lanes()
+_LANES, _CORES, _SPIKE_FIFO = _shipped_lanes()
 
 #: A neuroAIx node: about 2,205 neurons of the 8 microcircuit populations, D = 64 slots
 #: (delays up to 63 steps), the microcircuit's 77,169 sources, 2**20 memory words (64 MiB of
 #: synapses).
-#: Its synapse lanes and update lanes are ``synapse_lanes`` and ``neuron_cores`` of the
-#: ``[node]`` section of ``configs/neuroaix-35.toml``, the configuration the emulator runs.
+#: Its synapse lanes, update lanes and local-spike FIFO are ``synapse_lanes``,
+#: ``neuron_cores`` and ``spike_fifo`` of the ``[node]`` section of
+#: ``configs/neuroaix-35.toml``, the configuration the emulator runs.
 NEUROAIX_NODE = NodeParams(n_neurons=2205, n_populations=8, ring_depth=64, n_sources=77169,
-                           memory_words=1 << 20, max_burst=8, fifo_words=64, spike_fifo=64,
-                           latency=40, synapse_lanes=_LANES, update_lanes=_CORES)
+                           memory_words=1 << 20, max_burst=8, fifo_words=64,
+                           spike_fifo=_SPIKE_FIFO, latency=40, synapse_lanes=_LANES,
+                           update_lanes=_CORES)

@@ -148,19 +148,28 @@ def _random_node(rng, ddr):
         memory = timing.fixed_latency(int(rng.integers(2, 30)))
     spiked = rng.random(n_local) < 0.3
     ext = np.sort(rng.choice([g for g in range(n_sources) if g % P != p], 12, replace=False))
+    # offer cycles: from the first cycle, or spread over the step (with `last` after them)
+    offer = np.sort(rng.integers(0, 200, 13)) * (rng.random() < 0.5)
     return (node, memory, spiked, ext.astype(np.int64), starts, lengths.astype(np.int64),
-            syn_bank.astype(np.int64)), _node_step_cycles
+            syn_bank.astype(np.int64)), offer.astype(np.int64), _node_step_cycles
 
 
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("ddr", [False, True])
 def test_jitted_node_rule_equals_plain_rule(seed, ddr):
     """The node's cycle rule jitted by the emulator equals the plain one (both memories)."""
-    args, jitted = _random_node(np.random.default_rng(200 + seed), ddr)
-    stats_plain = np.zeros(len(timing.NODE_STATS_FIELDS), np.int64)
-    stats_jit = np.zeros(len(timing.NODE_STATS_FIELDS), np.int64)
-    plain = timing.node_step_cycles(*args, stats_plain)
-    assert jitted(*args, stats_jit) == plain
+    args, offer, jitted = _random_node(np.random.default_rng(200 + seed), ddr)
+    n = len(timing.NODE_STATS_FIELDS)
+    stats_plain, stats_jit = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    emit_plain, emit_jit = np.zeros(args[0].n_local, np.int64), np.zeros(args[0].n_local,
+                                                                          np.int64)
+    plain = timing.node_step_cycles(*args, stats_plain, offer, emit_plain)
+    assert jitted(*args, stats_jit, offer, emit_jit) == plain
     assert stats_jit.tolist() == stats_plain.tolist()
+    assert emit_jit.tolist() == emit_plain.tolist()
     assert stats_plain[0] == plain > -(-args[0].n_local // args[0].update_lanes) + 10
     assert stats_plain[4] > 0
+    assert stats_plain[7] == args[2].sum()  # every local spike went out, ascending
+    assert np.all(np.diff(emit_plain[:stats_plain[7]]) > 0)
+    assert stats_plain[6] >= offer[-1]  # `last` taken no earlier than offered
+    assert 0 <= stats_plain[5] < plain

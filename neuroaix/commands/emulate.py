@@ -94,7 +94,7 @@ def _table(rows) -> str:
 
 
 def _emulate(args) -> int:
-    from neuroaix.emulator import Emulator, counts_from_built, load_hardware
+    from neuroaix.emulator import Emulator, counts_from_built, load_hardware, targets_from_built
     from neuroaix.emulator.plot import plot_sweep, plot_timeline
     from neuroaix import outputs
     from neuroaix import models
@@ -154,11 +154,15 @@ def _emulate(args) -> int:
     keep = steps >= pre
     senders, steps = senders[keep], steps[keep] - pre
     counts = counts_from_built(built)
+    # the RTL node's model reads every synapse's target (its ring bank)
+    targets = (targets_from_built(built) if any(c.node.model == "rtl" for _, c in configs)
+               else None)
     results = []
     for i, (label, cfg) in enumerate(configs):
         with outputs.phase("emulation", f"{n} steps" + (f", {label} ({i + 1} of "
                                                         f"{len(configs)})" if sweep else "")):
-            results.append((label, Emulator(cfg).run(counts, senders, steps, n_steps=n)))
+            results.append((label, Emulator(cfg).run(counts, senders, steps, n_steps=n,
+                                                     targets=targets)))
     res0 = results[0][1]
     used = {**DEFAULTS.get(args.model, {}), **({"input": args.input} if args.input else {})}
     shown = f", input {used['input']}" if "input" in used else ""  # brunel has none
@@ -200,7 +204,7 @@ def _emulate(args) -> int:
         print(f"wrote {plot_path}")
     elif plot_path:
         slowest = int(res0.step_fs.argmax())
-        trace = Emulator(hw).trace_step(counts, senders, steps, slowest)
+        trace = Emulator(hw).trace_step(counts, senders, steps, slowest, targets=targets)
         with outputs.atomic_path(plot_path) as tmp:
             plot_timeline(trace, tmp, title=f"{what}: step {slowest} (slowest), "
                           f"{trace['step_fs'] / 1e9:.2f} us")

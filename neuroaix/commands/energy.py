@@ -79,7 +79,7 @@ def _emulate_saved(args) -> dict:
     simulates ``--t-presim`` + ``--t-sim`` first.
     """
     from neuroaix.construction.image import read_image
-    from neuroaix.emulator import Emulator, counts_from_built, load_hardware
+    from neuroaix.emulator import Emulator, counts_from_built, load_hardware, targets_from_built
     from neuroaix.emulator.workload import emulate_network
 
     hw = load_hardware(args.hardware)
@@ -93,8 +93,9 @@ def _emulate_saved(args) -> dict:
     else:
         senders, steps, t0, n = raster
         with outputs.phase("emulation", f"{n} steps of {args.spikes} on {hw.name}"):
+            targets = targets_from_built(built) if hw.node.model == "rtl" else None
             result = Emulator(hw).run(counts_from_built(built), senders, steps - t0,
-                                      n_steps=n)
+                                      n_steps=n, targets=targets)
     record = outputs.provenance(model="network", seed=int(built.seed), hardware=hw.name,
                                 network=args.network, network_fingerprint=saved["fingerprint"])
     if args.spikes:

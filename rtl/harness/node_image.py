@@ -15,8 +15,9 @@ import numpy as np
 
 from neuroaix import formats, numerics, timing
 from neuroaix.checks import check_int
+from neuroaix.emulator import node as emulator_node
 from neuroaix.rtl.hw.synapse_memory import words_to_memory
-from neuroaix.rtl.hw.synapse_pipeline import ring_banks
+from neuroaix.timing import ring_banks
 from neuroaix.rtl.params import NodeParams
 
 __all__ = [
@@ -62,51 +63,19 @@ def s32(x) -> int:
 def issue_order(targets, lanes: int, banks: int, *, fullest_first: bool = False) -> np.ndarray:
     """Return the order in which a node stores one row's synapses for its unpacker.
 
-    The row starts at a memory word's boundary. Position by position, the synapse placed
-    next is the earliest one not yet placed whose bank (``target mod banks``) the current
-    issue group does not use yet; a group ends after ``lanes`` synapses, at a word's end, or
-    when no remaining synapse has an unused bank (docs/rtl.md, "Lanes and banks"). So the
-    unpacker's bank-conflict stall happens only where no order avoids it, and the synapses of
-    one bank (hence of one ring entry) keep their order: values and clamp counts are unchanged.
-
-    Parameters
-    ----------
-    targets : array of int
-        Local target of each synapse of the row, in the network's order.
-    lanes, banks : int
-        Synapse lanes and ring banks of the node.
-    fullest_first : bool
-        Place next the head of the bank with the most synapses left (ties: the earliest
-        head) instead of the earliest head: a proposed order (``benchmarks/bench_rtl.py``,
-        docs/rtl.md) that leaves fewer conflicts in a row's last words. The node uses the
-        default.
+    The rule is defined once, :func:`neuroaix.timing.issue_order` (docs/rtl.md, "Lanes and
+    banks"), and run compiled (``neuroaix.emulator.node.issue_order``): the row starts at a
+    memory word's boundary; position by position the synapse placed next is the earliest
+    one not yet placed whose bank the current issue group does not use yet, a group ending
+    after ``lanes`` synapses, at a word's end, or when no remaining synapse has an unused
+    bank. ``fullest_first`` is the proposed order (``benchmarks/bench_rtl.py``).
 
     Returns
     -------
     np.ndarray
         ``order`` (int64): position ``k`` of the stored row holds synapse ``order[k]``.
     """
-    targets = np.asarray(targets, np.int64)
-    n = len(targets)
-    per = formats.SYNAPSES_PER_WORD
-    queues = [[] for _ in range(banks)]
-    for k in range(n - 1, -1, -1):
-        queues[targets[k] % banks].append(k)  # reversed: the earliest is last
-    order = np.empty(n, np.int64)
-    pos = 0
-    while pos < n:
-        used = set()
-        word_end = (pos // per + 1) * per
-        while pos < n and pos < word_end and len(used) < lanes:
-            heads = [(-len(q) if fullest_first else 0, q[-1], b)
-                     for b, q in enumerate(queues) if q and b not in used]
-            if not heads:
-                break
-            b = min(heads)[2]
-            order[pos] = queues[b].pop()
-            used.add(b)
-            pos += 1
-    return order
+    return emulator_node.issue_order(targets, lanes, banks, fullest_first=fullest_first)
 
 
 def node_layout(words, row_ptr, lanes: int, banks: int) -> tuple:
@@ -114,7 +83,8 @@ def node_layout(words, row_ptr, lanes: int, banks: int) -> tuple:
 
     With one synapse lane, the partition's rows as they are. With more, every row starts at
     a memory word's boundary (zero synapse words pad the gaps) and holds its synapses in
-    :func:`issue_order`.
+    :func:`issue_order`: the layout rule :func:`neuroaix.timing.node_layout`, which the
+    cluster emulator's RTL node uses too.
 
     Parameters
     ----------
@@ -127,16 +97,14 @@ def node_layout(words, row_ptr, lanes: int, banks: int) -> tuple:
     """
     words = np.asarray(words, np.uint64)
     row_ptr = np.asarray(row_ptr, np.int64)
-    length = np.diff(row_ptr)
-    if lanes == 1:
-        return row_ptr[:-1].copy(), length, words
-    per = formats.SYNAPSES_PER_WORD
-    start = np.concatenate([[0], np.cumsum(-(-length // per) * per)[:-1]]).astype(np.int64)
-    out = np.zeros(int(start[-1] + length[-1]) if len(length) else 0, np.uint64)
     targets = formats.unpack_synapses(words)[0]
-    for s in np.flatnonzero(length):
-        a, e = int(row_ptr[s]), int(row_ptr[s + 1])
-        out[start[s]:start[s] + e - a] = words[a:e][issue_order(targets[a:e], lanes, banks)]
+    start, length, order = emulator_node.node_layout(row_ptr, targets, lanes, banks)
+    if lanes == 1:
+        return start, length, words
+    size = int(start[-1] + length[-1]) if len(length) else 0
+    order = order[:size]
+    out = np.zeros(size, np.uint64)
+    out[order >= 0] = words[order[order >= 0]]
     return start, length, out
 
 

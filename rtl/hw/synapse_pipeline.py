@@ -45,6 +45,7 @@ from neuroaix.checks import check_int
 from neuroaix.rtl.hw.interleave import Interleaved
 from neuroaix.rtl.hw.layouts import MemoryWord, SpikeEvent
 from neuroaix.rtl.params import MAX_RING_DEPTH
+from neuroaix.timing import ring_banks
 
 __all__ = [
     "SynapsePipeline",
@@ -60,11 +61,6 @@ __all__ = [
 
 #: Synapse lanes the unpacker supports (a divisor of the synapses per memory word).
 SYNAPSE_LANES = (1, 2, 4, 8)
-
-
-def ring_banks(lanes: int, clear_lanes: int) -> int:
-    """Return the ring-buffer banks of a pipeline: the power of two >= max(lanes, clear_lanes)."""
-    return 1 << ceil_log2(max(lanes, clear_lanes))
 
 
 def _popcount(bits):

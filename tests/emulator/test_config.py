@@ -132,3 +132,24 @@ def test_an_empty_file_is_refused_and_a_missing_section_reported(tmp_path):
     p.write_text(text[:start] + text[end + 1:])
     with pytest.warns(DefaultsWarning, match=r"hw.toml: no \[link\]: the defaults of "):
         assert load_hardware(p).link == load_hardware(CONFIG).link.__class__()
+
+
+def test_node_model_is_checked():
+    from neuroaix.emulator.config import NodeConfig, SyncConfig
+
+    assert NodeConfig().model == "paper" and NodeConfig().rtl_release == "ascending"
+    with pytest.raises(ValueError, match=r"^node\.model must be one of 'paper', 'rtl', not "
+                                         r"'RTL'; did you mean 'rtl'\?"):
+        NodeConfig(model="RTL")
+    with pytest.raises(ValueError, match=r"^node\.rtl_release must be one of 'ascending', "
+                                         r"'markers', 'step-start', not 'marker'"):
+        NodeConfig(model="rtl", rtl_release="marker")
+    with pytest.raises(ValueError, match=r"^node\.model = \"rtl\" needs sync\.scheme = "
+                                         r"\"marker\", not 'barrier'"):
+        HardwareConfig(node=NodeConfig(model="rtl"), sync=SyncConfig(scheme="barrier"))
+    with pytest.raises(ValueError, match=r"more than 63 ring banks"):
+        NodeConfig(model="rtl", synapse_lanes=64)
+    hw = load_hardware(CONFIG).with_value("node.model", "rtl")
+    assert hw.node.model == "rtl" and hw.to_dict()["node"]["model"] == "rtl"
+    with pytest.raises(ValueError, match=r"node\.model must be one of"):
+        load_hardware(CONFIG).with_value("node.model", "fpga")
