@@ -38,10 +38,13 @@ POINTS = (
     ("DRAM 6.4 GB/s", "memory.peak_bandwidth_gbps", 6.4, 11.0),
 )
 
-#: The RTL node's other ways of feeding its merge, at the baseline (no paper value).
+#: The RTL node's other ways of feeding its merge, and its path without the paper's
+#: dispatcher, at the baseline (no paper value).
 RTL_RELEASES = (
     ("rtl: the sorted stream once every marker is in", "node.rtl_release", "markers"),
     ("rtl: every spike at the step's start (bound)", "node.rtl_release", "step-start"),
+    ("rtl: dispatcher off the path, 0 ns", "node.dispatcher_latency_ns", 0.0),
+    ("rtl: proposed merge in arrival order", "node.rtl_release", "arrival"),
 )
 
 #: Sensitivity of the baseline to the assumptions (no paper value).

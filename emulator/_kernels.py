@@ -43,7 +43,7 @@ _issue_order = njit(cache=True, nogil=True)(timing.issue_order)
 _node_layout = njit(cache=True, nogil=True)(timing.node_layout)
 
 #: How the other nodes' spikes are offered to an RTL node (``node.rtl_release``), by code.
-RELEASE_CODES = {"ascending": 0, "markers": 1, "step-start": 2}
+RELEASE_CODES = {"ascending": 0, "markers": 1, "step-start": 2, "arrival": 3}
 
 
 class KernelParams(NamedTuple):
@@ -301,15 +301,17 @@ def _network(ready, src, marker_t0, trees, prm, arrival, marker_at, act):
 
 
 @njit(cache=True, nogil=True)
-def _release(p, gids, src, arrival, marker_at, rtl, prm, ext, offer):
+def _release(p, gids, src, arrival, marker_at, rtl, prm, ext, ext_k, offer):
     """Fill the other nodes' spikes of a step as node ``p``'s ``i_ext`` is fed them.
 
-    ``ext``: their global ids, ascending (the RTL merge's order); ``offer[i]``: the first
-    node-clock cycle ``ext[i]`` may be at the head, ``offer[n]``: ``last``. ``ascending``
-    (code 0): a spike once it has arrived and every other source has shown a larger id or
-    its marker (a source's spikes arrive in ascending id, its marker after them), ``last``
-    once every marker is in; ``markers`` (1): the whole stream once every marker is in;
-    ``step-start`` (2): everything from cycle 0. Returns ``n``, the number of spikes.
+    ``ext``: their global ids, ascending (the RTL merge's order); ``ext_k``: their indices
+    in ``gids``; ``offer[i]``: the first node-clock cycle ``ext[i]`` may be at the head,
+    ``offer[n]``: ``last``. ``ascending`` (code 0): a spike once it has arrived and every
+    other source has shown a larger id or its marker (a source's spikes arrive in ascending
+    id, its marker after them), ``last`` once every marker is in; ``markers`` (1): the whole
+    stream once every marker is in; ``step-start`` (2): everything from cycle 0;
+    ``arrival`` (3, the proposed merge of ``NodeTiming.arrival_order``): in order of
+    arrival (ties: lower id), each from its arrival. Returns ``n``, the number of spikes.
     """
     P = prm.n_nodes
     m = gids.shape[0]
@@ -319,9 +321,19 @@ def _release(p, gids, src, arrival, marker_at, rtl, prm, ext, offer):
         if q != p and marker_at[p, q] > last:
             last = marker_at[p, q]
     n = 0
+    if rtl.release == 3:
+        for k in np.argsort(arrival[p], kind="mergesort"):
+            if src[k] != p:
+                ext[n] = gids[k]
+                ext_k[n] = k
+                offer[n] = _ceil_div(arrival[p, k], per)
+                n += 1
+        offer[n] = _ceil_div(last, per)
+        return n
     for k in range(m):
         if src[k] != p:
             ext[n] = gids[k]
+            ext_k[n] = k
             n += 1
     if rtl.release == 2:
         offer[:n + 1] = 0
@@ -522,6 +534,7 @@ def _build(rule_digest: str):
         stats = np.zeros(len(timing.NODE_STATS_FIELDS), np.int64)
         node_stats = np.zeros((P, len(timing.NODE_STATS_FIELDS)), np.int64)
         ext = np.empty(max(m, 1), np.int64)
+        ext_k = np.empty(max(m, 1), np.int64)
         offer = np.empty(m + 1, np.int64)
         emit_fs = np.empty(m, np.int64)
         upd_fs = np.empty(P, np.int64)
@@ -552,7 +565,8 @@ def _build(rule_digest: str):
                     n = 0
                     offer[0] = -(-node.n_local // node.update_lanes) + (e - a) + 16
                 else:
-                    n = _release(p, gids, src, arrival, marker_at, rtl, prm, ext, offer)
+                    n = _release(p, gids, src, arrival, marker_at, rtl, prm, ext, ext_k,
+                                 offer)
                 b0, b1 = layouts.bank_ptr[p], layouts.bank_ptr[p + 1]
                 cyc = _node_step_cycles(node, memory, spiked, ext[:n], layouts.row_start[p],
                                         counts[p], layouts.bank[b0:b1], stats, offer[:n + 1],
@@ -575,11 +589,8 @@ def _build(rule_digest: str):
                         trace[0, p, k] = arrival[p, k]
                         trace[1, p, k] = -1
                         trace[3, p, k] = counts[p, gids[k]]
-                    i = 0
-                    for k in range(m):
-                        if src[k] != p:
-                            trace[1, p, k] = offer[i]
-                            i += 1
+                    for i in range(n):
+                        trace[1, p, ext_k[i]] = offer[i]
                     trace[1, p, m] = offer[n]
                     for j in range(a, e):
                         trace[2, p, mine[j]] = buf[j - a]

@@ -92,7 +92,10 @@ class NodeConfig:
         merge. ``ascending``: once it has arrived and every other node has shown a larger
         global id or its marker (each node's spikes arrive in ascending id, its marker
         last), ``markers``: the sorted stream once every marker is in, ``step-start``: all
-        from the step's first cycle (the RTL benches' streaming; not causal, a bound).
+        from the step's first cycle (the RTL benches' streaming; not causal, a bound),
+        ``arrival``: a proposed merge that is not the RTL's, taking every spike in order of
+        arrival from its arrival (``neuroaix.timing.NodeTiming.arrival_order``; it needs
+        saturation counters that do not depend on the order, docs/emulator.md).
     spike_fifo : int
         With ``model = "rtl"``: depth of the node's local-spike FIFO (the RTL node's
         ``spike_fifo``).
@@ -123,7 +126,7 @@ class NodeConfig:
 
     model: str = checked(check_choice, "paper", choices=("paper", "rtl"))
     rtl_release: str = checked(check_choice, "ascending",
-                               choices=("ascending", "markers", "step-start"))
+                               choices=("ascending", "markers", "step-start", "arrival"))
     spike_fifo: int = checked(_integer, 64, minimum=1)
     neuron_cores: int = checked(_integer, 10, minimum=1)
     neuron_clock_mhz: float = checked(_number, 189.393, positive=True)

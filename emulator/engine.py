@@ -447,7 +447,8 @@ class Emulator:
                 n_local=n_local, n_neurons=max(1, n_local), update_lanes=node.neuron_cores,
                 synapse_lanes=node.synapse_lanes, banks=self.banks, max_burst=node.max_burst,
                 fifo_words=node.fifo_words, spike_fifo=node.spike_fifo, gid_base=p,
-                gid_stride=P, external=P > 1, n_sources=n_neurons))
+                gid_stride=P, external=P > 1, n_sources=n_neurons,
+                arrival_order=node.rtl_release == "arrival"))
         return tuple(out)
 
     def _layouts(self, counts, targets, layouts):

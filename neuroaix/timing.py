@@ -557,6 +557,10 @@ class NodeTiming(NamedTuple):
     external: bool
     #: Entries of the row-pointer table (a larger source has no synapses here).
     n_sources: int
+    #: A proposed merge, not the RTL's: take ``i_ext``'s head whenever one is there and the
+    #: local FIFO's head otherwise, in whatever order the items come (the RTL merges in
+    #: ascending global id, which its saturation counters rely on; docs/emulator.md).
+    arrival_order: bool = False
 
 
 _PER_WORD = formats.SYNAPSES_PER_WORD
@@ -762,8 +766,12 @@ def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank,
         em = ei >= n_ext
         ev = (not ext_done) and cycle >= offer[ei]
         eg = ext[ei] if (ev and not em) else 0
-        take_local = lv and (ext_done or (ev and (em or lg < eg)))
-        take_ext = ev and (not em) and ((update_done and not lv) or (lv and eg < lg))
+        if node.arrival_order:
+            take_ext = ev and not em
+            take_local = lv and not take_ext
+        else:
+            take_local = lv and (ext_done or (ev and (em or lg < eg)))
+            take_ext = ev and (not em) and ((update_done and not lv) or (lv and eg < lg))
         accept = (take_local or take_ext) and spike_ready
         if update_done and done_at < 0:
             done_at = cycle

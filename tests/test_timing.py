@@ -150,6 +150,9 @@ def _random_node(rng, ddr):
     ext = np.sort(rng.choice([g for g in range(n_sources) if g % P != p], 12, replace=False))
     # offer cycles: from the first cycle, or spread over the step (with `last` after them)
     offer = np.sort(rng.integers(0, 200, 13)) * (rng.random() < 0.5)
+    if rng.random() < 0.5:  # the proposed merge in order of arrival
+        node = node._replace(arrival_order=True)
+        ext = rng.permutation(ext)
     return (node, memory, spiked, ext.astype(np.int64), starts, lengths.astype(np.int64),
             syn_bank.astype(np.int64)), offer.astype(np.int64), _node_step_cycles
 

@@ -142,7 +142,7 @@ def test_node_model_is_checked():
                                          r"'RTL'; did you mean 'rtl'\?"):
         NodeConfig(model="RTL")
     with pytest.raises(ValueError, match=r"^node\.rtl_release must be one of 'ascending', "
-                                         r"'markers', 'step-start', not 'marker'"):
+                                         r"'markers', 'step-start', 'arrival', not 'marker'"):
         NodeConfig(model="rtl", rtl_release="marker")
     with pytest.raises(ValueError, match=r"^node\.model = \"rtl\" needs sync\.scheme = "
                                          r"\"marker\", not 'barrier'"):

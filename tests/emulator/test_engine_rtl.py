@@ -133,3 +133,33 @@ def test_rtl_model_needs_the_targets(case):
         em.run(counts_from_built(built), senders, steps)
     with pytest.raises(ValueError, match=r"^targets must give one array per node \(4\), not 1"):
         em.run(counts_from_built(built), senders, steps, targets=[np.zeros(3)])
+
+
+def test_proposed_arrival_order_merge_is_the_rule_with_that_merge(case):
+    """``rtl_release = "arrival"``: the rule's proposed merge, fed in order of arrival."""
+    built, senders, steps = case
+    n_steps = int(steps.max()) + 1
+    hw = _hardware(rtl_release="arrival")
+    em = Emulator(hw)
+    counts, targets = counts_from_built(built), targets_from_built(built)
+    res = em.run(counts, senders, steps, targets=targets)
+    asc = Emulator(_hardware()).run(counts, senders, steps, targets=targets)
+    assert res.step_fs.sum() < asc.step_fs.sum()
+    P = hw.n_nodes
+    for p in range(P):
+        image = _image(built, p, hw)
+        local, ext, offers = [], [], []
+        for t in range(n_steps):
+            tr = em.trace_step(counts, senders, steps, t, targets=targets)
+            gids = tr["senders"]
+            own = gids % P == p
+            local.append(((gids[own] - p) // P).tolist())
+            order = [k for k in np.lexsort((gids, tr["arrival"][p])) if not own[k]]
+            ext.append(gids[order].tolist())
+            offers.append(tr["offer_cycles"][p][order].tolist()
+                          + [int(tr["offer_cycles"][p][-1])])
+            assert np.all(np.diff(offers[-1][:-1]) >= 0)
+        got = node_cycles(node_timing(image)._replace(arrival_order=True), em.memory_timing,
+                          local, ext, image.row_start, image.row_length, synapse_banks(image),
+                          offers=offers)
+        assert got.cycles.tolist() == res.rtl_cycles[:, p, 0].tolist()
