@@ -247,7 +247,7 @@ def _run(args) -> int:
                        "Verilog is unchanged)"):
         out = node_verilator.run(image, args.steps, external, work,
                                  patterns=("streaming",))["streaming"]
-    if out["spikes"] is None:
+    if not out["passed"] or out["spikes"] is None:
         raise RuntimeError(f"the Verilator run produced no result; see {args.work}")
     engine_hash, rtl_hash = raster_hash(expected), raster_hash(out["spikes"])
     cycles = np.array(out["cycles"])
