@@ -40,14 +40,22 @@ def population_tables(network, gids=None) -> _k.PopulationTables:
     ptable = np.full((table.shape[0], nx.POISSON_TABLE_LEN), 1 << 32, np.int64)
     ptable[:, :table.shape[1]] = table
     bottoms = np.arange(256, dtype=np.int64) << 24
+    coef = np.ascontiguousarray(network.coefficients, dtype=np.int64)
+    pweight = np.ascontiguousarray(network.poisson_weight, dtype=np.int64)
+    # the update multiplies these as int32 (docs/numerics.md: propagators and weights are
+    # int32); a value outside would be truncated there
+    for name, values in (("propagator", coef[:, :5]), ("Poisson weight", pweight)):
+        if values.size and (values.min() < -(1 << 31) or values.max() >= (1 << 31)):
+            raise ValueError(f"a {name} outside int32 ({values.min()!r} .. {values.max()!r}) "
+                             "breaks the number contract (docs/numerics.md)")
     return _k.PopulationTables(
         pop_start=pop_start,
-        coef=np.ascontiguousarray(network.coefficients, dtype=np.int64),
+        coef=coef,
         has_poisson=np.ascontiguousarray(network.has_poisson, dtype=np.bool_),
         ptable=ptable,
         plen=(ptable < (1 << 32)).sum(axis=1).astype(np.int64),
         pguide=(ptable[:, None, :] <= bottoms[None, :, None]).sum(axis=2).astype(np.int64),
-        pweight=np.ascontiguousarray(network.poisson_weight, dtype=np.int64),
+        pweight=pweight,
         kind=kind, acoef=np.ascontiguousarray(network.alpha_coefficients, dtype=np.int64),
         stim_of=np.asarray(network.stim_of, np.int64)[gids],
         stim_ptr=np.ascontiguousarray(network.stim_ptr, dtype=np.int64),

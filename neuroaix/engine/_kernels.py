@@ -285,6 +285,13 @@ def _saturate(x):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _sext32(x):
+    """Return int64 ``x`` (within int32) as the sign extension of its low 32 bits: the same
+    value, which lets LLVM multiply it by another int32 with ``vpmuldq``."""
+    return np.int64(np.int32(x))
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _xorshift_next(x):
     """Return the next background generator state after ``x`` (xorshift64*, uint64) and
     its output ``u`` (the high 32 bits of the scrambled state, int64; docs/numerics.md)."""
@@ -316,31 +323,53 @@ def _count16(u, tab):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _poisson_count(u, lo, hi, wide):
+def _count4(u, tab):
+    """Return ``#{k : u >= tab[k]}`` for the first 4 thresholds of ``tab``."""
+    return ((np.int64(u >= tab[0]) + np.int64(u >= tab[1]))
+            + (np.int64(u >= tab[2]) + np.int64(u >= tab[3])))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _poisson_count(u, lo, hi, n_hi):
     """Return the Poisson count of ``u``: ``#{k : u >= T[k]}`` over the table's thresholds
-    ``lo`` (``_table(T, 0)``) and, where ``wide``, ``hi`` too, padded with ``2**32``,
-    which ``u`` never reaches (by comparisons, as the hardware does)."""
+    ``lo`` (``_table(T, 0)``) and the first ``n_hi`` (0, 4 or 16) of ``hi``
+    (``_table(T, 1)``), by comparisons, as the hardware does. Thresholds beyond the table
+    are ``2**32``, which ``u`` never reaches, so ``n_hi`` need only cover the table."""
     c = _count16(u, lo)
-    if wide:
+    if n_hi == 16:
         c += _count16(u, hi)
+    elif n_hi == 4:
+        c += _count4(u, hi)
     return c
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _exp_segment(seg, poisson, lo, hi, wide, w_bg):
+def _hi_thresholds(plen):
+    """Return how many of the upper 16 thresholds a table of ``plen`` needs compared (0, 4
+    or 16: ``_poisson_count``'s ``n_hi``)."""
+    return 0 if plen <= 16 else (4 if plen <= 20 else 16)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _exp_segment(seg, poisson, lo, hi, n_hi, w_bg):
     """Background input and the iaf_psc_exp update of one population's neurons on one
     partition: ``seg`` is (ring_ex, ring_in, v, iex, iin, ref, rng, flag, cf), views of
     equal length and the population's coefficients.
 
     Branch-free, so that the loop compiles to vector code: the Poisson count compares u with
-    the table's thresholds ``lo`` (and ``hi`` where ``wide``: 16 or 32 of them, padded
-    with ``2**32``), as the hardware does; saturations are counted by comparing each result with its clamped value. Writes 1
+    the table's thresholds ``lo`` and the first ``n_hi`` of ``hi`` (16, 20 or 32 of them,
+    padded with ``2**32``), as the hardware does; saturations are counted by comparing each
+    result with its clamped value. Writes 1
     to ``flag[i]`` where neuron i spikes (0 elsewhere); returns (Poisson events, saturations).
     """
     ring_ex, ring_in, v, iex, iin, ref, rng, flag, cf = seg
-    p22, p11ex, p11in, p21ex, p21in = cf[0], cf[1], cf[2], cf[3], cf[4]
+    # the propagators and the weight are int32 by the contract (checked by the wrapper):
+    # sign-extended from int32, each product compiles to one vpmuldq, not a vpmullq
+    p22, p11ex, p11in = _sext32(cf[0]), _sext32(cf[1]), _sext32(cf[2])
+    p21ex, p21in = _sext32(cf[3]), _sext32(cf[4])
     drive, theta, v_reset, ref_steps = cf[5] * cf[8], cf[6], cf[7], cf[9]
     excitatory = w_bg >= 0
+    w_bg = _sext32(w_bg)
     n_pois = 0
     sat = 0
     for i in range(v.shape[0]):
@@ -351,7 +380,7 @@ def _exp_segment(seg, poisson, lo, hi, wide, w_bg):
         if poisson:
             x, u = _xorshift_next(rng[i])
             rng[i] = x
-            c = _poisson_count(u, lo, hi, wide)
+            c = _poisson_count(u, lo, hi, n_hi)
             n_pois += c
             bg = c * w_bg
             # background joins the channel of the weight's sign (bg == 0 changes nothing)
@@ -423,11 +452,13 @@ def _update_partition(p, t, inp, ex_base, lay, neu, pops, spk_buf, counters):
         lo, hi = _table(ptable[k], 0), _table(ptable[k], 1)
         # constant flags: each inlined copy is a loop of its own
         if not has_poisson[k]:
-            np_k, sat_k = _exp_segment(seg, False, lo, hi, False, 0)
-        elif plen[k] <= 16:
-            np_k, sat_k = _exp_segment(seg, True, lo, hi, False, pweight[k])
+            np_k, sat_k = _exp_segment(seg, False, lo, hi, 0, 0)
+        elif _hi_thresholds(plen[k]) == 0:
+            np_k, sat_k = _exp_segment(seg, True, lo, hi, 0, pweight[k])
+        elif _hi_thresholds(plen[k]) == 4:
+            np_k, sat_k = _exp_segment(seg, True, lo, hi, 4, pweight[k])
         else:
-            np_k, sat_k = _exp_segment(seg, True, lo, hi, True, pweight[k])
+            np_k, sat_k = _exp_segment(seg, True, lo, hi, 16, pweight[k])
         n_pois += np_k
         sat += sat_k
         for i in range(l1 - l0):
@@ -497,7 +528,7 @@ def _update_segment(k, p, t, l0, l1, base, inp, ex_base, in_base, n_spk, n_part,
     theta, v_reset, ref_steps = coef[k, 6], coef[k, 7], coef[k, 9]
     a21ex, a21in = pops.acoef[k, 0], pops.acoef[k, 1]
     a31ex, a31in = pops.acoef[k, 2], pops.acoef[k, 3]
-    poisson, wide, w_bg = pops.has_poisson[k], pops.plen[k] > 16, pops.pweight[k]
+    poisson, n_hi, w_bg = pops.has_poisson[k], _hi_thresholds(pops.plen[k]), pops.pweight[k]
     lo, hi = _table(pops.ptable[k], 0), _table(pops.ptable[k], 1)
     for l in range(l0, l1):
         g = base + l
@@ -508,7 +539,7 @@ def _update_segment(k, p, t, l0, l1, base, inp, ex_base, in_base, n_spk, n_part,
         if poisson:
             x, u = _xorshift_next(rng[g])
             rng[g] = x
-            c = _poisson_count(u, lo, hi, wide)
+            c = _poisson_count(u, lo, hi, n_hi)
             n_pois += c
             bg = c * w_bg
             if bg >= 0:
