@@ -666,13 +666,21 @@ def _delay_rows(row_ptr, words, d0, n_d, dptr, tgt, wgt):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _u(i):
+    """Return the index ``i`` (non-negative) as uint64: Numba indexes with it without the
+    test and correction of negative indices that a signed index gets (a codegen hint; the
+    value is the same)."""
+    return np.uint64(i)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _accumulate_group(ring, base, n, tgt, wgt, a, b):
     """Add the weights of synapses ``a .. b - 1`` onto the slot at ``ring[base:]`` (channel
     by sign, saturating); return the number of clamped additions."""
     sat = 0
     for q in range(a, b):
-        w = np.int64(wgt[q])
-        idx = base + np.int64(tgt[q]) + ((w >> 63) & n)  # inhibitory channel: + n
+        w = np.int64(wgt[_u(q)])
+        idx = _u(base + np.int64(tgt[_u(q)]) + ((w >> 63) & n))  # inhibitory channel: + n
         c, s = _saturate(np.int64(ring[idx]) + w)
         sat += s
         ring[idx] = c
@@ -682,7 +690,7 @@ def _accumulate_group(ring, base, n, tgt, wgt, a, b):
 @njit(cache=True, nogil=True, inline="always")
 def _group_of(j, t, d0, n_d, senders, steps):
     """Return the ``dptr`` index of the delay group of spike ``j`` arriving at step ``t``."""
-    return np.int64(senders[j]) * n_d + (t - steps[j] - d0)
+    return np.int64(senders[_u(j)]) * n_d + (t - steps[_u(j)] - d0)
 
 
 @njit(cache=True, nogil=True)
@@ -717,8 +725,8 @@ def _gather_partition(p, t, t_lo, lay, acc, base, dptr, tgt, wgt, d0, n_d, sende
                 for q in range(a, b, 16):
                     _prefetch(wgt, q)
         g = _group_of(j, t, d0, n_d, senders, steps)
-        a = dptr[g]
-        b = dptr[g + 1]
+        a = dptr[_u(g)]
+        b = dptr[_u(g + 1)]
         events += b - a
         sat += _accumulate_group(acc, base, n, tgt, wgt, a, b)
     counters[p, C_SYN_EVENTS] += events
