@@ -11,10 +11,13 @@ the emulator's (the node's cycle rule, ``neuroaix.timing.node_step_cycles``) for
 step. Prints, per (L, U), the cycles per step (mean, min, max, total) of both, the steps in
 which they differ, and the synaptic events; the JSON adds every step's cycles of both and
 the seconds of the engine, of the Verilator build (generation and compilation; reused while
-the Verilog is unchanged) and of the whole run.
+the Verilog is unchanged) and of the whole run. The node's memory (the testbench's, and the
+rule's) is ``--memory fixed`` (latency 20 cycles) or ``--memory ddr`` (the ``[memory]`` table
+of ``--hardware``, default configs/neuroaix-35.toml, in its synapse clock); the JSON's
+``memory`` records what was used.
 
 Usage: ``python benchmarks/bench_rtl_node.py [--steps N] [--lanes L,U ...] [--sim S]
-[--input poisson|dc] [--k-scale K] [--json PATH]``
+[--input poisson|dc] [--k-scale K] [--memory fixed|ddr [--hardware CONFIG]] [--json PATH]``
 """
 
 import argparse
@@ -26,10 +29,12 @@ import numpy as np
 
 from neuroaix import models, outputs
 from neuroaix.rtl.harness import node_verilator
+from neuroaix.rtl.harness.memory_model import DEFAULT_HARDWARE, memory_record, node_memory
 from neuroaix.rtl.harness.node_engine import emulator_cycles, engine_case
 from neuroaix.rtl.harness.node_sim import simulate
 
-#: Node memory parameters (the CI cases of tests/rtl/test_node_verilog.py).
+#: Node memory parameters (the CI cases of tests/rtl/test_node_verilog.py); ``latency`` is
+#: the fixed memory's.
 MEMORY = {"latency": 20, "max_burst": 8, "fifo_words": 16, "spike_fifo": 16}
 BUILD = pathlib.Path(__file__).parents[1] / "build" / "bench_rtl_node"
 #: The network: neuroAIx's node size (2,205 neurons on each of 4 nodes), its seed.
@@ -37,19 +42,26 @@ SCALE, SEED = 0.1143, 7
 
 
 def run(n_steps: int, lanes, k_scale: float, sim: str = "verilator", partition: int = 1,
-        input: str = "poisson") -> dict:
-    """Run the node at each ``(L, U)`` of ``lanes``; return the measurements."""
+        input: str = "poisson", memory: str = "fixed", hardware=DEFAULT_HARDWARE) -> dict:
+    """Run the node at each ``(L, U)`` of ``lanes`` with ``memory``; return the measurements."""
+    if memory == "ddr":
+        from neuroaix.emulator import load_hardware
+
+        hardware = load_hardware(hardware)
     built = models.microcircuit(scale=SCALE, k_scale=k_scale, input=input,
                                 seed=SEED).build(partitions=4, threads=1)
     out = {"network": {"n_neurons": int(built.n_neurons), "partitions": 4,
                        "partition": partition, "k_scale": k_scale, "input": input,
                        "steps": n_steps},
-           "simulator": sim, "memory": MEMORY, "runs": []}
+           "simulator": sim, "memory": None, "runs": []}
     for L, U in lanes:
         t0 = time.perf_counter()
         image, external, expected, _ = engine_case(built, partition, n_steps, **MEMORY,
                                                    synapse_lanes=L, update_lanes=U)
         t_engine = time.perf_counter() - t0
+        mem = node_memory(memory, image.config, hardware)
+        used = {k: v for k, v in MEMORY.items() if k != "latency"}
+        out["memory"] = {**used, **memory_record(memory, image.config, hardware)}
         t_build = t_rtl = None
         if sim == "none":  # the node's cycle rule alone, no RTL run
             spikes, cycles, events = expected, None, None
@@ -61,17 +73,18 @@ def run(n_steps: int, lanes, k_scale: float, sim: str = "verilator", partition: 
             print(f"L={L}, U={U}: built in {t_build:.0f} s", flush=True)
             t1 = time.perf_counter()
             res = node_verilator.run(image, n_steps, external, build_dir,
-                                     expected=expected, patterns=("streaming",))["streaming"]
+                                     expected=expected, patterns=("streaming",),
+                                     memory=mem)["streaming"]
             t_rtl = time.perf_counter() - t1
             if not res["passed"] or res["cycles"] is None:
                 raise RuntimeError(f"L={L}, U={U}: the Verilator run failed ({build_dir})")
             spikes, cycles, events = res["spikes"], res["cycles"], res["counters"]["events"]
         else:
-            res = simulate(image, n_steps, external)
+            res = simulate(image, n_steps, external, memory=mem)
             spikes, cycles, events = res.spikes, res.cycles, res.counters["events"]
         if spikes != expected:
             raise RuntimeError(f"L={L}, U={U}: the node's raster differs from the engine's")
-        emulated = emulator_cycles(image, external, expected)
+        emulated = emulator_cycles(image, external, expected, mem)
         if cycles is None:
             cycles, events = emulated.cycles, int(emulated.events.sum())
         cycles = np.array(cycles)
@@ -104,14 +117,22 @@ def main(argv=None) -> int:
     p.add_argument("--lanes", nargs="+", default=["1,1", "8,10"], metavar="L,U")
     p.add_argument("--sim", choices=("verilator", "amaranth", "none"), default="verilator",
                    help="the RTL's simulator; none: the emulator's cycles alone")
+    p.add_argument("--memory", choices=("fixed", "ddr"), default="fixed",
+                   help="the node's memory: fixed latency 20, or the DDR table of --hardware")
+    p.add_argument("--hardware", default=None,
+                   help="--memory ddr: hardware configuration (default configs/neuroaix-35.toml)")
     p.add_argument("--json", type=pathlib.Path)
     args = p.parse_args(argv)
+    if args.hardware is not None and args.memory != "ddr":
+        p.error("--hardware applies to --memory ddr")
     lanes = [tuple(int(x) for x in s.split(",")) for s in args.lanes]
-    out = run(args.steps, lanes, args.k_scale, args.sim, input=args.input)
+    out = run(args.steps, lanes, args.k_scale, args.sim, input=args.input, memory=args.memory,
+              hardware=args.hardware or DEFAULT_HARDWARE)
     net = out["network"]
     print(f"microcircuit {net['n_neurons']} neurons, k_scale {net['k_scale']}, partition "
           f"{net['partition']} of 4 ({net['n_local']} local neurons, {net['synapses_local']} "
-          f"synapses), {net['steps']} steps, {out['simulator']}")
+          f"synapses), {net['steps']} steps, {out['simulator']}, memory "
+          f"{out['memory']['memory']}")
     print(f"{'L':>3}{'U':>4}{'mean':>9}{'min':>7}{'max':>7}{'total':>10}{'emulator':>10}"
           f"{'differ':>8}{'events':>9}{'seconds':>9}")
     for r in out["runs"]:

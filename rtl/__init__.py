@@ -21,7 +21,7 @@ Layout (docs/rtl.md):
 from neuroaix.rtl.hw.background import BackgroundUnit
 from neuroaix.rtl.hw.layouts import MemoryWord, SpikeEvent, SynapseWord
 from neuroaix.rtl.hw.neuron_update import NeuronUpdate
-from neuroaix.rtl.hw.node import Node, NodeWithMemory
+from neuroaix.rtl.hw.node import Node
 from neuroaix.rtl.hw.synapse_memory import PipelineWithMemory, SynapseMemory
 from neuroaix.rtl.hw.synapse_pipeline import RingValues, SynapsePipeline
 from neuroaix.rtl.model import RingReference, spike_timing
@@ -43,5 +43,4 @@ __all__ = [
     "NeuronUpdate",
     "BackgroundUnit",
     "Node",
-    "NodeWithMemory",
 ]

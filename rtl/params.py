@@ -83,14 +83,17 @@ class PipelineConfig:
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class NodeParams:
-    """Constructor parameters of :class:`~neuroaix.rtl.hw.node.NodeWithMemory`.
+    """Parameters of a node (:class:`~neuroaix.rtl.hw.node.Node`) and its fixed-latency memory.
 
     Attributes
     ----------
     n_neurons, n_populations, ring_depth, n_sources, memory_words : int
         Capacities (see :class:`~neuroaix.rtl.hw.node.Node`).
-    max_burst, fifo_words, spike_fifo, latency : int
-        Pipeline, FIFO and memory parameters.
+    max_burst, fifo_words, spike_fifo : int
+        Pipeline and FIFO parameters.
+    latency : int
+        Latency of the testbench's fixed-latency memory (``--memory fixed``); not a
+        parameter of the node itself.
     synapse_lanes, update_lanes : int
         Ring-buffer updates and neuron updates per cycle (L, U).
     """

@@ -139,8 +139,15 @@ def register(sub) -> None:
     r.add_argument("--partition", type=int, default=None, metavar="p",
                    help="the partition the node simulates (default P - 1)")
     r.add_argument("--seed", type=int, default=7, help="network seed (default 7)")
-    r.add_argument("--latency", type=int, default=20, metavar="L",
-                   help="latency of the behavioural synapse memory in cycles (default 20)")
+    r.add_argument("--memory", choices=("fixed", "ddr"), default="fixed",
+                   help="the testbench's synapse memory: fixed (the first word --latency "
+                   "cycles after a request) or ddr (the [memory] table of --hardware in its "
+                   "synapse clock); default fixed")
+    r.add_argument("--latency", type=int, default=None, metavar="L",
+                   help="--memory fixed: latency in cycles (default 20)")
+    r.add_argument("--hardware", default=None, metavar="CONFIG.toml",
+                   help="--memory ddr: hardware configuration (default "
+                   "configs/neuroaix-35.toml)")
     r.add_argument("--synapse-lanes", dest="synapse_lanes", type=int, default=1, metavar="L",
                    help="ring-buffer updates per cycle: 1, 2, 4 or 8 (default 1)")
     r.add_argument("--update-lanes", dest="update_lanes", type=int, default=1, metavar="U",
@@ -214,6 +221,7 @@ def _run(args) -> int:
 
     from neuroaix import models
     from neuroaix.rtl.harness import node_verilator
+    from neuroaix.rtl.harness.memory_model import DEFAULT_HARDWARE, memory_record, node_memory
     from neuroaix.rtl.harness.node_engine import emulator_cycles, engine_case, raster_hash
     from neuroaix.rtl.hw.node import UPDATE_LANES
     from neuroaix.rtl.hw.synapse_pipeline import SYNAPSE_LANES
@@ -236,28 +244,46 @@ def _run(args) -> int:
         raise ValueError(f"--synapse-lanes must be one of {SYNAPSE_LANES}, not "
                          f"{args.synapse_lanes!r}")
     check_int("--update-lanes", args.update_lanes, low=1, high=UPDATE_LANES)
+    if args.memory == "fixed" and args.hardware is not None:
+        raise ValueError("--hardware applies to --memory ddr (the fixed memory has no table)")
+    if args.memory == "ddr" and args.latency is not None:
+        raise ValueError("--latency applies to --memory fixed (the DDR's latency is its "
+                         "table's, from --hardware)")
+    latency = 20 if args.latency is None else args.latency
+    check_int("--latency", latency, low=2)
+    if args.memory == "ddr":
+        from neuroaix.emulator import load_hardware
+
+        hardware = load_hardware(DEFAULT_HARDWARE if args.hardware is None else args.hardware)
+    else:
+        hardware = None
     with outputs.phase("build", f"{args.model} with {P} partition(s)"):
         built = net.build(partitions=P, threads=1)
     with outputs.phase("engine run", f"{args.steps} steps"):
         image, external, expected, _ = engine_case(
-            built, p, args.steps, latency=args.latency, max_burst=8, fifo_words=16,
+            built, p, args.steps, latency=latency, max_burst=8, fifo_words=16,
             spike_fifo=16, synapse_lanes=args.synapse_lanes, update_lanes=args.update_lanes)
+    memory = node_memory(args.memory, image.config, hardware)
+    used = memory_record(args.memory, image.config, hardware)
     work = args.work / f"{args.model}_L{args.synapse_lanes}_U{args.update_lanes}"
     with outputs.phase("Verilator run", f"of partition {p} (the build is reused while the "
                        "Verilog is unchanged)"):
-        out = node_verilator.run(image, args.steps, external, work,
-                                 patterns=("streaming",))["streaming"]
+        out = node_verilator.run(image, args.steps, external, work, patterns=("streaming",),
+                                 memory=memory)["streaming"]
     if not out["passed"] or out["spikes"] is None:
         raise RuntimeError(f"the Verilator run produced no result; see {args.work}")
     engine_hash, rtl_hash = raster_hash(expected), raster_hash(out["spikes"])
     cycles = np.array(out["cycles"])
-    emulated = emulator_cycles(image, external, expected).cycles
+    emulated = emulator_cycles(image, external, expected, memory).cycles
     same = engine_hash == rtl_hash
     exact = np.array_equal(cycles, emulated)
     print(f"{args.model}: {built.n_neurons} neurons in {P} partition(s); node = partition {p} "
           f"({image.n_local} neurons, {int(image.row_length.sum())} synapses, "
           f"D = {image.config.ring_depth}, {args.synapse_lanes} synapse lanes, "
           f"{args.update_lanes} update lanes), {args.steps} steps")
+    print("memory: " + (f"fixed latency {latency} cycles" if args.memory == "fixed" else
+                        f"DDR table of {hardware.name} ([memory]) at the "
+                        f"{hardware.node.synapse_clock_mhz} MHz synapse clock"))
     print(f"engine raster hash (partition {p}): {engine_hash}  "
           f"({sum(map(len, expected))} spikes)")
     print(f"rtl    raster hash (partition {p}): {rtl_hash}  "
@@ -276,7 +302,7 @@ def _run(args) -> int:
                                  input="poisson" if args.model == "microcircuit" else None),
             "n_neurons": int(built.n_neurons), "partitions": P,
             "partition": p, "steps": args.steps, "synapse_lanes": args.synapse_lanes,
-            "update_lanes": args.update_lanes, "latency": args.latency,
+            "update_lanes": args.update_lanes, **used,
             "engine_spike_hash": engine_hash, "rtl_spike_hash": rtl_hash, "identical": same,
             "rtl_cycles_per_step": cycles.tolist(),
             "emulator_cycles_per_step": emulated.tolist(), "cycles_equal": exact}, indent=1)

@@ -11,6 +11,9 @@ in-order checker on the output side) and addressing Amaranth's ``lib.stream`` po
 - :class:`StreamMonitor` takes the payloads of an output stream, deasserting ``ready`` where
   its pattern says 0 (backpressure), and calls ``on_item`` with each.
 - :class:`Scoreboard` compares what a monitor saw with what the model expects, in order.
+- :class:`MemoryResponder` is the memory behind a request/response port pair: it clocks a
+  :class:`~neuroaix.rtl.harness.memory_model.TimedMemory` (the timing of
+  ``neuroaix.timing``, as the amaranth.sim bench does), taking requests and offering words.
 
 :data:`PATTERNS` names the two stream patterns every bench runs, on Verilator and in the
 amaranth.sim tests alike (STYLE.md: with and without idle cycles and backpressure, as
@@ -37,6 +40,7 @@ __all__ = [
     "StreamDriver",
     "StreamMonitor",
     "Scoreboard",
+    "MemoryResponder",
     "cycle",
     "start_clock",
     "reset",
@@ -284,3 +288,59 @@ class Scoreboard:
             what, want = self._expected[0]
             raise AssertionError(f"{self.name}: {len(self._expected)} expected item(s) never "
                                  f"seen; first, {what}: {want!r}")
+
+
+class MemoryResponder:
+    """Answer the memory requests of ``dut`` with a clocked memory model.
+
+    Every cycle, at the falling edge, it drives the request stream's ``ready`` and the
+    response stream's ``valid`` and payload from the model; in the read-only phase it reads
+    the handshake of a request and the response's ``ready`` and clocks the model with them
+    (:meth:`~neuroaix.rtl.harness.memory_model.TimedMemory.clock`).
+
+    Parameters
+    ----------
+    dut : cocotb handle
+        The top.
+    memory : TimedMemory
+        The memory model (its ``req_ready``, ``resp_valid``, ``resp_word`` and ``clock``).
+    decode : callable
+        Turns a request payload (``int``) into ``(addr, count)``.
+    request, response : str
+        The request (output) and response (input) stream ports of ``dut``.
+    log : str
+        Logger name.
+    """
+
+    def __init__(self, dut, memory, decode, *, request: str = "o_mem_req",
+                 response: str = "i_mem_resp", log: str = "memory"):
+        self._clk = dut.clk
+        self._req_valid = getattr(dut, f"{request}__valid")
+        self._req_ready = getattr(dut, f"{request}__ready")
+        self._req_payload = getattr(dut, f"{request}__payload")
+        self._resp_valid = getattr(dut, f"{response}__valid")
+        self._resp_ready = getattr(dut, f"{response}__ready")
+        self._resp_payload = getattr(dut, f"{response}__payload")
+        self.memory = memory
+        self._decode = decode
+        self._task = None
+        self.log = logging.getLogger(f"cocotb.{log}")
+
+    def start(self) -> None:
+        """Start answering from the current cycle on (call at a falling edge)."""
+        if self._task is None:
+            self._task = cocotb.start_soon(self._run())
+
+    async def _run(self):
+        m = self.memory
+        while True:
+            ready = m.req_ready
+            self._req_ready.value = int(ready)
+            self._resp_valid.value = int(m.resp_valid)
+            self._resp_payload.value = m.resp_word
+            await ReadOnly()
+            request = None
+            if ready and int(self._req_valid.value):
+                request = self._decode(int(self._req_payload.value))
+            m.clock(cycle(), request, bool(int(self._resp_ready.value)))
+            await FallingEdge(self._clk)

@@ -1,12 +1,16 @@
-"""cocotb testbench of the generated ``node_sim``: host loader, injector, spike monitor, checker.
+"""cocotb testbench of the generated ``node``: host loader, memory, injector, monitor, checker.
 
 Started through :func:`neuroaix.rtl.harness.node_verilator.run` (by
 ``tests/rtl/test_node_verilog.py`` and ``neuroaix rtl run``); it lives in the package so that
 the command works without the tests, and is built from the kit of
 :mod:`neuroaix.rtl.harness.cocotb_kit` (stream drivers for the host ports and the injector on
-``i_ext``, a monitor on ``o_spikes``, an in-order scoreboard). ``NEUROAIX_PARAM_NODE`` names
-a JSON file with the load image (``neuroaix.rtl.harness.node_image.image_to_json``), the
-steps, the other partitions' spikes per step (``external``, or null for a single node) and the
+``i_ext``, a monitor on ``o_spikes``, an in-order scoreboard, and the
+:class:`~neuroaix.rtl.harness.cocotb_kit.MemoryResponder` that answers ``o_mem_req`` on
+``i_mem_resp`` with the testbench memory of :mod:`neuroaix.rtl.harness.memory_model`).
+``NEUROAIX_PARAM_NODE`` names a JSON file with the load image
+(``neuroaix.rtl.harness.node_image.image_to_json``), the steps, the other partitions' spikes
+per step (``external``, or null for a single node), the memory's timing (``memory``,
+``memory_model.timing_to_json``) and the
 engine's raster of this partition (``expected``). Each run loads the image through the host
 ports, runs all steps with one ``i_run`` command, injects the external spikes, and compares
 the node's raster with the engine's in order; the spikes and the cycles of every step are
@@ -22,14 +26,14 @@ import pathlib
 import cocotb
 from cocotb.triggers import FallingEdge, ReadOnly
 
-from neuroaix.rtl.harness.cocotb_kit import (PATTERNS, Scoreboard, StreamDriver, StreamMonitor,
-                                             reset, start_clock, wait_until)
+from neuroaix.rtl.harness.cocotb_kit import (PATTERNS, MemoryResponder, Scoreboard, StreamDriver,
+                                             StreamMonitor, reset, start_clock, wait_until)
+from neuroaix.rtl.harness.memory_model import TimedMemory, timing_from_json
 from neuroaix.rtl.harness.node_image import image_from_json
 from neuroaix.rtl.hw.node import (
     COUNTERS, ExternalSpike, neuron_write_layout, population_write_layout,
 )
-from neuroaix.rtl.hw.synapse_memory import memory_load_layout
-from neuroaix.rtl.hw.synapse_pipeline import row_write_layout
+from neuroaix.rtl.hw.synapse_pipeline import mem_request_layout, row_write_layout
 
 __all__ = ["Host", "Testbench", "run_node"]
 
@@ -46,7 +50,7 @@ def _bits(layout, value):
 
 
 class Host:
-    """Loads an image through the node's host ports (rows, memory, populations, neurons).
+    """Loads an image through the node's host ports (rows, populations, neurons).
 
     Parameters
     ----------
@@ -54,7 +58,7 @@ class Host:
         The bench (its ``dut`` and ``name``).
     """
 
-    PORTS = ("i_rows", "i_load", "i_population", "i_neuron", "i_run", "i_clear_rings")
+    PORTS = ("i_rows", "i_population", "i_neuron", "i_run", "i_clear_rings")
 
     def __init__(self, tb):
         self.dut, self.log = tb.dut, logging.getLogger(f"cocotb.{tb.name}.host")
@@ -72,7 +76,7 @@ class Host:
         await self.drivers[port].wait_idle()
 
     async def load(self, image):
-        """Write the node parameters, row pointers, memory, populations and neurons."""
+        """Write the node parameters, row pointers, populations and neurons."""
         c = image.config
         dut = self.dut
         dut.i_n_local.value = image.n_local
@@ -82,9 +86,6 @@ class Host:
         await self.write("i_rows", (
             _bits(rows, {"source": s, "start": int(image.row_start[s]),
                          "length": int(image.row_length[s])}) for s in range(c.n_sources)))
-        mem = memory_load_layout(c.memory_words)
-        await self.write("i_load", (_bits(mem, {"addr": a, "data": w})
-                                    for a, w in enumerate(image.memory)))
         pops = population_write_layout(c.n_populations)
         await self.write("i_population", (_bits(pops, {"index": k, "params": q})
                                           for k, q in enumerate(image.populations)))
@@ -94,8 +95,7 @@ class Host:
             _bits(neurons, {"index": n, "pop": pop, "state": {
                 "v": v & m32, "i_ex": iex & m32, "i_in": iin & m32, "ref": ref, "rng": rng}})
             for n, (v, iex, iin, ref, rng, pop) in enumerate(image.neurons)))
-        self.log.info("loaded %d neurons, %d rows, %d memory words", image.n_local,
-                      c.n_sources, len(image.memory))
+        self.log.info("loaded %d neurons, %d rows", image.n_local, c.n_sources)
 
 
 def _external_items(external):
@@ -107,7 +107,7 @@ def _external_items(external):
 
 
 class Testbench:
-    """Host, spike injector (a driver on ``i_ext``), spike monitor and scoreboard.
+    """Host, memory, spike injector (a driver on ``i_ext``), spike monitor and scoreboard.
 
     The monitor on ``o_spikes`` records the node's raster per step and feeds the scoreboard,
     which holds the engine's raster (``expected``) in order, ``(step, global id)``.
@@ -115,7 +115,7 @@ class Testbench:
     Parameters
     ----------
     dut : cocotb handle
-        The ``node_sim`` top.
+        The ``node`` top.
     pattern : str
         A stream pattern of :data:`~neuroaix.rtl.harness.cocotb_kit.PATTERNS`: idle cycles on
         ``i_ext``, backpressure on ``o_spikes``.
@@ -133,6 +133,16 @@ class Testbench:
             for t, want in enumerate(_DOC["expected"]):
                 self.scoreboard.expect([(t, s) for s in want], f"spike of step {t}")
         self.host = Host(self)
+        c = self.image.config
+        request = mem_request_layout(c.memory_words, c.max_burst)
+
+        def decode(value):
+            req = request.from_bits(value)
+            return req.addr, req.count
+
+        self.memory = MemoryResponder(
+            dut, TimedMemory(self.image.memory, timing_from_json(_DOC["memory"]), c.fifo_words),
+            decode, log=f"{self.name}.memory")
         self.injector = StreamDriver(dut, "i_ext", pattern=ext_valid,
                                      log=f"{self.name}.injector")
         self.injector.send(_external_items(_DOC["external"]))
@@ -147,12 +157,14 @@ class Testbench:
 
     async def reset(self):
         start_clock(self.dut.clk)
-        for name in Host.PORTS + ("i_ext",):
+        for name in Host.PORTS + ("i_ext", "i_mem_resp"):
             getattr(self.dut, f"{name}__valid").value = 0
+        self.dut.o_mem_req__ready.value = 0
         self.dut.i_external.value = int(_DOC["external"] is not None)
         self.dut.o_spikes__ready.value = 1
         await reset(self.dut)
         self.host.start()
+        self.memory.start()
 
     async def run(self):
         await self.reset()

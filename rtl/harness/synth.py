@@ -281,8 +281,8 @@ def node_blocks(config) -> dict:
                                     "neuron_update10"),
         "background unit": (convert(BackgroundUnit(), "background"), "background"),
         "node (1 lane)": (node_verilog(dataclasses.replace(config, synapse_lanes=1,
-                                                          update_lanes=1), sim=False), "node"),
-        node_block_name(config): (node_verilog(config, sim=False, name="node_lanes"),
+                                                          update_lanes=1)), "node"),
+        node_block_name(config): (node_verilog(config, name="node_lanes"),
                                   "node_lanes"),
     }
 
@@ -343,7 +343,7 @@ def synthesize_node_blocks(config, work_dir, *, timeout: float = 3600) -> dict:
         a little from the flattened synthesis of :func:`synthesize_node`).
     """
     top = "node_lanes"
-    result = synthesize_verilog(node_verilog(config, sim=False, name=top), top,
+    result = synthesize_verilog(node_verilog(config, name=top), top,
                                 pathlib.Path(work_dir) / "node_blocks", timeout=timeout,
                                 flatten=False)
     modules = result.pop("modules")

@@ -26,8 +26,9 @@ docs/architecture.md:
 - barrier: step ``t`` ends when every neuron is written back, every spike (local and
   external, marker included) has entered the pipeline and the pipeline is idle.
 
-:class:`NodeWithMemory` attaches the behavioural
-:class:`~neuroaix.rtl.hw.synapse_memory.SynapseMemory` (the simulation top).
+The node has no synapse memory of its own: its requests leave on ``o_mem_req`` and the words
+come back on ``i_mem_resp``, as from a node's DDR controller; the testbenches attach the
+memory (``neuroaix.rtl.harness.memory_model``, docs/rtl_node.md, "The memory side").
 """
 
 from amaranth.hdl import Const, Module, Mux, Signal, unsigned
@@ -40,14 +41,12 @@ from amaranth.utils import ceil_log2
 from neuroaix.checks import check_int
 from neuroaix.rtl.hw.background import BackgroundUnit, PoissonTable
 from neuroaix.rtl.hw.layouts import SpikeEvent
-from neuroaix.rtl.hw.synapse_memory import SynapseMemory, connect_memory, members_with_memory
 from neuroaix.rtl.hw.neuron_update import Coefficients, NeuronUpdate
 from neuroaix.rtl.hw.interleave import Interleaved
 from neuroaix.rtl.hw.synapse_pipeline import SYNAPSE_LANES, SynapsePipeline, _popcount
 
 __all__ = [
     "Node",
-    "NodeWithMemory",
     "NeuronState",
     "PopulationParams",
     "ExternalSpike",
@@ -120,8 +119,12 @@ class Node(wiring.Component):
 
     Members
     -------
-    i_rows, o_mem_req, i_mem_resp : streams
-        The synapse pipeline's row-pointer load and memory ports.
+    i_rows : In(stream.Signature(row_write_layout(...)))
+        The synapse pipeline's row-pointer writes (always ready).
+    o_mem_req : Out(stream.Signature(mem_request_layout(...)))
+        Memory read requests ``(addr, count)``: ``count`` 64-byte words from word ``addr``.
+    i_mem_resp : In(stream.Signature(MemoryWord))
+        The requested words, in request order, one per cycle at most.
     i_neuron : In(stream.Signature(neuron_write_layout(...)))
         Host writes of neuron state and population index; ready while not running.
     i_population : In(stream.Signature(population_write_layout(...)))
@@ -517,57 +520,3 @@ class Node(wiring.Component):
             with m.If(steps_left == 1):
                 m.d.sync += running.eq(0)
         return m
-
-
-class NodeWithMemory(wiring.Component):
-    """A :class:`Node` with the behavioural synapse memory attached (simulation top).
-
-    Parameters
-    ----------
-    n_neurons, n_populations, ring_depth, n_sources, memory_words, max_burst, fifo_words
-        As for :class:`Node`.
-    spike_fifo
-        As for :class:`Node`.
-    latency : int
-        Memory latency in cycles (see :class:`~neuroaix.rtl.hw.synapse_memory.SynapseMemory`).
-    synapse_lanes, update_lanes
-        As for :class:`Node`.
-
-    Members
-    -------
-    i_load : In(stream.Signature(memory_load_layout(...)))
-        The memory's load port.
-    (the rest)
-        The node's ports except ``o_mem_req`` and ``i_mem_resp``.
-    """
-
-    def __init__(self, *, n_neurons: int, n_populations: int, ring_depth: int,
-                 n_sources: int, memory_words: int, max_burst: int = 8, fifo_words: int = 64,
-                 spike_fifo: int = 16, latency: int = 32, synapse_lanes: int = 1,
-                 update_lanes: int = 1):
-        self.node = Node(n_neurons=n_neurons, n_populations=n_populations,
-                         ring_depth=ring_depth, n_sources=n_sources, memory_words=memory_words,
-                         max_burst=max_burst, fifo_words=fifo_words, spike_fifo=spike_fifo,
-                         synapse_lanes=synapse_lanes, update_lanes=update_lanes)
-        self.memory = SynapseMemory(memory_words=memory_words, latency=latency,
-                                    max_burst=max_burst, queue_depth=fifo_words)
-        super().__init__(members_with_memory(self.node, self.memory))
-
-    def elaborate(self, platform):
-        m = Module()
-        m.submodules.node = node = self.node
-        connect_memory(m, node, self.memory, self.i_load)
-        for name, member in self.signature.members.items():
-            if name == "i_load":
-                continue
-            inner, outer = getattr(node, name), getattr(self, name)
-            if member.is_port and member.flow == wiring.In:
-                m.d.comb += inner.eq(outer)
-            elif member.is_port:
-                m.d.comb += outer.eq(inner)
-            elif member.flow == wiring.In:
-                connect(m, wiring.flipped(outer), inner)
-            else:
-                connect(m, inner, wiring.flipped(outer))
-        return m
-

@@ -15,7 +15,6 @@ from neuroaix.cli import main
 from neuroaix.rtl.harness import generate
 from neuroaix.rtl.harness.node_sim import node_core, node_verilog
 from neuroaix.rtl.harness.synth import strip_zero_init
-from neuroaix.rtl.hw.node import NodeWithMemory
 from neuroaix.rtl.hw.synapse_memory import PipelineWithMemory
 from neuroaix.rtl.params import NodeParams, PipelineConfig
 
@@ -126,9 +125,6 @@ def test_generate_does_not_overwrite_without_force(tmp_path, capsys):
                                       for k in range(9)]), "pipeline_with_init"),
     (lambda: node_core(NodeParams(n_neurons=6, n_populations=2, ring_depth=4, n_sources=9,
                                   memory_words=3, latency=4)), "node"),
-    (lambda: NodeWithMemory(**NodeParams(n_neurons=6, n_populations=2, ring_depth=4,
-                                         n_sources=9, memory_words=3, latency=4).to_dict()),
-     "node_sim"),
 ])
 def test_convert_equals_amaranths_own_back_end(make, name):
     assert generate.convert(make(), name) == verilog.convert(make(), name=name, emit_src=False)
@@ -139,10 +135,9 @@ def test_convert_equals_amaranths_own_back_end(make, name):
                                 max_burst=2, fifo_words=4, latency=3,
                                 init=[(k * 0x9E3779B97F4A7C15) ** 5 % (1 << 512)
                                       for k in range(9)]), "pipeline_with_init"),
-    (lambda: NodeWithMemory(**NodeParams(n_neurons=6, n_populations=2, ring_depth=4,
-                                         n_sources=9, memory_words=3, latency=4,
-                                         synapse_lanes=2, update_lanes=3).to_dict()),
-     "node_sim"),
+    (lambda: node_core(NodeParams(n_neurons=6, n_populations=2, ring_depth=4, n_sources=9,
+                                  memory_words=3, latency=4, synapse_lanes=2,
+                                  update_lanes=3)), "node"),
 ])
 def test_convert_without_zero_init_drops_only_the_zero_initial_blocks(make, name):
     """``zero_init=False`` (the Verilator builds): the same Verilog, less the zeros."""
@@ -159,9 +154,7 @@ def test_convert_without_zero_init_drops_only_the_zero_initial_blocks(make, name
 def test_node_verilog_passes_zero_init_on():
     config = NodeParams(n_neurons=6, n_populations=2, ring_depth=4, n_sources=9,
                         memory_words=3, latency=4)
-    for sim in (True, False):
-        assert node_verilog(config, sim=sim, zero_init=False) == strip_zero_init(
-            node_verilog(config, sim=sim))
+    assert node_verilog(config, zero_init=False) == strip_zero_init(node_verilog(config))
 
 
 def test_sim_verilog_refuses_a_node_size_memory():

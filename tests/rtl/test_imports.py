@@ -24,6 +24,7 @@ NUMBA_FREE = [
     "neuroaix.rtl.harness.synth",
     "neuroaix.rtl.harness.pipeline_sim",
     "neuroaix.rtl.harness.node_image",
+    "neuroaix.rtl.harness.memory_model",
     "neuroaix.rtl.harness.node_sim",
     "neuroaix.rtl.harness.verilator",
     "neuroaix.rtl.harness.node_verilator",

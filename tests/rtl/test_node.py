@@ -8,15 +8,18 @@ counters exactly, with back-to-back streams and with backpressure on ``o_spikes`
 cycles on ``i_ext``.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from neuroaix import formats, models, numerics
+from neuroaix import formats, models, numerics, timing
 from neuroaix.engine import Simulator
 from neuroaix.rtl.harness import workloads
 from neuroaix.rtl.harness.cocotb_kit import PATTERNS
 from neuroaix.rtl.hw.node import Node
-from neuroaix.rtl.harness.node_engine import emulator_cycles
+from neuroaix.rtl.harness.memory_model import TimedMemory, node_memory
+from neuroaix.rtl.harness.node_engine import emulator_cycles, engine_case
 from neuroaix.rtl.harness.node_image import external_spikes, node_image
 from neuroaix.rtl.harness.node_sim import node_verilog, simulate
 from neuroaix.rtl.model import RingReference
@@ -139,6 +142,11 @@ def test_bad_parameters(kwargs, exc, match):
     (["--partitions", "2", "--partition", "2"], "--partition must lie in [0, 1], not 2"),
     (["--synapse-lanes", "3"], "--synapse-lanes must be one of (1, 2, 4, 8), not 3"),
     (["--update-lanes", "17"], "--update-lanes must lie in [1, 16], not 17"),
+    (["--hardware", "neuroaix-35"],
+     "--hardware applies to --memory ddr (the fixed memory has no table)"),
+    (["--memory", "ddr", "--latency", "8"], "--latency applies to --memory fixed (the "
+     "DDR's latency is its table's, from --hardware)"),
+    (["--latency", "1"], "--latency must be >= 2, not 1"),
 ])
 def test_run_command_bad_input(argv, message, capsys):
     from neuroaix.cli import main
@@ -193,11 +201,78 @@ def test_delivery_order_changes_only_the_saturation_count():
 def test_verilog_is_deterministic():
     config = NodeParams(n_neurons=8, n_populations=2, ring_depth=4, n_sources=16,
                         memory_words=4, latency=4)
-    for sim in (True, False):
-        text = node_verilog(config, sim=sim)
-        assert text == node_verilog(config, sim=sim)
-        assert f"module {'node_sim' if sim else 'node'}(" in text
-        assert "src =" not in text
+    text = node_verilog(config)
+    assert text == node_verilog(config)
+    assert "module node(" in text and "src =" not in text
+    # The memory is the testbench's: the node's ports, not a memory, and no latency in it.
+    assert "o_mem_req__payload" in text and "i_mem_resp__payload" in text
+    assert "i_load" not in text
+    assert node_verilog(dataclasses.replace(config, latency=30)) == text
+    assert "module node_x(" in node_verilog(config, name="node_x")
+
+
+#: The DDR case: a partition of the small microcircuit (spikes of its own and injected ones,
+#: long rows) at (L, U) = (1, 1) and (8, 10), the memory of configs/neuroaix-35.toml.
+DDR_RUNS = [(1, 1), (8, 10)]
+
+
+@pytest.mark.parametrize("lanes", DDR_RUNS, ids=[f"L{a}U{b}" for a, b in DDR_RUNS])
+def test_ddr_memory_cycles_equal_the_rule(lanes):
+    """With the DDR table of the ``[memory]`` section (in the node's 189.4 MHz clock) as the
+    testbench memory the raster is the engine's and every step takes the cycles of the
+    node's cycle rule with the same memory (difference 0); the DDR's steps differ from the
+    fixed latency's (the memory is really used) and cost more than the quiet step."""
+    built = workloads.small_microcircuit()
+    image, external, expected, _ = engine_case(built, 2, 12, latency=8, fifo_words=16,
+                                               spike_fifo=4, synapse_lanes=lanes[0],
+                                               update_lanes=lanes[1])
+    ddr = node_memory("ddr", image.config)
+    assert ddr.service_fs.shape == (image.config.max_burst + 1,)
+    assert ddr.period_fs == 5_280_026  # 189.393 MHz
+    run = simulate(image, 12, external, memory=ddr)
+    assert run.spikes == expected and sum(map(len, expected)) > 0
+    rule = emulator_cycles(image, external, expected, ddr).cycles.tolist()
+    assert run.cycles == rule
+    fixed = emulator_cycles(image, external, expected).cycles.tolist()
+    assert fixed != rule
+
+
+def test_timed_memory_follows_the_timing():
+    """The testbench memory alone: a fixed latency hands the first word over L cycles after
+    the request and then one per cycle, holds a word while the node is not ready, refuses a
+    request beyond its queue; the DDR starts a request when it is free."""
+    words = [10 + k for k in range(8)]
+    mem = TimedMemory(words, timing.fixed_latency(3), queue_depth=1)
+    got = []
+    for cycle in range(12):
+        if mem.resp_valid:
+            got.append((cycle, mem.resp_word))
+        request = (2, 3) if cycle == 0 else None
+        assert mem.req_ready == (cycle == 0 or cycle > 5)
+        mem.clock(cycle, request, resp_ready=cycle != 4)
+    assert got == [(3, 12), (4, 13), (5, 13), (6, 14)]
+    with pytest.raises(RuntimeError, match="not ready"):
+        full = TimedMemory(words, timing.fixed_latency(3), queue_depth=1)
+        full.clock(0, (0, 1), True)
+        full.clock(1, (0, 1), True)
+    ddr = node_memory("ddr", NodeParams(n_neurons=8, n_populations=1, ring_depth=4,
+                                        n_sources=8, memory_words=8, max_burst=2))
+    mem = TimedMemory(words, ddr, queue_depth=4)
+    first = []
+    for cycle in range(80):
+        if mem.resp_valid:
+            first.append(cycle)
+        mem.clock(cycle, (0, 2) if cycle < 2 else None, True)
+    start0, free = timing.memory_start(ddr, 0, 0, 2)
+    start1, _ = timing.memory_start(ddr, 1, free, 2)
+    assert start1 == free > ddr.period_fs  # the second request waits for the DDR
+    want = [timing.word_ready(ddr, 0, start0, 2, k) for k in range(2)]
+    want += [timing.word_ready(ddr, 1, start1, 2, k) for k in range(2)]
+    expect, prev = [], -1
+    for w in want:  # one word per cycle, in order
+        prev = max(int(w), prev + 1)
+        expect.append(prev)
+    assert first == expect
 
 
 def test_node_layout_keeps_the_order_of_each_bank():

@@ -1,7 +1,9 @@
 """The generated node Verilog on Verilator through cocotb: rasters identical to the engine's.
 
 Each case builds a network, runs the Numba engine for its steps, loads one partition into
-``node_sim`` (testbench ``neuroaix.rtl.harness.node_cocotb``, started by ``neuroaix.rtl.harness.node_verilator``),
+the generated ``node`` (testbench ``neuroaix.rtl.harness.node_cocotb``, started by
+``neuroaix.rtl.harness.node_verilator``; its memory is the testbench's, the fixed latency 20
+unless a test gives the DDR table),
 injects the other partitions' spikes from the engine's run and requires the node's raster to
 equal the engine's step by step, with back-to-back streams and with idle cycles on ``i_ext``
 and backpressure on ``o_spikes``. The cycles of every step are compared with
@@ -26,6 +28,7 @@ import pytest
 from neuroaix import models
 from neuroaix.cli import main
 from neuroaix.rtl.harness import node_verilator, workloads
+from neuroaix.rtl.harness.memory_model import node_memory
 from neuroaix.rtl.harness.node_engine import emulator_cycles, engine_case
 from neuroaix.rtl.harness.node_sim import simulate
 
@@ -161,6 +164,26 @@ def test_recorded_cycles_follow_the_step_rule(name):
     assert record["cycles_mean"] == round(sum(cycles) / len(cycles), 3)
 
 
+def test_ddr_memory_equals_engine_and_rule():
+    """The DDR table of configs/neuroaix-35.toml as the testbench memory (the cocotb
+    ``MemoryResponder``) on the microcircuit partition: the engine's raster for both stream
+    patterns, and every step's cycles equal the node's cycle rule with the same memory
+    (difference 0), different from the fixed latency's. The build is the fixed-memory
+    case's (the Verilog does not depend on the memory)."""
+    name, n_steps = "microcircuit_p2_of_6", 60
+    _, image, external, expected = _case(name)
+    external, expected = external[:n_steps], expected[:n_steps]
+    ddr = node_memory("ddr", image.config)
+    out = node_verilator.run(image, n_steps, external, BUILD_ROOT / name, expected=expected,
+                             memory=ddr)
+    for pattern, got in out.items():
+        assert got["passed"], pattern
+        assert got["spikes"] == expected, pattern
+    rule = emulator_cycles(image, external, expected, ddr).cycles.tolist()
+    assert out["streaming"]["cycles"] == rule
+    assert rule != _recorded(name)["cycles"][:n_steps]
+
+
 def test_command_prints_identical_hashes(tmp_path, capsys):
     """``neuroaix rtl run`` on a small Brunel network: both hashes, identical, cycles."""
     out_json = tmp_path / "run.json"
@@ -180,6 +203,19 @@ def test_command_prints_identical_hashes(tmp_path, capsys):
     # The same network and node parameters as the brunel_125 case: the same cycles.
     assert doc["rtl_cycles_per_step"] == json.loads(CYCLES_FILE.read_text())["cases"][
         "brunel_125"]["cycles"][:60]
+    assert doc["memory"] == "fixed" and doc["latency"] == 20 and "hardware" not in doc
+    # The same node with the DDR memory (same build): what the run used, and cycle-exact.
+    ddr_json = tmp_path / "run_ddr.json"
+    status = main(["rtl", "run", "brunel", "--scale", "0.01", "--steps", "60", "--memory",
+                   "ddr", "--work", str(BUILD_ROOT / "cli"), "--json", str(ddr_json)])
+    text = capsys.readouterr().out
+    ddr = json.loads(ddr_json.read_text())
+    assert status == 0 and ddr["identical"] and ddr["cycles_equal"]
+    assert ddr["rtl_spike_hash"] == doc["rtl_spike_hash"]
+    assert ddr["memory"] == "ddr" and ddr["hardware"] == "neuroaix-35" and "latency" not in ddr
+    assert ddr["synapse_clock_mhz"] == 189.393 and ddr["period_fs"] == 5_280_026
+    assert ddr["rtl_cycles_per_step"] != doc["rtl_cycles_per_step"]
+    assert "memory: DDR table of neuroaix-35" in text
 
 
 #: (case, (synapse lanes, update lanes), steps): the lane-parallel node on Verilator.
