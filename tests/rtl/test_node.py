@@ -13,12 +13,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-from neuroaix import formats, models, numerics, timing
+from neuroaix import formats, models, numerics
 from neuroaix.engine import Simulator
 from neuroaix.rtl.harness import workloads
 from neuroaix.rtl.harness.cocotb_kit import PATTERNS
 from neuroaix.rtl.hw.node import Node
-from neuroaix.rtl.harness.memory_model import TimedMemory, node_memory
+from neuroaix.rtl.harness.memory_model import node_memory
 from neuroaix.rtl.harness.node_engine import emulator_cycles, engine_case
 from neuroaix.rtl.harness.node_image import external_spikes, node_image
 from neuroaix.rtl.harness.node_sim import node_verilog, simulate
@@ -235,44 +235,6 @@ def test_ddr_memory_cycles_equal_the_rule(lanes):
     assert run.cycles == rule
     fixed = emulator_cycles(image, external, expected).cycles.tolist()
     assert fixed != rule
-
-
-def test_timed_memory_follows_the_timing():
-    """The testbench memory alone: a fixed latency hands the first word over L cycles after
-    the request and then one per cycle, holds a word while the node is not ready, refuses a
-    request beyond its queue; the DDR starts a request when it is free."""
-    words = [10 + k for k in range(8)]
-    mem = TimedMemory(words, timing.fixed_latency(3), queue_depth=1)
-    got = []
-    for cycle in range(12):
-        if mem.resp_valid:
-            got.append((cycle, mem.resp_word))
-        request = (2, 3) if cycle == 0 else None
-        assert mem.req_ready == (cycle == 0 or cycle > 5)
-        mem.clock(cycle, request, resp_ready=cycle != 4)
-    assert got == [(3, 12), (4, 13), (5, 13), (6, 14)]
-    with pytest.raises(RuntimeError, match="not ready"):
-        full = TimedMemory(words, timing.fixed_latency(3), queue_depth=1)
-        full.clock(0, (0, 1), True)
-        full.clock(1, (0, 1), True)
-    ddr = node_memory("ddr", NodeParams(n_neurons=8, n_populations=1, ring_depth=4,
-                                        n_sources=8, memory_words=8, max_burst=2))
-    mem = TimedMemory(words, ddr, queue_depth=4)
-    first = []
-    for cycle in range(80):
-        if mem.resp_valid:
-            first.append(cycle)
-        mem.clock(cycle, (0, 2) if cycle < 2 else None, True)
-    start0, free = timing.memory_start(ddr, 0, 0, 2)
-    start1, _ = timing.memory_start(ddr, 1, free, 2)
-    assert start1 == free > ddr.period_fs  # the second request waits for the DDR
-    want = [timing.word_ready(ddr, 0, start0, 2, k) for k in range(2)]
-    want += [timing.word_ready(ddr, 1, start1, 2, k) for k in range(2)]
-    expect, prev = [], -1
-    for w in want:  # one word per cycle, in order
-        prev = max(int(w), prev + 1)
-        expect.append(prev)
-    assert first == expect
 
 
 def test_node_layout_keeps_the_order_of_each_bank():
