@@ -45,6 +45,8 @@ RTL_RELEASES = (
     ("rtl: every spike at the step's start (bound)", "node.rtl_release", "step-start"),
     ("rtl: dispatcher off the path, 0 ns", "node.dispatcher_latency_ns", 0.0),
     ("rtl: proposed merge in arrival order", "node.rtl_release", "arrival"),
+    ("rtl: arrival order, no dispatcher", "node.rtl_release", "arrival",
+     "node.dispatcher_latency_ns", 0.0),
 )
 
 #: Sensitivity of the baseline to the assumptions (no paper value).
@@ -115,13 +117,16 @@ def main(argv=None) -> int:
         base = hw.with_value("node.model", model)
         points = [(f"{model}: {label}", key, value, paper) for label, key, value, paper in POINTS]
         if model == "rtl":
-            points += [(label, key, value, None) for label, key, value in RTL_RELEASES]
+            points += [(label, *kv, None) for label, *kv in RTL_RELEASES]
         # JIT warm-up on a few steps, then time the full emulation
         warm = Emulator(base)
         lay = layouts[model] = warm.node_layouts(counts, targets) if model == "rtl" else None
         warm.run(counts, senders[steps < 10], steps[steps < 10], n_steps=10, layouts=lay)
-        for label, key, value, paper in points:
-            cfg = base if key is None else base.with_value(key, value)
+        for label, *kv, paper in points:
+            cfg = base
+            for key, value in zip(kv[::2], kv[1::2]):  # (key, value) pairs; None: none
+                cfg = cfg if key is None else cfg.with_value(key, value)
+            key, value = kv[0], kv[1]
             t0 = time.perf_counter()
             res = Emulator(cfg).run(counts, senders, steps, n_steps=n, layouts=lay)
             t_emu = time.perf_counter() - t0
