@@ -364,7 +364,9 @@ def _exp_segment(seg, poisson, lo, hi, n_hi, w_bg):
     """
     ring_ex, ring_in, v, iex, iin, ref, rng, flag, cf = seg
     # the propagators and the weight are int32 by the contract (checked by the wrapper):
-    # sign-extended from int32, each product compiles to one vpmuldq, not a vpmullq
+    # sign-extended from int32, each propagator product compiles to one vpmuldq, not a
+    # vpmullq (the count times the weight stays a vpmullq: LLVM does not see the count's
+    # range)
     p22, p11ex, p11in = _sext32(cf[0]), _sext32(cf[1]), _sext32(cf[2])
     p21ex, p21in = _sext32(cf[3]), _sext32(cf[4])
     drive, theta, v_reset, ref_steps = cf[5] * cf[8], cf[6], cf[7], cf[9]
