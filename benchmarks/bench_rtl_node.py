@@ -37,21 +37,35 @@ from neuroaix.rtl.harness.node_sim import simulate
 #: the fixed memory's.
 MEMORY = {"latency": 20, "max_burst": 8, "fifo_words": 16, "spike_fifo": 16}
 BUILD = pathlib.Path(__file__).parents[1] / "build" / "bench_rtl_node"
-#: The network: neuroAIx's node size (2,205 neurons on each of 4 nodes), its seed.
+#: The networks: neuroAIx's node size (2,205 neurons on each of 4 nodes), their seed.
 SCALE, SEED = 0.1143, 7
+#: Brunel's network of 8,820 neurons (7,056 E, 1,764 I), in-degrees 100 and 25 (epsilon 0.01).
+BRUNEL = {"scale": 0.7056, "epsilon": 0.01, "eta": 2.0}
+
+
+def network(model: str, k_scale: float, input: str):
+    """Return the built network of ``model`` ("microcircuit" or "brunel") on 4 nodes."""
+    if model == "brunel":
+        net = models.brunel(**BRUNEL, seed=SEED)
+    else:
+        net = models.microcircuit(scale=SCALE, k_scale=k_scale, input=input, seed=SEED)
+    return net.build(partitions=4, threads=1)
 
 
 def run(n_steps: int, lanes, k_scale: float, sim: str = "verilator", partition: int = 1,
-        input: str = "poisson", memory: str = "fixed", hardware=DEFAULT_HARDWARE) -> dict:
+        input: str = "poisson", memory: str = "fixed", hardware=DEFAULT_HARDWARE,
+        model: str = "microcircuit") -> dict:
     """Run the node at each ``(L, U)`` of ``lanes`` with ``memory``; return the measurements."""
     if memory == "ddr":
         from neuroaix.emulator import load_hardware
 
         hardware = load_hardware(hardware)
-    built = models.microcircuit(scale=SCALE, k_scale=k_scale, input=input,
-                                seed=SEED).build(partitions=4, threads=1)
-    out = {"network": {"n_neurons": int(built.n_neurons), "partitions": 4,
-                       "partition": partition, "k_scale": k_scale, "input": input,
+    built = network(model, k_scale, input)
+    out = {"network": {"model": model, "n_neurons": int(built.n_neurons), "partitions": 4,
+                       "partition": partition,
+                       "k_scale": k_scale if model == "microcircuit" else None,
+                       "input": input if model == "microcircuit" else None,
+                       **({"brunel": BRUNEL} if model == "brunel" else {}),
                        "steps": n_steps},
            "simulator": sim, "memory": None, "runs": []}
     for L, U in lanes:
@@ -66,7 +80,8 @@ def run(n_steps: int, lanes, k_scale: float, sim: str = "verilator", partition: 
         if sim == "none":  # the node's cycle rule alone, no RTL run
             spikes, cycles, events = expected, None, None
         elif sim == "verilator":
-            build_dir = BUILD / f"L{L}_U{U}"
+            build_dir = BUILD / (f"L{L}_U{U}" if model == "microcircuit" else
+                                 f"{model}_L{L}_U{U}")
             t1 = time.perf_counter()
             node_verilator.build(image.config, build_dir)
             t_build = time.perf_counter() - t1
@@ -113,7 +128,9 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--k-scale", type=float, default=0.1)
-    p.add_argument("--input", choices=("poisson", "dc"), default="poisson")
+    p.add_argument("--model", choices=("microcircuit", "brunel"), default="microcircuit")
+    p.add_argument("--input", choices=("poisson", "dc"), default="poisson",
+                   help="the microcircuit's background input")
     p.add_argument("--lanes", nargs="+", default=["1,1", "8,10"], metavar="L,U")
     p.add_argument("--sim", choices=("verilator", "amaranth", "none"), default="verilator",
                    help="the RTL's simulator; none: the emulator's cycles alone")
@@ -127,9 +144,11 @@ def main(argv=None) -> int:
         p.error("--hardware applies to --memory ddr")
     lanes = [tuple(int(x) for x in s.split(",")) for s in args.lanes]
     out = run(args.steps, lanes, args.k_scale, args.sim, input=args.input, memory=args.memory,
-              hardware=args.hardware or DEFAULT_HARDWARE)
+              hardware=args.hardware or DEFAULT_HARDWARE, model=args.model)
     net = out["network"]
-    print(f"microcircuit {net['n_neurons']} neurons, k_scale {net['k_scale']}, partition "
+    what = (f"k_scale {net['k_scale']}" if args.model == "microcircuit" else
+            f"epsilon {BRUNEL['epsilon']}")
+    print(f"{args.model} {net['n_neurons']} neurons, {what}, partition "
           f"{net['partition']} of 4 ({net['n_local']} local neurons, {net['synapses_local']} "
           f"synapses), {net['steps']} steps, {out['simulator']}, memory "
           f"{out['memory']['memory']}")
@@ -141,8 +160,9 @@ def main(argv=None) -> int:
               f"{sum(r['emulator_cycles']):>10}{r['steps_differing']:>8}{r['events']:>9}"
               f"{r['seconds']:>9}")
     if args.json:
-        doc = {**outputs.provenance(model="microcircuit", scale=SCALE, seed=SEED,
-                                    input=args.input), **out}
+        micro = args.model == "microcircuit"
+        doc = {**outputs.provenance(model=args.model, scale=SCALE if micro else BRUNEL["scale"],
+                                    seed=SEED, input=args.input if micro else None), **out}
         outputs.write_json(args.json, doc, indent=1)
     return 0
 
