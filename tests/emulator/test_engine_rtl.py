@@ -19,6 +19,7 @@ from neuroaix.emulator import (
 )
 from neuroaix.emulator.node import node_cycles
 from neuroaix.emulator.workload import simulate_raster
+from neuroaix.rtl.harness.node_engine import emulator_cycles
 from neuroaix.rtl.harness.node_image import (
     external_spikes,
     node_image,
@@ -105,11 +106,10 @@ def test_rtl_cluster_with_spikes_at_step_start_is_the_harness_rule(case):
     for p in range(hw.n_nodes):
         image = _image(built, p, hw)
         mine = senders % hw.n_nodes == p
-        local = [np.sort((senders[mine & (steps == t)] - p) // hw.n_nodes).tolist()
-                 for t in range(N_STEPS)]
-        got = node_cycles(node_timing(image), em.memory_timing, local,
-                          external_spikes(image, senders, steps, N_STEPS), image.row_start,
-                          image.row_length, synapse_banks(image))
+        spikes = [np.sort(senders[mine & (steps == t)]).tolist() for t in range(N_STEPS)]
+        # the harness's own run of the rule, with the cluster's DDR in the node's clock
+        got = emulator_cycles(image, external_spikes(image, senders, steps, N_STEPS), spikes,
+                              em.memory_timing)
         assert got.cycles.tolist() == res.rtl_cycles[:, p, 0].tolist()
     ascending = Emulator(_hardware()).run(counts_from_built(built), senders, steps,
                                           n_steps=N_STEPS, targets=targets_from_built(built))
