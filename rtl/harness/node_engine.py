@@ -57,17 +57,20 @@ def raster_hash(spikes_per_step) -> str:
     return spike_hash(np.array(senders, np.int64), np.array(steps, np.int64))
 
 
-def emulator_cycles(image: NodeImage, external, spikes, memory=None) -> NodeCycles:
+def emulator_cycles(image: NodeImage, external, spikes, memory=None, *,
+                    offers=None) -> NodeCycles:
     """Return the emulator's cycles of every step of the node running ``image``.
 
     The node's cycle rule (``neuroaix.timing.node_step_cycles``, jitted by the emulator) with
     ``memory`` (a ``neuroaix.timing.MemoryTiming`` in the node's clock; default the image's
     fixed latency), the partition's raster ``spikes`` (global ids per step) and the other
     partitions' spikes ``external`` (per step, in the order they are injected; None for a
-    single node).
+    single node); ``offers`` the first cycle of each external item and of ``last`` per step
+    (``neuroaix.emulator.node.node_cycles``; default all 0).
     """
     if memory is None:
         memory = timing.fixed_latency(image.config.latency)
     local = [[(g - image.gid_base) // image.gid_stride for g in step] for step in spikes]
     return node_cycles(node_timing(image), memory, local,
-                       external, image.row_start, image.row_length, synapse_banks(image))
+                       external, image.row_start, image.row_length, synapse_banks(image),
+                       offers=offers)

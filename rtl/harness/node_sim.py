@@ -59,7 +59,7 @@ def node_verilog(config: NodeParams, *, name: str = "node", zero_init: bool = Tr
 
 
 def simulate(image: NodeImage, n_steps: int, external=None, *, memory=None,
-             ready_pattern=(1,), ext_pattern=(1,)) -> NodeRun:
+             ready_pattern=(1,), ext_pattern=(1,), offers=None) -> NodeRun:
     """Load an image into the node in amaranth.sim, run ``n_steps`` steps, return the raster.
 
     Parameters
@@ -79,6 +79,12 @@ def simulate(image: NodeImage, n_steps: int, external=None, *, memory=None,
         Cycled per cycle: 0 deasserts ``o_spikes.ready`` (backpressure).
     ext_pattern : sequence of int
         Cycled per cycle: 0 withholds ``i_ext.valid`` (idle cycles).
+    offers : sequence of sequences of int, optional
+        Per step, ``len(external[t]) + 1`` cycles counted from the step's first (0): the
+        first cycle each of the step's external items, then ``last``, is offered on
+        ``i_ext`` (the arrival times the cluster emulator feeds the node's cycle rule,
+        ``neuroaix.emulator.node.node_cycles``); an item is offered only in its own step.
+        Default: every item as soon as the node takes it (streaming).
 
     Returns
     -------
@@ -93,10 +99,18 @@ def simulate(image: NodeImage, n_steps: int, external=None, *, memory=None,
     sim = Simulator(dut)
     sim.add_clock(1e-6)
     result = {}
-    ext_items = []
+    ext_items = []  # (source, last, step, first cycle in the step it may be offered)
     if external is not None:
-        for spikes in external:
-            ext_items += [(s, 0) for s in spikes] + [(0, 1)]
+        if offers is not None and (len(offers) != len(external) or any(
+                len(o) != len(e) + 1 for o, e in zip(offers, external))):
+            raise ValueError("offers must give, per step, one cycle per external spike and "
+                             "one for last")
+        for t, spikes in enumerate(external):
+            when = offers[t] if offers is not None else (0,) * (len(spikes) + 1)
+            ext_items += [(s, 0, t, int(w)) for s, w in zip(spikes, when)]
+            ext_items.append((0, 1, t, int(when[-1])))
+    elif offers is not None:
+        raise ValueError("offers apply to the other nodes' spikes: pass external with them")
 
     async def load(ctx):
         ctx.set(dut.i_n_local, image.n_local)
@@ -146,8 +160,11 @@ def simulate(image: NodeImage, n_steps: int, external=None, *, memory=None,
             ready = next(ready_gate)
             ctx.set(dut.o_spikes.ready, ready)
             offer = ext_i < len(ext_items) and next(ext_gate)
+            if offer and offers is not None:
+                _, _, item_step, first = ext_items[ext_i]
+                offer = item_step == step and cycles[step] - 1 >= first
             if offer:
-                s, last = ext_items[ext_i]
+                s, last = ext_items[ext_i][:2]
                 ctx.set(dut.i_ext.payload, {"source": s, "last": last})
             ctx.set(dut.i_ext.valid, int(offer))
             if ready and ctx.get(dut.o_spikes.valid):

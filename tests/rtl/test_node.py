@@ -237,6 +237,32 @@ def test_ddr_memory_cycles_equal_the_rule(lanes):
     assert fixed != rule
 
 
+OFFER_RUNS = [(1, 1), (8, 10)]
+
+
+@pytest.mark.parametrize("lanes", OFFER_RUNS, ids=[f"L{a}U{b}" for a, b in OFFER_RUNS])
+def test_late_offers_cycles_equal_the_rule(lanes):
+    """The other nodes' spikes offered at given cycles of their step (as the cluster
+    emulator feeds the rule with network arrival times, rising and in bursts, ``last``
+    after the update in some steps) give the engine's raster and the rule's cycles of every
+    step with the same offers (difference 0), which differ from the streaming cycles."""
+    built = workloads.small_microcircuit()
+    n_steps = 12
+    image, external, expected, _ = engine_case(built, 2, n_steps, latency=8, fifo_words=16,
+                                               spike_fifo=4, synapse_lanes=lanes[0],
+                                               update_lanes=lanes[1])
+    rng = np.random.default_rng(11)
+    quiet = -(-image.n_local // lanes[1]) + 10
+    offers = [sorted(rng.integers(0, 3 * quiet, len(e) + 1).tolist()) for e in external]
+    offers[1][-1] = 4 * quiet  # `last` long after the update: the barrier waits for it
+    run = simulate(image, n_steps, external, offers=offers)
+    assert run.spikes == expected and sum(map(len, external)) > 0
+    rule = emulator_cycles(image, external, expected, offers=offers).cycles.tolist()
+    assert run.cycles == rule
+    assert rule != emulator_cycles(image, external, expected).cycles.tolist()
+    assert rule[1] > 4 * quiet
+
+
 def test_node_layout_keeps_the_order_of_each_bank():
     """With L lanes every row starts at a word, holds the row's synapses, keeps the order of
     each bank's synapses, and no issue group could take one more synapse."""
