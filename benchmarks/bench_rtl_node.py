@@ -13,11 +13,14 @@ which they differ, and the synaptic events; the JSON adds every step's cycles of
 the seconds of the engine, of the Verilator build (generation and compilation; reused while
 the Verilog is unchanged) and of the whole run. The node's memory (the testbench's, and the
 rule's) is ``--memory fixed`` (latency 20 cycles) or ``--memory ddr`` (the ``[memory]`` table
-of ``--hardware``, default configs/neuroaix-35.toml, in its synapse clock); the JSON's
-``memory`` records what was used.
+of ``--hardware``, default configs/neuroaix-35.toml, in its synapse clock); ``--pipeline
+hardware`` takes B, C and the spike FIFO from ``--hardware``'s ``[node]`` (64, 128, 64 in
+configs/neuroaix-35.toml) instead of the CI cases' 8, 16, 16; the JSON's ``memory`` records
+what was used.
 
 Usage: ``python benchmarks/bench_rtl_node.py [--steps N] [--lanes L,U ...] [--sim S]
-[--input poisson|dc] [--k-scale K] [--memory fixed|ddr [--hardware CONFIG]] [--json PATH]``
+[--input poisson|dc] [--k-scale K] [--memory fixed|ddr] [--pipeline ci|hardware]
+[--hardware CONFIG] [--json PATH]``
 """
 
 import argparse
@@ -54,12 +57,22 @@ def network(model: str, k_scale: float, input: str):
 
 def run(n_steps: int, lanes, k_scale: float, sim: str = "verilator", partition: int = 1,
         input: str = "poisson", memory: str = "fixed", hardware=DEFAULT_HARDWARE,
-        model: str = "microcircuit") -> dict:
-    """Run the node at each ``(L, U)`` of ``lanes`` with ``memory``; return the measurements."""
-    if memory == "ddr":
+        model: str = "microcircuit", pipeline: str = "ci") -> dict:
+    """Run the node at each ``(L, U)`` of ``lanes`` with ``memory``; return the measurements.
+
+    ``pipeline="hardware"`` takes B, C and the spike FIFO from ``hardware``'s ``[node]``
+    (``max_burst``, ``fifo_words``, ``spike_fifo``) instead of :data:`MEMORY`'s.
+    """
+    params = dict(MEMORY)
+    if memory == "ddr" or pipeline == "hardware":
         from neuroaix.emulator import load_hardware
 
         hardware = load_hardware(hardware)
+    if pipeline == "hardware":
+        node = hardware.node
+        params.update(max_burst=node.max_burst, fifo_words=node.fifo_words,
+                      spike_fifo=node.spike_fifo)
+    tag = "" if pipeline == "ci" else f"_B{params['max_burst']}_C{params['fifo_words']}"
     built = network(model, k_scale, input)
     out = {"network": {"model": model, "n_neurons": int(built.n_neurons), "partitions": 4,
                        "partition": partition,
@@ -70,18 +83,18 @@ def run(n_steps: int, lanes, k_scale: float, sim: str = "verilator", partition: 
            "simulator": sim, "memory": None, "runs": []}
     for L, U in lanes:
         t0 = time.perf_counter()
-        image, external, expected, _ = engine_case(built, partition, n_steps, **MEMORY,
+        image, external, expected, _ = engine_case(built, partition, n_steps, **params,
                                                    synapse_lanes=L, update_lanes=U)
         t_engine = time.perf_counter() - t0
         mem = node_memory(memory, image.config, hardware)
-        used = {k: v for k, v in MEMORY.items() if k != "latency"}
+        used = {k: v for k, v in params.items() if k != "latency"}
         out["memory"] = {**used, **memory_record(memory, image.config, hardware)}
         t_build = t_rtl = None
         if sim == "none":  # the node's cycle rule alone, no RTL run
             spikes, cycles, events = expected, None, None
         elif sim == "verilator":
-            build_dir = BUILD / (f"L{L}_U{U}" if model == "microcircuit" else
-                                 f"{model}_L{L}_U{U}")
+            build_dir = BUILD / ((f"L{L}_U{U}" if model == "microcircuit" else
+                                  f"{model}_L{L}_U{U}") + tag)
             t1 = time.perf_counter()
             node_verilator.build(image.config, build_dir)
             t_build = time.perf_counter() - t1
@@ -137,14 +150,19 @@ def main(argv=None) -> int:
     p.add_argument("--memory", choices=("fixed", "ddr"), default="fixed",
                    help="the node's memory: fixed latency 20, or the DDR table of --hardware")
     p.add_argument("--hardware", default=None,
-                   help="--memory ddr: hardware configuration (default configs/neuroaix-35.toml)")
+                   help="--memory ddr, --pipeline hardware: hardware configuration (default "
+                   "configs/neuroaix-35.toml)")
+    p.add_argument("--pipeline", choices=("ci", "hardware"), default="ci",
+                   help="B, C and spike FIFO: the CI cases' 8, 16, 16, or [node]'s max_burst, "
+                   "fifo_words and spike_fifo of --hardware")
     p.add_argument("--json", type=pathlib.Path)
     args = p.parse_args(argv)
-    if args.hardware is not None and args.memory != "ddr":
-        p.error("--hardware applies to --memory ddr")
+    if args.hardware is not None and args.memory != "ddr" and args.pipeline != "hardware":
+        p.error("--hardware applies to --memory ddr and --pipeline hardware")
     lanes = [tuple(int(x) for x in s.split(",")) for s in args.lanes]
     out = run(args.steps, lanes, args.k_scale, args.sim, input=args.input, memory=args.memory,
-              hardware=args.hardware or DEFAULT_HARDWARE, model=args.model)
+              hardware=args.hardware or DEFAULT_HARDWARE, model=args.model,
+              pipeline=args.pipeline)
     net = out["network"]
     what = (f"k_scale {net['k_scale']}" if args.model == "microcircuit" else
             f"epsilon {BRUNEL['epsilon']}")
