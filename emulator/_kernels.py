@@ -196,6 +196,17 @@ def _ceil_div(a, b):
 
 
 @njit(cache=True, nogil=True)
+def _close_step(done, cause, barrier_fs, t, step_fs, bottleneck):
+    """Step ``t`` ends with its latest node (the lowest id among equals), plus the barrier."""
+    best = 0
+    for p in range(done.shape[0]):
+        if done[p] > done[best]:
+            best = p
+    step_fs[t] = done[best] + barrier_fs
+    bottleneck[t] = cause[best]
+
+
+@njit(cache=True, nogil=True)
 def _dispatch(gids, emit, update_end, prm, ready, src, marker_t0):
     """Fill when each spike and each node's marker leave the dispatcher for the router.
 
@@ -476,12 +487,7 @@ def _build(rule_digest: str):
             # a closure would enter the cache key and differ in every process
             _emulate_step(gids, counts, update_end, trees, pipe, memory, prm, row, act, trace,
                           False)
-            best = 0
-            for p in range(prm.n_nodes):
-                if rows.done[t, p] > rows.done[t, best]:
-                    best = p
-            step_fs[t] = rows.done[t, best] + prm.barrier_fs
-            bottleneck[t] = rows.cause[t, best]
+            _close_step(rows.done[t], rows.cause[t], prm.barrier_fs, t, step_fs, bottleneck)
 
     @njit(cache=True, nogil=True)
     def emulate_step_rtl(gids, counts, layouts, nodes, trees, memory, prm, rtl, rows, rstats,
@@ -646,12 +652,7 @@ def _build(rule_digest: str):
                            rows.pipeline_busy[t], rows.cause[t])
             rounds[t] = _emulate_step_rtl(gids, counts, layouts, nodes, trees, memory, prm,
                                           rtl, row, rstats[t], act, trace, False)
-            best = 0
-            for p in range(prm.n_nodes):
-                if rows.done[t, p] > rows.done[t, best]:
-                    best = p
-            step_fs[t] = rows.done[t, best] + prm.barrier_fs
-            bottleneck[t] = rows.cause[t, best]
+            _close_step(rows.done[t], rows.cause[t], prm.barrier_fs, t, step_fs, bottleneck)
 
     @njit(cache=True, nogil=True)
     def node_cycles(node, memory, spk_ptr, spk_local, ext_ptr, ext, offer, row_start,

@@ -69,10 +69,7 @@ def counts_from_built(built) -> np.ndarray:
     built : BuiltNetwork
         A network built with as many partitions as the cluster has nodes.
     """
-    parts = getattr(built, "partitions", None)
-    if parts is None:
-        raise TypeError(f"built must be a BuiltNetwork (with .partitions), not {built!r}")
-    return np.stack([np.diff(np.asarray(p.row_ptr, np.int64)) for p in parts]).astype(np.int32)
+    return np.stack([np.diff(np.asarray(p.row_ptr, np.int64)) for p in _partitions(built)]).astype(np.int32)
 
 
 def targets_from_built(built) -> list:
@@ -86,10 +83,14 @@ def targets_from_built(built) -> list:
     built : BuiltNetwork
         A network built with as many partitions as the cluster has nodes.
     """
+    return [formats.unpack_synapses(p.words)[0] for p in _partitions(built)]
+
+
+def _partitions(built):
     parts = getattr(built, "partitions", None)
     if parts is None:
         raise TypeError(f"built must be a BuiltNetwork (with .partitions), not {built!r}")
-    return [formats.unpack_synapses(p.words)[0] for p in parts]
+    return parts
 
 
 #: Per step and node of an RTL-node emulation (``EmulationResult.rtl_cycles``), in node
