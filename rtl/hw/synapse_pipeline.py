@@ -50,6 +50,7 @@ from neuroaix.timing import ring_banks
 __all__ = [
     "SynapsePipeline",
     "RingBank",
+    "SplitMemoryData",
     "SYNAPSE_LANES",
     "ring_banks",
     "row_write_layout",
@@ -128,6 +129,76 @@ def _saturating_add(m, a, b):
     return Mux(over, hi, Mux(under, lo, s))[:32].as_signed(), over | under
 
 
+class SplitMemoryData:
+    """The contents of one block memory, held in one or two memories (one read, one write port).
+
+    A depth that is not a power of two is split into the entries ``[0, P)`` (``P`` the largest
+    power of two below it) and ``[P, depth)``. yosys maps a memory as one block shape repeated
+    in depth and width and multiplexes the repeats in LUTs; the split gives the large part a
+    shape with no repeat in depth. At the node's size (docs/rtl_node.md, "Per block"): a ring
+    bank of 8,832 x 64 bit maps as 9 x 2 blocks of 1K x 36 behind a 9-to-1 multiplexer, split
+    as 16 blocks of 8K x 4 and 2 of 1K x 36 behind a 2-to-1 multiplexer (18 BRAM36 either
+    way); the row pointers' 77,169 x 47 bit take 114 BRAM36 and a 38-to-1 multiplexer whole,
+    112 and a 2-to-1 multiplexer split.
+
+    Parameters
+    ----------
+    shape : shape-like
+        Shape of an entry.
+    depth : int
+        Entries.
+    parts : list of MemoryData, optional
+        The memories, given instead of made (one: not split).
+    """
+
+    def __init__(self, shape, depth: int, *, parts=None):
+        self.depth = depth
+        if parts is None:
+            top = 1 << (depth.bit_length() - 1)
+            sizes = [depth] if top == depth else [top, depth - top]
+            parts = [MemoryData(shape=shape, depth=n, init=[]) for n in sizes]
+        #: The memories: entry ``i`` is entry ``i`` of the first while ``i < P``, else entry
+        #: ``i - P`` of the second.
+        self.parts = list(parts)
+
+    @classmethod
+    def of(cls, data: MemoryData) -> "SplitMemoryData":
+        """Return ``data`` as one part (not split)."""
+        return cls(data.shape, data.depth, parts=[data])
+
+    def __getitem__(self, i):
+        first = self.parts[0]
+        return first[i] if i < first.depth else self.parts[1][i - first.depth]
+
+
+def _split_memory(m, name, data, *, r_addr, r_en, w_addr, w_data, w_en):
+    """Add the memories of ``data`` (:class:`SplitMemoryData`) to ``m``; return the read data.
+
+    One synchronous read port (``r_addr``, ``r_en``: the data of the entry read in the
+    previous cycle, held while ``r_en`` is low) and one write port, as one ``Memory``: the top
+    address bit of a split memory selects the part, the bits below address it.
+    """
+    parts = data.parts
+    reads = []
+    hi_bit = ceil_log2(parts[0].depth)
+    for i, part in enumerate(parts):
+        m.submodules[name if len(parts) == 1 else f"{name}{i}"] = mem = Memory(data=part)
+        r = mem.read_port()
+        w = mem.write_port()
+        en = w_en
+        if len(parts) > 1:
+            en = en & (w_addr[hi_bit] if i else ~w_addr[hi_bit])
+        m.d.comb += [r.addr.eq(r_addr[:len(r.addr)]), r.en.eq(r_en),
+                     w.addr.eq(w_addr[:len(w.addr)]), w.data.eq(w_data), w.en.eq(en)]
+        reads.append(Value.cast(r.data))
+    if len(parts) == 1:
+        return reads[0]
+    r_hi = Signal(name=f"{name}_hi")
+    with m.If(r_en):
+        m.d.sync += r_hi.eq(r_addr[hi_bit])
+    return Mux(r_hi, reads[1], reads[0])
+
+
 class RingBank(wiring.Component):
     """One ring-buffer bank: block RAM with a read-modify-write pipeline and forwarding.
 
@@ -151,6 +222,8 @@ class RingBank(wiring.Component):
     """
 
     def __init__(self, bank_data, *, slot_bits: int):
+        if isinstance(bank_data, MemoryData):
+            bank_data = SplitMemoryData.of(bank_data)
         self._data = bank_data
         self._slot_bits = slot_bits
         addr_w = _addr_bits(bank_data.depth)
@@ -166,9 +239,6 @@ class RingBank(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         addr_w = len(self.clear_addr)
-        m.submodules.ring = mem = Memory(data=self._data)
-        ring_r = mem.read_port()
-        ring_w = mem.write_port()
         syn_ok = self.e_valid & self.e_in_range
         s1_valid = self.s1_valid
         s1_clear = Signal()
@@ -176,7 +246,6 @@ class RingBank(wiring.Component):
         s1_weight = Signal(signed(32))
         syn_addr = Cat(self.e_slot[:self._slot_bits], self.e_row)[:addr_w]
         a_addr = Mux(self.e_valid, syn_addr, self.clear_addr)
-        m.d.comb += [ring_r.addr.eq(a_addr), ring_r.en.eq(1)]
         m.d.sync += [
             s1_valid.eq(syn_ok | self.clear),
             s1_clear.eq(~self.e_valid & self.clear),
@@ -191,7 +260,9 @@ class RingBank(wiring.Component):
         m.d.sync += fwd_hit.eq(s1_valid & (s1_addr == a_addr))
         old = self.old
         new = Signal(RingValues)
-        m.d.comb += old.eq(Mux(fwd_hit, fwd_data, ring_r.data))
+        ring_data = _split_memory(m, "ring", self._data, r_addr=a_addr, r_en=Const(1, 1),
+                                  w_addr=s1_addr, w_data=new, w_en=s1_valid)
+        m.d.comb += old.eq(Mux(fwd_hit, fwd_data, ring_data))
         inh = s1_weight < 0
         ch_old = Mux(inh, old.inh, old.exc)
         ch_new, ch_sat = _saturating_add(m, ch_old, s1_weight)
@@ -201,7 +272,6 @@ class RingBank(wiring.Component):
             m.d.comb += [new.exc.eq(old.exc), new.inh.eq(ch_new)]
         with m.Else():
             m.d.comb += [new.exc.eq(ch_new), new.inh.eq(old.inh)]
-        m.d.comb += [ring_w.addr.eq(s1_addr), ring_w.data.eq(new), ring_w.en.eq(s1_valid)]
         m.d.sync += fwd_data.eq(new)
         m.d.comb += [
             self.event.eq(s1_valid & ~s1_clear),
@@ -289,8 +359,7 @@ class SynapsePipeline(wiring.Component):
         self._banks = ring_banks(lanes, clear_lanes)
         per_bank = -(-n_neurons // self._banks) * ring_depth
         #: Contents of ring bank ``b``: neuron ``n = k * banks + b`` at entry ``k * D + slot``.
-        self.bank_data = [MemoryData(shape=RingValues, depth=per_bank, init=[])
-                          for _ in range(self._banks)]
+        self.bank_data = [SplitMemoryData(RingValues, per_bank) for _ in range(self._banks)]
         #: The ring buffers, entry ``neuron * D + slot`` (simulations may read it).
         self.ring_data = Interleaved(self.bank_data, ring_depth)
         super().__init__({
@@ -379,16 +448,16 @@ class SynapsePipeline(wiring.Component):
         })
 
         # Row pointers ----------------------------------------------------------------------
-        m.submodules.rows = rows = Memory(shape=row_layout, depth=self._n_sources, init=[])
-        row_w = rows.write_port()
-        row_r = rows.read_port()
+        row_w_data = Signal(row_layout)
         m.d.comb += [
             self.i_rows.ready.eq(1),
-            row_w.en.eq(self.i_rows.valid),
-            row_w.addr.eq(self.i_rows.payload.source),
-            row_w.data.start.eq(self.i_rows.payload.start),
-            row_w.data.length.eq(self.i_rows.payload.length),
+            row_w_data.start.eq(self.i_rows.payload.start),
+            row_w_data.length.eq(self.i_rows.payload.length),
         ]
+        row_r_data = row_layout(_split_memory(
+            m, "rows", SplitMemoryData(row_layout, self._n_sources),
+            r_addr=self.i_spikes.payload.source, r_en=self.i_spikes.ready,
+            w_addr=self.i_rows.payload.source, w_data=row_w_data, w_en=self.i_rows.valid))
 
         # Lookup stage: the spike waits here while its row pointer is read.
         l_valid = Signal()
@@ -397,8 +466,6 @@ class SynapsePipeline(wiring.Component):
         l_fire = Signal()
         m.d.comb += [
             self.i_spikes.ready.eq(~l_valid | l_fire),
-            row_r.en.eq(self.i_spikes.ready),
-            row_r.addr.eq(self.i_spikes.payload.source),
         ]
         with m.If(l_fire):
             m.d.sync += l_valid.eq(0)
@@ -429,8 +496,8 @@ class SynapsePipeline(wiring.Component):
         m.submodules.desc = desc = SyncFIFO(width=desc_layout.size, depth=C + 2)
         m.d.comb += l_fire.eq(l_valid & rg_free & desc.w_rdy)
 
-        start = row_r.data.start
-        length = Mux(l_oob, 0, row_r.data.length)
+        start = row_r_data.start
+        length = Mux(l_oob, 0, row_r_data.length)
         first_word = start >> off_bits
         last_word = (start + length - 1)[:len(start) + 1] >> off_bits
         n_words = Mux(length == 0, 0, last_word - first_word + 1)
@@ -506,8 +573,8 @@ class SynapsePipeline(wiring.Component):
 
         # Stage e: the issued synapses, routed to their banks -----------------------------
         # What a bank needs of synapse j is computed once per synapse (range check, the
-        # bank's row, the ring slot), and each bank takes it through a one-hot AND-OR
-        # multiplexer: the issue rule gives a bank at most one synapse per cycle.
+        # bank's row, the ring slot), and each bank takes it through a multiplexer: the issue
+        # rule gives a bank at most one synapse per cycle.
         row_bits = max(1, _addr_bits(self.bank_data[0].depth) - slot_bits)
         fields = []  # per synapse j: (in_range, row, slot, weight)
         for j in range(per_word):
@@ -528,10 +595,17 @@ class SynapsePipeline(wiring.Component):
             hit = [Signal(name=f"hit{b}_{j}") for j in range(per_word)]
             for j in range(per_word):
                 m.d.comb += hit[j].eq(takes[j] & (bank_of(word[j].target) == b))
-            routed = Const(0, field_w)
-            for j in range(per_word):
-                routed = routed | (fields[j] & hit[j].replicate(field_w))
-            m.d.sync += [e_valid[b].eq(Cat(*hit).any()), e_field[b].eq(routed)]
+            # The hit is one-hot (or none): its index, bit by bit, selects through a tree of
+            # two-way multiplexers (two LUT6 and a MUXF7 per bit on the xc7, where an AND-OR
+            # of eight takes four LUTs); without a hit the field is unused.
+            sel = [Signal(name=f"sel{b}_{i}") for i in range(off_bits)]
+            for i in range(off_bits):
+                m.d.comb += sel[i].eq(Cat(*[hit[j] for j in range(per_word) if j >> i & 1])
+                                      .any())
+            level = fields
+            for i in range(off_bits):
+                level = [Mux(sel[i], level[k + 1], level[k]) for k in range(0, len(level), 2)]
+            m.d.sync += [e_valid[b].eq(Cat(*hit).any()), e_field[b].eq(level[0])]
 
         # Clear requests: lane k reads neuron ``neuron + k`` in bank ``(neuron + k) mod NB``.
         # Bank b holds the lane ``k = (b - rot) mod NB`` (rot = neuron mod NB) if k < U, and

@@ -15,7 +15,7 @@ from neuroaix.rtl.harness.cocotb_kit import PATTERNS
 from neuroaix.rtl.hw.synapse_memory import PipelineWithMemory, words_to_memory
 from neuroaix.rtl.params import PipelineConfig
 from neuroaix.rtl.harness.pipeline_sim import Workload, simulate
-from neuroaix.rtl.hw.synapse_pipeline import SynapsePipeline
+from neuroaix.rtl.hw.synapse_pipeline import RingValues, SplitMemoryData, SynapsePipeline
 
 from tests.rtl._stream import stream_get, stream_put
 
@@ -23,6 +23,10 @@ WORKLOADS = {
     "random": lambda: workloads.random_workload(
         seed=1, n_neurons=16, ring_depth=8, n_sources=40, max_row=30, n_steps=4,
         spikes_per_step=8, max_burst=4, fifo_words=8, latency=10),
+    # 12 x 8 ring entries and 40 row pointers: both memories split (64 + 32, 32 + 8 entries)
+    "random_split": lambda: workloads.random_workload(
+        seed=5, n_neurons=12, ring_depth=8, n_sources=40, max_row=30, n_steps=4,
+        spikes_per_step=10, max_burst=4, fifo_words=8, latency=6),
     "credit_bound": lambda: workloads.random_workload(
         seed=2, n_neurons=8, ring_depth=4, n_sources=50, max_row=3, n_steps=2,
         spikes_per_step=25, max_burst=1, fifo_words=2, latency=9),
@@ -125,3 +129,11 @@ def test_constructor_errors(kwargs, err, msg):
     args.update(kwargs)
     with pytest.raises(err, match=msg):
         SynapsePipeline(**args)
+
+
+def test_split_memory_parts():
+    split = SplitMemoryData(RingValues, 8832)
+    assert [p.depth for p in split.parts] == [8192, 640]
+    assert [p.depth for p in SplitMemoryData(RingValues, 1024).parts] == [1024]
+    p = SynapsePipeline(n_neurons=12, ring_depth=8, n_sources=40, memory_words=4)
+    assert [d.depth for d in p.bank_data[0].parts] == [64, 32]
