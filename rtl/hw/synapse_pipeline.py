@@ -51,6 +51,7 @@ __all__ = [
     "SynapsePipeline",
     "RingBank",
     "SplitMemoryData",
+    "RingBankData",
     "SYNAPSE_LANES",
     "ring_banks",
     "row_write_layout",
@@ -136,10 +137,10 @@ class SplitMemoryData:
     power of two below it) and ``[P, depth)``. yosys maps a memory as one block shape repeated
     in depth and width and multiplexes the repeats in LUTs; the split gives the large part a
     shape with no repeat in depth. At the node's size (docs/rtl_node.md, "Per block"): a ring
-    bank of 8,832 x 64 bit maps as 9 x 2 blocks of 1K x 36 behind a 9-to-1 multiplexer, split
-    as 16 blocks of 8K x 4 and 2 of 1K x 36 behind a 2-to-1 multiplexer (18 BRAM36 either
-    way); the row pointers' 77,169 x 47 bit take 114 BRAM36 and a 38-to-1 multiplexer whole,
-    112 and a 2-to-1 multiplexer split.
+    bank's 8,832 x 64 bit map whole as 9 x 2 blocks of 1K x 36 behind a 9-to-1 multiplexer,
+    split as 16 blocks of 8K x 4 and 2 of 1K x 36 behind a 2-to-1 multiplexer (18 BRAM36
+    either way); the row pointers' 77,169 x 47 bit take 114 BRAM36 and 467 LUTs whole, 112
+    and 98 split.
 
     Parameters
     ----------
@@ -147,24 +148,15 @@ class SplitMemoryData:
         Shape of an entry.
     depth : int
         Entries.
-    parts : list of MemoryData, optional
-        The memories, given instead of made (one: not split).
     """
 
-    def __init__(self, shape, depth: int, *, parts=None):
+    def __init__(self, shape, depth: int):
         self.depth = depth
-        if parts is None:
-            top = 1 << (depth.bit_length() - 1)
-            sizes = [depth] if top == depth else [top, depth - top]
-            parts = [MemoryData(shape=shape, depth=n, init=[]) for n in sizes]
-        #: The memories: entry ``i`` is entry ``i`` of the first while ``i < P``, else entry
-        #: ``i - P`` of the second.
-        self.parts = list(parts)
-
-    @classmethod
-    def of(cls, data: MemoryData) -> "SplitMemoryData":
-        """Return ``data`` as one part (not split)."""
-        return cls(data.shape, data.depth, parts=[data])
+        top = 1 << (depth.bit_length() - 1)
+        sizes = [depth] if top == depth else [top, depth - top]
+        #: The memories (``MemoryData``): entry ``i`` is entry ``i`` of the first while
+        #: ``i < P``, else entry ``i - P`` of the second.
+        self.parts = [MemoryData(shape=shape, depth=n, init=[]) for n in sizes]
 
     def __getitem__(self, i):
         first = self.parts[0]
@@ -199,14 +191,38 @@ def _split_memory(m, name, data, *, r_addr, r_en, w_addr, w_data, w_en):
     return Mux(r_hi, reads[1], reads[0])
 
 
+class RingBankData:
+    """The contents of one ring bank: one :class:`SplitMemoryData` per channel.
+
+    ``bank[i]`` is entry ``i`` as ``RingValues`` (for simulations, which read it). Each channel
+    is written on its own, so that a synaptic event writes only the channel of its sign.
+
+    Parameters
+    ----------
+    depth : int
+        Entries of the bank.
+    """
+
+    def __init__(self, depth: int):
+        self.depth = depth
+        #: The excitatory and the inhibitory channel (signed(32) entries).
+        self.exc = SplitMemoryData(signed(32), depth)
+        self.inh = SplitMemoryData(signed(32), depth)
+
+    def __getitem__(self, i):
+        return RingValues(Cat(self.exc[i], self.inh[i]))
+
+
 class RingBank(wiring.Component):
     """One ring-buffer bank: block RAM with a read-modify-write pipeline and forwarding.
 
     A synaptic event (``e_valid``; ``e_in_range``: its target is ``< n_neurons``; ``e_row``:
     its target ``div banks``, the bank's row of ``D`` slots; ring ``e_slot``; ``e_weight``)
     or a read-and-clear (``clear``, entry ``clear_addr``; events have priority) is read in
-    one cycle (stage s1) and written in the next; a forwarding register holds the value
-    written in the previous cycle, so back-to-back updates of one entry are exact. ``old`` is
+    one cycle (stage s1) and written in the next: an event writes the channel of its sign
+    only (the other channel's memory keeps its value), a clear zeroes both. A forwarding
+    register holds the value written in the previous cycle and the channels it went to, so
+    back-to-back updates of one entry are exact. ``old`` is
     the entry's value in stage s1 (the cleared value of a clear). Events out of range are
     dropped (``dropped``); ``event`` and ``saturated`` flag the accumulation in stage s1.
 
@@ -215,15 +231,13 @@ class RingBank(wiring.Component):
 
     Parameters
     ----------
-    bank_data : amaranth.lib.memory.MemoryData
+    bank_data : RingBankData
         The bank's contents (``RingValues`` entries, ``(target div banks) * D + slot``).
     slot_bits : int
         Bits of a ring slot.
     """
 
     def __init__(self, bank_data, *, slot_bits: int):
-        if isinstance(bank_data, MemoryData):
-            bank_data = SplitMemoryData.of(bank_data)
         self._data = bank_data
         self._slot_bits = slot_bits
         addr_w = _addr_bits(bank_data.depth)
@@ -252,26 +266,31 @@ class RingBank(wiring.Component):
             s1_addr.eq(a_addr),
             s1_weight.eq(self.e_weight),
         ]
+        inh = s1_weight < 0
+        # A synaptic event writes the channel of its sign (the other keeps its value in the
+        # memory), a clear writes zero to both: one 32-bit value ``new`` for both channels.
+        w_exc = s1_valid & (s1_clear | ~inh)
+        w_inh = s1_valid & (s1_clear | inh)
         # Forwarding: the entry written in this cycle is the next one's ``old`` when the next
         # one has its address; the comparison is made a cycle early (on ``a_addr``, which
         # becomes ``s1_addr``) and registered, so that it is off the add's path.
-        fwd_hit = Signal()
-        fwd_data = Signal(RingValues)
-        m.d.sync += fwd_hit.eq(s1_valid & (s1_addr == a_addr))
+        # Per channel: the forwarded value is the channel's when that channel was written.
+        fwd_exc = Signal()
+        fwd_inh = Signal()
+        fwd_data = Signal(signed(32))
+        same = s1_addr == a_addr
+        m.d.sync += [fwd_exc.eq(w_exc & same), fwd_inh.eq(w_inh & same)]
         old = self.old
-        new = Signal(RingValues)
-        ring_data = _split_memory(m, "ring", self._data, r_addr=a_addr, r_en=Const(1, 1),
-                                  w_addr=s1_addr, w_data=new, w_en=s1_valid)
-        m.d.comb += old.eq(Mux(fwd_hit, fwd_data, ring_data))
-        inh = s1_weight < 0
+        new = Signal(signed(32))
+        exc = _split_memory(m, "exc", self._data.exc, r_addr=a_addr, r_en=Const(1, 1),
+                            w_addr=s1_addr, w_data=new, w_en=w_exc)
+        inh_data = _split_memory(m, "inh", self._data.inh, r_addr=a_addr, r_en=Const(1, 1),
+                                 w_addr=s1_addr, w_data=new, w_en=w_inh)
+        m.d.comb += [old.exc.eq(Mux(fwd_exc, fwd_data, exc)),
+                     old.inh.eq(Mux(fwd_inh, fwd_data, inh_data))]
         ch_old = Mux(inh, old.inh, old.exc)
         ch_new, ch_sat = _saturating_add(m, ch_old, s1_weight)
-        with m.If(s1_clear):
-            m.d.comb += new.eq(0)
-        with m.Elif(inh):
-            m.d.comb += [new.exc.eq(old.exc), new.inh.eq(ch_new)]
-        with m.Else():
-            m.d.comb += [new.exc.eq(ch_new), new.inh.eq(old.inh)]
+        m.d.comb += new.eq(Mux(s1_clear, 0, ch_new))
         m.d.sync += fwd_data.eq(new)
         m.d.comb += [
             self.event.eq(s1_valid & ~s1_clear),
@@ -359,7 +378,7 @@ class SynapsePipeline(wiring.Component):
         self._banks = ring_banks(lanes, clear_lanes)
         per_bank = -(-n_neurons // self._banks) * ring_depth
         #: Contents of ring bank ``b``: neuron ``n = k * banks + b`` at entry ``k * D + slot``.
-        self.bank_data = [SplitMemoryData(RingValues, per_bank) for _ in range(self._banks)]
+        self.bank_data = [RingBankData(per_bank) for _ in range(self._banks)]
         #: The ring buffers, entry ``neuron * D + slot`` (simulations may read it).
         self.ring_data = Interleaved(self.bank_data, ring_depth)
         super().__init__({

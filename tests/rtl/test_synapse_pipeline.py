@@ -136,4 +136,5 @@ def test_split_memory_parts():
     assert [p.depth for p in split.parts] == [8192, 640]
     assert [p.depth for p in SplitMemoryData(RingValues, 1024).parts] == [1024]
     p = SynapsePipeline(n_neurons=12, ring_depth=8, n_sources=40, memory_words=4)
-    assert [d.depth for d in p.bank_data[0].parts] == [64, 32]
+    assert [d.depth for d in p.bank_data[0].exc.parts] == [64, 32]
+    assert [d.depth for d in p.bank_data[0].inh.parts] == [64, 32]

