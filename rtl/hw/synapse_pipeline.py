@@ -137,10 +137,10 @@ class SplitMemoryData:
     power of two below it) and ``[P, depth)``. yosys maps a memory as one block shape repeated
     in depth and width and multiplexes the repeats in LUTs; the split gives the large part a
     shape with no repeat in depth. At the node's size (docs/rtl_node.md, "Per block"): a ring
-    bank's 8,832 x 64 bit map whole as 9 x 2 blocks of 1K x 36 behind a 9-to-1 multiplexer,
-    split as 16 blocks of 8K x 4 and 2 of 1K x 36 behind a 2-to-1 multiplexer (18 BRAM36
-    either way); the row pointers' 77,169 x 47 bit take 114 BRAM36 and 467 LUTs whole, 112
-    and 98 split.
+    bank's 8,832 x 64 bit in one memory map as 9 x 2 blocks of 1K x 36 behind a 9-to-1
+    multiplexer; split, each channel of 8,832 x 32 bit maps as 8 blocks of 8K x 4 and one of
+    1K x 36 behind a 2-to-1 multiplexer (18 BRAM36 a bank either way); the row pointers'
+    77,169 x 47 bit take 114 BRAM36 and 467 LUTs whole, 112 and 98 split.
 
     Parameters
     ----------
@@ -592,10 +592,16 @@ class SynapsePipeline(wiring.Component):
 
         # Stage e: the issued synapses, routed to their banks -----------------------------
         # What a bank needs of synapse j is computed once per synapse (range check, the
-        # bank's row, the ring slot), and each bank takes it through a multiplexer: the issue
-        # rule gives a bank at most one synapse per cycle.
+        # bank's row, the ring slot) and registered, with each bank's choice: the index of
+        # the synapse it takes (the issue rule gives a bank at most one per cycle). After the
+        # register, each bank's index selects through a tree of two-way multiplexers. The
+        # bank sees the same values in the same cycle as with the choice made before the
+        # register, but the tree's select comes straight from flip-flops (the 16 banks'
+        # routing alone at node size: 2,448 LUTs, 3,933 with the select computed in front of
+        # the tree, 6,912 as a one-hot AND-OR; docs/rtl_node.md, "Per block") and half the
+        # bits are registered (8 synapses instead of 16 banks).
         row_bits = max(1, _addr_bits(self.bank_data[0].depth) - slot_bits)
-        fields = []  # per synapse j: (in_range, row, slot, weight)
+        fields = []  # per synapse j, registered: (in_range, row, slot, weight)
         for j in range(per_word):
             syn = word[j]
             in_range = Signal(name=f"in_range{j}")
@@ -606,7 +612,9 @@ class SynapsePipeline(wiring.Component):
                 row.eq((syn.target >> bank_bits)[:row_bits]),
                 slot.eq((u_slot + syn.delay)[:slot_bits]),
             ]
-            fields.append(Cat(in_range, row, slot, syn.weight))
+            field = Signal(1 + row_bits + slot_bits + 32, name=f"e_syn{j}")
+            m.d.sync += field.eq(Cat(in_range, row, slot, syn.weight))
+            fields.append(field)
         field_w = len(fields[0])
         e_valid = [Signal(name=f"e_valid{b}") for b in range(NB)]
         e_field = [Signal(field_w, name=f"e_field{b}") for b in range(NB)]
@@ -614,17 +622,18 @@ class SynapsePipeline(wiring.Component):
             hit = [Signal(name=f"hit{b}_{j}") for j in range(per_word)]
             for j in range(per_word):
                 m.d.comb += hit[j].eq(takes[j] & (bank_of(word[j].target) == b))
-            # The hit is one-hot (or none): its index, bit by bit, selects through a tree of
-            # two-way multiplexers (two LUT6 and a MUXF7 per bit on the xc7, where an AND-OR
-            # of eight takes four LUTs); without a hit the field is unused.
-            sel = [Signal(name=f"sel{b}_{i}") for i in range(off_bits)]
-            for i in range(off_bits):
-                m.d.comb += sel[i].eq(Cat(*[hit[j] for j in range(per_word) if j >> i & 1])
-                                      .any())
+            # The hit is one-hot (or none): its index, bit by bit; without a hit the field
+            # is unused.
+            sel = Signal(off_bits, name=f"e_sel{b}")
+            m.d.sync += [
+                e_valid[b].eq(Cat(*hit).any()),
+                sel.eq(Cat(*[Cat(*[hit[j] for j in range(per_word) if j >> i & 1]).any()
+                             for i in range(off_bits)])),
+            ]
             level = fields
             for i in range(off_bits):
                 level = [Mux(sel[i], level[k + 1], level[k]) for k in range(0, len(level), 2)]
-            m.d.sync += [e_valid[b].eq(Cat(*hit).any()), e_field[b].eq(level[0])]
+            m.d.comb += e_field[b].eq(level[0])
 
         # Clear requests: lane k reads neuron ``neuron + k`` in bank ``(neuron + k) mod NB``.
         # Bank b holds the lane ``k = (b - rot) mod NB`` (rot = neuron mod NB) if k < U, and
