@@ -16,9 +16,10 @@ and the row pointers' 77,169 entries) that is 13 million objects, two minutes an
 :func:`convert` writes the same ``$meminit_v2`` cell with its constant as one string,
 byte-identical output (``tests/rtl/test_generate.py`` compares it with the unpatched back-end).
 With ``zero_init=False`` (the node's Verilator builds) it writes no initial value for a memory
-that is all zero: a 2,205-neuron node's synapse memory (106,766 words of 512 bits) made the
-RTLIL 67 MB and yosys's ``write_verilog`` ran for many minutes on its zeros; without them the
-RTLIL is 0.5 MB and yosys takes seconds.
+that is all zero (the ring buffers, row pointers and state RAMs, which the host clears or
+loads). While the node's simulation top held the synapse memory, a 2,205-neuron node's
+106,766 words of 512 zero bits made the RTLIL 67 MB and yosys ran for many minutes on them;
+without them the RTLIL was 0.5 MB and yosys took seconds.
 """
 
 from __future__ import annotations

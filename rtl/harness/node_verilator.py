@@ -38,8 +38,8 @@ def build(config, build_dir):
         Build directory (created if missing; reused while the Verilog is unchanged).
 
     The memories' all-zero initial values are left out of the Verilog (Verilator starts
-    them at zero): at node size they were the synapse memory's tens of Mbit of zeros, which
-    yosys took many minutes to write.
+    them at zero): at node size the ring buffers alone are 9 Mbit of zeros (and the synapse
+    memory, while the node held one, were tens of Mbit, which yosys took many minutes on).
     """
     return verilate(node_verilog(config, zero_init=False), TOP, build_dir)
 
