@@ -118,26 +118,27 @@ def test_generate_does_not_overwrite_without_force(tmp_path, capsys):
     assert "(synapse_pipeline.v, synapse_pipeline_sim.v)" in err
 
 
-@pytest.mark.parametrize("make, name", [
-    (lambda: PipelineWithMemory(n_neurons=5, ring_depth=4, n_sources=7, memory_words=9,
-                                max_burst=2, fifo_words=4, latency=3,
-                                init=[(k * 0x9E3779B97F4A7C15) ** 5 % (1 << 512)
-                                      for k in range(9)]), "pipeline_with_init"),
-    (lambda: node_core(NodeParams(n_neurons=6, n_populations=2, ring_depth=4, n_sources=9,
-                                  memory_words=3, latency=4)), "node"),
-])
+def _pipeline_with_init():
+    return PipelineWithMemory(n_neurons=5, ring_depth=4, n_sources=7, memory_words=9,
+                              max_burst=2, fifo_words=4, latency=3,
+                              init=[(k * 0x9E3779B97F4A7C15) ** 5 % (1 << 512)
+                                    for k in range(9)])
+
+
+def _tiny_node(**lanes):
+    return node_core(NodeParams(n_neurons=6, n_populations=2, ring_depth=4, n_sources=9,
+                                memory_words=3, latency=4, **lanes))
+
+
+@pytest.mark.parametrize("make, name", [(_pipeline_with_init, "pipeline_with_init"),
+                                        (_tiny_node, "node")])
 def test_convert_equals_amaranths_own_back_end(make, name):
     assert generate.convert(make(), name) == verilog.convert(make(), name=name, emit_src=False)
 
 
 @pytest.mark.parametrize("make, name", [
-    (lambda: PipelineWithMemory(n_neurons=5, ring_depth=4, n_sources=7, memory_words=9,
-                                max_burst=2, fifo_words=4, latency=3,
-                                init=[(k * 0x9E3779B97F4A7C15) ** 5 % (1 << 512)
-                                      for k in range(9)]), "pipeline_with_init"),
-    (lambda: node_core(NodeParams(n_neurons=6, n_populations=2, ring_depth=4, n_sources=9,
-                                  memory_words=3, latency=4, synapse_lanes=2,
-                                  update_lanes=3)), "node"),
+    (_pipeline_with_init, "pipeline_with_init"),
+    (lambda: _tiny_node(synapse_lanes=2, update_lanes=3), "node"),
 ])
 def test_convert_without_zero_init_drops_only_the_zero_initial_blocks(make, name):
     """``zero_init=False`` (the Verilator builds): the same Verilog, less the zeros."""
