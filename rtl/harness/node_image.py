@@ -15,7 +15,6 @@ import numpy as np
 
 from neuroaix import formats, numerics, timing
 from neuroaix.checks import check_int
-from neuroaix.emulator import node as emulator_node
 from neuroaix.rtl.hw.synapse_memory import words_to_memory
 from neuroaix.timing import ring_banks
 from neuroaix.rtl.params import NodeParams
@@ -60,6 +59,17 @@ def s32(x) -> int:
     return x - (1 << 32) if x >> 31 else x
 
 
+def _compiled_rules():
+    """Return ``neuroaix.emulator.node``, which runs the layout rules compiled.
+
+    Imported when a layout is first made, so that importing this module needs no Numba
+    (the amaranth.sim drivers import without it: tests/rtl/test_imports.py).
+    """
+    from neuroaix.emulator import node
+
+    return node
+
+
 def issue_order(targets, lanes: int, banks: int, *, fullest_first: bool = False) -> np.ndarray:
     """Return the order in which a node stores one row's synapses for its unpacker.
 
@@ -75,7 +85,7 @@ def issue_order(targets, lanes: int, banks: int, *, fullest_first: bool = False)
     np.ndarray
         ``order`` (int64): position ``k`` of the stored row holds synapse ``order[k]``.
     """
-    return emulator_node.issue_order(targets, lanes, banks, fullest_first=fullest_first)
+    return _compiled_rules().issue_order(targets, lanes, banks, fullest_first=fullest_first)
 
 
 def node_layout(words, row_ptr, lanes: int, banks: int) -> tuple:
@@ -98,7 +108,7 @@ def node_layout(words, row_ptr, lanes: int, banks: int) -> tuple:
     words = np.asarray(words, np.uint64)
     row_ptr = np.asarray(row_ptr, np.int64)
     targets = formats.unpack_synapses(words)[0]
-    start, length, order = emulator_node.node_layout(row_ptr, targets, lanes, banks)
+    start, length, order = _compiled_rules().node_layout(row_ptr, targets, lanes, banks)
     if lanes == 1:
         return start, length, words
     size = int(start[-1] + length[-1]) if len(length) else 0
