@@ -165,9 +165,10 @@ class MemoryConfig:
         Peak bandwidth of all channels together, GB/s (10**9 bytes per second).
     efficiency : tuple of (int, float)
         Usable bandwidth (GB/s) of one request of a given size (bytes), measured at
-        ``efficiency_peak_gbps``; sizes strictly increasing. Interpolated linearly in the
-        logarithm of the size, clamped at both ends, and scaled by
-        ``peak_bandwidth_gbps / efficiency_peak_gbps``.
+        ``efficiency_peak_gbps``; sizes strictly increasing. Scaled by
+        ``peak_bandwidth_gbps / efficiency_peak_gbps``; a request's time (size over
+        bandwidth) is interpolated linearly in the size between the table's sizes, and
+        follows the first or last bandwidth outside them (``MemoryModel``).
     efficiency_peak_gbps : float
         The peak bandwidth at which ``efficiency`` was measured.
     latency_ns : float

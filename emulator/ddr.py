@@ -3,7 +3,10 @@
 A spike's local synapse list (``n`` synapses of ``synapse_bytes``) is fetched as one request
 of ``ceil(n * synapse_bytes / fetch_bytes) * fetch_bytes`` bytes (rows aligned to the fetch
 granularity: an assumption). The table gives the usable bandwidth of one request on its own,
-so a request of ``b`` bytes takes ``service(b) = b / bandwidth(b)``, latency included.
+so a request of a table size ``b`` takes ``service(b) = b / bandwidth(b)``, latency included;
+between two sizes of the table the time is interpolated linearly in ``b`` (so a larger
+request never takes less time: interpolating the bandwidth in log size made 128 B and 192 B
+faster than 64 B), beyond them it follows the nearest size's bandwidth.
 Requests are served in order of arrival, one at a time. Without prefetch the memory is busy
 for ``service(b)``; with prefetch the next request's access latency overlaps the current
 transfer, so the memory is busy ``max(service(b) - latency, b / peak)`` while the data of the
@@ -35,9 +38,10 @@ class MemoryModel:
         if not isinstance(config, MemoryConfig):
             raise TypeError(f"config must be a MemoryConfig, not {config!r}")
         self.config = config
-        self._log_sizes = np.log(np.array([r[0] for r in config.efficiency], np.float64))
+        self._sizes = np.array([r[0] for r in config.efficiency], np.float64)
         scale = config.peak_bandwidth_gbps / config.efficiency_peak_gbps
         self._gbps = np.array([r[1] for r in config.efficiency], np.float64) * scale
+        self._times_ns = self._sizes / self._gbps  # measured time of each table size
         self.latency_fs = ns_to_fs(config.latency_ns)
 
     def request_bytes(self, n_synapses):
@@ -54,15 +58,21 @@ class MemoryModel:
         b = np.asarray(request_bytes, np.float64)
         if b.size and b.min() <= 0:
             raise ValueError("request_bytes must be > 0")
-        return np.interp(np.log(b), self._log_sizes, self._gbps)
+        return b / self._time_ns(b)
+
+    def _time_ns(self, b):
+        """Time of one request of ``b`` bytes (ns): the table's times, linear in between."""
+        s, t = self._sizes, self._times_ns
+        inside = np.interp(b, s, t)
+        return np.where(b < s[0], b / self._gbps[0],
+                        np.where(b > s[-1], b / self._gbps[-1], inside))
 
     def service_fs(self, request_bytes):
         """Return the time of one request on its own (latency included), femtoseconds."""
         b = np.asarray(request_bytes, np.int64)
         out = np.zeros(b.shape, np.int64)
         nz = b > 0
-        # GB/s = bytes per ns; bytes / (bytes/ns) * 1e6 = fs
-        out[nz] = np.floor(b[nz] / self.bandwidth_gbps(b[nz]) * 1e6 + 0.5).astype(np.int64)
+        out[nz] = np.floor(self._time_ns(b[nz].astype(np.float64)) * 1e6 + 0.5).astype(np.int64)
         return out
 
     def occupancy_fs(self, request_bytes):

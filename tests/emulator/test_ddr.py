@@ -13,9 +13,18 @@ def test_service_time_at_table_points_is_size_over_bandwidth():
     m = MemoryModel(MemoryConfig())
     # 64 B at 0.648 GB/s: 98.765 ns; 768 B at 4.98 GB/s: 154.217 ns
     np.testing.assert_array_equal(m.service_fs([64, 768, 0]), [98_765_432, 154_216_867, 0])
-    assert m.bandwidth_gbps(100_000) == pytest.approx(10.88)   # clamped at the last point
-    mid = float(m.bandwidth_gbps(np.sqrt(64 * 384)))           # log-midpoint
-    assert mid == pytest.approx((0.648 + 3.08) / 2)
+    assert m.bandwidth_gbps(100_000) == pytest.approx(10.88)   # the last point's bandwidth
+    assert m.bandwidth_gbps(32) == pytest.approx(0.648)        # the first point's
+    # between two sizes the time is linear in the size: 224 B is halfway from 64 B to 384 B
+    half = (64 / 0.648 + 384 / 3.08) / 2
+    assert m.service_fs([224])[0] == round(half * 1e6)
+
+
+def test_a_larger_request_never_takes_less_time():
+    m = MemoryModel(MemoryConfig())
+    service = m.service_fs(np.arange(1, 1101) * 64)
+    assert np.all(np.diff(service) > 0)
+    assert service[1] > service[0] == 98_765_432  # 128 B after 64 B (80.6 ns in log size)
 
 
 def test_bandwidth_scales_with_the_peak():
