@@ -32,7 +32,7 @@ import numpy as np
 
 from neuroaix import models, outputs
 from neuroaix.rtl.harness import node_verilator
-from neuroaix.rtl.harness.memory_model import DEFAULT_HARDWARE, memory_record, node_memory
+from neuroaix.rtl.harness.node_engine import DEFAULT_HARDWARE, memory_record, node_memory
 from neuroaix.rtl.harness.node_engine import emulator_cycles, engine_case
 from neuroaix.rtl.harness.node_sim import simulate
 

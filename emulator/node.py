@@ -176,69 +176,23 @@ def node_cycles(node: timing.NodeTiming, memory: timing.MemoryTiming, spikes_loc
 def issue_order(targets, lanes: int, banks: int, *, fullest_first: bool = False) -> np.ndarray:
     """Return the order in which a node stores one row's synapses for its unpacker.
 
-    The rule is :func:`neuroaix.timing.issue_order`, compiled: position ``k`` of the stored
-    row holds synapse ``order[k]``.
-
-    Parameters
-    ----------
-    targets : array of int
-        Local target of each synapse of the row, in the network's order.
-    lanes, banks : int
-        Synapse lanes and ring banks of the node (banks in [1, 63]).
-    fullest_first : bool
-        The proposed order of :func:`neuroaix.timing.issue_order`.
-
-    Returns
-    -------
-    np.ndarray
-        ``order`` (int64).
+    :func:`neuroaix.timing.run_issue_order` with the rule compiled: position ``k`` of the
+    stored row holds synapse ``order[k]`` (int64).
     """
-    targets = np.ascontiguousarray(targets, np.int64)
-    lanes = check_int("lanes", lanes, low=1)
-    banks = check_int("banks", banks, low=1, high=63)
-    if targets.ndim != 1 or (targets.size and targets.min() < 0):
-        raise ValueError("targets must be a 1-D array of local neuron indices (>= 0)")
-    order = np.empty(targets.size, np.int64)
-    _issue_order(targets, lanes, banks, bool(fullest_first), order)
-    return order
+    return timing.run_issue_order(targets, lanes, banks, fullest_first=fullest_first,
+                                  kernel=_issue_order)
 
 
 def node_layout(row_ptr, targets, lanes: int, banks: int, *,
                 fullest_first: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(row_start, row_length, order)``: how a node stores a partition's synapses.
 
-    The rule is :func:`neuroaix.timing.node_layout`, compiled: with one lane the rows as
-    they are, with more every row from a memory word's boundary in :func:`issue_order`.
-    ``order[a]`` is the partition's synapse at address ``a`` (-1: a gap); the ring bank of
-    address ``a`` is ``targets[order[a]] % banks`` (:func:`synapse_banks`).
-
-    Parameters
-    ----------
-    row_ptr : array of int
-        Row ``s`` is synapses ``row_ptr[s]:row_ptr[s + 1]`` of the partition.
-    targets : array of int
-        Local target of every synapse of the partition.
-    lanes, banks : int
-        Synapse lanes and ring banks of the node.
-    fullest_first : bool
-        The proposed order of :func:`neuroaix.timing.issue_order`.
+    :func:`neuroaix.timing.run_node_layout` with the rule compiled (the cluster's full-scale
+    partitions); the ring bank of address ``a`` is ``targets[order[a]] % banks``
+    (:func:`synapse_banks`).
     """
-    row_ptr = np.ascontiguousarray(row_ptr, np.int64)
-    lanes = check_int("lanes", lanes, low=1)
-    banks = check_int("banks", banks, low=1, high=63)
-    if row_ptr.ndim != 1 or row_ptr.size < 1 or row_ptr[0] != 0 or np.any(np.diff(row_ptr) < 0):
-        raise ValueError("row_ptr must be non-decreasing from 0")
-    targets = np.asarray(targets)
-    if targets.shape != (int(row_ptr[-1]),):
-        raise ValueError(f"targets must have row_ptr[-1]={int(row_ptr[-1])} entries, not "
-                         f"{targets.shape!r}")
-    length = np.diff(row_ptr)
-    per = formats.SYNAPSES_PER_WORD
-    size = int(row_ptr[-1]) if lanes == 1 else int((-(-length // per) * per).sum())
-    row_start = np.empty(length.size, np.int64)
-    order = np.empty(size, np.int64)
-    used = _node_layout(row_ptr, targets, lanes, banks, bool(fullest_first), row_start, order)
-    return row_start, length, order[:used]
+    return timing.run_node_layout(row_ptr, targets, lanes, banks, fullest_first=fullest_first,
+                                  kernel=_node_layout)
 
 
 def synapse_banks(targets, order, banks: int) -> np.ndarray:

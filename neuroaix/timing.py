@@ -42,6 +42,8 @@ from neuroaix import formats
 from neuroaix.checks import check_int
 
 __all__ = [
+    "run_issue_order",
+    "run_node_layout",
     "NODE_STATS_FIELDS",
     "NodeTiming",
     "node_step_cycles",
@@ -569,6 +571,74 @@ _PER_WORD = formats.SYNAPSES_PER_WORD
 NODE_CLEAR_FIFO = 4
 #: Stages of the background unit and of the neuron update (3 each).
 NODE_STAGES = 3
+
+
+def run_issue_order(targets, lanes: int, banks: int, *, fullest_first: bool = False,
+                    kernel=None) -> np.ndarray:
+    """Return :func:`issue_order` of one row: position ``k`` holds synapse ``order[k]``.
+
+    Checks the arguments and runs ``kernel`` (default :func:`issue_order` as it is, plain
+    Python; the emulator passes its compiled form).
+
+    Parameters
+    ----------
+    targets : array of int
+        Local target of each synapse of the row, in the network's order.
+    lanes, banks : int
+        Synapse lanes and ring banks of the node (banks in [1, 63]).
+    fullest_first : bool
+        The proposed order of :func:`issue_order`.
+    kernel : callable, optional
+        :func:`issue_order` or a compiled copy of it.
+    """
+    targets = np.ascontiguousarray(targets, np.int64)
+    lanes = check_int("lanes", lanes, low=1)
+    banks = check_int("banks", banks, low=1, high=63)
+    if targets.ndim != 1 or (targets.size and targets.min() < 0):
+        raise ValueError("targets must be a 1-D array of local neuron indices (>= 0)")
+    order = np.empty(targets.size, np.int64)
+    (kernel or issue_order)(targets, lanes, banks, bool(fullest_first), order)
+    return order
+
+
+def run_node_layout(row_ptr, targets, lanes: int, banks: int, *, fullest_first: bool = False,
+                    kernel=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(row_start, row_length, order)`` of :func:`node_layout` for a partition.
+
+    ``order[a]`` is the partition's synapse at address ``a`` (-1: a gap). Checks the
+    arguments and runs ``kernel`` (default :func:`node_layout` as it is, plain Python, as the
+    RTL harness does for one node; the emulator passes its compiled form for the cluster).
+
+    Parameters
+    ----------
+    row_ptr : array of int
+        Row ``s`` is synapses ``row_ptr[s]:row_ptr[s + 1]`` of the partition.
+    targets : array of int
+        Local target of every synapse of the partition.
+    lanes, banks : int
+        Synapse lanes and ring banks of the node.
+    fullest_first : bool
+        The proposed order of :func:`issue_order`.
+    kernel : callable, optional
+        :func:`node_layout` or a compiled copy of it.
+    """
+    row_ptr = np.ascontiguousarray(row_ptr, np.int64)
+    lanes = check_int("lanes", lanes, low=1)
+    banks = check_int("banks", banks, low=1, high=63)
+    if row_ptr.ndim != 1 or row_ptr.size < 1 or row_ptr[0] != 0 or np.any(np.diff(row_ptr) < 0):
+        raise ValueError("row_ptr must be non-decreasing from 0")
+    targets = np.ascontiguousarray(targets, np.int64)
+    if targets.shape != (int(row_ptr[-1]),):
+        raise ValueError(f"targets must have row_ptr[-1]={int(row_ptr[-1])} entries, not "
+                         f"{targets.shape!r}")
+    length = np.diff(row_ptr)
+    per = _PER_WORD
+    size = int(row_ptr[-1]) if lanes == 1 else int((-(-length // per) * per).sum())
+    row_start = np.empty(length.size, np.int64)
+    order = np.empty(size, np.int64)
+    used = (kernel or node_layout)(row_ptr, targets, lanes, banks, bool(fullest_first),
+                                   row_start, order)
+    return row_start, length, order[:used]
 
 
 def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank, stats,

@@ -221,7 +221,7 @@ def _run(args) -> int:
 
     from neuroaix import models
     from neuroaix.rtl.harness import node_verilator
-    from neuroaix.rtl.harness.memory_model import DEFAULT_HARDWARE, memory_record, node_memory
+    from neuroaix.rtl.harness.node_engine import DEFAULT_HARDWARE, memory_record, node_memory
     from neuroaix.rtl.harness.node_engine import emulator_cycles, engine_case, raster_hash
     from neuroaix.rtl.hw.node import UPDATE_LANES
     from neuroaix.rtl.hw.synapse_pipeline import SYNAPSE_LANES

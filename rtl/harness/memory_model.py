@@ -7,7 +7,7 @@ testbench, one clock at a time, with the timing of a :class:`neuroaix.timing.Mem
 (:func:`neuroaix.timing.memory_start`, :func:`neuroaix.timing.word_ready`, the functions the
 node's cycle rule calls): a fixed latency (:func:`neuroaix.timing.fixed_latency`) or the DDR
 table of a hardware configuration's ``[memory]`` section in the node's clock
-(:func:`node_memory`). The amaranth.sim bench (``node_sim.simulate``) and the cocotb bench
+(``node_engine.node_memory``, which reads it through the emulator). The amaranth.sim bench (``node_sim.simulate``) and the cocotb bench
 (``cocotb_kit.MemoryResponder``) both clock it; this module imports neither simulator.
 
 One clock of :class:`TimedMemory`, as the rule has it: the memory takes a request while it
@@ -24,69 +24,13 @@ import collections
 import numpy as np
 
 from neuroaix import timing
-from neuroaix.checks import check_choice, check_int
+from neuroaix.checks import check_int
 
 __all__ = [
-    "DEFAULT_HARDWARE",
-    "MEMORIES",
     "TimedMemory",
-    "memory_record",
-    "node_memory",
     "timing_from_json",
     "timing_to_json",
 ]
-
-#: The memories a node's testbench can attach: a fixed latency, or the DDR table.
-MEMORIES = ("fixed", "ddr")
-#: The hardware configuration whose ``[memory]`` table the DDR memory follows by default: the
-#: shipped ``configs/neuroaix-35.toml``.
-DEFAULT_HARDWARE = "neuroaix-35"
-
-
-def node_memory(kind: str, config, hardware=DEFAULT_HARDWARE) -> timing.MemoryTiming:
-    """Return the timing of the node's memory: ``fixed`` or ``ddr``.
-
-    Parameters
-    ----------
-    kind : str
-        ``"fixed"``: the first word ``config.latency`` cycles after a request
-        (:func:`neuroaix.timing.fixed_latency`). ``"ddr"``: the ``[memory]`` table of
-        ``hardware`` (``MemoryModel.memory_timing``, requests of at most
-        ``config.max_burst`` words) with the period of its ``[node]`` synapse clock
-        (``synapse_clock_mhz``, the memory side's clock, as the emulator takes it).
-    config : NodeParams
-        The node's parameters.
-    hardware : str, path or HardwareConfig
-        The hardware configuration (``ddr`` only).
-    """
-    check_choice("memory", kind, MEMORIES)
-    if kind == "fixed":
-        return timing.fixed_latency(config.latency)
-    from neuroaix.emulator.clock import Clock
-    from neuroaix.emulator.config import HardwareConfig, load_hardware
-    from neuroaix.emulator.ddr import MemoryModel
-
-    hw = hardware if isinstance(hardware, HardwareConfig) else load_hardware(hardware)
-    period = Clock("synapse", hw.node.synapse_clock_mhz).period_fs
-    return MemoryModel(hw.memory).memory_timing(config.max_burst, period)
-
-
-def memory_record(kind: str, config, hardware=DEFAULT_HARDWARE) -> dict:
-    """Return what a result records of the memory it used (only what that memory uses).
-
-    ``{"memory": "fixed", "latency": L}``, or ``{"memory": "ddr", "hardware": NAME,
-    "synapse_clock_mhz": F, "period_fs": T}`` with the configuration's name.
-    """
-    check_choice("memory", kind, MEMORIES)
-    if kind == "fixed":
-        return {"memory": "fixed", "latency": config.latency}
-    from neuroaix.emulator.config import HardwareConfig, load_hardware
-
-    hw = hardware if isinstance(hardware, HardwareConfig) else load_hardware(hardware)
-    mem = node_memory(kind, config, hw)
-    return {"memory": "ddr", "hardware": hw.name,
-            "synapse_clock_mhz": hw.node.synapse_clock_mhz, "period_fs": int(mem.period_fs)}
-
 
 def timing_to_json(memory: timing.MemoryTiming) -> dict:
     """Return ``memory`` as plain JSON values (for the cocotb bench)."""

@@ -2,7 +2,9 @@
 
 :func:`engine_case` runs the Numba engine on a built network and returns the load image of one
 partition, the other partitions' spikes and the partition's raster; :func:`raster_hash` hashes
-a raster given per step as the engine does. This harness imports the engine (and Numba).
+a raster given per step as the engine does; :func:`node_memory` gives the testbench memory's
+timing (a fixed latency, or the emulator's DDR model of a hardware configuration). This
+harness imports the engine and the emulator (and Numba).
 """
 
 from __future__ import annotations
@@ -10,13 +12,63 @@ from __future__ import annotations
 import numpy as np
 
 from neuroaix import timing
+from neuroaix.checks import check_choice
+from neuroaix.emulator.clock import Clock
+from neuroaix.emulator.config import HardwareConfig, load_hardware
+from neuroaix.emulator.ddr import MemoryModel
 from neuroaix.emulator.node import NodeCycles, node_cycles
 from neuroaix.engine import Simulator, spike_hash
 from neuroaix.rtl.harness.node_image import (
     NodeImage, external_spikes, node_image, node_timing, synapse_banks,
 )
 
-__all__ = ["emulator_cycles", "engine_case", "raster_hash"]
+__all__ = ["DEFAULT_HARDWARE", "MEMORIES", "emulator_cycles", "engine_case", "memory_record",
+           "node_memory", "raster_hash"]
+
+#: The memories a node's testbench can attach: a fixed latency, or the DDR table.
+MEMORIES = ("fixed", "ddr")
+#: The hardware configuration whose ``[memory]`` table the DDR memory follows by default: the
+#: shipped ``configs/neuroaix-35.toml``.
+DEFAULT_HARDWARE = "neuroaix-35"
+
+
+def node_memory(kind: str, config, hardware=DEFAULT_HARDWARE) -> timing.MemoryTiming:
+    """Return the timing of the node's memory: ``fixed`` or ``ddr``.
+
+    Parameters
+    ----------
+    kind : str
+        ``"fixed"``: the first word ``config.latency`` cycles after a request
+        (:func:`neuroaix.timing.fixed_latency`). ``"ddr"``: the ``[memory]`` table of
+        ``hardware`` (``MemoryModel.memory_timing``, requests of at most
+        ``config.max_burst`` words) with the period of its ``[node]`` synapse clock
+        (``synapse_clock_mhz``, the memory side's clock, as the emulator takes it).
+    config : NodeParams
+        The node's parameters.
+    hardware : str, path or HardwareConfig
+        The hardware configuration (``ddr`` only).
+    """
+    check_choice("memory", kind, MEMORIES)
+    if kind == "fixed":
+        return timing.fixed_latency(config.latency)
+    hw = hardware if isinstance(hardware, HardwareConfig) else load_hardware(hardware)
+    period = Clock("synapse", hw.node.synapse_clock_mhz).period_fs
+    return MemoryModel(hw.memory).memory_timing(config.max_burst, period)
+
+
+def memory_record(kind: str, config, hardware=DEFAULT_HARDWARE) -> dict:
+    """Return what a result records of the memory it used (only what that memory uses).
+
+    ``{"memory": "fixed", "latency": L}``, or ``{"memory": "ddr", "hardware": NAME,
+    "synapse_clock_mhz": F, "period_fs": T}`` with the configuration's name.
+    """
+    check_choice("memory", kind, MEMORIES)
+    if kind == "fixed":
+        return {"memory": "fixed", "latency": config.latency}
+    hw = hardware if isinstance(hardware, HardwareConfig) else load_hardware(hardware)
+    mem = node_memory(kind, config, hw)
+    return {"memory": "ddr", "hardware": hw.name,
+            "synapse_clock_mhz": hw.node.synapse_clock_mhz, "period_fs": int(mem.period_fs)}
 
 
 def engine_case(built, partition: int, n_steps: int, **params):

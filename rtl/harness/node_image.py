@@ -59,22 +59,11 @@ def s32(x) -> int:
     return x - (1 << 32) if x >> 31 else x
 
 
-def _compiled_rules():
-    """Return ``neuroaix.emulator.node``, which runs the layout rules compiled.
-
-    Imported when a layout is first made, so that importing this module needs no Numba
-    (the amaranth.sim drivers import without it: tests/rtl/test_imports.py).
-    """
-    from neuroaix.emulator import node
-
-    return node
-
-
 def issue_order(targets, lanes: int, banks: int, *, fullest_first: bool = False) -> np.ndarray:
     """Return the order in which a node stores one row's synapses for its unpacker.
 
     The rule is defined once, :func:`neuroaix.timing.issue_order` (docs/rtl.md, "Lanes and
-    banks"), and run compiled (``neuroaix.emulator.node.issue_order``): the row starts at a
+    banks"), run by :func:`neuroaix.timing.run_issue_order`: the row starts at a
     memory word's boundary; position by position the synapse placed next is the earliest
     one not yet placed whose bank the current issue group does not use yet, a group ending
     after ``lanes`` synapses, at a word's end, or when no remaining synapse has an unused
@@ -85,7 +74,7 @@ def issue_order(targets, lanes: int, banks: int, *, fullest_first: bool = False)
     np.ndarray
         ``order`` (int64): position ``k`` of the stored row holds synapse ``order[k]``.
     """
-    return _compiled_rules().issue_order(targets, lanes, banks, fullest_first=fullest_first)
+    return timing.run_issue_order(targets, lanes, banks, fullest_first=fullest_first)
 
 
 def node_layout(words, row_ptr, lanes: int, banks: int) -> tuple:
@@ -108,7 +97,7 @@ def node_layout(words, row_ptr, lanes: int, banks: int) -> tuple:
     words = np.asarray(words, np.uint64)
     row_ptr = np.asarray(row_ptr, np.int64)
     targets = formats.unpack_synapses(words)[0]
-    start, length, order = _compiled_rules().node_layout(row_ptr, targets, lanes, banks)
+    start, length, order = timing.run_node_layout(row_ptr, targets, lanes, banks)
     if lanes == 1:
         return start, length, words
     size = int(start[-1] + length[-1]) if len(length) else 0

@@ -73,7 +73,7 @@ def simulate(image: NodeImage, n_steps: int, external=None, *, memory=None,
         single-node network (``i_external`` low).
     memory : neuroaix.timing.MemoryTiming, optional
         The timing of the testbench memory, in the node's clock
-        (``memory_model.node_memory``); the default is the fixed latency
+        (``node_engine.node_memory``); the default is the fixed latency
         ``image.config.latency``.
     ready_pattern : sequence of int
         Cycled per cycle: 0 deasserts ``o_spikes.ready`` (backpressure).

@@ -65,7 +65,7 @@ def run(image: NodeImage, n_steps: int, external, build_dir, *, expected=None,
     patterns : sequence of str
         Stream patterns of :data:`neuroaix.rtl.harness.cocotb_kit.PATTERNS` to run.
     memory : neuroaix.timing.MemoryTiming, optional
-        The testbench memory's timing in the node's clock (``memory_model.node_memory``);
+        The testbench memory's timing in the node's clock (``node_engine.node_memory``);
         the default is the fixed latency ``image.config.latency``. The Verilog does not
         depend on it: one build serves every memory.
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from neuroaix import timing
-from neuroaix.rtl.harness.memory_model import (TimedMemory, memory_record, node_memory,
-                                               timing_from_json, timing_to_json)
+from neuroaix.rtl.harness.memory_model import TimedMemory, timing_from_json, timing_to_json
+from neuroaix.rtl.harness.node_engine import memory_record, node_memory
 from neuroaix.rtl.params import NodeParams
 
 CONFIG = NodeParams(n_neurons=8, n_populations=1, ring_depth=4, n_sources=8, memory_words=8,

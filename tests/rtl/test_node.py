@@ -18,8 +18,7 @@ from neuroaix.engine import Simulator
 from neuroaix.rtl.harness import workloads
 from neuroaix.rtl.harness.cocotb_kit import PATTERNS
 from neuroaix.rtl.hw.node import Node
-from neuroaix.rtl.harness.memory_model import node_memory
-from neuroaix.rtl.harness.node_engine import emulator_cycles, engine_case
+from neuroaix.rtl.harness.node_engine import emulator_cycles, engine_case, node_memory
 from neuroaix.rtl.harness.node_image import external_spikes, node_image
 from neuroaix.rtl.harness.node_sim import node_verilog, simulate
 from neuroaix.rtl.model import RingReference

@@ -28,8 +28,7 @@ import pytest
 from neuroaix import models
 from neuroaix.cli import main
 from neuroaix.rtl.harness import node_verilator, workloads
-from neuroaix.rtl.harness.memory_model import node_memory
-from neuroaix.rtl.harness.node_engine import emulator_cycles, engine_case
+from neuroaix.rtl.harness.node_engine import emulator_cycles, engine_case, node_memory
 from neuroaix.rtl.harness.node_sim import simulate
 
 pytestmark = pytest.mark.rtl
