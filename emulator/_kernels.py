@@ -196,6 +196,13 @@ def _ceil_div(a, b):
 
 
 @njit(cache=True, nogil=True)
+def _step_row(rows, t):
+    """Step ``t``'s row of every node's :class:`NodeRows` (views, written in place)."""
+    return NodeRows(rows.done[t], rows.network[t], rows.memory_busy[t], rows.pipeline_busy[t],
+                    rows.cause[t])
+
+
+@njit(cache=True, nogil=True)
 def _close_step(done, cause, barrier_fs, t, step_fs, bottleneck):
     """Step ``t`` ends with its latest node (the lowest id among equals), plus the barrier."""
     best = 0
@@ -481,8 +488,7 @@ def _build(rule_digest: str):
         trace = np.zeros((4, 1, 1), np.int64)
         for t in range(n_steps):
             gids = senders[step_ptr[t]:step_ptr[t + 1]]
-            row = NodeRows(rows.done[t], rows.network[t], rows.memory_busy[t],
-                           rows.pipeline_busy[t], rows.cause[t])
+            row = _step_row(rows, t)
             # the module's _emulate_step, not the closure's emulate_step: a dispatcher held in
             # a closure would enter the cache key and differ in every process
             _emulate_step(gids, counts, update_end, trees, pipe, memory, prm, row, act, trace,
@@ -648,8 +654,7 @@ def _build(rule_digest: str):
         trace = np.zeros((4, 1, 1), np.int64)
         for t in range(n_steps):
             gids = senders[step_ptr[t]:step_ptr[t + 1]]
-            row = NodeRows(rows.done[t], rows.network[t], rows.memory_busy[t],
-                           rows.pipeline_busy[t], rows.cause[t])
+            row = _step_row(rows, t)
             rounds[t] = _emulate_step_rtl(gids, counts, layouts, nodes, trees, memory, prm,
                                           rtl, row, rstats[t], act, trace, False)
             _close_step(rows.done[t], rows.cause[t], prm.barrier_fs, t, step_fs, bottleneck)

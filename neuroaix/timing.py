@@ -573,6 +573,10 @@ NODE_CLEAR_FIFO = 4
 NODE_STAGES = 3
 
 
+def _lanes_banks(lanes, banks) -> tuple[int, int]:
+    return check_int("lanes", lanes, low=1), check_int("banks", banks, low=1, high=63)
+
+
 def run_issue_order(targets, lanes: int, banks: int, *, fullest_first: bool = False,
                     kernel=None) -> np.ndarray:
     """Return :func:`issue_order` of one row: position ``k`` holds synapse ``order[k]``.
@@ -592,8 +596,7 @@ def run_issue_order(targets, lanes: int, banks: int, *, fullest_first: bool = Fa
         :func:`issue_order` or a compiled copy of it.
     """
     targets = np.ascontiguousarray(targets, np.int64)
-    lanes = check_int("lanes", lanes, low=1)
-    banks = check_int("banks", banks, low=1, high=63)
+    lanes, banks = _lanes_banks(lanes, banks)
     if targets.ndim != 1 or (targets.size and targets.min() < 0):
         raise ValueError("targets must be a 1-D array of local neuron indices (>= 0)")
     order = np.empty(targets.size, np.int64)
@@ -623,8 +626,7 @@ def run_node_layout(row_ptr, targets, lanes: int, banks: int, *, fullest_first: 
         :func:`node_layout` or a compiled copy of it.
     """
     row_ptr = np.ascontiguousarray(row_ptr, np.int64)
-    lanes = check_int("lanes", lanes, low=1)
-    banks = check_int("banks", banks, low=1, high=63)
+    lanes, banks = _lanes_banks(lanes, banks)
     if row_ptr.ndim != 1 or row_ptr.size < 1 or row_ptr[0] != 0 or np.any(np.diff(row_ptr) < 0):
         raise ValueError("row_ptr must be non-decreasing from 0")
     targets = np.ascontiguousarray(targets, np.int64)
