@@ -242,6 +242,10 @@ def print_table(rows: list[dict], ratios: list[dict], fit: dict | None = None,
           f"{'synapses':>11} {'build s':>8} {'q_RTF':>8} {'syn ev/wall-s':>13} "
           f"{'peak RSS GiB':>12}", file=file)
     for r in rows:
+        if "error" in r:
+            print(f"{r['simulator']:>11} {r['scale']:5g} {'':>4} {r['threads']:3d} failed: "
+                  f"{r['error']}", file=file)
+            continue
         print(f"{r['simulator']:>11} {r['scale']:5g} {r.get('k_scale', 1.0):4g} "
               f"{r['threads']:3d} {r['n_neurons']:7d} {r['n_synapses']:11d} "
               f"{r['wall_s_build']:8.1f} {r['q_rtf']:8.3f} "
@@ -310,6 +314,14 @@ def main(argv: list[str] | None = None) -> int:
     cases = [(scale, 1.0, threads) for scale in args.scales for threads in args.threads]
     if 1 in args.threads and 0.1 in args.scales:
         cases += [(0.1, k, 1) for k in args.k_scales]
+    def save(complete: bool) -> None:
+        # After every case, so that an interrupted or failing run keeps what it measured.
+        if args.json:
+            _write_json(args.json, {"config": _config(args), "nest": have_nest,
+                                    "complete": complete, "runs": rows, "ratios": ratios,
+                                    "fit": fit_costs(ok_rows(rows)),
+                                    "cpu_count": os.cpu_count()})
+
     with tempfile.TemporaryDirectory() as tmp:
         work = pathlib.Path(tmp)
         for scale, k_scale, threads in cases:
@@ -319,13 +331,26 @@ def main(argv: list[str] | None = None) -> int:
                           for _ in range(args.repeats)])
             r_nx["t_sim_s"] = kw["t_sim"] * 1e-3
             rows.append(r_nx)
+            save(False)
             print(f"neuroaix scale {scale:g} K x{k_scale:g} {threads} threads: q_RTF "
                   f"{r_nx['q_rtf']:.3f}", file=sys.stderr)
             if k_scale != 1.0 or not have_nest or (args.skip_nest_above is not None
                                                     and scale > args.skip_nest_above):
                 continue
-            r_nest = _best([bench_nest(work, args.nest_python, **kw)
-                            for _ in range(args.nest_repeats)])
+            try:
+                r_nest = _best([bench_nest(work, args.nest_python, **kw)
+                                for _ in range(args.nest_repeats)])
+            except RuntimeError as err:
+                # NEST refuses some cases (more than 134,217,726 connections of one synapse
+                # model per thread: the full microcircuit on one thread); the row says so
+                # and the run goes on.
+                reason = _last_error_line(str(err))
+                rows.append({"simulator": "nest", "scale": scale, "threads": threads,
+                             "error": reason})
+                save(False)
+                print(f"NEST scale {scale:g} {threads} threads: failed: {reason}",
+                      file=sys.stderr)
+                continue
             r_nest["t_sim_s"] = kw["t_sim"] * 1e-3
             rows.append(r_nest)
             print(f"NEST scale {scale:g} {threads} threads: q_RTF {r_nest['q_rtf']:.3f}",
@@ -333,17 +358,27 @@ def main(argv: list[str] | None = None) -> int:
             ratios.append({"scale": scale, "threads": threads} | {
                 k: r_nx[k] / r_nest[k] for k in ("q_rtf", "synaptic_events_per_wall_s",
                                                  "wall_s_build", "peak_rss_bytes")})
-    fit = fit_costs(rows)
+            save(False)
+    fit = fit_costs(ok_rows(rows))
     print(f"microcircuit, {args.t_presim:g} ms presimulation discarded, min of "
           f"{args.repeats} runs, load average {os.getloadavg()[0]:.1f} at the end"
           + ("" if have_nest else " (neuroaix only: no NEST)"))
     print_table(rows, ratios, fit)
     if args.plot:
-        plot_costs(rows, fit, args.plot)
-    if args.json:
-        _write_json(args.json, {"config": _config(args), "nest": have_nest, "runs": rows,
-                                "ratios": ratios, "fit": fit, "cpu_count": os.cpu_count()})
+        plot_costs(ok_rows(rows), fit, args.plot)
+    save(True)
     return 0
+
+
+def ok_rows(rows: list[dict]) -> list[dict]:
+    """The rows of runs that finished (not those a simulator refused)."""
+    return [r for r in rows if "error" not in r]
+
+
+def _last_error_line(text: str) -> str:
+    """The last non-empty line of a child's error output (its exception)."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1] if lines else text
 
 
 def _config(args) -> dict:
