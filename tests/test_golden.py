@@ -16,6 +16,7 @@ import pytest
 from neuroaix import models
 from neuroaix.emulator import Emulator, counts_from_built, load_hardware
 from neuroaix.engine import Simulator
+from neuroaix.engine._cpu import DELIVERIES
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -97,11 +98,14 @@ def _digest(arrays) -> str:
     return h.hexdigest()
 
 
-def _run(name, simulator=Simulator):
-    """Run golden case ``name`` on ``simulator`` (a front end such as ``Simulator``)."""
+def _run(name, simulator=Simulator, delivery=None):
+    """Run golden case ``name`` on ``simulator`` (a front end such as ``Simulator``), with
+    the CPU engine's ``delivery`` where given (default: the engine's choice)."""
     model, kwargs, partitions, threads, presim, t_sim = CASES[name]
     built = getattr(models, model)(**kwargs).build(partitions=partitions, threads=threads)
     sim = simulator(built, threads=threads)
+    if delivery is not None:
+        sim.backend.delivery = delivery
     if presim:
         sim.simulate(presim, record=False)
     sim.simulate(t_sim)
@@ -118,6 +122,12 @@ def _run(name, simulator=Simulator):
 @pytest.mark.parametrize("name", [n for n in CASES if "-1.0-" not in n])
 def test_golden_scaled(name):
     assert _run(name) == GOLDEN[name]
+
+
+@pytest.mark.parametrize("delivery", DELIVERIES)
+def test_golden_with_either_delivery(delivery):
+    assert _run("microcircuit-0.1-poisson", delivery=delivery) == GOLDEN[
+        "microcircuit-0.1-poisson"]
 
 
 @pytest.mark.slow

@@ -10,7 +10,11 @@ from neuroaix._threads import set_num_threads
 from neuroaix.engine import _kernels as _k
 from neuroaix.engine.backend import Backend, register_backend
 
-__all__ = ["CPUBackend", "delay_rows", "population_tables"]
+__all__ = ["CPUBackend", "DELIVERIES", "choose_delivery", "delay_rows", "population_tables"]
+
+#: Deliveries of the step loop (``_kernels._run_steps``): deferred, gathered by delay
+#: (``DelayRows``), or immediate, from the canonical rows onto each partition's own ring.
+DELIVERIES = ("gather", "immediate")
 
 
 #: Kernel segment of each model kind (``neuron.MODEL_KINDS`` order); iaf_psc_exp
@@ -65,12 +69,26 @@ def population_tables(network, gids=None) -> _k.PopulationTables:
         src_gid=np.ascontiguousarray(network.source_gid, dtype=np.int64))
 
 
+#: Most synapses of one partition that the int32 group table of ``DelayRows`` addresses.
+_DPTR_MAX = (1 << 31) - 1
+
+
 def delay_rows(syn: _k.SynapseRows, n_local: np.ndarray) -> _k.DelayRows:
     """Return the engine's derived layout of ``syn`` (``_kernels.DelayRows``).
 
     ``n_local`` are the neurons of each partition in ``syn``; targets are stored as uint16
     when every partition holds at most 65,536 neurons (uint32 otherwise).
+
+    Raises
+    ------
+    ValueError
+        If a partition holds more than ``2**31 - 1`` synapses (the group table is int32).
     """
+    for row_ptr in syn.row_ptrs:
+        if row_ptr.shape[0] and int(row_ptr[-1]) > _DPTR_MAX:
+            raise ValueError(f"a partition holds {int(row_ptr[-1]):,} synapses, more than the "
+                             f"engine's int32 group table addresses ({_DPTR_MAX:,}); use more "
+                             "partitions")
     ranges = [_k._delay_range(w) for w in syn.words if w.shape[0]]
     d0 = min((lo for lo, _ in ranges), default=1)
     n_d = max((hi for _, hi in ranges), default=d0) - d0 + 1
@@ -78,12 +96,28 @@ def delay_rows(syn: _k.SynapseRows, n_local: np.ndarray) -> _k.DelayRows:
     dptr, tgt, wgt = List(), List(), List()
     for row_ptr, words in zip(syn.row_ptrs, syn.words):
         n_src = row_ptr.shape[0] - 1
-        dptr.append(np.empty(n_src * n_d + 1, np.int64))
+        dptr.append(np.empty(n_src * n_d + 1, np.int32))
         tgt.append(np.empty(words.shape[0], tdtype))
         wgt.append(np.empty(words.shape[0], np.int32))
         _k._delay_rows(row_ptr, words, np.int64(d0), np.int64(n_d), dptr[-1], tgt[-1],
                        wgt[-1])
     return _k.DelayRows(d0=d0, n_d=n_d, dptr=dptr, tgt=tgt, wgt=wgt)
+
+
+def choose_delivery(n_partitions: int) -> str:
+    """Return the delivery (``DELIVERIES``) that the step loop uses on ``n_partitions``
+    partitions (the measured choice: docs/performance.md)."""
+    return "gather"
+
+
+def _empty_delay_rows(n_part: int) -> _k.DelayRows:
+    """A ``DelayRows`` with no synapses (the immediate delivery does not read it)."""
+    dptr, tgt, wgt = List(), List(), List()
+    for _ in range(n_part):
+        dptr.append(np.zeros(1, np.int32))
+        tgt.append(np.zeros(0, np.uint16))
+        wgt.append(np.zeros(0, np.int32))
+    return _k.DelayRows(d0=1, n_d=1, dptr=dptr, tgt=tgt, wgt=wgt)
 
 
 @register_backend
@@ -130,6 +164,9 @@ class CPUBackend(Backend):
         #: Synapses stored here.
         self.local_synapses = int(sum(int(w.shape[0]) for w in words))
         self._drows = None
+        #: Delivery of the step loop (``DELIVERIES``); the layout of ``delay_rows`` is
+        #: derived only when "gather" runs. Either leaves the same results.
+        self.delivery = choose_delivery(n_part)
         #: Prefetch distance of the deferred delivery (``_kernels.PREFETCH_AHEAD``; 0: none).
         self.prefetch = _k.PREFETCH_AHEAD
         #: Cycles per phase, int64 (P + 1, ``_kernels.PROFILE_COLUMNS``), added to by every
@@ -154,7 +191,10 @@ class CPUBackend(Backend):
 
     def advance(self, t0, n_steps, record):
         set_num_threads(self.threads)
-        drows = self.delay_rows
+        if self.delivery not in DELIVERIES:
+            raise ValueError(f"delivery must be one of {DELIVERIES}, not {self.delivery!r}")
+        immediate = self.delivery == "immediate"
+        drows = _empty_delay_rows(len(self.own)) if immediate else self.delay_rows
         n_probe = len(self._probe_flat) if record else 0
         probe_buf = np.zeros((n_probe, 3, n_steps if record else 0), np.int32)
         rec_n0 = int(self._rec_n[0])
@@ -166,7 +206,8 @@ class CPUBackend(Backend):
                             probe_idx=self._probe_flat[:n_probe], probe_buf=probe_buf,
                             probe_t0=t0)
             done += _k._run_steps(t0 + done, n_steps - done, self.kl, self.neurons, self.pops,
-                                  drows, rec, self.counters, np.int64(self.prefetch), prof)
+                                  drows, self.synapses, immediate, rec, self.counters,
+                                  np.int64(self.prefetch), prof)
             if done < n_steps:
                 self._grow_record(int(self._rec_n[0]) + self.layout.n_neurons)
         if not record:

@@ -175,7 +175,8 @@ class DelayRows(NamedTuple):
     d0: int
     #: Delay groups per row: ``max_delay - d0 + 1``.
     n_d: int
-    #: Group starts, typed List of int64 arrays (n_neurons * n_d + 1,), one per partition.
+    #: Group starts, typed List of int32 arrays (n_neurons * n_d + 1,), one per partition
+    #: (a partition holds fewer than 2**31 synapses; ``_cpu.delay_rows`` checks).
     dptr: object
     #: Local targets, typed List of uint16 arrays (uint32 when a partition holds more than
     #: 65,536 neurons).
@@ -720,17 +721,47 @@ def _gather_partition(p, t, t_lo, lay, acc, base, dptr, tgt, wgt, d0, n_d, sende
                 _prefetch(dptr, _group_of(j + ahead, t, d0, n_d, senders, steps))
             if j + half < j1:
                 g = _group_of(j + half, t, d0, n_d, senders, steps)
-                a = dptr[g]
-                b = dptr[g + 1]
+                a = np.int64(dptr[_u(g)])
+                b = np.int64(dptr[_u(g + 1)])
                 for q in range(a, b, 32):
                     _prefetch(tgt, q)
                 for q in range(a, b, 16):
                     _prefetch(wgt, q)
         g = _group_of(j, t, d0, n_d, senders, steps)
-        a = dptr[_u(g)]
-        b = dptr[_u(g + 1)]
+        a = np.int64(dptr[_u(g)])
+        b = np.int64(dptr[_u(g + 1)])
         events += b - a
         sat += _accumulate_group(acc, base, n, tgt, wgt, a, b)
+    counters[p, C_SYN_EVENTS] += events
+    counters[p, C_SATURATIONS] += sat
+
+
+@njit(cache=True, nogil=True)
+def _deliver_rows(p, t, lay, ring, row_ptr, words, senders, j0, j1, ahead, counters):
+    """Deliver onto partition ``p``'s ring the synapses of the spikes ``senders[j0:j1]``
+    (ascending global ids) of step ``t``, each onto its slot ``t + delay``: immediate
+    delivery from the canonical rows (``row_ptr``, ``words``: partition ``p``'s
+    ``SynapseRows``), one row per spike. With ``ahead`` > 0 the row bounds of the spike
+    ``ahead`` places on are prefetched (a latency hint only)."""
+    n = lay.n_loc[p]
+    rbase = lay.roff[p]
+    mask = lay.mask
+    sat = 0
+    events = 0
+    for j in range(j0, j1):
+        if ahead > 0 and j + ahead < j1:
+            _prefetch(row_ptr, np.int64(senders[_u(j + ahead)]))
+        src = np.int64(senders[_u(j)])
+        a = row_ptr[_u(src)]
+        b = row_ptr[_u(src + 1)]
+        events += b - a
+        for q in range(a, b):
+            tg, w, d = _decode_synapse(words[_u(q)])
+            # slot t + d, inhibitory channel (+ n) by the weight's sign
+            idx = _u(rbase + ((t + d) & mask) * 2 * n + ((w >> 63) & n) + tg)
+            c, s = _saturate(np.int64(ring[idx]) + w)
+            sat += s
+            ring[idx] = c
     counters[p, C_SYN_EVENTS] += events
     counters[p, C_SATURATIONS] += sat
 
@@ -751,8 +782,8 @@ def _scatter_pending(p, t_end, t_lo, lay, ring, dptr, tgt, wgt, d0, n_d, senders
         for j in range(step_off[ts - t_lo], step_off[ts - t_lo + 1]):
             g = np.int64(senders[j]) * n_d
             for k in range(k0, n_d):
-                a = dptr[g + k]
-                b = dptr[g + k + 1]
+                a = np.int64(dptr[g + k])
+                b = np.int64(dptr[g + k + 1])
                 base = rbase + ((ts + d0 + k) & mask) * 2 * n
                 events += b - a
                 sat += _accumulate_group(ring, base, n, tgt, wgt, a, b)
@@ -761,16 +792,23 @@ def _scatter_pending(p, t_end, t_lo, lay, ring, dptr, tgt, wgt, d0, n_d, senders
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _run_steps(t0, n_steps, lay, neu, pops, drows, rec, counters, ahead, prof):
+def _run_steps(t0, n_steps, lay, neu, pops, drows, syn, immediate, rec, counters, ahead,
+               prof):
     """Run steps ``t0 .. t0 + n_steps - 1``; partitions in parallel, exchange in between.
 
-    Delivery is deferred: at step t each partition gathers every synapse of this call's
-    earlier spikes arriving at t (``drows``, rows by delay) onto one accumulator that the
-    update then reads and clears, so one step's additions stay in one cache-resident array;
-    during the first D steps the accumulator starts from the step's ring slot (what earlier
-    calls delivered), which is cleared. Before returning, the synapses still in flight are
-    scattered onto the ring buffers, which then hold exactly what immediate delivery would
-    have put there (docs/performance.md).
+    Delivery is deferred (``immediate`` false): at step t each partition gathers every
+    synapse of this call's earlier spikes arriving at t (``drows``, rows by delay) onto one
+    accumulator that the update then reads and clears, so one step's additions stay in one
+    cache-resident array; during the first D steps the accumulator starts from the step's
+    ring slot (what earlier calls delivered), which is cleared. Before returning, the
+    synapses still in flight are scattered onto the ring buffers, which then hold exactly
+    what immediate delivery would have put there (docs/performance.md).
+
+    With ``immediate`` true, each partition instead adds the synapses of the previous
+    step's spikes (canonical rows ``syn``, one row per spike) onto its own ring buffers
+    (``_deliver_rows``) at the start of the step, then updates from the step's slot;
+    before returning, the last step's spikes are delivered the same way. ``drows`` is then
+    not read (it may be empty). Both leave the same ring buffers, raster and counters.
 
     Spikes are appended to ``rec.senders``/``rec.steps`` from position ``rec.n[0]``. If the
     record buffers could overflow, stops before the step and returns the number of steps
@@ -784,6 +822,7 @@ def _run_steps(t0, n_steps, lay, neu, pops, drows, rec, counters, ahead, prof):
     n_part, noff = lay.n_part, lay.noff
     ring, v, iex, iin = neu.ring, neu.v, neu.iex, neu.iin
     d0, n_d, dptr, tgt, wgt = drows
+    row_ptrs, words = syn
     rec_senders, rec_steps, rec_n, probe_idx, probe_buf, probe_t0 = rec
     n_total = v.shape[0]
     spk_buf = np.empty(n_total, np.int32)
@@ -806,16 +845,22 @@ def _run_steps(t0, n_steps, lay, neu, pops, drows, rec, counters, ahead, prof):
         for pp in prange(n_part):
             p = np.int64(pp)  # prange indices may be unsigned
             w0 = _cycles() if profile else 0
-            a = 2 * noff[p]
-            if step < depth:  # what earlier calls delivered for this step comes first
-                r = lay.roff[p] + (t & lay.mask) * 2 * lay.n_loc[p]
-                for i in range(2 * lay.n_loc[p]):
-                    acc[a + i] = ring[r + i]
-                    ring[r + i] = 0
-            _gather_partition(p, t, t0, lay, acc, a, dptr[p], tgt[p], wgt[p], d0, n_d,
-                              rec_senders, rec_steps, step_off, ahead, counters)
+            r = lay.roff[p] + (t & lay.mask) * 2 * lay.n_loc[p]
+            if immediate:  # the previous step's spikes (earlier calls delivered theirs)
+                if step > 0:
+                    _deliver_rows(p, t - 1, lay, ring, row_ptrs[p], words[p], rec_senders,
+                                  step_off[step - 1], step_off[step], ahead, counters)
+                inp, a = ring, r
+            else:
+                inp, a = acc, 2 * noff[p]
+                if step < depth:  # what earlier calls delivered for this step comes first
+                    for i in range(2 * lay.n_loc[p]):
+                        acc[a + i] = ring[r + i]
+                        ring[r + i] = 0
+                _gather_partition(p, t, t0, lay, acc, a, dptr[p], tgt[p], wgt[p], d0, n_d,
+                                  rec_senders, rec_steps, step_off, ahead, counters)
             w1 = _cycles() if profile else 0
-            spk_cnt[p] = _update_partition(p, t, acc, a, lay, neu, pops, spk_buf, counters)
+            spk_cnt[p] = _update_partition(p, t, inp, a, lay, neu, pops, spk_buf, counters)
             if profile:
                 w2 = _cycles()
                 prof[p, 0] += w1 - w0
@@ -856,8 +901,14 @@ def _run_steps(t0, n_steps, lay, neu, pops, drows, rec, counters, ahead, prof):
     c2 = _cycles() if profile else 0
     for pp in prange(n_part):
         p = np.int64(pp)
-        _scatter_pending(p, t0 + done, t0, lay, ring, dptr[p], tgt[p], wgt[p], d0, n_d,
-                         rec_senders, step_off, counters)
+        if immediate:
+            if done > 0:
+                _deliver_rows(p, t0 + done - 1, lay, ring, row_ptrs[p], words[p],
+                              rec_senders, step_off[done - 1], step_off[done], ahead,
+                              counters)
+        else:
+            _scatter_pending(p, t0 + done, t0, lay, ring, dptr[p], tgt[p], wgt[p], d0, n_d,
+                             rec_senders, step_off, counters)
     if profile:
         prof[n_part, 3] += _cycles() - c2
     return done
