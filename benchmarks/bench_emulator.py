@@ -5,14 +5,16 @@ partitions, simulates a warm-up plus the emulated time on the Numba engine, and 
 raster on ``configs/neuroaix-35.toml`` and on the design-space points of Kauth et al. (2023):
 Aurora link latency 34 ns and 120 ns, DRAM bandwidth 6.4 GB/s, once with each node model
 (``node.model``: the paper's node, and the RTL node's cycle rule, with its ``rtl_release``
-variants at the baseline). Prints a table and writes JSON. The emulation is timed after a
-JIT warm-up; the engine run is timed separately.
+variants at the baseline; ``--rtl-release arrival``: the RTL node's four points with the
+arrival merge, ``rtl_release = "arrival"``, and no variants). Prints a table and writes
+JSON. The emulation is timed after a JIT warm-up; the engine run is timed separately.
 
 Usage::
 
     python benchmarks/bench_emulator.py [--scale 1.0] [--t-sim 1000] [--t-presim 100]
                                         [--input dc] [--json build/bench_emulator.json]
                                         [--raster build/mc_raster.npz] [--models paper,rtl]
+                                        [--rtl-release ascending|markers|step-start|arrival]
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ RTL_RELEASES = (
     ("rtl: the sorted stream once every marker is in", "node.rtl_release", "markers"),
     ("rtl: every spike at the step's start (bound)", "node.rtl_release", "step-start"),
     ("rtl: dispatcher off the path, 0 ns", "node.dispatcher_latency_ns", 0.0),
-    ("rtl: proposed merge in arrival order", "node.rtl_release", "arrival"),
+    ("rtl: the arrival merge", "node.rtl_release", "arrival"),
     ("rtl: arrival order, no dispatcher", "node.rtl_release", "arrival",
      "node.dispatcher_latency_ns", 0.0),
 )
@@ -76,10 +78,15 @@ def main(argv=None) -> int:
                     help="reuse (or, if missing, save) the counts, targets and raster here")
     ap.add_argument("--models", default="paper,rtl",
                     help="node models to run, comma-separated (paper, rtl)")
+    ap.add_argument("--rtl-release", default=None,
+                    help="node.rtl_release of the RTL node's points (default the "
+                    "configuration's); with one given, the RTL variants are not run")
     args = ap.parse_args(argv)
     node_models = args.models.split(",")
 
     hw = load_hardware(args.hardware)
+    if args.rtl_release is not None:
+        hw.with_value("node.rtl_release", args.rtl_release)  # checked before the long build
     dt = 0.1
     n = int(round(args.t_sim / dt))
     if args.raster and Path(args.raster).exists():
@@ -115,8 +122,12 @@ def main(argv=None) -> int:
     layouts = {}
     for model in node_models:
         base = hw.with_value("node.model", model)
-        points = [(f"{model}: {label}", key, value, paper) for label, key, value, paper in POINTS]
-        if model == "rtl":
+        name = model
+        if model == "rtl" and args.rtl_release is not None:
+            base = base.with_value("node.rtl_release", args.rtl_release)
+            name = f"rtl {args.rtl_release}"
+        points = [(f"{name}: {label}", key, value, paper) for label, key, value, paper in POINTS]
+        if model == "rtl" and args.rtl_release is None:
             points += [(label, *kv, None) for label, *kv in RTL_RELEASES]
         # JIT warm-up on a few steps, then time the full emulation
         warm = Emulator(base)
@@ -131,7 +142,8 @@ def main(argv=None) -> int:
             res = Emulator(cfg).run(counts, senders, steps, n_steps=n, layouts=lay)
             t_emu = time.perf_counter() - t0
             rows.append({
-                "point": label, "model": model, "key": key, "value": value,
+                "point": label, "model": model, "rtl_release": cfg.node.rtl_release,
+                "key": key, "value": value,
                 "paper_acceleration": paper,
                 "acceleration": res.acceleration, "q_rtf": res.q_rtf,
                 "deviation": res.acceleration / paper - 1.0 if paper else None,

@@ -16,11 +16,13 @@ rule's) is ``--memory fixed`` (latency 20 cycles) or ``--memory ddr`` (the ``[me
 of ``--hardware``, default configs/neuroaix-35.toml, in its synapse clock); ``--pipeline
 hardware`` takes B, C and the spike FIFO from ``--hardware``'s ``[node]`` (64, 128, 64 in
 configs/neuroaix-35.toml) instead of the CI cases' 8, 16, 16; the JSON's ``memory`` records
-what was used.
+what was used. ``--merge arrival`` builds the node with the merge in order of arrival
+(``NodeParams.merge``, read by the RTL and by the rule alike; the injected spikes still
+stream in ascending id from each step's first cycle).
 
 Usage: ``python benchmarks/bench_rtl_node.py [--steps N] [--lanes L,U ...] [--sim S]
 [--input poisson|dc] [--k-scale K] [--memory fixed|ddr] [--pipeline ci|hardware]
-[--hardware CONFIG] [--json PATH]``
+[--merge ascending|arrival] [--hardware CONFIG] [--json PATH]``
 """
 
 import argparse
@@ -35,6 +37,7 @@ from neuroaix.rtl.harness import node_verilator
 from neuroaix.rtl.harness.node_engine import DEFAULT_HARDWARE, memory_record, node_memory
 from neuroaix.rtl.harness.node_engine import emulator_cycles, engine_case
 from neuroaix.rtl.harness.node_sim import simulate
+from neuroaix.timing import MERGES
 
 #: Node memory parameters (the CI cases of tests/rtl/test_node_verilog.py); ``latency`` is
 #: the fixed memory's.
@@ -57,13 +60,14 @@ def network(model: str, k_scale: float, input: str):
 
 def run(n_steps: int, lanes, k_scale: float, sim: str = "verilator", partition: int = 1,
         input: str = "poisson", memory: str = "fixed", hardware=DEFAULT_HARDWARE,
-        model: str = "microcircuit", pipeline: str = "ci") -> dict:
+        model: str = "microcircuit", pipeline: str = "ci", merge: str = "ascending") -> dict:
     """Run the node at each ``(L, U)`` of ``lanes`` with ``memory``; return the measurements.
 
     ``pipeline="hardware"`` takes B, C and the spike FIFO from ``hardware``'s ``[node]``
-    (``max_burst``, ``fifo_words``, ``spike_fifo``) instead of :data:`MEMORY`'s.
+    (``max_burst``, ``fifo_words``, ``spike_fifo``) instead of :data:`MEMORY`'s; ``merge``
+    is the node's ``NodeParams.merge``.
     """
-    params = dict(MEMORY)
+    params = {**MEMORY, "merge": merge}
     if memory == "ddr" or pipeline == "hardware":
         from neuroaix.emulator import load_hardware
 
@@ -73,6 +77,7 @@ def run(n_steps: int, lanes, k_scale: float, sim: str = "verilator", partition: 
         params.update(max_burst=node.max_burst, fifo_words=node.fifo_words,
                       spike_fifo=node.spike_fifo)
     tag = "" if pipeline == "ci" else f"_B{params['max_burst']}_C{params['fifo_words']}"
+    tag += "" if merge == "ascending" else f"_{merge}"
     built = network(model, k_scale, input)
     out = {"network": {"model": model, "n_neurons": int(built.n_neurons), "partitions": 4,
                        "partition": partition,
@@ -80,14 +85,14 @@ def run(n_steps: int, lanes, k_scale: float, sim: str = "verilator", partition: 
                        "input": input if model == "microcircuit" else None,
                        **({"brunel": BRUNEL} if model == "brunel" else {}),
                        "steps": n_steps},
-           "simulator": sim, "memory": None, "runs": []}
+           "simulator": sim, "merge": merge, "memory": None, "runs": []}
     for L, U in lanes:
         t0 = time.perf_counter()
         image, external, expected, _ = engine_case(built, partition, n_steps, **params,
                                                    synapse_lanes=L, update_lanes=U)
         t_engine = time.perf_counter() - t0
         mem = node_memory(memory, image.config, hardware)
-        used = {k: v for k, v in params.items() if k != "latency"}
+        used = {k: v for k, v in params.items() if k not in ("latency", "merge")}
         out["memory"] = {**used, **memory_record(memory, image.config, hardware)}
         t_build = t_rtl = None
         if sim == "none":  # the node's cycle rule alone, no RTL run
@@ -155,6 +160,8 @@ def main(argv=None) -> int:
     p.add_argument("--pipeline", choices=("ci", "hardware"), default="ci",
                    help="B, C and spike FIFO: the CI cases' 8, 16, 16, or [node]'s max_burst, "
                    "fifo_words and spike_fifo of --hardware")
+    p.add_argument("--merge", choices=MERGES, default="ascending",
+                   help="the node's merge: ascending global id, or in order of arrival")
     p.add_argument("--json", type=pathlib.Path)
     args = p.parse_args(argv)
     if args.hardware is not None and args.memory != "ddr" and args.pipeline != "hardware":
@@ -162,14 +169,14 @@ def main(argv=None) -> int:
     lanes = [tuple(int(x) for x in s.split(",")) for s in args.lanes]
     out = run(args.steps, lanes, args.k_scale, args.sim, input=args.input, memory=args.memory,
               hardware=args.hardware or DEFAULT_HARDWARE, model=args.model,
-              pipeline=args.pipeline)
+              pipeline=args.pipeline, merge=args.merge)
     net = out["network"]
     what = (f"k_scale {net['k_scale']}" if args.model == "microcircuit" else
             f"epsilon {BRUNEL['epsilon']}")
     print(f"{args.model} {net['n_neurons']} neurons, {what}, partition "
           f"{net['partition']} of 4 ({net['n_local']} local neurons, {net['synapses_local']} "
           f"synapses), {net['steps']} steps, {out['simulator']}, memory "
-          f"{out['memory']['memory']}")
+          f"{out['memory']['memory']}, merge {out['merge']}")
     print(f"{'L':>3}{'U':>4}{'mean':>9}{'min':>7}{'max':>7}{'total':>10}{'emulator':>10}"
           f"{'differ':>8}{'events':>9}{'seconds':>9}")
     for r in out["runs"]:

@@ -87,15 +87,16 @@ class NodeConfig:
         lanes, the other nodes' spikes offered in ascending global id no earlier than
         their arrival (``rtl_release``); ``neuron_clock_mhz`` and
         ``neuron_pipeline_depth`` are then unused (the RTL's update has its own stages).
-    rtl_release : {"ascending", "markers", "step-start"}
+    rtl_release : {"ascending", "markers", "step-start", "arrival"}
         With ``model = "rtl"``: when a spike of another node may be offered to the node's
         merge. ``ascending``: once it has arrived and every other node has shown a larger
         global id or its marker (each node's spikes arrive in ascending id, its marker
         last), ``markers``: the sorted stream once every marker is in, ``step-start``: all
         from the step's first cycle (the RTL benches' streaming; not causal, a bound),
-        ``arrival``: a proposed merge that is not the RTL's, taking every spike in order of
-        arrival from its arrival (``neuroaix.timing.NodeTiming.arrival_order``; it needs
-        saturation counters that do not depend on the order, docs/emulator.md).
+        ``arrival``: the RTL node built with ``merge = "arrival"`` (``NodeParams.merge``),
+        taking every spike in order of arrival from its arrival
+        (``neuroaix.timing.NodeTiming.arrival_order``; its saturation counters must not
+        depend on the order, docs/emulator.md).
     spike_fifo : int
         With ``model = "rtl"``: depth of the node's local-spike FIFO (the RTL node's
         ``spike_fifo``).
@@ -150,6 +151,12 @@ class NodeConfig:
                              f"{self.neuron_cores!r} need more than 63 ring banks, more than "
                              "the RTL node's rule takes; use at most 32 of each with "
                              "model = \"rtl\"")
+
+    @property
+    def merge(self) -> str:
+        """The RTL node's merge (``neuroaix.timing.MERGES``) with ``model = "rtl"``:
+        ``"arrival"`` for ``rtl_release = "arrival"``, else ``"ascending"``."""
+        return "arrival" if self.rtl_release == "arrival" else "ascending"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -449,7 +449,7 @@ class Emulator:
                 synapse_lanes=node.synapse_lanes, banks=self.banks, max_burst=node.max_burst,
                 fifo_words=node.fifo_words, spike_fifo=node.spike_fifo, gid_base=p,
                 gid_stride=P, external=P > 1, n_sources=n_neurons,
-                arrival_order=node.rtl_release == "arrival"))
+                arrival_order=node.merge == "arrival"))
         return tuple(out)
 
     def _layouts(self, counts, targets, layouts):

@@ -44,6 +44,7 @@ from neuroaix.checks import check_int
 __all__ = [
     "run_issue_order",
     "run_node_layout",
+    "MERGES",
     "NODE_STATS_FIELDS",
     "NodeTiming",
     "node_step_cycles",
@@ -528,6 +529,13 @@ def node_layout(row_ptr, targets, lanes, banks, fullest_first, row_start, order)
 
 # The node's cycle rule ------------------------------------------------------------------------
 
+#: The RTL node's merges of local and external spikes (``Node(merge=)``,
+#: ``NodeParams.merge``; ``NodeTiming.arrival_order`` is true for ``"arrival"``):
+#: ``"ascending"`` hands the step's spikes to the pipeline in ascending global id, the order
+#: of the engine's exchange; ``"arrival"`` takes ``i_ext``'s head whenever one is there and
+#: the local FIFO's head otherwise.
+MERGES = ("ascending", "arrival")
+
 #: Entries of the ``stats`` array filled by :func:`node_step_cycles`, in order.
 NODE_STATS_FIELDS = ("cycles", "issue_cycles", "clear_waits", "words", "events", "update_done",
                      "last_taken", "spikes_out")
@@ -559,9 +567,9 @@ class NodeTiming(NamedTuple):
     external: bool
     #: Entries of the row-pointer table (a larger source has no synapses here).
     n_sources: int
-    #: A proposed merge, not the RTL's: take ``i_ext``'s head whenever one is there and the
-    #: local FIFO's head otherwise, in whatever order the items come (the RTL merges in
-    #: ascending global id, which its saturation counters rely on; docs/emulator.md).
+    #: The node's merge is ``"arrival"`` (:data:`MERGES`): take ``i_ext``'s head whenever one
+    #: is there and the local FIFO's head otherwise, in whatever order the items come
+    #: (``last`` is taken whenever it is at the head); false: ``"ascending"``.
     arrival_order: bool = False
 
 
@@ -652,7 +660,8 @@ def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank,
     cycle in which none of its banks receives a synapse, the cleared values through the
     state stage, the background unit and the neuron update (3 + 3 stages, stalling as a
     whole), spikes into the local FIFO one per cycle in lane order, the merge of local and
-    external spikes in ascending global id, the synapse pipeline (lookup, requests of at
+    external spikes (in ascending global id, or with ``node.arrival_order`` in order of
+    arrival: :data:`MERGES`), the synapse pipeline (lookup, requests of at
     most B words within the credit C, memory, unpacker issuing the longest bank-distinct run
     of at most L synapses of one word per cycle, read-add-write) and the barrier. Every
     step starts from the idle node; ``o_spikes`` is always ready and the other nodes'

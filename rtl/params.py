@@ -13,8 +13,9 @@ import dataclasses
 import tomllib
 
 from neuroaix import formats
-from neuroaix.checks import check_fields, check_int, checked
+from neuroaix.checks import check_choice, check_fields, check_int, checked
 from neuroaix.configs import shipped
+from neuroaix.timing import MERGES
 
 __all__ = [
     "MAX_RING_DEPTH",
@@ -96,6 +97,10 @@ class NodeParams:
         parameter of the node itself.
     synapse_lanes, update_lanes : int
         Ring-buffer updates and neuron updates per cycle (L, U).
+    merge : str
+        The merge of local and external spikes, one of :data:`neuroaix.timing.MERGES`
+        (``"ascending"`` or ``"arrival"``): the RTL's generation (``Node(merge=)``) and its
+        cycle rule (``NodeTiming.arrival_order``) both read it.
     """
 
     n_neurons: int
@@ -109,6 +114,10 @@ class NodeParams:
     latency: int = 32
     synapse_lanes: int = 1
     update_lanes: int = 1
+    merge: str = "ascending"
+
+    def __post_init__(self):
+        check_choice("merge", self.merge, MERGES)
 
     def to_dict(self) -> dict:
         """Return the fields as a dict."""
@@ -117,7 +126,7 @@ class NodeParams:
     def pipeline(self) -> PipelineConfig:
         """Return the parameters of the node's synapse pipeline with its memory."""
         fields = self.to_dict()
-        for name in ("n_populations", "spike_fifo", "synapse_lanes", "update_lanes"):
+        for name in ("n_populations", "spike_fifo", "synapse_lanes", "update_lanes", "merge"):
             del fields[name]
         return PipelineConfig(**fields)
 

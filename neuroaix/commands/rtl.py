@@ -152,6 +152,10 @@ def register(sub) -> None:
                    help="ring-buffer updates per cycle: 1, 2, 4 or 8 (default 1)")
     r.add_argument("--update-lanes", dest="update_lanes", type=int, default=1, metavar="U",
                    help="neurons updated per cycle, 1 to 16 (default 1)")
+    r.add_argument("--merge", default="ascending", metavar="MERGE",
+                   help="the node's merge of local and other nodes' spikes: ascending (global "
+                   "id) or arrival (the other nodes' head whenever one is there); default "
+                   "ascending")
     r.add_argument("--work", type=pathlib.Path, default=pathlib.Path("build/rtl_run"),
                    metavar="DIR", help="Verilator build directory (default build/rtl_run)")
     r.add_argument("--json", type=pathlib.Path, metavar="PATH",
@@ -225,6 +229,7 @@ def _run(args) -> int:
     from neuroaix.rtl.harness.node_engine import emulator_cycles, engine_case, raster_hash
     from neuroaix.rtl.hw.node import UPDATE_LANES
     from neuroaix.rtl.hw.synapse_pipeline import SYNAPSE_LANES
+    from neuroaix.timing import MERGES
 
     check_int("--steps", args.steps, low=1, fix="use a positive count")
     _check_work(args, "--json")
@@ -244,6 +249,7 @@ def _run(args) -> int:
         raise ValueError(f"--synapse-lanes must be one of {SYNAPSE_LANES}, not "
                          f"{args.synapse_lanes!r}")
     check_int("--update-lanes", args.update_lanes, low=1, high=UPDATE_LANES)
+    check_choice("--merge", args.merge, MERGES)
     if args.memory == "fixed" and args.hardware is not None:
         raise ValueError("--hardware applies to --memory ddr (the fixed memory has no table)")
     if args.memory == "ddr" and args.latency is not None:
@@ -262,10 +268,12 @@ def _run(args) -> int:
     with outputs.phase("engine run", f"{args.steps} steps"):
         image, external, expected, _ = engine_case(
             built, p, args.steps, latency=latency, max_burst=8, fifo_words=16,
-            spike_fifo=16, synapse_lanes=args.synapse_lanes, update_lanes=args.update_lanes)
+            spike_fifo=16, synapse_lanes=args.synapse_lanes, update_lanes=args.update_lanes,
+            merge=args.merge)
     memory = node_memory(args.memory, image.config, hardware)
     used = memory_record(args.memory, image.config, hardware)
-    work = args.work / f"{args.model}_L{args.synapse_lanes}_U{args.update_lanes}"
+    work = args.work / (f"{args.model}_L{args.synapse_lanes}_U{args.update_lanes}"
+                        + ("" if args.merge == "ascending" else f"_{args.merge}"))
     with outputs.phase("Verilator run", f"of partition {p} (the build is reused while the "
                        "Verilog is unchanged)"):
         out = node_verilator.run(image, args.steps, external, work, patterns=("streaming",),
@@ -280,7 +288,7 @@ def _run(args) -> int:
     print(f"{args.model}: {built.n_neurons} neurons in {P} partition(s); node = partition {p} "
           f"({image.n_local} neurons, {int(image.row_length.sum())} synapses, "
           f"D = {image.config.ring_depth}, {args.synapse_lanes} synapse lanes, "
-          f"{args.update_lanes} update lanes), {args.steps} steps")
+          f"{args.update_lanes} update lanes, merge {args.merge}), {args.steps} steps")
     print("memory: " + (f"fixed latency {latency} cycles" if args.memory == "fixed" else
                         f"DDR table of {hardware.name} ([memory]) at the "
                         f"{hardware.node.synapse_clock_mhz} MHz synapse clock"))
@@ -302,7 +310,7 @@ def _run(args) -> int:
                                  input="poisson" if args.model == "microcircuit" else None),
             "n_neurons": int(built.n_neurons), "partitions": P,
             "partition": p, "steps": args.steps, "synapse_lanes": args.synapse_lanes,
-            "update_lanes": args.update_lanes, **used,
+            "update_lanes": args.update_lanes, "merge": args.merge, **used,
             "engine_spike_hash": engine_hash, "rtl_spike_hash": rtl_hash, "identical": same,
             "rtl_cycles_per_step": cycles.tolist(),
             "emulator_cycles_per_step": emulated.tolist(), "cycles_equal": exact}, indent=1)

@@ -6,8 +6,9 @@ in-order checker on the output side) and addressing Amaranth's ``lib.stream`` po
 ``__`` joined names (``i_spikes__valid``, ``i_spikes__ready``, ``i_spikes__payload``).
 
 - :class:`StreamDriver` offers queued payloads on an input stream, holding ``valid`` and the
-  payload until the handshake and inserting idle cycles where its pattern says 0; it records
-  the cycle of every offer and every acceptance and calls ``on_accept`` with each item taken.
+  payload until the handshake and inserting idle cycles where its pattern says 0 (or while
+  its ``hold`` says the head may not be offered yet: late offers); it records the cycle of
+  every offer and every acceptance and calls ``on_accept`` with each item taken.
 - :class:`StreamMonitor` takes the payloads of an output stream, deasserting ``ready`` where
   its pattern says 0 (backpressure), and calls ``on_item`` with each.
 - :class:`Scoreboard` compares what a monitor saw with what the model expects, in order.
@@ -128,20 +129,27 @@ class StreamDriver(_StreamEnd):
         Cycled each cycle the driver is free to offer: 0 leaves ``valid`` low (idle).
     on_accept : callable, optional
         Called with each item when the design takes it.
+    hold : callable, optional
+        Called without arguments at the falling edge of every cycle in which an item waits
+        and none is offered; while it returns true the head is not offered (``valid`` low,
+        the pattern not advanced): the head's offer cycle is not reached yet.
     log : str
         Logger name.
 
     Notes
     -----
     Once offered, an item and ``valid`` are held until ``ready`` (the stream rule); the
-    pattern is advanced only on cycles where an item waits and none is offered.
+    pattern is advanced only on cycles where an item waits, none is offered and ``hold``
+    does not keep it back.
     """
 
-    def __init__(self, dut, name: str, *, pattern=(1,), on_accept=None, log: str = "driver"):
+    def __init__(self, dut, name: str, *, pattern=(1,), on_accept=None, hold=None,
+                 log: str = "driver"):
         super().__init__(dut, name, pattern, log)
         self._queue = collections.deque()
         self._offered = False
         self.on_accept = on_accept
+        self.hold = hold
         #: Cycle of every first offer of an item.
         self.offers: list[int] = []
         #: Cycle of every handshake.
@@ -165,7 +173,8 @@ class StreamDriver(_StreamEnd):
     async def _run(self):
         while True:
             if not self._offered:
-                if self._queue and next(self._gate):
+                if (self._queue and (self.hold is None or not self.hold())
+                        and next(self._gate)):
                     self._payload.value = self._queue[0]
                     self._valid.value = 1
                     self._offered = True

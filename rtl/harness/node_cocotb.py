@@ -9,7 +9,9 @@ the command works without the tests, and is built from the kit of
 ``i_mem_resp`` with the testbench memory of :mod:`neuroaix.rtl.harness.memory_model`).
 ``NEUROAIX_PARAM_NODE`` names a JSON file with the load image
 (``neuroaix.rtl.harness.node_image.image_to_json``), the steps, the other partitions' spikes
-per step (``external``, or null for a single node), the memory's timing (``memory``,
+per step (``external``, or null for a single node), optionally per step the first cycle of
+the step each external item and ``last`` may be offered (``offers``, as
+``node_sim.simulate(..., offers=)``; null: streaming), the memory's timing (``memory``,
 ``memory_model.timing_to_json``) and the
 engine's raster of this partition (``expected``). Each run loads the image through the host
 ports, runs all steps with one ``i_run`` command, injects the external spikes, and compares
@@ -98,12 +100,15 @@ class Host:
         self.log.info("loaded %d neurons, %d rows", image.n_local, c.n_sources)
 
 
-def _external_items(external):
-    items = []
-    for spikes in external or []:
+def _external_items(external, offers):
+    """Return the ``i_ext`` payloads and, per payload, ``(step, first cycle of the step)``."""
+    items, when = [], []
+    for t, spikes in enumerate(external or []):
         items += [_bits(ExternalSpike, {"source": s, "last": 0}) for s in spikes]
         items.append(_bits(ExternalSpike, {"source": 0, "last": 1}))
-    return items
+        first = offers[t] if offers is not None else [0] * (len(spikes) + 1)
+        when += [(t, int(c)) for c in first]
+    return items, when
 
 
 class Testbench:
@@ -143,11 +148,28 @@ class Testbench:
         self.memory = MemoryResponder(
             dut, TimedMemory(self.image.memory, timing_from_json(_DOC["memory"]), c.fifo_words),
             decode, log=f"{self.name}.memory")
+        items, self._when = _external_items(_DOC["external"], _DOC.get("offers"))
+        self._taken = 0
+        #: Cycles of every step so far (counted by :meth:`run`).
+        self.cycles = [0] * self.n_steps
         self.injector = StreamDriver(dut, "i_ext", pattern=ext_valid,
+                                     on_accept=self._ext_taken,
+                                     hold=self._hold if _DOC.get("offers") is not None else None,
                                      log=f"{self.name}.injector")
-        self.injector.send(_external_items(_DOC["external"]))
+        self.injector.send(items)
         self.monitor = StreamMonitor(dut, "o_spikes", pattern=spike_ready,
                                      on_item=self._spike, log=f"{self.name}.spike_monitor")
+
+    def _ext_taken(self, _item):
+        self._taken += 1
+
+    def _hold(self):
+        """Whether the next ``i_ext`` item must wait: it is offered only in its own step and
+        from its offer cycle, counted from the step's first cycle (0) as :meth:`run` counts."""
+        step, first = self._when[self._taken]
+        if not int(self.dut.o_running.value) or int(self.dut.o_step.value) != step:
+            return True
+        return self.cycles[step] < first
 
     def _spike(self, value):
         step, source = value >> 32, value & 0xFFFFFFFF
@@ -178,7 +200,7 @@ class Testbench:
         # The injector and the monitor start with the run's first cycle.
         self.injector.start()
         self.monitor.start()
-        cycles = [0] * self.n_steps
+        cycles = self.cycles
         while True:
             await ReadOnly()
             if not int(dut.o_running.value):

@@ -21,6 +21,7 @@ from neuroaix.rtl.params import NodeParams
 
 __all__ = [
     "NodeImage",
+    "check_offers",
     "external_spikes",
     "image_from_json",
     "image_to_json",
@@ -122,7 +123,7 @@ def node_image(built, partition: int, *, n_neurons: int | None = None,
         Capacities of the node; default the partition's needs.
     **params
         ``max_burst``, ``fifo_words``, ``spike_fifo``, ``latency``, ``synapse_lanes``,
-        ``update_lanes`` of :class:`~neuroaix.rtl.params.NodeParams`. The synapse memory
+        ``update_lanes``, ``merge`` of :class:`~neuroaix.rtl.params.NodeParams`. The synapse memory
         holds the rows as :func:`node_layout` lays them out for the node's lanes.
 
     Raises
@@ -186,6 +187,32 @@ def external_spikes(image: NodeImage, senders, steps, n_steps: int) -> list:
     return out
 
 
+def check_offers(external, offers) -> None:
+    """Check late offers of the other nodes' spikes against ``external``.
+
+    Parameters
+    ----------
+    external : list of list of int or None
+        Per step, the other partitions' spikes in the order they are offered.
+    offers : sequence of sequences of int or None
+        Per step, ``len(external[t]) + 1`` cycles counted from the step's first (0): the
+        first cycle each item, then ``last``, may be offered on ``i_ext``.
+
+    Raises
+    ------
+    ValueError
+        If ``offers`` is given without ``external`` or does not match it.
+    """
+    if offers is None:
+        return
+    if external is None:
+        raise ValueError("offers apply to the other nodes' spikes: pass external with them")
+    if len(offers) != len(external) or any(len(o) != len(e) + 1
+                                           for o, e in zip(offers, external)):
+        raise ValueError("offers must give, per step, one cycle per external spike and "
+                         "one for last")
+
+
 def image_to_json(image: NodeImage) -> dict:
     """Return a JSON-serialisable dict of an image (for the cocotb testbench)."""
     return {
@@ -215,7 +242,8 @@ def node_timing(image: NodeImage) -> timing.NodeTiming:
         synapse_lanes=c.synapse_lanes, banks=ring_banks(c.synapse_lanes, c.update_lanes),
         max_burst=c.max_burst, fifo_words=c.fifo_words, spike_fifo=c.spike_fifo,
         gid_base=image.gid_base, gid_stride=image.gid_stride,
-        external=image.gid_stride > 1, n_sources=c.n_sources)
+        external=image.gid_stride > 1, n_sources=c.n_sources,
+        arrival_order=c.merge == "arrival")
 
 
 def synapse_banks(image: NodeImage) -> np.ndarray:

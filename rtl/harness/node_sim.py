@@ -19,7 +19,7 @@ from amaranth.sim import Simulator
 from neuroaix import timing
 from neuroaix.rtl.harness.generate import convert
 from neuroaix.rtl.harness.memory_model import TimedMemory
-from neuroaix.rtl.harness.node_image import NodeImage, s32, u32
+from neuroaix.rtl.harness.node_image import NodeImage, check_offers, s32, u32
 from neuroaix.rtl.harness.pipeline_sim import put_stream, row_payloads
 from neuroaix.rtl.hw.node import COUNTERS, Node
 from neuroaix.rtl.params import NodeParams
@@ -100,17 +100,11 @@ def simulate(image: NodeImage, n_steps: int, external=None, *, memory=None,
     sim.add_clock(1e-6)
     result = {}
     ext_items = []  # (source, last, step, first cycle in the step it may be offered)
-    if external is not None:
-        if offers is not None and (len(offers) != len(external) or any(
-                len(o) != len(e) + 1 for o, e in zip(offers, external))):
-            raise ValueError("offers must give, per step, one cycle per external spike and "
-                             "one for last")
-        for t, spikes in enumerate(external):
-            when = offers[t] if offers is not None else (0,) * (len(spikes) + 1)
-            ext_items += [(s, 0, t, int(w)) for s, w in zip(spikes, when)]
-            ext_items.append((0, 1, t, int(when[-1])))
-    elif offers is not None:
-        raise ValueError("offers apply to the other nodes' spikes: pass external with them")
+    check_offers(external, offers)
+    for t, spikes in enumerate(external or ()):
+        when = offers[t] if offers is not None else (0,) * (len(spikes) + 1)
+        ext_items += [(s, 0, t, int(w)) for s, w in zip(spikes, when)]
+        ext_items.append((0, 1, t, int(when[-1])))
 
     async def load(ctx):
         ctx.set(dut.i_n_local, image.n_local)

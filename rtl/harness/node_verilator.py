@@ -17,7 +17,7 @@ from neuroaix.checks import check_choice
 from neuroaix import timing
 from neuroaix.rtl.harness.cocotb_kit import PATTERNS
 from neuroaix.rtl.harness.memory_model import timing_to_json
-from neuroaix.rtl.harness.node_image import NodeImage, image_to_json
+from neuroaix.rtl.harness.node_image import NodeImage, check_offers, image_to_json
 from neuroaix.rtl.harness.node_sim import node_verilog
 from neuroaix.rtl.harness.verilator import verilate, waves
 
@@ -45,7 +45,7 @@ def build(config, build_dir):
 
 
 def run(image: NodeImage, n_steps: int, external, build_dir, *, expected=None,
-        patterns=("streaming", "idle_backpressure"), memory=None) -> dict:
+        patterns=("streaming", "idle_backpressure"), memory=None, offers=None) -> dict:
     """Run an image on Verilator; return ``{pattern: {"passed", "spikes", "cycles", ...}}``.
 
     Each pattern's dict also holds the node's ``counters`` at the end of the run.
@@ -68,14 +68,19 @@ def run(image: NodeImage, n_steps: int, external, build_dir, *, expected=None,
         The testbench memory's timing in the node's clock (``node_engine.node_memory``);
         the default is the fixed latency ``image.config.latency``. The Verilog does not
         depend on it: one build serves every memory.
+    offers : sequence of sequences of int, optional
+        Per step, the first cycle of the step (0: its first) each external item, then
+        ``last``, may be offered on ``i_ext`` (``node_sim.simulate``'s ``offers``, the
+        cluster emulator's arrival times); default: streaming from the run's first cycle.
 
     Raises
     ------
     ValueError
-        If a pattern is unknown.
+        If a pattern is unknown, or ``offers`` does not match ``external``.
     """
     for p in patterns:
         check_choice("pattern", p, PATTERNS)
+    check_offers(external, offers)
     build_dir = pathlib.Path(build_dir).resolve()
     runner = build(image.config, build_dir)
     if memory is None:
@@ -83,6 +88,8 @@ def run(image: NodeImage, n_steps: int, external, build_dir, *, expected=None,
     doc = build_dir / "node.json"
     doc.write_text(json.dumps({"image": image_to_json(image), "n_steps": n_steps,
                                "external": external, "expected": expected,
+                               "offers": (None if offers is None else
+                                          [[int(c) for c in o] for o in offers]),
                                "memory": timing_to_json(memory),
                                "patterns": list(patterns)}))
     for p in patterns:

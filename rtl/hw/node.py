@@ -16,11 +16,13 @@ docs/architecture.md:
   the update, the others in the cycles after it, while the update waits.
 - ``exchange``: a local spike (global id ``gid_base + n * gid_stride``) goes to ``o_spikes``
   (for the other nodes and the host) and to a local FIFO. Spikes of the other nodes for step
-  ``t`` arrive on ``i_ext`` in ascending global id, closed by a ``last`` marker.
-- ``deliver``: the local and the external spikes are merged in ascending global id (the
-  order of the engine's exchange) into the
+  ``t`` arrive on ``i_ext`` (in ascending global id for the ascending merge, in any order
+  for the arrival merge), closed by a ``last`` marker.
+- ``deliver``: the local and the external spikes are merged into the
   :class:`~neuroaix.rtl.hw.synapse_pipeline.SynapsePipeline` (``synapse_lanes`` ring-buffer
-  updates per cycle into banked ring buffers).
+  updates per cycle into banked ring buffers), by the node's ``merge``: in ascending global
+  id (``"ascending"``, the order of the engine's exchange), or in order of arrival
+  (``"arrival"``: ``i_ext``'s head whenever one is there, else the local FIFO's head).
   Delivery overlaps the update: a spike of step ``t`` writes slots ``(t + d) & (D-1)`` with
   ``1 <= d < D``, never the slot being read.
 - barrier: step ``t`` ends when every neuron is written back, every spike (local and
@@ -38,7 +40,8 @@ from amaranth.lib.memory import Memory, MemoryData
 from amaranth.lib.wiring import In, Out, connect
 from amaranth.utils import ceil_log2
 
-from neuroaix.checks import check_int
+from neuroaix.checks import check_choice, check_int
+from neuroaix.timing import MERGES
 from neuroaix.rtl.hw.background import BackgroundUnit, PoissonTable
 from neuroaix.rtl.hw.layouts import SpikeEvent
 from neuroaix.rtl.hw.neuron_update import Coefficients, NeuronUpdate
@@ -116,6 +119,14 @@ class Node(wiring.Component):
         Ring-buffer updates per cycle (L), one of 1, 2, 4, 8.
     update_lanes : int
         Neurons updated per cycle (U), in [1, :data:`UPDATE_LANES`].
+    merge : str
+        Order in which local and external spikes enter the pipeline, one of
+        :data:`neuroaix.timing.MERGES`: ``"ascending"`` (global id; the local head goes when
+        ``i_ext``'s head is larger or ``last``, the external head when the local head is
+        larger or the update is done with the FIFO empty) or ``"arrival"`` (``i_ext``'s head
+        whenever one is valid, else the local FIFO's head; ``last`` is taken whenever it is
+        at ``i_ext``'s head). The raster, state and ring values are the same in both
+        (docs/rtl_node.md, "Order and saturation").
 
     Members
     -------
@@ -143,7 +154,8 @@ class Node(wiring.Component):
         Zero every ring-buffer entry (N x D read-and-clear requests, one per cycle); ready
         while not busy. Block RAM keeps its contents over a reset: clear before a new run.
     i_ext : In(stream.Signature(ExternalSpike))
-        Other nodes' spikes of the current step, ascending global id, then ``last``.
+        Other nodes' spikes of the current step (ascending global id for the ascending
+        merge, any order for the arrival merge), then ``last``.
     o_spikes : Out(stream.Signature(SpikeEvent))
         This node's spikes ``(gid, step)``, ascending gid within a step.
     o_step : Out(32)
@@ -164,7 +176,9 @@ class Node(wiring.Component):
 
     def __init__(self, *, n_neurons: int, n_populations: int, ring_depth: int,
                  n_sources: int, memory_words: int, max_burst: int = 8, fifo_words: int = 64,
-                 spike_fifo: int = 16, synapse_lanes: int = 1, update_lanes: int = 1):
+                 spike_fifo: int = 16, synapse_lanes: int = 1, update_lanes: int = 1,
+                 merge: str = "ascending"):
+        check_choice("merge", merge, MERGES)
         check_int("n_populations", n_populations, low=1, high=MAX_POPULATIONS)
         check_int("spike_fifo", spike_fifo, low=2, high=1 << 16)
         check_int("update_lanes", update_lanes, low=1, high=UPDATE_LANES)
@@ -181,6 +195,7 @@ class Node(wiring.Component):
         self._ring_depth = ring_depth
         self._spike_fifo = spike_fifo
         self._lanes = U
+        self._merge = merge
         rows = -(-n_neurons // U)
         #: Neuron state of lane ``k``: neuron ``n = j * U + k`` at entry ``j``.
         self.lane_state_data = [MemoryData(shape=NeuronState, depth=rows, init=[])
@@ -243,6 +258,11 @@ class Node(wiring.Component):
     def update_lanes(self) -> int:
         """Neuron-update lanes U."""
         return self._lanes
+
+    @property
+    def merge(self) -> str:
+        """The merge of local and external spikes (:data:`neuroaix.timing.MERGES`)."""
+        return self._merge
 
     def state_entry(self, neuron: int) -> tuple:
         """Return ``(lane, entry)`` of a neuron's state and population index."""
@@ -495,13 +515,17 @@ class Node(wiring.Component):
                 self.o_spike_count.eq(self.o_spike_count + _popcount(spiked)),
             ]
 
-        # Merge of local and external spikes in ascending global id -> delivery ------------
+        # Merge of local and external spikes -> delivery -----------------------------------
         update_done = (n_done == n_local) & (pending == 0)
         lv, lg = local.r_rdy, local.r_data
         ev = running & self.i_ext.valid & ~ext_done
         em, eg = self.i_ext.payload.last, self.i_ext.payload.source
-        take_local = lv & (ext_done | (ev & (em | (lg < eg))))
-        take_ext = ev & ~em & ((update_done & ~lv) | (lv & (eg < lg)))
+        if self._merge == "arrival":
+            take_ext = ev & ~em
+            take_local = lv & ~take_ext
+        else:
+            take_local = lv & (ext_done | (ev & (em | (lg < eg))))
+            take_ext = ev & ~em & ((update_done & ~lv) | (lv & (eg < lg)))
         sp = pipe.i_spikes
         m.d.comb += [
             sp.valid.eq(running & (take_local | take_ext)),

@@ -53,7 +53,8 @@ def _hardware(**node):
 def _image(built, p, hw):
     n = hw.node
     return node_image(built, p, synapse_lanes=n.synapse_lanes, update_lanes=n.neuron_cores,
-                      max_burst=n.max_burst, fifo_words=n.fifo_words, spike_fifo=n.spike_fifo)
+                      max_burst=n.max_burst, fifo_words=n.fifo_words, spike_fifo=n.spike_fifo,
+                      merge=n.merge)
 
 
 def test_rtl_cluster_step_is_the_node_rule_fed_the_offered_spikes(case):
@@ -135,8 +136,9 @@ def test_rtl_model_needs_the_targets(case):
         em.run(counts_from_built(built), senders, steps, targets=[np.zeros(3)])
 
 
-def test_proposed_arrival_order_merge_is_the_rule_with_that_merge(case):
-    """``rtl_release = "arrival"``: the rule's proposed merge, fed in order of arrival."""
+def test_arrival_merge_is_the_rule_with_that_merge(case):
+    """``rtl_release = "arrival"``: the node built with ``merge = "arrival"``, fed in order of
+    arrival; the harness's image of the node carries the merge to the rule."""
     built, senders, steps = case
     n_steps = int(steps.max()) + 1
     hw = _hardware(rtl_release="arrival")
@@ -159,7 +161,8 @@ def test_proposed_arrival_order_merge_is_the_rule_with_that_merge(case):
             offers.append(tr["offer_cycles"][p][order].tolist()
                           + [int(tr["offer_cycles"][p][-1])])
             assert np.all(np.diff(offers[-1][:-1]) >= 0)
-        got = node_cycles(node_timing(image)._replace(arrival_order=True), em.memory_timing,
+        assert image.config.merge == "arrival" and node_timing(image).arrival_order
+        got = node_cycles(node_timing(image), em.memory_timing,
                           local, ext, image.row_start, image.row_length, synapse_banks(image),
                           offers=offers)
         assert got.cycles.tolist() == res.rtl_cycles[:, p, 0].tolist()

@@ -128,6 +128,8 @@ def test_node_image_errors():
     ({"update_lanes": 0}, ValueError, r"^update_lanes must lie in \[1, 16\], not 0$"),
     ({"synapse_lanes": 3}, ValueError,
      r"^synapse_lanes must be one of \(1, 2, 4, 8\), not 3$"),
+    ({"merge": "arival"}, ValueError,
+     r"^merge must be one of 'ascending', 'arrival', not 'arival'; did you mean 'arrival'\?$"),
 ])
 def test_bad_parameters(kwargs, exc, match):
     params = {"n_neurons": 8, "n_populations": 1, "ring_depth": 8, "n_sources": 8,
@@ -146,6 +148,7 @@ def test_bad_parameters(kwargs, exc, match):
     (["--memory", "ddr", "--latency", "8"], "--latency applies to --memory fixed (the "
      "DDR's latency is its table's, from --hardware)"),
     (["--latency", "1"], "--latency must be >= 2, not 1"),
+    (["--merge", "sorted"], "--merge must be one of 'ascending', 'arrival', not 'sorted'"),
 ])
 def test_run_command_bad_input(argv, message, capsys):
     from neuroaix.cli import main
@@ -296,3 +299,82 @@ def test_node_layout_keeps_the_order_of_each_bank():
     assert issue_order([1, 2, 0, 16, 32], 2, banks).tolist() == [0, 1, 2, 3, 4]
     assert issue_order([1, 2, 0, 16, 32], 2, banks, fullest_first=True).tolist() == \
         [2, 0, 3, 1, 4]
+
+
+def test_node_params_merge_is_checked_and_read_by_rtl_and_rule():
+    """``NodeParams.merge`` is the one field: the node it generates and the rule's
+    ``NodeTiming`` both follow it."""
+    from neuroaix.rtl.harness.node_image import node_timing
+
+    with pytest.raises(ValueError, match=r"^merge must be one of 'ascending', 'arrival', not "
+                                         r"'Arrival'; did you mean 'arrival'\?$"):
+        NodeParams(n_neurons=8, n_populations=1, ring_depth=4, n_sources=8, memory_words=4,
+                   merge="Arrival")
+    built = workloads.small_microcircuit()
+    for merge, arrival in (("ascending", False), ("arrival", True)):
+        image = node_image(built, 2, merge=merge)
+        assert image.config.merge == merge
+        assert node_timing(image).arrival_order is arrival
+    config = NodeParams(n_neurons=8, n_populations=2, ring_depth=4, n_sources=16,
+                        memory_words=4)
+    assert config.merge == "ascending"
+    assert node_verilog(config) != node_verilog(dataclasses.replace(config, merge="arrival"))
+
+
+def _late_unsorted_offers(external, quiet, seed):
+    """Shuffle each step's external spikes (not ascending) and give them rising offer cycles
+    spread over three quiet steps, ``last`` after them."""
+    rng = np.random.default_rng(seed)
+    shuffled = [rng.permutation(e).tolist() for e in external]
+    offers = [sorted(rng.integers(0, 3 * quiet, len(e) + 1).tolist()) for e in external]
+    return shuffled, offers
+
+
+#: (case, (L, U)) of the arrival merge with late offers.
+ARRIVAL_RUNS = [("microcircuit", (1, 1)), ("microcircuit", (8, 10))]
+
+
+@pytest.mark.parametrize("name, lanes", ARRIVAL_RUNS,
+                         ids=[f"{n}-L{a}U{b}" for n, (a, b) in ARRIVAL_RUNS])
+def test_arrival_merge_late_unsorted_offers_equal_rule_and_engine(name, lanes):
+    """The arrival merge (``merge="arrival"``) with the other nodes' spikes offered late and
+    not in ascending id, their offers falling between the node's own spikes: every step's
+    cycles equal the rule's with ``arrival_order`` (difference 0) and differ from the rule's
+    ascending merge on the same offers; raster, neuron state and ring buffers equal the
+    engine's, and the synaptic events and clamps the step schedule's (no clamps here)."""
+    make, p, _ = CASES[name]
+    built, n_steps = make(), 12
+    image, _, expected, _ = engine_case(built, p, n_steps, latency=8, fifo_words=16,
+                                        spike_fifo=4, synapse_lanes=lanes[0],
+                                        update_lanes=lanes[1], merge="arrival")
+    sim = Simulator(built, threads=1, progress=False)
+    sim.run_steps(n_steps)
+    senders, steps = sim.spikes()
+    quiet = -(-image.n_local // lanes[1]) + 10
+    external, offers = _late_unsorted_offers(external_spikes(image, senders, steps, n_steps),
+                                             quiet, seed=5)
+    assert any(e != sorted(e) for e in external)
+    run = simulate(image, n_steps, external, offers=offers)
+    assert run.spikes == expected and sum(map(len, expected)) > 0
+    rule = emulator_cycles(image, external, expected, offers=offers)
+    assert run.cycles == rule.cycles.tolist()
+    ascending = image._replace(config=dataclasses.replace(image.config, merge="ascending"))
+    assert rule.cycles.tolist() != emulator_cycles(ascending, external, expected,
+                                                   offers=offers).cycles.tolist()
+    # the offers interleave with the node's own spikes: some local spike enters the merge
+    # after one external offer of its step and before another
+    assert any(o[0] < c < o[-2] for o, e in zip(offers, rule.emit) if len(o) > 2 for c in e)
+    gids = np.arange(p, built.n_neurons, len(built.partitions))
+    state = sim.state()
+    np.testing.assert_array_equal(
+        run.state, np.stack([state[k][gids] for k in ("v", "i_ex", "i_in", "ref")], axis=1))
+    np.testing.assert_array_equal(run.ring, sim.ring_buffer(p))
+    part = built.partitions[p]
+    ref = RingReference(image.n_local, built.ring_depth)
+    for t in range(n_steps):
+        ref.read_and_clear(t & (built.ring_depth - 1))
+        ref.deliver(t, sorted(int(s) for s in senders[steps == t]), part.row_ptr[:-1],
+                    np.diff(part.row_ptr), part.words)
+    assert run.counters["events"] == ref.events > 0
+    assert run.counters["syn_saturations"] == ref.saturations == 0
+    assert run.counters["spike_count"] == sum(map(len, expected))

@@ -14,7 +14,8 @@ the slow ones) and the step rule of docs/rtl_node.md (a step without spikes cost
 ``n_local + 10`` cycles, none costs less).
 
 CI runs the small cases (a 125-neuron Brunel network on one node, a 64-neuron partition of a
-scaled microcircuit) and ``neuroaix rtl run``; the ``slow`` cases are a 625-neuron Brunel
+scaled microcircuit, the latter also with the arrival merge and late offers) and ``neuroaix
+rtl run``; the ``slow`` cases are a 625-neuron Brunel
 network on one node and a partition of a 771-neuron microcircuit, 1,000 steps each.
 """
 
@@ -241,3 +242,29 @@ def test_lanes_equal_engine_and_amaranth_sim(name, lanes, n_steps):
         assert got["counters"] == ref.counters, pattern
     assert out["streaming"]["cycles"] == ref.cycles
     assert emulator_cycles(image, external, expected).cycles.tolist() == ref.cycles
+
+
+def test_arrival_merge_late_offers_equal_rule():
+    """The arrival merge on Verilator with the other nodes' spikes offered late (the cocotb
+    injector holds each item until its offer cycle of its step) and not in ascending id: the
+    engine's raster for both stream patterns, and every step's cycles equal the rule's with
+    ``arrival_order`` and the same offers (difference 0), different from streaming."""
+    name, n_steps = "microcircuit_p2_of_6", 40
+    make, p, _, _ = CASES[name]
+    built = make()
+    image, external, expected, _ = engine_case(built, p, n_steps, **MEMORY, merge="arrival")
+    rng = np.random.default_rng(5)
+    quiet = image.n_local + 10
+    external = [rng.permutation(e).tolist() for e in external]
+    offers = [sorted(rng.integers(0, 3 * quiet, len(e) + 1).tolist()) for e in external]
+    assert any(e != sorted(e) for e in external)
+    out = node_verilator.run(image, n_steps, external, BUILD_ROOT / f"{name}_arrival",
+                             expected=expected, offers=offers)
+    for pattern, got in out.items():
+        assert got["passed"], pattern
+        assert got["spikes"] == expected, pattern
+    rule = emulator_cycles(image, external, expected, offers=offers)
+    assert out["streaming"]["cycles"] == rule.cycles.tolist()
+    assert rule.cycles.tolist() != emulator_cycles(image, external, expected).cycles.tolist()
+    for got in out.values():
+        assert got["counters"]["events"] == int(rule.events.sum()) > 0
