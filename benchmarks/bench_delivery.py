@@ -130,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     net = models.microcircuit(scale=args.scale, seed=args.seed)
     sim = Simulator(net.build(partitions=args.threads, threads=args.threads),
                     threads=args.threads, progress=False)
+    sim.backend.delivery = "immediate"  # the same raster without the derived layout's memory
     sim.simulate(args.t_presim, record=False)
     t0 = sim.t
     sim.simulate(args.t_sim)

@@ -104,10 +104,17 @@ def delay_rows(syn: _k.SynapseRows, n_local: np.ndarray) -> _k.DelayRows:
     return _k.DelayRows(d0=d0, n_d=n_d, dptr=dptr, tgt=tgt, wgt=wgt)
 
 
+#: Partitions from which the step loop delivers immediately (``choose_delivery``).
+IMMEDIATE_FROM_PARTITIONS = 16
+
+
 def choose_delivery(n_partitions: int) -> str:
     """Return the delivery (``DELIVERIES``) that the step loop uses on ``n_partitions``
-    partitions (the measured choice: docs/performance.md)."""
-    return "gather"
+    partitions: the gather below ``IMMEDIATE_FROM_PARTITIONS``, immediate delivery from
+    there on, where a spike's synapses on one partition split into delay groups of a few
+    synapses each and a partition's ring buffers come near a core's cache (the measured
+    crossover: docs/performance.md)."""
+    return "immediate" if n_partitions >= IMMEDIATE_FROM_PARTITIONS else "gather"
 
 
 def _empty_delay_rows(n_part: int) -> _k.DelayRows:

@@ -742,12 +742,14 @@ def _deliver_rows(p, t, lay, ring, row_ptr, words, senders, j0, j1, ahead, count
     (ascending global ids) of step ``t``, each onto its slot ``t + delay``: immediate
     delivery from the canonical rows (``row_ptr``, ``words``: partition ``p``'s
     ``SynapseRows``), one row per spike. With ``ahead`` > 0 the row bounds of the spike
-    ``ahead`` places on are prefetched (a latency hint only)."""
+    ``ahead`` places on and the ring entry of the synapse ``4 * ahead`` places on in the
+    row are prefetched (latency hints only; docs/performance.md)."""
     n = lay.n_loc[p]
     rbase = lay.roff[p]
     mask = lay.mask
     sat = 0
     events = 0
+    far = 4 * ahead if ahead > 0 else np.int64(1) << 62
     for j in range(j0, j1):
         if ahead > 0 and j + ahead < j1:
             _prefetch(row_ptr, np.int64(senders[_u(j + ahead)]))
@@ -756,6 +758,9 @@ def _deliver_rows(p, t, lay, ring, row_ptr, words, senders, j0, j1, ahead, count
         b = row_ptr[_u(src + 1)]
         events += b - a
         for q in range(a, b):
+            if q + far < b:
+                tf, wf, df = _decode_synapse(words[_u(q + far)])
+                _prefetch(ring, _u(rbase + ((t + df) & mask) * 2 * n + ((wf >> 63) & n) + tf))
             tg, w, d = _decode_synapse(words[_u(q)])
             # slot t + d, inhibitory channel (+ n) by the weight's sign
             idx = _u(rbase + ((t + d) & mask) * 2 * n + ((w >> 63) & n) + tg)
