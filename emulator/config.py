@@ -95,8 +95,8 @@ class NodeConfig:
         from the step's first cycle (the RTL benches' streaming; not causal, a bound),
         ``arrival``: the RTL node built with ``merge = "arrival"`` (``NodeParams.merge``),
         taking every spike in order of arrival from its arrival
-        (``neuroaix.timing.NodeTiming.arrival_order``; its saturation counters must not
-        depend on the order, docs/emulator.md).
+        (``neuroaix.timing.NodeTiming.arrival_order``; the saturation counters do not depend
+        on the order, docs/numerics.md, section 4).
     spike_fifo : int
         With ``model = "rtl"``: depth of the node's local-spike FIFO (the RTL node's
         ``spike_fifo``).

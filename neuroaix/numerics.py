@@ -61,6 +61,7 @@ __all__ = [
     "ms_to_steps",
     "step_current",
     "accumulate",
+    "ring_saturations",
 ]
 
 # Formats -------------------------------------------------------------------------------------
@@ -442,6 +443,21 @@ def step_current(steps, values, t: int) -> int:
     return out
 
 
-def accumulate(slot: int, weight: int) -> tuple[int, bool]:
-    """Add a weight to a ring-buffer channel with int32 saturation (the synapse pipeline's RMW)."""
-    return saturate(slot + weight)
+def accumulate(slot: int, weight: int) -> int:
+    """Add a weight to a ring-buffer channel with int32 saturation (the synapse pipeline's RMW).
+
+    The clamp is not counted (docs/numerics.md, section 4): a channel receives weights of one
+    sign, so the value is ``saturate(exact sum)`` in any order, and the saturation counter
+    counts the channels read at their bound instead (:func:`ring_saturations`).
+    """
+    return saturate(slot + weight)[0]
+
+
+def ring_saturations(exc: int, inh: int) -> int:
+    """Return the saturations counted at the read-and-clear of one ring-buffer entry (0..2).
+
+    One for an excitatory channel read at ``INT32_MAX`` and one for an inhibitory channel read
+    at ``INT32_MIN`` (docs/numerics.md, sections 4 and 7): the entry's exact sum reached or
+    left the int32 range, whatever the order of its additions.
+    """
+    return int(exc == INT32_MAX) + int(inh == INT32_MIN)

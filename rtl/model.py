@@ -3,8 +3,9 @@
 Two halves, both pure Python on :mod:`neuroaix.numerics`:
 
 - :class:`RingReference`: the ring buffers as the step schedule defines them (read-and-clear
-  of slot ``t & (D-1)``, then delivery with :func:`neuroaix.numerics.accumulate`, ascending
-  spike order, row order). The RTL testbenches compare every value read out against it.
+  of slot ``t & (D-1)``, counting the channels read at their int32 bound, then delivery with
+  :func:`neuroaix.numerics.accumulate` in the order given). The RTL testbenches compare every
+  value read out against it.
 - :func:`spike_timing`: the cycle rule of the pipeline (docs/rtl.md, "Cycle rule"), which
   gives every spike's accept and done cycle and the cycles of a step's delivery phase from
   the row pointers alone. The rule is defined once, in :mod:`neuroaix.timing`
@@ -45,14 +46,16 @@ class RingReference:
         self.ring_depth = ring_depth
         #: ``ring[slot][channel][neuron]``, Python ints (int32 range).
         self.ring = [[[0] * n_neurons for _ in range(2)] for _ in range(ring_depth)]
-        #: Accumulations clamped to int32 so far.
+        #: Channels read at their int32 bound so far (``numerics.ring_saturations``).
         self.saturations = 0
         #: Synaptic events delivered so far.
         self.events = 0
 
     def read_and_clear(self, slot: int) -> np.ndarray:
-        """Return slot ``slot`` as an int64 array ``(n_neurons, 2)`` (exc, inh) and zero it."""
+        """Return slot ``slot`` as an int64 array ``(n_neurons, 2)`` (exc, inh) and zero it;
+        count its channels at their int32 bound in ``saturations``."""
         out = np.array(self.ring[slot], dtype=np.int64).T.copy()
+        self.saturations += sum(numerics.ring_saturations(int(e), int(i)) for e, i in out)
         self.ring[slot] = [[0] * self.n_neurons for _ in range(2)]
         return out
 
@@ -83,9 +86,7 @@ class RingReference:
                 w = int(weight[k])
                 slot = (step + int(delay[k])) & mask
                 ch = 1 if w < 0 else 0
-                value, clamped = numerics.accumulate(self.ring[slot][ch][t], w)
-                self.ring[slot][ch][t] = value
-                self.saturations += clamped
+                self.ring[slot][ch][t] = numerics.accumulate(self.ring[slot][ch][t], w)
                 self.events += 1
 
 

@@ -118,9 +118,23 @@ def test_lif_update_holds_v_while_refractory():
     assert s.v > coef.v_reset  # integrates again at step ref_steps + 1
 
 
-def test_accumulate_saturates_and_reports():
-    assert nx.accumulate(nx.INT32_MAX - 1, 5) == (nx.INT32_MAX, True)
-    assert nx.accumulate(-5, 3) == (-2, False)
+def test_accumulate_saturates_without_counting():
+    assert nx.accumulate(nx.INT32_MAX - 1, 5) == nx.INT32_MAX
+    assert nx.accumulate(nx.INT32_MIN + 1, -5) == nx.INT32_MIN
+    assert nx.accumulate(-5, 3) == -2
+
+
+def test_ring_saturations_count_channels_at_their_bound():
+    assert nx.ring_saturations(nx.INT32_MAX, nx.INT32_MIN) == 2
+    assert nx.ring_saturations(nx.INT32_MAX, 0) == 1
+    assert nx.ring_saturations(0, nx.INT32_MIN) == 1
+    assert nx.ring_saturations(nx.INT32_MAX - 1, nx.INT32_MIN + 1) == 0
+    # the count does not depend on the order of the additions onto the entry
+    for weights in ([nx.INT32_MAX, 7, 7], [7, 7, nx.INT32_MAX], [7, nx.INT32_MAX, 7]):
+        exc = 0
+        for w in weights:
+            exc = nx.accumulate(exc, w)
+        assert nx.ring_saturations(exc, 0) == 1
 
 
 def test_to_fixed_rejects_non_finite():

@@ -7,9 +7,8 @@ synapse index range, the grid synchronises, every thread delivers a grid-stride 
 the step's synapses with integer atomics into the ring buffers, and the grid synchronises
 again. The ring-buffer cells are int64: additions of one sign per channel never wrap in 64
 bits, and ``clamp(sum)`` equals the CPU's clamped running sum whatever the order of the
-atomics (docs/numerics.md). A cell found beyond int32 when its slot is read is reported to
-the host, which counts the clamped additions in the canonical order
-(neuroaix.engine.cuda), so the saturation counter is the CPU's exactly.
+atomics (docs/numerics.md). The saturation counter counts a channel read at or beyond its
+int32 bound, at the read (docs/numerics.md, section 4), so it is the CPU's exactly too.
 
 Every arithmetic step is the one of docs/numerics.md and of neuroaix.engine._kernels.
 """
@@ -25,10 +24,10 @@ _I32_MAX = (1 << 31) - 1
 _HALF = 1 << 29
 _XS_MULT = 0x2545F4914F6CDD1D
 
-#: Control words of a chunk: steps done, flagged cells, and the packed (synapses, spikes)
-#: word of even and odd steps.
-CTL_DONE, CTL_FLAGS, CTL_PACK = 0, 1, 2
-N_CTL = 4
+#: Control words of a chunk: steps done, and the packed (synapses, spikes) word of even and
+#: odd steps.
+CTL_DONE, CTL_PACK = 0, 1
+N_CTL = 3
 #: Low bits of the packed word that count a step's spikes (up to 2**PACK_BITS - 1 neurons).
 PACK_BITS = 24
 PACK_MASK = (1 << PACK_BITS) - 1
@@ -69,7 +68,7 @@ def _spike_of(g, soff, n_spk):
 @cuda.jit
 def _run_chunk(t0, n_steps, fgid, fpop, mask, ring, v, iex, iin, ref, rng, coef, has_poisson,
                ptable, plen, pguide, pweight, row_ptr, words, counters, rec, soff, rstart,
-               step_ptr, ctl, flags, probe_idx, probe_buf, record_probes, phases):
+               step_ptr, ctl, probe_idx, probe_buf, record_probes, phases):
     """Run steps ``t0 .. t0 + n_steps - 1`` (see the module docstring).
 
     The GPU's own layout of the same data (neuroaix.engine.cuda): neurons in the CPU
@@ -85,10 +84,9 @@ def _run_chunk(t0, n_steps, fgid, fpop, mask, ring, v, iex, iin, ref, rng, coef,
 
     Spike global ids go to ``rec`` (step ``s`` of the chunk in
     ``rec[step_ptr[s]:step_ptr[s + 1]]``, in no particular order); the chunk stops before a
-    step that could overflow ``rec`` or ``flags``, and ``ctl[CTL_DONE]`` says how many steps
-    ran. ``flags[k] = (step, ring index)`` of cells read beyond int32. ``phases`` is
-    ``PHASE_UPDATE | PHASE_DELIVER`` except in the timing breakdown of the benchmark, which
-    leaves one out.
+    step that could overflow ``rec``, and ``ctl[CTL_DONE]`` says how many steps ran.
+    ``phases`` is ``PHASE_UPDATE | PHASE_DELIVER`` except in the timing breakdown of the
+    benchmark, which leaves one out.
     """
     grid = cuda.cg.this_grid()
     gtid = cuda.grid(1)
@@ -102,7 +100,7 @@ def _run_chunk(t0, n_steps, fgid, fpop, mask, ring, v, iex, iin, ref, rng, coef,
     for s in range(n_steps):
         t = t0 + s
         a0 = step_ptr[s]
-        if a0 + n_total > rec.shape[0] or ctl[CTL_FLAGS] + 2 * n_total > flags.shape[0]:
+        if a0 + n_total > rec.shape[0]:
             break
         pack = CTL_PACK + (s & 1)
         slot = ((t & mask) * 2) * n_total
@@ -115,15 +113,12 @@ def _run_chunk(t0, n_steps, fgid, fpop, mask, ring, v, iex, iin, ref, rng, coef,
             in_in = ring[in_idx]
             ring[ex_idx] = 0
             ring[in_idx] = 0
-            if in_ex > _I32_MAX:
-                j = cuda.atomic.add(ctl, CTL_FLAGS, 1)
-                flags[j, 0] = t
-                flags[j, 1] = ex_idx
+            # a channel read at its int32 bound counts once (docs/numerics.md, section 4)
+            if in_ex >= _I32_MAX:
+                n_sat += 1
                 in_ex = _I32_MAX
-            if in_in < _I32_MIN:
-                j = cuda.atomic.add(ctl, CTL_FLAGS, 1)
-                flags[j, 0] = t
-                flags[j, 1] = in_idx
+            if in_in <= _I32_MIN:
+                n_sat += 1
                 in_in = _I32_MIN
             if has_poisson[k]:
                 x = rng[f]
@@ -213,11 +208,3 @@ def _run_chunk(t0, n_steps, fgid, fpop, mask, ring, v, iex, iin, ref, rng, coef,
     cuda.atomic.add(counters, C_SATURATIONS, n_sat)
     cuda.atomic.add(counters, C_SYN_EVENTS, n_events)
 
-
-@cuda.jit
-def _flag_beyond_i32(ring, flag):
-    """Set ``flag[0]`` if any ring-buffer cell lies beyond int32."""
-    for i in range(cuda.grid(1), ring.shape[0], cuda.gridsize(1)):
-        x = ring[i]
-        if x > _I32_MAX or x < _I32_MIN:
-            flag[0] = 1

@@ -286,6 +286,20 @@ def _saturate(x):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _clamp(x):
+    """Return ``saturate(x)`` (int64) without a branch and without counting: a ring-buffer
+    accumulation (docs/numerics.md, section 4)."""
+    return min(max(x, _I32_MIN), _I32_MAX)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ring_saturations(in_ex, in_in):
+    """Return ``numerics.ring_saturations``: 1 for an excitatory channel read at ``INT32_MAX``
+    plus 1 for an inhibitory channel read at ``INT32_MIN`` (int64, two comparisons)."""
+    return np.int64(in_ex == _I32_MAX) + np.int64(in_in == _I32_MIN)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _sext32(x):
     """Return int64 ``x`` (within int32) as the sign extension of its low 32 bits: the same
     value, which lets LLVM multiply it by another int32 with ``vpmuldq``."""
@@ -360,8 +374,9 @@ def _exp_segment(seg, poisson, lo, hi, n_hi, w_bg):
     Branch-free, so that the loop compiles to vector code: the Poisson count compares u with
     the table's thresholds ``lo`` and the first ``n_hi`` of ``hi`` (16, 20 or 32 of them,
     padded with ``2**32``), as the hardware does; saturations are counted by comparing each
-    result with its clamped value. Writes 1
-    to ``flag[i]`` where neuron i spikes (0 elsewhere); returns (Poisson events, saturations).
+    result with its clamped value, and the ring channels read at their int32 bound (two
+    comparisons, docs/numerics.md, section 4). Writes 1 to ``flag[i]`` where neuron i spikes
+    (0 elsewhere); returns (Poisson events, saturations).
     """
     ring_ex, ring_in, v, iex, iin, ref, rng, flag, cf = seg
     # the propagators and the weight are int32 by the contract (checked by the wrapper):
@@ -380,6 +395,7 @@ def _exp_segment(seg, poisson, lo, hi, n_hi, w_bg):
         in_in = np.int64(ring_in[i])
         ring_ex[i] = 0
         ring_in[i] = 0
+        sat += _ring_saturations(in_ex, in_in)
         if poisson:
             x, u = _xorshift_next(rng[i])
             rng[i] = x
@@ -539,6 +555,7 @@ def _update_segment(k, p, t, l0, l1, base, inp, ex_base, in_base, n_spk, n_part,
         in_in = np.int64(inp[in_base + l])
         inp[ex_base + l] = 0
         inp[in_base + l] = 0
+        sat += _ring_saturations(in_ex, in_in)
         if poisson:
             x, u = _xorshift_next(rng[g])
             rng[g] = x
@@ -611,7 +628,6 @@ def _deliver_partition(p, t, lay, ring, row_ptr, words, spikes, counters):
     n = lay.n_loc[p]
     rbase = lay.roff[p]
     mask = lay.mask
-    sat = 0
     events = 0
     for j in range(spikes.shape[0]):
         src = spikes[j]
@@ -622,11 +638,8 @@ def _deliver_partition(p, t, lay, ring, row_ptr, words, spikes, counters):
             tgt, w, d = _decode_synapse(words[q])
             ch = 1 if w < 0 else 0
             idx = rbase + ((((t + d) & mask) * 2) + ch) * n + tgt
-            val, s = _saturate(np.int64(ring[idx]) + w)
-            sat += s
-            ring[idx] = val
+            ring[idx] = _clamp(np.int64(ring[idx]) + w)
     counters[p, C_SYN_EVENTS] += events
-    counters[p, C_SATURATIONS] += sat
 
 
 @njit(cache=True, nogil=True)
@@ -679,15 +692,11 @@ def _u(i):
 @njit(cache=True, nogil=True, inline="always")
 def _accumulate_group(ring, base, n, tgt, wgt, a, b):
     """Add the weights of synapses ``a .. b - 1`` onto the slot at ``ring[base:]`` (channel
-    by sign, saturating); return the number of clamped additions."""
-    sat = 0
+    by sign, saturating, not counted)."""
     for q in range(a, b):
         w = np.int64(wgt[_u(q)])
         idx = _u(base + np.int64(tgt[_u(q)]) + ((w >> 63) & n))  # inhibitory channel: + n
-        c, s = _saturate(np.int64(ring[idx]) + w)
-        sat += s
-        ring[idx] = c
-    return sat
+        ring[idx] = _clamp(np.int64(ring[idx]) + w)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -704,13 +713,12 @@ def _gather_partition(p, t, t_lo, lay, acc, base, dptr, tgt, wgt, d0, n_d, sende
     ``t_lo .. t - 1`` (step ``t_lo + i``'s spikes, ascending, are
     ``senders[step_off[i]:step_off[i + 1]]``, their steps in ``steps``).
 
-    Source steps ascend and each spike's group is in row order, so every ring entry
-    receives its additions in the canonical order (docs/performance.md). With ``ahead`` > 0
-    the group bounds of the spike ``ahead`` places on and the synapses of the one
-    ``ahead // 2`` on are prefetched (a latency hint only).
+    The values do not depend on the order of the additions (one sign per channel) and the
+    saturation count is taken where the update reads the entry (docs/performance.md). With
+    ``ahead`` > 0 the group bounds of the spike ``ahead`` places on and the synapses of the
+    one ``ahead // 2`` on are prefetched (a latency hint only).
     """
     n = lay.n_loc[p]
-    sat = 0
     events = 0
     j0 = step_off[max(t - (d0 + n_d - 1), t_lo) - t_lo]
     j1 = step_off[max(t - d0 + 1, t_lo) - t_lo]
@@ -731,9 +739,8 @@ def _gather_partition(p, t, t_lo, lay, acc, base, dptr, tgt, wgt, d0, n_d, sende
         a = np.int64(dptr[_u(g)])
         b = np.int64(dptr[_u(g + 1)])
         events += b - a
-        sat += _accumulate_group(acc, base, n, tgt, wgt, a, b)
+        _accumulate_group(acc, base, n, tgt, wgt, a, b)
     counters[p, C_SYN_EVENTS] += events
-    counters[p, C_SATURATIONS] += sat
 
 
 @njit(cache=True, nogil=True)
@@ -743,11 +750,11 @@ def _deliver_rows(p, t, lay, ring, row_ptr, words, senders, j0, j1, ahead, count
     delivery from the canonical rows (``row_ptr``, ``words``: partition ``p``'s
     ``SynapseRows``), one row per spike. With ``ahead`` > 0 the row bounds of the spike
     ``ahead`` places on and the ring entry of the synapse ``4 * ahead`` places on in the
-    row are prefetched (latency hints only; docs/performance.md)."""
+    row are prefetched (latency hints only; docs/performance.md). Clamps are not counted
+    (the update counts the channels it reads at their bound, docs/numerics.md, section 4)."""
     n = lay.n_loc[p]
     rbase = lay.roff[p]
     mask = lay.mask
-    sat = 0
     events = 0
     far = 4 * ahead if ahead > 0 else np.int64(1) << 62
     for j in range(j0, j1):
@@ -764,11 +771,8 @@ def _deliver_rows(p, t, lay, ring, row_ptr, words, senders, j0, j1, ahead, count
             tg, w, d = _decode_synapse(words[_u(q)])
             # slot t + d, inhibitory channel (+ n) by the weight's sign
             idx = _u(rbase + ((t + d) & mask) * 2 * n + ((w >> 63) & n) + tg)
-            c, s = _saturate(np.int64(ring[idx]) + w)
-            sat += s
-            ring[idx] = c
+            ring[idx] = _clamp(np.int64(ring[idx]) + w)
     counters[p, C_SYN_EVENTS] += events
-    counters[p, C_SATURATIONS] += sat
 
 
 @njit(cache=True, nogil=True)
@@ -780,7 +784,6 @@ def _scatter_pending(p, t_end, t_lo, lay, ring, dptr, tgt, wgt, d0, n_d, senders
     n = lay.n_loc[p]
     rbase = lay.roff[p]
     mask = lay.mask
-    sat = 0
     events = 0
     for ts in range(max(t_end - (d0 + n_d - 1), t_lo), t_end):
         k0 = max(t_end - ts - d0, 0)
@@ -791,9 +794,8 @@ def _scatter_pending(p, t_end, t_lo, lay, ring, dptr, tgt, wgt, d0, n_d, senders
                 b = np.int64(dptr[g + k + 1])
                 base = rbase + ((ts + d0 + k) & mask) * 2 * n
                 events += b - a
-                sat += _accumulate_group(ring, base, n, tgt, wgt, a, b)
+                _accumulate_group(ring, base, n, tgt, wgt, a, b)
     counters[p, C_SYN_EVENTS] += events
-    counters[p, C_SATURATIONS] += sat
 
 
 @njit(cache=True, nogil=True, parallel=True)

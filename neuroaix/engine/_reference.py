@@ -98,6 +98,7 @@ class ReferenceBackend(Backend):
             ring = self._rings[p]
             in_ex, in_in = int(ring[slot, 0, l]), int(ring[slot, 1, l])
             ring[slot, :, l] = 0
+            counts["saturations"] += nx.ring_saturations(in_ex, in_in)
             if self._has_poisson[k]:
                 self._rng[g], u = nx.xorshift64star(self._rng[g])
                 c = nx.poisson_count(u, self._tables[k])
@@ -126,8 +127,7 @@ class ReferenceBackend(Backend):
                     ch = 1 if w < 0 else 0
                     s = (t + int(delay[q])) % depth
                     tg = int(target[q])
-                    ring[s, ch, tg], sat = nx.accumulate(int(ring[s, ch, tg]), w)
-                    counts["saturations"] += sat
+                    ring[s, ch, tg] = nx.accumulate(int(ring[s, ch, tg]), w)
                     counts["synaptic_events"] += 1
         return fired
 

@@ -3,11 +3,9 @@
 Same number contract, same schedule and the same counters as the CPU engine
 (docs/gpu.md): the raster, neuron state, ring buffers, counters and checkpoints are equal
 bit for bit. The ring buffers accumulate with 64-bit integer atomics: each channel receives
-weights of one sign only, so the clamped value is the same in every order. The number of
-clamped additions depends on the order; the kernel reports every cell that went beyond
-int32, and the host counts its clamped additions in the CPU's canonical order (ascending
-step, ascending sender, row order). Saturation is rare, so this costs nothing in a normal
-run.
+weights of one sign only, so the clamped value is the same in every order, and the
+saturation counter counts the channels read at their int32 bound (docs/numerics.md,
+section 4), which the kernel does at the read.
 
 Without a GPU the same kernels run under numba-cuda's simulator
 (``NUMBA_ENABLE_CUDASIM=1``, set before numba is imported), which is how the tests check
@@ -16,7 +14,6 @@ them on every machine.
 
 from __future__ import annotations
 
-import math
 import os
 
 import numpy as np
@@ -116,16 +113,12 @@ class CudaBackend(CPUBackend):
         self.t = 0
         lay = self.layout
         n = lay.n_neurons
-        n_part = lay.n_partitions
         if n > formats.MAX_LOCAL_TARGETS:
             raise ValueError(
                 f"the GPU backend addresses neurons by flat index in the synapse word's target "
                 f"field, which holds {formats.MAX_LOCAL_TARGETS} neurons, not {n}")
         flat_gid = np.empty(n, np.int64)
         flat_gid[lay.flat] = np.arange(n, dtype=np.int64)
-        #: Partition and local index of every flat neuron.
-        self._fpart = flat_gid % n_part
-        self._fpos = flat_gid // n_part
         fpop = np.asarray(network.pop_of, dtype=np.int32)[flat_gid]
         row_ptr, words = _merged_rows(flat_gid, lay.noff, self._row_ptrs, self._words)
         self._tpb = int(threads_per_block or (64 if _simulated() else 256))
@@ -133,7 +126,6 @@ class CudaBackend(CPUBackend):
             raise ValueError(f"threads_per_block must be a multiple of 32, not "
                              f"{threads_per_block!r}")
         self._blocks = blocks
-        self.max_delay = int(network.max_delay)
         self._d = {
             "fgid": cuda.to_device(flat_gid.astype(np.int32)), "fpop": cuda.to_device(fpop),
             "coef": cuda.to_device(self._coef),
@@ -148,18 +140,6 @@ class CudaBackend(CPUBackend):
         self._d["rec"] = cuda.device_array(cap, np.int32)
         self._d["soff"] = cuda.device_array(cap, np.int64)
         self._d["rstart"] = cuda.device_array(cap, np.int64)
-        self._d["flags"] = cuda.device_array((max(4 * n, 1 << 12), 2), np.int64)
-        # Cells beyond int32 that are still accumulating: (ring index, read step) -> clamped
-        # additions counted so far.
-        self._pending: dict[tuple[int, int], int] = {}
-        # Spike history of the last max_delay steps (all spikes, recorded or not), for the
-        # canonical-order count of clamped additions.
-        self._hist_t0 = 0
-        self._hist_steps: list[np.ndarray] = []
-        # The ring buffers and step of the last restore: where a cell's accumulation began
-        # if its slot was not read since.
-        self._base_t = 0
-        self._base_ring = self._to_device_layout(self.neurons.ring)
         self._on_device = False
         #: Phases run per step (private: the benchmark's breakdown leaves one out).
         self._phases = _ck.PHASES_ALL
@@ -225,7 +205,7 @@ class CudaBackend(CPUBackend):
                 d["ring"], d["v"], d["iex"], d["iin"], d["ref"], d["rng"], d["coef"],
                 d["has_poisson"], d["ptable"], d["plen"], d["pguide"], d["pweight"],
                 d["row_ptr"], d["words"], d["counters"], d["rec"], d["soff"], d["rstart"],
-                d["step_ptr"], d["ctl"], d["flags"], probe_idx, probe_buf,
+                d["step_ptr"], d["ctl"], probe_idx, probe_buf,
                 np.bool_(record_probes), np.int64(self._phases))
 
     # Running ------------------------------------------------------------------------------
@@ -260,21 +240,14 @@ class CudaBackend(CPUBackend):
             got = int(ctl[_ck.CTL_DONE])
             step_ptr = d["step_ptr"][:got + 1].copy_to_host()
             n_rec = int(step_ptr[got])
-            rec = d["rec"][:n_rec].copy_to_host() if n_rec else np.zeros(0, np.int32)
-            n_flags = int(ctl[_ck.CTL_FLAGS])
-            flags = d["flags"][:n_flags].copy_to_host() if n_flags else np.zeros((0, 2), np.int64)
-            steps = [np.sort(rec[step_ptr[s]:step_ptr[s + 1]]) for s in range(got)]
-            t0 = self.t
-            self._append_history(t0, steps)
-            self._count_clamped(flags)
-            self._trim_history()
             if record:
-                self._record_steps(t0, steps)
+                rec = d["rec"][:n_rec].copy_to_host() if n_rec else np.zeros(0, np.int32)
+                steps = [np.sort(rec[step_ptr[s]:step_ptr[s + 1]]) for s in range(got)]
+                self._record_steps(self.t, steps)
                 if record_probes and got:
                     probe_buf[:, :, done:done + got] = d["probe_buf"].copy_to_host()[:, :, :got]
             self.t += got
             done += got
-        self._count_pending()
         return probe_buf if record_probes else None
 
     def _record_steps(self, t0: int, steps: list[np.ndarray]) -> None:
@@ -283,85 +256,6 @@ class CudaBackend(CPUBackend):
             self._append_record(np.concatenate(steps),
                                 np.repeat(np.arange(t0, t0 + len(steps), dtype=np.int64),
                                           [len(s) for s in steps]))
-
-    def _append_history(self, t0: int, steps: list[np.ndarray]) -> None:
-        if not self._hist_steps:
-            self._hist_t0 = t0
-        self._hist_steps.extend(steps)
-
-    def _trim_history(self) -> None:
-        keep = self.max_delay + 1
-        if len(self._hist_steps) > keep:
-            drop = len(self._hist_steps) - keep
-            del self._hist_steps[:drop]
-            self._hist_t0 += drop
-
-    # The CPU's saturation count ------------------------------------------------------------
-
-    def _cell(self, idx: int) -> tuple[int, int, int, int]:
-        """Return (partition, slot, channel, local index) of a GPU ring-buffer index."""
-        n = self.layout.n_neurons
-        f = idx % n
-        return int(self._fpart[f]), idx // n // 2, idx // n % 2, int(self._fpos[f])
-
-    def _clamped(self, idx: int, t_read: int, t_end: int) -> int:
-        """Clamped additions onto ring cell ``idx`` (read at step ``t_read``) by the spikes of
-        the steps before ``t_end``, in the CPU's order."""
-        p, _, ch, l = self._cell(idx)
-        D = self.layout.ring_depth
-        if t_read - D < self._base_t:
-            t_lo, init = self._base_t, int(self._base_ring[idx])
-        else:
-            t_lo, init = t_read - D + 1, 0
-        t_lo = max(t_lo, t_read - self.max_delay, self._hist_t0)
-        t_hi = min(t_end, t_read)
-        if t_hi <= t_lo:
-            return 0
-        sel = self._hist_steps[t_lo - self._hist_t0:t_hi - self._hist_t0]
-        ptr = np.zeros(len(sel) + 1, np.int64)
-        ptr[1:] = np.cumsum([len(s) for s in sel])
-        senders = np.concatenate(sel) if sel else np.zeros(0, np.int32)
-        return int(_clamped_additions(l, ch, t_read, t_lo, init, senders, ptr,
-                                      self._row_ptrs[p], self._words[p]))
-
-    def _count_clamped(self, flags: np.ndarray) -> None:
-        """Add the clamped additions of the cells read beyond int32 during the last launch."""
-        extra = 0
-        for t_read, idx in flags:
-            t_read, idx = int(t_read), int(idx)
-            extra += self._clamped(idx, t_read, t_read) - self._pending.pop((idx, t_read), 0)
-        if extra:
-            self._add_saturations(extra)
-
-    def _count_pending(self) -> None:
-        """Count the clamped additions so far of cells beyond int32 that are not yet read, so
-        that the counters equal the CPU's at every chunk boundary."""
-        ring = self._d["ring"].copy_to_host() if self._pending or self._maybe_saturated() \
-            else None
-        if ring is None:
-            return
-        bad = np.flatnonzero((ring > _I32_MAX) | (ring < _I32_MIN))
-        D = self.layout.ring_depth
-        extra = 0
-        for idx in bad:
-            idx = int(idx)
-            _, slot, _, _ = self._cell(idx)
-            t_read = self.t + ((slot - self.t) % D)
-            now = self._clamped(idx, t_read, self.t)
-            extra += now - self._pending.get((idx, t_read), 0)
-            self._pending[(idx, t_read)] = now
-        if extra:
-            self._add_saturations(extra)
-
-    def _maybe_saturated(self) -> bool:
-        """Say whether any ring cell may lie beyond int32 (a cheap device-side bound)."""
-        ring = self._d["ring"]
-        return bool(_any_beyond_i32(ring))
-
-    def _add_saturations(self, n: int) -> None:
-        c = self._d["counters"].copy_to_host()
-        c[_ck.C_SATURATIONS] += n
-        self._d["counters"] = cuda.to_device(c)
 
     # Results (read from the device) -------------------------------------------------------
 
@@ -381,45 +275,8 @@ class CudaBackend(CPUBackend):
 
     def load(self, data):
         super().load(data)
-        self.t = self._base_t = self._hist_t0 = int(data["t"])
-        self._base_ring = self._to_device_layout(self.neurons.ring)
-        self._hist_steps = []
-        self._pending = {}
+        self.t = int(data["t"])
         self._push()
-
-
-def _any_beyond_i32(ring) -> bool:
-    flag = cuda.to_device(np.zeros(1, np.int32))
-    n = ring.shape[0]
-    if n == 0:
-        return False
-    tpb = 64 if _simulated() else 256
-    blocks = 1 if _simulated() else min(4096, math.ceil(n / tpb))
-    _ck._flag_beyond_i32[blocks, tpb](ring, flag)
-    return bool(flag.copy_to_host()[0])
-
-
-# Not cached: it inlines the synapse decoding of _kernels.py, and Numba's cache of this file
-# would not see a change of that layout (it is compiled once per process, only on saturation).
-@njit(nogil=True)
-def _clamped_additions(l, ch, t_read, t_lo, init, senders, ptr, row_ptr, words):
-    """Replay the additions onto one cell in the CPU's order; return how many clamped."""
-    val = np.int64(init)
-    count = 0
-    for s in range(ptr.shape[0] - 1):
-        d_need = t_read - (t_lo + s)
-        for j in range(ptr[s], ptr[s + 1]):
-            src = senders[j]
-            for q in range(row_ptr[src], row_ptr[src + 1]):
-                tgt, w, d = _k._decode_synapse(words[q])
-                c = 1 if w < 0 else 0
-                if tgt != l or d != d_need or c != ch:
-                    continue
-                val += w
-                if val > _I32_MAX or val < _I32_MIN:
-                    count += 1
-                    val = min(max(val, _I32_MIN), _I32_MAX)
-    return count
 
 
 @njit(cache=True, nogil=True)

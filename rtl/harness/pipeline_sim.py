@@ -47,7 +47,6 @@ class SimResult(NamedTuple):
     valid: list  #: per step, the cycle each spike was first offered
     rings: list  #: with ``peek``, per step after delivery: int64 ``(D, 2, n_neurons)``
     events: int  #: the pipeline's event counter at the end
-    saturations: int  #: the pipeline's saturation counter at the end
 
 
 def pipeline_top(workload: Workload) -> PipelineWithMemory:
@@ -203,8 +202,7 @@ def simulate(workload: Workload, *, spike_pattern=(1,), ready_pattern=(1,),
             valids.append(valid)
         final = await read_slots(range(c.ring_depth))
         result.update(readouts=readouts, final=final, timing=timings, valid=valids,
-                      rings=rings, events=ctx.get(dut.o_events),
-                      saturations=ctx.get(dut.o_saturations))
+                      rings=rings, events=ctx.get(dut.o_events))
 
     sim.add_testbench(bench)
     if vcd:

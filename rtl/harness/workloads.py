@@ -6,14 +6,17 @@ the cycle counts in ``tests/data/rtl_cycles.json`` can be regenerated and compar
 
 import numpy as np
 
-from neuroaix import formats, models
+from neuroaix import formats, models, numerics
 from neuroaix.checks import check_int
+from neuroaix.network import Network
+from neuroaix.neuron import LIF
 from neuroaix.rtl.harness.pipeline_sim import Workload
 from neuroaix.rtl.params import PipelineConfig
 
 __all__ = [
     "small_brunel",
     "small_microcircuit",
+    "two_orders_network",
     "engine_raster",
     "random_workload",
     "hazard_workload",
@@ -151,6 +154,27 @@ def small_brunel():
     """Return a built Brunel network of 125 neurons in 3 partitions, delay 4 ms (D = 64)."""
     return models.brunel(scale=0.01, epsilon=0.02, eta=4.0, delay=4.0, seed=5).build(
         partitions=3, threads=1)
+
+
+def two_orders_network(max_first: bool):
+    """Return a built network (one partition) whose one ring entry receives ``INT32_MAX, 7, 7``
+    (``max_first``) or ``7, 7, INT32_MAX`` in the schedule's order.
+
+    Two DC-driven neurons (global ids 0 and 1) fire in step 0 onto neuron 2 with a delay of
+    one step: source 0 carries ``INT32_MAX`` and source 1 twice 7 LSB, or source 0 twice 7 and
+    source 1 ``INT32_MAX``. The entry's sum saturates either way; counting clamped
+    additions, the old definition, would give 2 and 1 (docs/numerics.md, section 4).
+    """
+    lsb = 2.0 ** -numerics.I_FRAC_BITS  # pA
+    net = Network(dt=0.1, seed=1)
+    src = net.add_population("src", 2, LIF(), v_init=-50.01)
+    tgt = net.add_population("tgt", 1, LIF())
+    net.add_dc_input(src, amplitude_pa=1000.0)
+    big, small = numerics.INT32_MAX * lsb, 7 * lsb
+    sources, weights = (([0, 1, 1], [big, small, small]) if max_first
+                        else ([0, 0, 1], [small, small, big]))
+    net.connect(src, tgt, "from_list", pairs=(sources, [0, 0, 0]), weight=weights, delay=0.1)
+    return net.build(partitions=1, threads=1)
 
 
 def small_microcircuit():

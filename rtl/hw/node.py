@@ -40,6 +40,7 @@ from amaranth.lib.memory import Memory, MemoryData
 from amaranth.lib.wiring import In, Out, connect
 from amaranth.utils import ceil_log2
 
+from neuroaix import numerics
 from neuroaix.checks import check_choice, check_int
 from neuroaix.timing import MERGES
 from neuroaix.rtl.hw.background import BackgroundUnit, PoissonTable
@@ -125,8 +126,8 @@ class Node(wiring.Component):
         ``i_ext``'s head is larger or ``last``, the external head when the local head is
         larger or the update is done with the FIFO empty) or ``"arrival"`` (``i_ext``'s head
         whenever one is valid, else the local FIFO's head; ``last`` is taken whenever it is
-        at ``i_ext``'s head). The raster, state and ring values are the same in both
-        (docs/rtl_node.md, "Order and saturation").
+        at ``i_ext``'s head). The raster, state, ring values and counters are the same in
+        both (docs/rtl_node.md, "Order and saturation").
 
     Members
     -------
@@ -164,8 +165,11 @@ class Node(wiring.Component):
         High while steps remain.
     o_busy : Out(1)
         High while running or clearing the ring buffers.
-    o_events, o_syn_saturations : Out(32)
-        The pipeline's synaptic events and clamped accumulations.
+    o_events : Out(32)
+        The pipeline's synaptic events.
+    o_syn_saturations : Out(32)
+        Ring-buffer channels read at their int32 bound by the update (excitatory at
+        ``INT32_MAX``, inhibitory at ``INT32_MIN``; docs/numerics.md, section 4).
     o_saturations : Out(32)
         Clamps of the background input and the neuron update.
     o_poisson : Out(32)
@@ -279,8 +283,7 @@ class Node(wiring.Component):
         connect(m, wiring.flipped(self.i_rows), pipe.i_rows)
         connect(m, pipe.o_mem_req, wiring.flipped(self.o_mem_req))
         connect(m, wiring.flipped(self.i_mem_resp), pipe.i_mem_resp)
-        m.d.comb += [self.o_events.eq(pipe.o_events),
-                     self.o_syn_saturations.eq(pipe.o_saturations)]
+        m.d.comb += self.o_events.eq(pipe.o_events)
 
         st_r, st_w, pop_r, pop_w, par_r, par_w = [], [], [], [], [], []
         for k in range(U):
@@ -423,6 +426,16 @@ class Node(wiring.Component):
                 bi.tag.i_in.eq(h_state[k].i_in), bi.tag.ref.eq(h_state[k].ref),
                 bi.tag.coef.eq(params.coef),
             ]
+        # The ring buffers' saturation count (docs/numerics.md, section 4): each channel of
+        # the beat's neurons read at its int32 bound, up to 2U flags a beat, counted as the
+        # beat enters the background units (so the order of delivery never matters).
+        ring_flags = []
+        for k in range(U):
+            ring_flags += [h_mask[k] & (h_ring[k].exc == numerics.INT32_MAX),
+                           h_mask[k] & (h_ring[k].inh == numerics.INT32_MIN)]
+        with m.If(h_valid & bgs[0].i_neurons.ready):
+            m.d.sync += self.o_syn_saturations.eq(self.o_syn_saturations
+                                                  + _popcount(ring_flags))
 
         # Background -> neuron update -------------------------------------------------------
         nu_tag = data.StructLayout({

@@ -223,7 +223,7 @@ class PipelineWithMemory(wiring.Component):
 
     Members
     -------
-    i_spikes, i_rows, i_clear, o_cleared, o_idle, o_events, o_saturations, o_dropped
+    i_spikes, i_rows, i_clear, o_cleared, o_idle, o_events, o_dropped
         The pipeline's ports.
     i_load : In(stream.Signature(memory_load_layout(...)))
         The memory's load port.
@@ -248,6 +248,6 @@ class PipelineWithMemory(wiring.Component):
         for name in ("i_spikes", "i_rows", "i_clear"):
             connect(m, wiring.flipped(getattr(self, name)), getattr(p, name))
         connect(m, p.o_cleared, wiring.flipped(self.o_cleared))
-        for name in ("o_idle", "o_events", "o_saturations", "o_dropped"):
+        for name in ("o_idle", "o_events", "o_dropped"):
             m.d.comb += getattr(self, name).eq(getattr(p, name))
         return m

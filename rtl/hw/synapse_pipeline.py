@@ -11,8 +11,9 @@ Stages (docs/rtl.md gives the cycle rule of each):
 3. ``unpack``: one synapse per cycle leaves the response FIFO (II=1), with the spike's step.
 4. ``accumulate``: the ring-buffer address ``target * D + ((step + delay) mod D)`` is read,
    the weight is added to the channel of its sign with int32 saturation
-   (:func:`neuroaix.numerics.accumulate`) and written back; a one-entry forwarding register
-   makes back-to-back updates of one address correct at one synaptic event per cycle.
+   (:func:`neuroaix.numerics.accumulate`; a clamp is not counted, docs/numerics.md, section 4)
+   and written back; a one-entry forwarding register makes back-to-back updates of one
+   address correct at one synaptic event per cycle.
 
 Two widths (docs/rtl.md, "Lanes and banks"): ``lanes`` (L in 1, 2, 4, 8) synaptic events per
 cycle, and ``clear_lanes`` (U) neurons per read-and-clear request. The unpacker issues, per
@@ -23,13 +24,15 @@ whose bank is taken in that cycle waits, with every later one). The ring buffers
 ``n mod banks`` at entry ``(n div banks) * D + slot``, each bank with its own read-modify-write
 pipeline and forwarding register; the U neurons of a clear are consecutive, so in U distinct
 banks. The synapses onto one entry lie in one bank and reach it in row order, spike after
-spike, so values and saturation counts do not depend on L or U. With L = U = 1 there is one
-bank and one synaptic event per cycle.
+spike, so the order of each bank is the one-lane order (the values would not depend on it
+anyway: one sign per channel). With L = U = 1 there is one bank and one synaptic event per
+cycle.
 
 A read-and-clear port serves the neuron update: ``(slot, neuron)`` in, ``(exc, inh)`` out, the
 entry zeroed. Synaptic events take precedence over clear requests; the port is meant to be
 used between the delivery phases of two steps (``o_idle`` high), as in the step schedule of
-docs/architecture.md.
+docs/architecture.md. The saturation count of the ring buffers is taken where the node
+reads the cleared values (:class:`~neuroaix.rtl.hw.node.Node`), not here.
 """
 
 
@@ -117,7 +120,8 @@ def clear_request_layout(n_neurons: int, ring_depth: int) -> data.StructLayout:
 
 
 def _saturating_add(m, a, b):
-    """Return the int32-saturated sum of two signed(32) values and whether it was clamped."""
+    """Return the int32-saturated sum of two signed(32) values (``numerics.accumulate``) and
+    whether it was clamped."""
     s = Signal(signed(33))
     m.d.comb += s.eq(a + b)
     hi = Const(numerics.INT32_MAX, signed(33))
@@ -224,7 +228,9 @@ class RingBank(wiring.Component):
     register holds the value written in the previous cycle and the channels it went to, so
     back-to-back updates of one entry are exact. ``old`` is
     the entry's value in stage s1 (the cleared value of a clear). Events out of range are
-    dropped (``dropped``); ``event`` and ``saturated`` flag the accumulation in stage s1.
+    dropped (``dropped``); ``event`` and ``saturated`` flag the accumulation and its clamp in
+    stage s1 (the pipeline counts no clamps: the saturation counter counts the values read at
+    their bound, docs/numerics.md, section 4).
 
     The node's ring buffers are ``banks`` of these (:class:`SynapsePipeline`); synthesis
     reports them as one block (docs/rtl_node.md, "Synthesis").
@@ -338,8 +344,6 @@ class SynapsePipeline(wiring.Component):
         High when every accepted spike's synapses have been written to the ring buffers.
     o_events : Out(32)
         Synaptic events accumulated since reset (wraps).
-    o_saturations : Out(32)
-        Accumulations that were clamped to int32 since reset.
     o_dropped : Out(32)
         Synapses whose local target was ``>= n_neurons`` (ignored) since reset.
     i_clear : In(stream.Signature(clear_request_layout(...)))
@@ -390,7 +394,6 @@ class SynapsePipeline(wiring.Component):
             "o_cleared": Out(stream.Signature(data.ArrayLayout(RingValues, clear_lanes))),
             "o_idle": Out(1),
             "o_events": Out(32),
-            "o_saturations": Out(32),
             "o_dropped": Out(32),
         })
 
@@ -677,7 +680,6 @@ class SynapsePipeline(wiring.Component):
 
         # Ring banks: read-modify-write with forwarding (one ``RingBank`` each) ------------
         events = []
-        sats = []
         drops = []
         olds = []
         s1_valid_any = []
@@ -693,7 +695,6 @@ class SynapsePipeline(wiring.Component):
                 bank.clear_addr.eq(bank_clr_addr[b][:len(bank.clear_addr)]),
             ]
             events.append(bank.event)
-            sats.append(bank.saturated)
             drops.append(bank.dropped)
             olds.append(bank.old)
             s1_valid_any.append(bank.s1_valid)
@@ -720,7 +721,6 @@ class SynapsePipeline(wiring.Component):
         # Counters and idle -----------------------------------------------------------------
         m.d.sync += [
             self.o_events.eq(self.o_events + _popcount(events)),
-            self.o_saturations.eq(self.o_saturations + _popcount(sats)),
             self.o_dropped.eq(self.o_dropped + _popcount(drops)),
         ]
         m.d.comb += self.o_idle.eq(

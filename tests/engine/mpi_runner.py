@@ -57,12 +57,14 @@ def models_network(min_delay=1.0, seed=3):
 
 #: name -> (builder, partitions, steps). Brunel's delay is 1.5 ms = 15 steps (interval
 #: exchange); the microcircuit's delays reach down to one step (per-step exchange), its
-#: ``microcircuit_d1`` variant's down to 10 steps.
+#: ``microcircuit_d1`` variant's down to 10 steps. ``saturating``: Brunel with J = 50 mV,
+#: whose ring-buffer channels reach their int32 bound (docs/numerics.md, section 4).
 CASES = {
     "brunel": (lambda: models.brunel(scale=0.08, seed=7), 4, 600),
     "microcircuit": (lambda: models.microcircuit(scale=0.02, seed=11), 4, 700),
     "microcircuit_d1": (_microcircuit_long_delays, 4, 700),
     "models": (models_network, 4, 800),
+    "saturating": (lambda: models.brunel(scale=0.01, J=50.0, seed=7), 4, 100),
 }
 
 

@@ -15,8 +15,8 @@ from .conftest import assert_same_run, small_network
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("delivery", DELIVERIES)
 def test_each_delivery_equals_the_reference_across_runs(delivery, threads):
-    """Saturating weights (clamped additions), runs of 7, 13, 1 and 39 steps that end with
-    synapses in flight, and the delivery switched between runs."""
+    """Saturating weights (clamped additions, channels read at their bound), runs of 7, 13, 1
+    and 39 steps that end with synapses in flight, and the delivery switched between runs."""
     built = small_network(w=60_000.0, rate_hz=20_000.0).build(partitions=3)
     ref = Simulator(built, backend="reference", progress=False)
     ref.run_steps(60)

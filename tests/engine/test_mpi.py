@@ -48,7 +48,7 @@ def _runner(n, *cases, timeout=150):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-CASE_NAMES = ("brunel", "microcircuit", "microcircuit_d1", "models")
+CASE_NAMES = ("brunel", "microcircuit", "microcircuit_d1", "models", "saturating")
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def single_process():
 @pytest.mark.parametrize("ranks", [1, 2, 4])
 def test_every_rank_count_and_mode_equals_one_process(ranks, single_process):
     cases = ["brunel:step", "brunel:interval", "microcircuit:step", "microcircuit_d1:step",
-             "microcircuit_d1:interval", "models:step", "models:interval"]
+             "microcircuit_d1:interval", "models:step", "models:interval", "saturating:step"]
     got = _runner(ranks, *cases)
     assert got["models:interval"]["interval"] == 10
     assert got["brunel:interval"]["interval"] == 15
@@ -78,6 +78,8 @@ def test_every_rank_count_and_mode_equals_one_process(ranks, single_process):
         name = case.split(":")[0]
         want = single_process[name]
         assert want["spikes"] > 200  # the networks are active
+        if name == "saturating":  # ring channels read at their bound, counted alike
+            assert want["counters"]["saturations"] > 0
         for key in ("spike_hash", "spikes", "counters", "state"):
             assert got[case][key] == want[key], (case, key)
 

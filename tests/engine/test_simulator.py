@@ -39,7 +39,7 @@ def test_saturation_is_counted_identically(backend):
 def test_synapses_in_flight_between_runs_are_counted_once(backend):
     """Runs of 7, 13, 1 and 39 steps: every run ends with synapses still in flight (the CPU
     engine delivers them late, docs/performance.md), and the rings, state, events and
-    clamped additions still equal the reference's one run."""
+    saturation counts still equal the reference's one run."""
     built = small_network(w=60_000.0, rate_hz=20_000.0).build(partitions=3)
     ref = Simulator(built, backend="reference", progress=False)
     ref.run_steps(60)

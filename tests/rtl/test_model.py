@@ -76,14 +76,17 @@ def test_config_errors(kwargs, err, msg):
         PipelineConfig(**args)
 
 
-def test_ring_reference_saturates_and_counts():
+def test_ring_reference_saturates_and_counts_at_the_read():
     words = formats.pack_synapses([1, 1, 1, 2], [(1 << 31) - 1, 5, -3, -(1 << 31)], [1, 1, 1, 2])
     ref = RingReference(4, 4)
     ref.deliver(0, [0, 0], [0], [4], words)
     assert ref.events == 8
-    # Clamped: +5 after the first spike, 2**31-1 and +5 after the second, -2**31 twice.
-    assert ref.saturations == 4
+    # Clamps are not counted; a channel read at its bound is, once per read.
+    assert ref.saturations == 0
     slot1 = ref.read_and_clear(1)
     assert slot1[1].tolist() == [(1 << 31) - 1, -6]
+    assert ref.saturations == 1
     assert ref.read_and_clear(2)[2].tolist() == [0, -(1 << 31)]
+    assert ref.saturations == 2
     assert not ref.read_and_clear(1).any()
+    assert ref.saturations == 2

@@ -157,10 +157,11 @@ def test_run_command_bad_input(argv, message, capsys):
     assert capsys.readouterr().err.strip() == f"neuroaix rtl: error: {message}"
 
 
-def test_delivery_order_changes_only_the_saturation_count():
+def test_delivery_order_changes_nothing():
     """Each channel accumulates weights of one sign, so clamping commutes: delivering the
-    node's own spikes before the injected ones gives the same slots, while the number of
-    clamped additions can depend on it (docs/rtl_node.md, "Order and saturation")."""
+    node's own spikes before the injected ones, or in descending order, gives the same slots,
+    and the saturation count, taken at the read-and-clear, the same count (docs/rtl_node.md,
+    "Order and saturation")."""
     built = _saturating()
     p, n_steps = 1, 20
     sim = Simulator(built, threads=1, progress=False)
@@ -169,7 +170,7 @@ def test_delivery_order_changes_only_the_saturation_count():
     part = built.partitions[p]
     start, length = part.row_ptr[:-1], np.diff(part.row_ptr)
     n_local = len(range(p, built.n_neurons, 2))
-    reads, clamps = {}, {}
+    reads, counts = {}, {}
     for order in ("ascending", "local_first", "descending"):
         ref = RingReference(n_local, built.ring_depth)
         reads[order] = []
@@ -181,23 +182,48 @@ def test_delivery_order_changes_only_the_saturation_count():
             elif order == "descending":
                 spikes = spikes[::-1]
             ref.deliver(t, spikes, start, length, part.words)
-        clamps[order] = ref.saturations
+        counts[order] = ref.saturations
     for order in ("local_first", "descending"):
         np.testing.assert_array_equal(np.array(reads[order]), np.array(reads["ascending"]))
-    assert clamps["ascending"] > 0
-    # Brunel's weights are equal per sign, so even the count agrees here; weights of one
-    # sign but different sizes onto one address make the count depend on the order:
-    # source 0 carries INT32_MAX, source 1 twice 7.
-    words = formats.pack_synapses([0, 0, 0], [numerics.INT32_MAX, 7, 7], [1, 1, 1])
-    counts, values = [], []
-    for sources in ([0, 1], [1, 0]):
-        ref = RingReference(1, 2)
-        ref.deliver(0, sources, [0, 1], [1, 2], words)
-        counts.append(ref.saturations)
-        values.append(ref.read_and_clear(1))
-    np.testing.assert_array_equal(values[0], [[numerics.INT32_MAX, 0]])
-    np.testing.assert_array_equal(values[1], values[0])
-    assert counts == [2, 1]
+    assert counts["ascending"] > 0
+    assert counts["local_first"] == counts["descending"] == counts["ascending"]
+
+
+def test_saturation_count_does_not_depend_on_the_order():
+    """One ring entry receiving ``INT32_MAX, 7, 7`` or ``7, 7, INT32_MAX`` (the schedule's
+    order in the two ``workloads.two_orders_network``) counts one saturation either way, at
+    the read, in the engine, the reference and the RTL node (amaranth.sim): counting clamped
+    additions, the old definition, gives 2 and 1 (docs/numerics.md, section 7)."""
+    clamped = []
+    for weights in ([numerics.INT32_MAX, 7, 7], [7, 7, numerics.INT32_MAX]):
+        value, n = 0, 0
+        for w in weights:
+            value, c = numerics.saturate(value + w)
+            n += c
+        clamped.append(n)
+    assert clamped == [2, 1]  # the case tells the two definitions apart
+    n_steps = 12
+    totals = []
+    for max_first in (True, False):
+        built = workloads.two_orders_network(max_first)
+        sim = Simulator(built, threads=1, progress=False)
+        sim.run_steps(n_steps)
+        ref_sim = Simulator(built, backend="reference", progress=False)
+        ref_sim.run_steps(n_steps)
+        senders, steps = sim.spikes()
+        np.testing.assert_array_equal(ref_sim.spikes()[0], senders)
+        assert sim.counters == ref_sim.counters
+        assert list(senders[steps == 0]) == [0, 1]
+        image = node_image(built, 0, latency=8, fifo_words=16, spike_fifo=4)
+        run = simulate(image, n_steps)
+        assert run.spikes == [sorted(int(s) for s in senders[steps == t])
+                              for t in range(n_steps)]
+        np.testing.assert_array_equal(run.ring, sim.ring_buffer(0))
+        assert run.counters["syn_saturations"] == 1  # the entry read at step 1
+        assert (run.counters["syn_saturations"] + run.counters["saturations"]
+                == sim.counters["saturations"])
+        totals.append(sim.counters)
+    assert totals[0] == totals[1]
 
 
 def test_verilog_is_deterministic():

@@ -268,3 +268,21 @@ def test_arrival_merge_late_offers_equal_rule():
     assert rule.cycles.tolist() != emulator_cycles(image, external, expected).cycles.tolist()
     for got in out.values():
         assert got["counters"]["events"] == int(rule.events.sum()) > 0
+
+
+def test_ring_saturation_count_on_verilator():
+    """The generated Verilog counts a ring entry read at its int32 bound once in
+    ``o_syn_saturations`` (``workloads.two_orders_network``: ``7, 7, INT32_MAX`` onto one
+    entry), as the Amaranth design and the engine do (docs/numerics.md, section 4)."""
+    n_steps = 12
+    image, external, expected, engine = engine_case(workloads.two_orders_network(False), 0,
+                                                    n_steps, **MEMORY)
+    out = node_verilator.run(image, n_steps, external, BUILD_ROOT / "two_orders",
+                             expected=expected, patterns=("streaming",))
+    ref = simulate(image, n_steps, external)
+    got = out["streaming"]
+    assert got["passed"] and got["spikes"] == expected
+    assert got["counters"] == ref.counters
+    assert got["counters"]["syn_saturations"] == 1
+    assert (got["counters"]["syn_saturations"] + got["counters"]["saturations"]
+            == engine["saturations"])
