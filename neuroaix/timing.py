@@ -408,8 +408,8 @@ def issue_order(targets, lanes, banks, fullest_first, order):
     issue group does not use yet; a group ends after ``lanes`` synapses, at a word's end, or
     when no remaining synapse has an unused bank (docs/rtl.md, "Lanes and banks"). So the
     unpacker's bank-conflict stall happens only where no order avoids it, and the synapses of
-    one bank (hence of one ring entry) keep their order: values and clamp counts are
-    unchanged. Plain Python over NumPy arrays that Numba compiles unchanged (the emulator's
+    one bank (hence of one ring entry) keep their order (the values and the saturation
+    count would not depend on it: docs/numerics.md, section 4). Plain Python over NumPy arrays that Numba compiles unchanged (the emulator's
     ``neuroaix.emulator.node.issue_order`` is the checked, compiled form).
 
     Parameters

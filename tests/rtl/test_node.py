@@ -404,3 +404,30 @@ def test_arrival_merge_late_unsorted_offers_equal_rule_and_engine(name, lanes):
     assert run.counters["events"] == ref.events > 0
     assert run.counters["syn_saturations"] == ref.saturations == 0
     assert run.counters["spike_count"] == sum(map(len, expected))
+
+
+def test_arrival_merge_counts_saturations_as_the_engine():
+    """The arrival merge on the saturating case, the other nodes' spikes offered late and
+    not in ascending id: each ring entry receives its synapses in another order than the
+    engine's, and the node's counters still equal the step schedule's, the saturation count
+    included (docs/numerics.md, section 4: it is taken at the read-and-clear)."""
+    built, p, n_steps = _saturating(), 1, 20
+    image, _, expected, _ = engine_case(built, p, n_steps, latency=8, fifo_words=16,
+                                        spike_fifo=4, merge="arrival")
+    sim = Simulator(built, threads=1, progress=False)
+    sim.run_steps(n_steps)
+    senders, steps = sim.spikes()
+    external, offers = _late_unsorted_offers(external_spikes(image, senders, steps, n_steps),
+                                             image.n_local + 10, seed=7)
+    assert any(e != sorted(e) for e in external)
+    run = simulate(image, n_steps, external, offers=offers)
+    assert run.spikes == expected
+    np.testing.assert_array_equal(run.ring, sim.ring_buffer(p))
+    part = built.partitions[p]
+    ref = RingReference(image.n_local, built.ring_depth)
+    for t in range(n_steps):
+        ref.read_and_clear(t & (built.ring_depth - 1))
+        ref.deliver(t, sorted(int(s) for s in senders[steps == t]), part.row_ptr[:-1],
+                    np.diff(part.row_ptr), part.words)
+    assert run.counters["events"] == ref.events
+    assert run.counters["syn_saturations"] == ref.saturations == 90
