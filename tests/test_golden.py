@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from neuroaix import models
-from neuroaix.emulator import Emulator, counts_from_built, load_hardware
+from neuroaix.emulator import Emulator, counts_from_built, load_hardware, targets_from_built
 from neuroaix.engine import Simulator
 from neuroaix.engine._cpu import DELIVERIES
 
@@ -75,19 +75,33 @@ GOLDEN = {
 }
 
 #: The emulator on the neuroaix-35 cluster: microcircuit 0.1, DC, 35 partitions, 100 ms
-#: recorded after 100 ms. The step times (``step_fs_hash``, ``q_rtf``) changed on purpose
+#: recorded after 100 ms, with either node model. The shipped configuration's node became the
+#: RTL node's cycle rule with the arrival merge (``model = "rtl"``, ``rtl_release =
+#: "arrival"``; before: ``model = "paper"``, whose pins below are kept as they were). The step times (``step_fs_hash``, ``q_rtf``) changed on purpose
 #: when the DDR model's request time became the table's times interpolated linearly in the
 #: size (it interpolated the bandwidth in log size, which made 2- and 3-word requests faster
 #: than one word; docs/emulator.md): q_RTF 0.035068710266789996 -> 0.035045583752909996, the
 #: raster, bottleneck counts and activity unchanged.
 EMULATED = {
     "spike_hash": "df692abc95e3d619da23c404bfd1eb30fd7169f98ba9d83d2989b7c9f2688642",
-    "step_fs_hash": "96562cec569c6ca755b77361ac81f7469494684201730fb660ad23def41f240d",
-    "bottleneck_counts": {"update": 0, "network": 718, "memory": 282, "pipeline": 0},
     "sync_hops": 1190000,
     "activity": {"n_nodes": 35, "steps": 1000, "neuron_updates": 7717000, "spikes": 4235,
                  "packets": 16940, "hops": 143990, "bytes_fetched": 142067328,
                  "synaptic_events": 17239521},
+}
+#: Per node model (``[node] model``; the shipped configuration runs the RTL node's cycle rule
+#: with the arrival merge, docs/emulator.md): the step times and what limited them.
+EMULATED_NODE = {
+    "paper": {
+        "step_fs_hash": "96562cec569c6ca755b77361ac81f7469494684201730fb660ad23def41f240d",
+        "bottleneck_counts": {"update": 0, "network": 718, "memory": 282, "pipeline": 0},
+        "q_rtf": 0.035045583752909996,
+    },
+    "rtl": {
+        "step_fs_hash": "a38814baf7f79c7617371af532d53b53b00dc78ff40dfe7ab29af84765abc921",
+        "bottleneck_counts": {"update": 0, "network": 417, "memory": 0, "pipeline": 583},
+        "q_rtf": 0.034151841771119996,
+    },
 }
 
 
@@ -136,19 +150,30 @@ def test_golden_full_scale(name):
     assert _run(name) == GOLDEN[name]
 
 
-def test_golden_emulation():
+@pytest.fixture(scope="module")
+def emulation_input():
+    """The engine's raster of the golden emulation: microcircuit 0.1, DC, 35 partitions."""
     built = models.microcircuit(scale=0.1, input="dc").build(partitions=35, threads=2)
     sim = Simulator(built, threads=2)
     sim.simulate(100.0, record=False)
     sim.simulate(100.0)
     senders, steps = sim.spikes()
     assert sim.spike_hash() == EMULATED["spike_hash"]
-    hardware = load_hardware(CONFIGS / "neuroaix-35.toml")
-    res = Emulator(hardware).run(counts_from_built(built), senders, steps - 1000, n_steps=1000)
+    return built, senders, steps
+
+
+@pytest.mark.parametrize("model", ["rtl", "paper"])
+def test_golden_emulation(emulation_input, model):
+    built, senders, steps = emulation_input
+    hardware = load_hardware(CONFIGS / "neuroaix-35.toml").with_value("node.model", model)
+    targets = targets_from_built(built) if model == "rtl" else None
+    res = Emulator(hardware).run(counts_from_built(built), senders, steps - 1000,
+                                 n_steps=1000, targets=targets)
     doc = res.to_json()
-    assert _digest([res.step_fs]) == EMULATED["step_fs_hash"]
-    assert doc["bottleneck_counts"] == EMULATED["bottleneck_counts"]
+    pin = EMULATED | EMULATED_NODE[model]
+    assert _digest([res.step_fs]) == pin["step_fs_hash"]
+    assert doc["bottleneck_counts"] == pin["bottleneck_counts"]
     assert doc["sync_hops"] == EMULATED["sync_hops"]
     activity = {k: v for k, v in doc["activity"].items() if k in EMULATED["activity"]}
     assert activity == EMULATED["activity"]
-    assert doc["q_rtf"] == 0.035045583752909996
+    assert doc["q_rtf"] == pin["q_rtf"]
