@@ -42,6 +42,9 @@ from neuroaix import formats
 from neuroaix.checks import check_int
 
 __all__ = [
+    "BACKGROUND_STAGES",
+    "NODE_QUIET_OVERHEAD",
+    "UPDATE_STAGES",
     "run_issue_order",
     "run_node_layout",
     "MERGES",
@@ -577,8 +580,19 @@ _PER_WORD = formats.SYNAPSES_PER_WORD
 
 #: Depth of the read-and-clear output FIFO (``synapse_pipeline.CLEAR_FIFO_DEPTH``).
 NODE_CLEAR_FIFO = 4
-#: Stages of the background unit and of the neuron update (3 each).
-NODE_STAGES = 3
+#: Pipeline stages of the RTL node's background unit (``neuroaix.rtl.hw.background``, whose
+#: ``LATENCY`` this is): the xorshift step, the 16 x 16-bit partial products of ``x * M``,
+#: their sum's upper half, the 32 comparisons and their count, ``count * weight``, its sum
+#: with the ring value.
+BACKGROUND_STAGES = 6
+#: Pipeline stages of the RTL node's neuron update (``neuroaix.rtl.hw.neuron_update``, whose
+#: ``LATENCY`` this is): the partial products, the six products, sums and saturations,
+#: threshold and reset.
+UPDATE_STAGES = 4
+#: Cycles of a step of the RTL node beyond its ``ceil(n_local / U)`` update beats when no
+#: spike is delivered: three from the read-and-clear request to the state stage, the state
+#: stage, the background and update stages, and the barrier's cycle.
+NODE_QUIET_OVERHEAD = 4 + BACKGROUND_STAGES + UPDATE_STAGES
 
 
 def _lanes_banks(lanes, banks) -> tuple[int, int]:
@@ -658,10 +672,11 @@ def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank,
     The rule is the node's hardware, register by register, in one clock (docs/rtl_node.md,
     "The node's cycle rule"): update beats of U neurons whose read-and-clear waits for a
     cycle in which none of its banks receives a synapse, the cleared values through the
-    state stage, the background unit and the neuron update (3 + 3 stages, stalling as a
-    whole), spikes into the local FIFO one per cycle in lane order, the merge of local and
-    external spikes (in ascending global id, or with ``node.arrival_order`` in order of
-    arrival: :data:`MERGES`), the synapse pipeline (lookup, requests of at
+    state stage, the background unit and the neuron update (:data:`BACKGROUND_STAGES` +
+    :data:`UPDATE_STAGES` stages, stalling as a whole), spikes into the local FIFO one per
+    cycle in lane order, the merge of local and external spikes (in ascending global id, or
+    with ``node.arrival_order`` in order of arrival: :data:`MERGES`), the synapse pipeline
+    (lookup, requests of at
     most B words within the credit C, memory, unpacker issuing the longest bank-distinct run
     of at most L synapses of one word per cycle, read-add-write) and the barrier. Every
     step starts from the idle node; ``o_spikes`` is always ready and the other nodes'
@@ -746,9 +761,10 @@ def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank,
     s1_clear = False
     clr_level = 0
     # Update chain: valid and beat index of the state stage, background and update stages.
-    chain_v = np.zeros(1 + 2 * NODE_STAGES, np.bool_)
-    chain_j = np.zeros(1 + 2 * NODE_STAGES, np.int64)
-    last_stage = 2 * NODE_STAGES
+    bg_last = BACKGROUND_STAGES
+    last_stage = BACKGROUND_STAGES + UPDATE_STAGES
+    chain_v = np.zeros(1 + last_stage, np.bool_)
+    chain_j = np.zeros(1 + last_stage, np.int64)
     n_req = 0
     j_cons = 0
     n_done = 0
@@ -816,7 +832,7 @@ def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank,
         wb_ready = pending == 0 and lf_n != F
         adv_nu = (not chain_v[last_stage]) or wb_ready
         wb = chain_v[last_stage] and wb_ready
-        adv_bg = (not chain_v[NODE_STAGES]) or adv_nu
+        adv_bg = (not chain_v[bg_last]) or adv_nu
         h_ready = (not chain_v[0]) or adv_bg
         cons = clr_level > 0 and h_ready
         spk = 0
@@ -934,11 +950,11 @@ def node_step_cycles(node, memory, spiked, ext, row_start, row_length, syn_bank,
             n_req += U
         j_last = chain_j[last_stage]
         if adv_nu:
-            for s in range(last_stage, NODE_STAGES, -1):
+            for s in range(last_stage, bg_last, -1):
                 chain_v[s] = chain_v[s - 1]
                 chain_j[s] = chain_j[s - 1]
         if adv_bg:
-            for s in range(NODE_STAGES, 1, -1):
+            for s in range(bg_last, 1, -1):
                 chain_v[s] = chain_v[s - 1]
                 chain_j[s] = chain_j[s - 1]
             chain_v[1] = chain_v[0]

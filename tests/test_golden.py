@@ -90,7 +90,11 @@ EMULATED = {
                  "synaptic_events": 17239521},
 }
 #: Per node model (``[node] model``; the shipped configuration runs the RTL node's cycle rule
-#: with the arrival merge, docs/emulator.md): the step times and what limited them.
+#: with the arrival merge, docs/emulator.md): the step times and what limited them. The RTL
+#: node's step times changed on purpose when its background unit and neuron update were split
+#: into 6 + 4 stages (docs/rtl_node.md, "Splits"; 4 more cycles of update latency a step):
+#: q_RTF 0.034151841771119996 -> 0.034368217236599996, step_fs_hash a38814ba... -> daf408f7...,
+#: raster, bottleneck counts and activity unchanged.
 EMULATED_NODE = {
     "paper": {
         "step_fs_hash": "96562cec569c6ca755b77361ac81f7469494684201730fb660ad23def41f240d",
@@ -98,9 +102,9 @@ EMULATED_NODE = {
         "q_rtf": 0.035045583752909996,
     },
     "rtl": {
-        "step_fs_hash": "a38814baf7f79c7617371af532d53b53b00dc78ff40dfe7ab29af84765abc921",
+        "step_fs_hash": "daf408f79343acfdb60fdb19847e6c92dc2356734ae4a2e9737d119daf2415d8",
         "bottleneck_counts": {"update": 0, "network": 417, "memory": 0, "pipeline": 583},
-        "q_rtf": 0.034151841771119996,
+        "q_rtf": 0.034368217236599996,
     },
 }
 

@@ -8,15 +8,17 @@ comparisons; the count is the number of thresholds ``<= u``, ``numerics.poisson_
 sign with int32 saturation, as the engine's ``background`` phase does. Neurons without
 background input (``enable`` low) keep their state and their ring values.
 
-The pipeline has :data:`LATENCY` stages and stalls as a whole on output backpressure; a
-``tag`` travels with each beat.
+The pipeline has :data:`LATENCY` stages: the xorshift step; the 16 x 16-bit partial products
+of ``x * M``; the upper half of their sum, ``u``; the comparisons and their count; ``count *
+weight``; its sum with the ring value (docs/rtl_node.md, "Splits"). It stalls as a whole on output
+backpressure; a ``tag`` travels with each beat.
 """
 
 from amaranth.hdl import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from neuroaix import numerics
+from neuroaix import numerics, timing
 from neuroaix.rtl.hw.neuron_update import saturate32
 
 __all__ = [
@@ -28,8 +30,9 @@ __all__ = [
     "background_out_layout",
 ]
 
-#: Cycles from an accepted input beat to its output beat (without backpressure).
-LATENCY = 3
+#: Cycles from an accepted input beat to its output beat (without backpressure): the
+#: stages of ``neuroaix.timing.BACKGROUND_STAGES``, which the node's cycle rule reads.
+LATENCY = timing.BACKGROUND_STAGES
 #: The xorshift64* output multiplier (Vigna 2016).
 XORSHIFT_MULTIPLIER = 0x2545F4914F6CDD1D
 
@@ -98,58 +101,92 @@ class BackgroundUnit(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         i, o = self.i_neurons.payload, self.o_neurons.payload
-        v1, v2, v3 = Signal(), Signal(), Signal()
+        valid = [Signal(name=f"valid{k}") for k in range(1, LATENCY + 1)]
         advance = Signal()
         m.d.comb += [
-            advance.eq(~v3 | self.o_neurons.ready),
+            advance.eq(~valid[-1] | self.o_neurons.ready),
             self.i_neurons.ready.eq(advance),
-            self.o_neurons.valid.eq(v3),
+            self.o_neurons.valid.eq(valid[-1]),
         ]
-        carry = data.StructLayout({
-            "state": unsigned(64), "enable": unsigned(1), "table": PoissonTable,
-            "weight": signed(32), "exc": signed(32), "inh": signed(32),
-            "tag": self._tag_shape,
-        })
+        with m.If(advance):
+            m.d.sync += valid[0].eq(self.i_neurons.valid)
+            m.d.sync += [valid[k].eq(valid[k - 1]) for k in range(1, LATENCY)]
+        # What travels beside the stages: the whole input up to the comparisons, then all
+        # but the table.
+        late = {"state": unsigned(64), "x": unsigned(64), "enable": unsigned(1),
+                "weight": signed(32), "exc": signed(32), "inh": signed(32),
+                "tag": self._tag_shape}
+        early = data.StructLayout({**late, "table": PoissonTable})
+        late = data.StructLayout(late)
+
+        def carry(dst, src, x=None):
+            for name in dst.shape().members:
+                value = x if name == "x" and x is not None else getattr(src, name)
+                m.d.sync += getattr(dst, name).eq(value)
+
         # Stage 1: the xorshift64* state step (shifts and xors).
-        x = Signal(64)
-        x1, x2 = Signal(64), Signal(64)
+        x1, x2, x = Signal(64), Signal(64), Signal(64)
         m.d.comb += [
             x1.eq(i.state ^ (i.state >> 12)),
             x2.eq(x1 ^ (x1 << 25)[:64]),
             x.eq(x2 ^ (x2 >> 27)),
         ]
-        s1 = Signal(carry)
-        s1_x = Signal(64)
+        s1 = Signal(early)
         with m.If(advance):
-            m.d.sync += [v1.eq(self.i_neurons.valid), s1_x.eq(x)]
-            for name in carry.members:
-                m.d.sync += getattr(s1, name).eq(getattr(i, name))
-        # Stage 2: the uniform (upper half of x * M mod 2**64) and the parallel comparison.
+            carry(s1, i, x)
+        # Stage 2: the 16 x 16-bit partial products x_a * M_b of x * M mod 2**64 (a + b < 4;
+        # of those with a + b = 3 only the 16 bits below 2**64 count).
+        s2 = Signal(early)
+        pp = {}
+        for a in range(4):
+            for b in range(4 - a):
+                width = 16 if a + b == 3 else 32
+                pp[a, b] = Signal(width, name=f"pp{a}{b}")
+                m_b = (XORSHIFT_MULTIPLIER >> (16 * b)) & 0xFFFF
+                with m.If(advance):
+                    m.d.sync += pp[a, b].eq((s1.x[16 * a:16 * a + 16] * m_b)[:width])
+        with m.If(advance):
+            carry(s2, s1)
+        # Stage 3: the uniform, the upper half of the partial products' sum.
         u = Signal(32)
-        m.d.comb += u.eq((s1_x * XORSHIFT_MULTIPLIER)[32:64])
-        count = Signal(6)
-        m.d.comb += count.eq(sum(u >= s1.table[k] for k in range(numerics.POISSON_TABLE_LEN)))
-        s2 = Signal(carry)
-        s2_x, s2_u, s2_count = Signal(64), Signal(32), Signal(6)
+        m.d.comb += u.eq(sum(p << (16 * (a + b)) for (a, b), p in pp.items())[32:64])
+        s3 = Signal(early)
+        s3_u = Signal(32)
         with m.If(advance):
-            m.d.sync += [v2.eq(v1), s2.eq(s1), s2_x.eq(s1_x), s2_u.eq(u), s2_count.eq(count)]
-        # Stage 3: count * weight into the channel of its sign, saturating.
-        en = s2.enable
+            carry(s3, s2)
+            m.d.sync += s3_u.eq(u)
+        # Stage 4: the 32 parallel comparisons and their count.
+        count = Signal(6)
+        m.d.comb += count.eq(sum(s3_u >= s3.table[k]
+                                 for k in range(numerics.POISSON_TABLE_LEN)))
+        s4 = Signal(late)
+        s4_u, s4_count = Signal(32), Signal(6)
+        with m.If(advance):
+            carry(s4, s3)
+            m.d.sync += [s4_u.eq(s3_u), s4_count.eq(count)]
+        # Stage 5: count * weight.
         count_s = Signal(signed(7))
+        m.d.comb += count_s.eq(s4_count)
+        s5 = Signal(late)
+        s5_u, s5_count = Signal(32), Signal(6)
         bg = Signal(signed(40))
-        m.d.comb += [count_s.eq(s2_count), bg.eq(Mux(en, count_s * s2.weight, 0))]
-        ex_sum, ex_sat = saturate32(m, s2.exc + bg)
-        in_sum, in_sat = saturate32(m, s2.inh + bg)
+        with m.If(advance):
+            carry(s5, s4)
+            m.d.sync += [s5_u.eq(s4_u), s5_count.eq(s4_count),
+                         bg.eq(Mux(s4.enable, count_s * s4.weight, 0))]
+        # Stage 6: into the channel of its sign, saturating.
+        en = s5.enable
+        ex_sum, ex_sat = saturate32(m, s5.exc + bg)
+        in_sum, in_sat = saturate32(m, s5.inh + bg)
         to_ex = bg >= 0
         with m.If(advance):
             m.d.sync += [
-                v3.eq(v2),
-                o.state.eq(Mux(en, s2_x, s2.state)),
-                o.u.eq(Mux(en, s2_u, 0)),
-                o.count.eq(Mux(en, s2_count, 0)),
-                o.in_ex.eq(Mux(to_ex, ex_sum, s2.exc)),
-                o.in_in.eq(Mux(to_ex, s2.inh, in_sum)),
+                o.state.eq(Mux(en, s5.x, s5.state)),
+                o.u.eq(Mux(en, s5_u, 0)),
+                o.count.eq(Mux(en, s5_count, 0)),
+                o.in_ex.eq(Mux(to_ex, ex_sum, s5.exc)),
+                o.in_in.eq(Mux(to_ex, s5.inh, in_sum)),
                 o.saturated.eq(Mux(to_ex, ex_sat, in_sat)),
-                o.tag.eq(s2.tag),
+                o.tag.eq(s5.tag),
             ]
         return m

@@ -6,16 +6,18 @@ by 30 and an int32 saturation (held while refractory), the decayed currents plus
 input with int32 saturation, then threshold, reset and refractory count, in NEST's order.
 
 Each of the ``cores`` lanes accepts one neuron per clock (II = 1). The pipeline has
-:data:`LATENCY` stages and stalls as a whole when its output is not taken (``lib.stream``
-backpressure); a ``tag`` of any shape travels with each beat, unchanged, so that the node can
-carry the neuron index and what it needs for the write-back.
+:data:`LATENCY` stages (the products' 16 x 16-bit partial products; the products; the sums,
+roundings and saturations; threshold and reset: docs/rtl_node.md, "Splits") and stalls as a
+whole when its output is not taken (``lib.stream`` backpressure); a ``tag`` of any shape
+travels with each beat, unchanged, so that the node can carry the neuron index and what it
+needs for the write-back.
 """
 
 from amaranth.hdl import Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from neuroaix import numerics
+from neuroaix import numerics, timing
 from neuroaix.checks import check_int
 
 __all__ = [
@@ -27,8 +29,9 @@ __all__ = [
     "saturate32",
 ]
 
-#: Cycles from an accepted input beat to its output beat (without backpressure).
-LATENCY = 3
+#: Cycles from an accepted input beat to its output beat (without backpressure): the
+#: stages of ``neuroaix.timing.UPDATE_STAGES``, which the node's cycle rule reads.
+LATENCY = timing.UPDATE_STAGES
 
 _HALF = 1 << (numerics.COEF_FRAC_BITS - 1)
 
@@ -83,8 +86,26 @@ def saturate32(m: Module, x) -> tuple:
     m.d.comb += s.eq(x)
     hi = Const(numerics.INT32_MAX, s.shape())
     lo = Const(numerics.INT32_MIN, s.shape())
-    over, under = s > hi, s < lo
+    # In int32 exactly when bits 31 and up are all equal (no comparison's carry chain).
+    top = s[31:]
+    over, under = ~s[-1] & top.any(), s[-1] & ~top.all()
     return Mux(over, hi, Mux(under, lo, s))[:32].as_signed(), over | under
+
+
+def _partial_products(m: Module, advance, a, b, name: str) -> tuple:
+    """Register the four 16 x 16-bit partial products of the int32 product ``a * b``.
+
+    Returns the registers ``(hh, hl, lh, ll)``: with ``a = ah 2**16 + al`` (``ah`` signed,
+    ``al`` unsigned, 16 bits each) and ``b`` alike, ``a * b = hh 2**32 + (hl + lh) 2**16 +
+    ll`` exactly.
+    """
+    ah, al = a[16:32].as_signed(), a[0:16]
+    bh, bl = b[16:32].as_signed(), b[0:16]
+    regs = (Signal(signed(32), name=f"{name}_hh"), Signal(signed(33), name=f"{name}_hl"),
+            Signal(signed(33), name=f"{name}_lh"), Signal(unsigned(32), name=f"{name}_ll"))
+    with m.If(advance):
+        m.d.sync += [r.eq(v) for r, v in zip(regs, (ah * bh, ah * bl, al * bh, al * bl))]
+    return regs
 
 
 class NeuronUpdate(wiring.Component):
@@ -152,25 +173,30 @@ class NeuronUpdate(wiring.Component):
 
     def _lane(self, m, advance, i, o, lane):
         c = i.coef
-        # Stage 1: the six exact products.
-        p_v = Signal(signed(64), name=f"l{lane}_p_v")
-        p_ex = Signal(signed(64), name=f"l{lane}_p_ex")
-        p_in = Signal(signed(64), name=f"l{lane}_p_in")
-        p_e = Signal(signed(64), name=f"l{lane}_p_e")
-        d_ex = Signal(signed(64), name=f"l{lane}_d_ex")
-        d_in = Signal(signed(64), name=f"l{lane}_d_in")
-        s1 = Signal(data.StructLayout({
+        carried = data.StructLayout({
             "v": signed(32), "ref": unsigned(16), "in_ex": signed(32), "in_in": signed(32),
-            "theta": signed(32), "v_reset": signed(32), "ref_steps": unsigned(16)}),
-            name=f"l{lane}_s1")
+            "theta": signed(32), "v_reset": signed(32), "ref_steps": unsigned(16)})
+        # Stage 1: the 16 x 16-bit partial products of the six exact products.
+        operands = {"p_v": (c.p22, i.v), "p_ex": (c.p21ex, i.i_ex), "p_in": (c.p21in, i.i_in),
+                    "p_e": (c.p20, c.i_e), "d_ex": (c.p11ex, i.i_ex), "d_in": (c.p11in, i.i_in)}
+        parts = {name: _partial_products(m, advance, a, b, f"l{lane}_{name}")
+                 for name, (a, b) in operands.items()}
+        s0 = Signal(carried, name=f"l{lane}_s0")
         with m.If(advance):
             m.d.sync += [
-                p_v.eq(c.p22 * i.v), p_ex.eq(c.p21ex * i.i_ex), p_in.eq(c.p21in * i.i_in),
-                p_e.eq(c.p20 * c.i_e), d_ex.eq(c.p11ex * i.i_ex), d_in.eq(c.p11in * i.i_in),
-                s1.v.eq(i.v), s1.ref.eq(i.ref), s1.in_ex.eq(i.in_ex), s1.in_in.eq(i.in_in),
-                s1.theta.eq(c.theta), s1.v_reset.eq(c.v_reset), s1.ref_steps.eq(c.ref_steps),
+                s0.v.eq(i.v), s0.ref.eq(i.ref), s0.in_ex.eq(i.in_ex), s0.in_in.eq(i.in_in),
+                s0.theta.eq(c.theta), s0.v_reset.eq(c.v_reset), s0.ref_steps.eq(c.ref_steps),
             ]
-        # Stage 2: one rounding of the four-product sum; decay plus input; saturations.
+        # Stage 2: the six products from their partial products.
+        prod = {name: Signal(signed(64), name=f"l{lane}_{name}") for name in operands}
+        s1 = Signal(carried, name=f"l{lane}_s1")
+        with m.If(advance):
+            m.d.sync += s1.eq(s0)
+            for name, (hh, hl, lh, ll) in parts.items():
+                m.d.sync += prod[name].eq((hh << 32) + ((hl + lh) << 16) + ll)
+        p_v, p_ex, p_in, p_e = prod["p_v"], prod["p_ex"], prod["p_in"], prod["p_e"]
+        d_ex, d_in = prod["d_ex"], prod["d_in"]
+        # Stage 3: one rounding of the four-product sum; decay plus input; saturations.
         shift = numerics.COEF_FRAC_BITS
         acc = Signal(signed(67), name=f"l{lane}_acc")
         m.d.comb += acc.eq(p_v + p_ex + p_in + p_e + _HALF)
@@ -191,7 +217,7 @@ class NeuronUpdate(wiring.Component):
                 s2.ref_steps.eq(s1.ref_steps),
                 s2.saturations.eq((integrating & v_sat) + ex_sat + in_sat),
             ]
-        # Stage 3: threshold, reset, refractory count.
+        # Stage 4: threshold, reset, refractory count.
         spiked = s2.v >= s2.theta
         with m.If(advance):
             m.d.sync += [

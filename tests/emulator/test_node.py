@@ -46,11 +46,12 @@ def _quiet_node(n_local, U, L=1):
 
 @pytest.mark.parametrize("n_local, U", [(2205, 1), (2205, 10), (62, 3), (7, 16)])
 def test_node_cycles_of_a_quiet_step(n_local, U):
-    """docs/rtl_node.md: a step without spikes costs ceil(n_local / U) + 10 cycles."""
+    """docs/rtl_node.md: a step without spikes costs ceil(n_local / U) + 14 cycles."""
+    assert timing.NODE_QUIET_OVERHEAD == 14
     zero = np.zeros(n_local, np.int64)
     got = node_cycles(_quiet_node(n_local, U), timing.fixed_latency(20), [[]] * 3, None,
                       zero, zero, np.zeros(8, np.int64))
-    assert got.cycles.tolist() == [-(-n_local // U) + 10] * 3
+    assert got.cycles.tolist() == [-(-n_local // U) + timing.NODE_QUIET_OVERHEAD] * 3
     assert got.events.tolist() == [0, 0, 0]
 
 

@@ -13,7 +13,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from neuroaix import formats, models, numerics
+from neuroaix import formats, models, numerics, timing
 from neuroaix.engine import Simulator
 from neuroaix.rtl.harness import workloads
 from neuroaix.rtl.harness.cocotb_kit import PATTERNS
@@ -94,7 +94,8 @@ def test_node_equals_engine(name, pattern, lanes):
 
 @pytest.mark.parametrize("lanes", [(1, 1), (8, 10), (1, 4)])
 def test_cycles_one_beat_per_clock(lanes):
-    """Without spikes a step costs a beat of U neurons per clock plus a fixed overhead."""
+    """Without spikes a step costs a beat of U neurons per clock plus a fixed overhead: the
+    read-and-clear, the state stage, the background and update stages and the barrier."""
     built = _brunel()
     image = node_image(built, 0, latency=8, fifo_words=16, synapse_lanes=lanes[0],
                        update_lanes=lanes[1])
@@ -103,7 +104,7 @@ def test_cycles_one_beat_per_clock(lanes):
                            populations=[{**q, "enable": 0} for q in image.populations])
     run = simulate(quiet, 3)
     assert run.spikes == [[], [], []]
-    assert run.cycles == [-(-image.n_local // lanes[1]) + 10] * 3
+    assert run.cycles == [-(-image.n_local // lanes[1]) + timing.NODE_QUIET_OVERHEAD] * 3
 
 
 def test_node_image_errors():
@@ -280,7 +281,7 @@ def test_late_offers_cycles_equal_the_rule(lanes):
                                                spike_fifo=4, synapse_lanes=lanes[0],
                                                update_lanes=lanes[1])
     rng = np.random.default_rng(11)
-    quiet = -(-image.n_local // lanes[1]) + 10
+    quiet = -(-image.n_local // lanes[1]) + timing.NODE_QUIET_OVERHEAD
     offers = [sorted(rng.integers(0, 3 * quiet, len(e) + 1).tolist()) for e in external]
     offers[1][-1] = 4 * quiet  # `last` long after the update: the barrier waits for it
     run = simulate(image, n_steps, external, offers=offers)

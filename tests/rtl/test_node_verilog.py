@@ -11,7 +11,7 @@ and backpressure on ``o_spikes``. The cycles of every step are compared with
 cases that ran, from the Verilator run). The file is checked against computations that do not
 write it: an amaranth.sim run of the Amaranth design (every step of the CI cases, 100 steps of
 the slow ones) and the step rule of docs/rtl_node.md (a step without spikes costs
-``n_local + 10`` cycles, none costs less).
+``n_local + timing.NODE_QUIET_OVERHEAD`` cycles, none costs less).
 
 CI runs the small cases (a 125-neuron Brunel network on one node, a 64-neuron partition of a
 scaled microcircuit, the latter also with the arrival merge and late offers) and ``neuroaix
@@ -26,7 +26,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from neuroaix import models
+from neuroaix import models, timing
 from neuroaix.cli import main
 from neuroaix.rtl.harness import node_verilator, workloads
 from neuroaix.rtl.harness.node_engine import emulator_cycles, engine_case, node_memory
@@ -151,15 +151,15 @@ def test_emulator_cycles_equal_recorded_cycles(name):
 @pytest.mark.parametrize("name", list(CASES))
 def test_recorded_cycles_follow_the_step_rule(name):
     """docs/rtl_node.md, "Cycles per step": a step without spikes (local or injected) costs
-    exactly n_local + 10 cycles, and no step costs less."""
+    exactly n_local + NODE_QUIET_OVERHEAD (14) cycles, and no step costs less."""
     record = _recorded(name)
     n_local = record["network"]["n_local"]
     cycles = record["cycles"]
     external = record["spikes_external"] or [0] * len(cycles)
     assert len(cycles) == len(record["spikes_local"]) == len(external) == record["steps"]
     quiet = [c for c, a, b in zip(cycles, record["spikes_local"], external) if a == b == 0]
-    assert quiet and set(quiet) == {n_local + 10}
-    assert min(cycles) == n_local + 10
+    assert quiet and set(quiet) == {n_local + timing.NODE_QUIET_OVERHEAD}
+    assert min(cycles) == n_local + timing.NODE_QUIET_OVERHEAD
     assert record["cycles_max"] == max(cycles)
     assert record["cycles_mean"] == round(sum(cycles) / len(cycles), 3)
 
