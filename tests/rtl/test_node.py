@@ -48,6 +48,18 @@ LANE_RUNS = ([(name, pattern, (1, 1)) for name in CASES for pattern in PATTERNS]
              + [("saturating", "idle_backpressure", (4, 5))])
 
 
+def _step_schedule(built, p, n_local, senders, steps, n_steps):
+    """The step schedule of partition ``p``'s ring buffers in the engine's order (ascending
+    step and sender), as a :class:`RingReference` holding its events and saturations."""
+    part = built.partitions[p]
+    ref = RingReference(n_local, built.ring_depth)
+    for t in range(n_steps):
+        ref.read_and_clear(t & (built.ring_depth - 1))
+        ref.deliver(t, sorted(int(s) for s in senders[steps == t]), part.row_ptr[:-1],
+                    np.diff(part.row_ptr), part.words)
+    return ref
+
+
 @pytest.mark.parametrize("name, pattern, lanes", LANE_RUNS,
                          ids=[f"{n}-{p}-L{l[0]}U{l[1]}" for n, p, l in LANE_RUNS])
 def test_node_equals_engine(name, pattern, lanes):
@@ -80,12 +92,7 @@ def test_node_equals_engine(name, pattern, lanes):
                 == c["saturations"])
     assert run.counters["spike_count"] == sum(map(len, want))
     # The partition's own synaptic events and clamps: the step schedule in ascending order.
-    part = built.partitions[p]
-    ref = RingReference(image.n_local, built.ring_depth)
-    for t in range(n_steps):
-        ref.read_and_clear(t & (built.ring_depth - 1))
-        ref.deliver(t, sorted(int(s) for s in senders[steps == t]), part.row_ptr[:-1],
-                    np.diff(part.row_ptr), part.words)
+    ref = _step_schedule(built, p, image.n_local, senders, steps, n_steps)
     assert run.counters["events"] == ref.events
     assert run.counters["syn_saturations"] == ref.saturations
     if name == "saturating":
@@ -397,12 +404,7 @@ def test_arrival_merge_late_unsorted_offers_equal_rule_and_engine(name, lanes):
     np.testing.assert_array_equal(
         run.state, np.stack([state[k][gids] for k in ("v", "i_ex", "i_in", "ref")], axis=1))
     np.testing.assert_array_equal(run.ring, sim.ring_buffer(p))
-    part = built.partitions[p]
-    ref = RingReference(image.n_local, built.ring_depth)
-    for t in range(n_steps):
-        ref.read_and_clear(t & (built.ring_depth - 1))
-        ref.deliver(t, sorted(int(s) for s in senders[steps == t]), part.row_ptr[:-1],
-                    np.diff(part.row_ptr), part.words)
+    ref = _step_schedule(built, p, image.n_local, senders, steps, n_steps)
     assert run.counters["events"] == ref.events > 0
     assert run.counters["syn_saturations"] == ref.saturations
     assert (ref.saturations > 0) is (name == "saturating")
@@ -426,11 +428,6 @@ def test_arrival_merge_counts_saturations_as_the_engine():
     run = simulate(image, n_steps, external, offers=offers)
     assert run.spikes == expected
     np.testing.assert_array_equal(run.ring, sim.ring_buffer(p))
-    part = built.partitions[p]
-    ref = RingReference(image.n_local, built.ring_depth)
-    for t in range(n_steps):
-        ref.read_and_clear(t & (built.ring_depth - 1))
-        ref.deliver(t, sorted(int(s) for s in senders[steps == t]), part.row_ptr[:-1],
-                    np.diff(part.row_ptr), part.words)
+    ref = _step_schedule(built, p, image.n_local, senders, steps, n_steps)
     assert run.counters["events"] == ref.events
     assert run.counters["syn_saturations"] == ref.saturations == 90
