@@ -620,29 +620,6 @@ def _update_segment(k, p, t, l0, l1, base, inp, ex_base, in_base, n_spk, n_part,
 
 
 @njit(cache=True, nogil=True)
-def _deliver_partition(p, t, lay, ring, row_ptr, words, spikes, counters):
-    """Accumulate the synapses of ``spikes`` (ascending global ids) onto partition ``p``.
-
-    ``row_ptr`` and ``words`` are partition ``p``'s entries of ``SynapseRows``.
-    """
-    n = lay.n_loc[p]
-    rbase = lay.roff[p]
-    mask = lay.mask
-    events = 0
-    for j in range(spikes.shape[0]):
-        src = spikes[j]
-        a = row_ptr[src]
-        b = row_ptr[src + 1]
-        events += b - a
-        for q in range(a, b):
-            tgt, w, d = _decode_synapse(words[q])
-            ch = 1 if w < 0 else 0
-            idx = rbase + ((((t + d) & mask) * 2) + ch) * n + tgt
-            ring[idx] = _clamp(np.int64(ring[idx]) + w)
-    counters[p, C_SYN_EVENTS] += events
-
-
-@njit(cache=True, nogil=True)
 def _delay_range(words):
     """Return the smallest and largest delay (int) of non-empty synapse ``words``."""
     lo = np.int64(_D_MASK)
@@ -1021,8 +998,8 @@ def _deliver_interval(t0, n_steps, parts, lay, ring, syn, spikes, offsets, count
         i = np.int64(ii)
         p = parts[i]
         for s in range(n_steps):
-            _deliver_partition(p, t0 + s, lay, ring, row_ptrs[i], words[i],
-                               spikes[offsets[s]:offsets[s + 1]], counters)
+            _deliver_rows(p, t0 + s, lay, ring, row_ptrs[i], words[i], spikes,
+                          offsets[s], offsets[s + 1], np.int64(0), counters)
 
 
 @njit(cache=True, nogil=True)
