@@ -43,6 +43,9 @@ def population_tables(network, gids=None) -> _k.PopulationTables:
     # the update compares with all 32 (padding 2**32 is never reached)
     ptable = np.full((table.shape[0], nx.POISSON_TABLE_LEN), 1 << 32, np.int64)
     ptable[:, :table.shape[1]] = table
+    if (ptable < 1).any():  # poisson_table's thresholds are at least 1 (pthr32 needs it)
+        raise ValueError("a Poisson threshold below 1 breaks the number contract "
+                         "(docs/numerics.md)")
     bottoms = np.arange(256, dtype=np.int64) << 24
     coef = np.ascontiguousarray(network.coefficients, dtype=np.int64)
     pweight = np.ascontiguousarray(network.poisson_weight, dtype=np.int64)
@@ -57,6 +60,7 @@ def population_tables(network, gids=None) -> _k.PopulationTables:
         coef=coef,
         has_poisson=np.ascontiguousarray(network.has_poisson, dtype=np.bool_),
         ptable=ptable,
+        pthr32=(ptable - 1).astype(np.uint32),
         plen=(ptable < (1 << 32)).sum(axis=1).astype(np.int64),
         pguide=(ptable[:, None, :] <= bottoms[None, :, None]).sum(axis=2).astype(np.int64),
         pweight=pweight,

@@ -129,6 +129,11 @@ class PopulationTables(NamedTuple):
     has_poisson: np.ndarray
     #: Inverse-CDF thresholds of the Poisson count, int64 (n_pop, n_table).
     ptable: np.ndarray
+    #: The same thresholds minus one, uint32 (n_pop, POISSON_TABLE_LEN): ``u >= T[k]``
+    #: exactly when ``u > T[k] - 1`` in unsigned 32 bits (u < 2**32, and every threshold is
+    #: at least 1; the padding 2**32 becomes 2**32 - 1, which u never exceeds), so the CPU
+    #: kernels count in 32-bit lanes (``_poisson_count``).
+    pthr32: np.ndarray
     #: Thresholds below 2**32 per population, int64 (n_pop,): the scan stops there.
     plen: np.ndarray
     #: Guide table, int64 (n_pop, 256): for each top byte b of u, the count of thresholds
@@ -327,34 +332,49 @@ def _table(thr, half):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _gt(u, t):
+    """Return ``u > t`` (both uint32) as an int32 0 or 1."""
+    return np.int32(u > t)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add32(a, b):
+    """Return ``a + b`` truncated to int32: keeps a sum of comparison results in 32-bit
+    lanes (Numba widens integer sums to int64), where the loop vectorises 16 wide."""
+    return np.int32(a + b)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _count16(u, tab):
-    """Return ``#{k : u >= tab[k]}`` for 16 thresholds, as 16 comparisons (no loop, so
-    the enclosing loop vectorises)."""
+    """Return ``#{k : u > tab[k]}`` for 16 thresholds (uint32), as 16 comparisons (no loop,
+    so the enclosing loop vectorises)."""
     t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15 = tab
-    return ((np.int64(u >= t0) + np.int64(u >= t1)) + (np.int64(u >= t2) + np.int64(u >= t3))
-            + (np.int64(u >= t4) + np.int64(u >= t5)) + (np.int64(u >= t6) + np.int64(u >= t7))
-            + (np.int64(u >= t8) + np.int64(u >= t9)) + (np.int64(u >= t10) + np.int64(u >= t11))
-            + (np.int64(u >= t12) + np.int64(u >= t13)) + (np.int64(u >= t14) + np.int64(u >= t15)))
+    return _add32(
+        _add32(_add32(_add32(_gt(u, t0), _gt(u, t1)), _add32(_gt(u, t2), _gt(u, t3))),
+               _add32(_add32(_gt(u, t4), _gt(u, t5)), _add32(_gt(u, t6), _gt(u, t7)))),
+        _add32(_add32(_add32(_gt(u, t8), _gt(u, t9)), _add32(_gt(u, t10), _gt(u, t11))),
+               _add32(_add32(_gt(u, t12), _gt(u, t13)), _add32(_gt(u, t14), _gt(u, t15)))))
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _count4(u, tab):
-    """Return ``#{k : u >= tab[k]}`` for the first 4 thresholds of ``tab``."""
-    return ((np.int64(u >= tab[0]) + np.int64(u >= tab[1]))
-            + (np.int64(u >= tab[2]) + np.int64(u >= tab[3])))
+    """Return ``#{k : u > tab[k]}`` for the first 4 thresholds of ``tab``."""
+    return _add32(_add32(_gt(u, tab[0]), _gt(u, tab[1])), _add32(_gt(u, tab[2]), _gt(u, tab[3])))
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _poisson_count(u, lo, hi, n_hi):
-    """Return the Poisson count of ``u``: ``#{k : u >= T[k]}`` over the table's thresholds
-    ``lo`` (``_table(T, 0)``) and the first ``n_hi`` (0, 4 or 16) of ``hi``
-    (``_table(T, 1)``), by comparisons, as the hardware does. Thresholds beyond the table
-    are ``2**32``, which ``u`` never reaches, so ``n_hi`` need only cover the table."""
+    """Return the Poisson count of ``u`` (uint32): ``#{k : u >= T[k]}``, as the hardware
+    compares, counted as ``#{k : u > T[k] - 1}`` over the thresholds minus one
+    (``PopulationTables.pthr32``): ``lo`` (``_table(pthr32[k], 0)``) and the first ``n_hi``
+    (0, 4 or 16) of ``hi`` (``_table(pthr32[k], 1)``). Thresholds beyond the table are
+    ``2**32 - 1`` here, which ``u`` never exceeds, so ``n_hi`` need only cover the table.
+    Returns int32."""
     c = _count16(u, lo)
     if n_hi == 16:
-        c += _count16(u, hi)
+        c = _add32(c, _count16(u, hi))
     elif n_hi == 4:
-        c += _count4(u, hi)
+        c = _add32(c, _count4(u, hi))
     return c
 
 
@@ -366,29 +386,49 @@ def _hi_thresholds(plen):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _exp_segment(seg, poisson, lo, hi, n_hi, w_bg):
-    """Background input and the iaf_psc_exp update of one population's neurons on one
-    partition: ``seg`` is (ring_ex, ring_in, v, iex, iin, ref, rng, flag, cf), views of
-    equal length and the population's coefficients.
+def _poisson_counts(rng, cnt, lo, hi, n_hi):
+    """Draw the background input of one population's neurons on one partition: advance
+    each generator state ``rng[i]`` and write the Poisson count of its output to ``cnt[i]``
+    (int32; ``_poisson_count`` with ``lo``, ``hi``, ``n_hi``); return the counts' sum.
 
-    Branch-free, so that the loop compiles to vector code: the Poisson count compares u with
-    the table's thresholds ``lo`` and the first ``n_hi`` of ``hi`` (16, 20 or 32 of them,
-    padded with ``2**32``), as the hardware does; saturations are counted by comparing each
-    result with its clamped value, and the ring channels read at their int32 bound (two
-    comparisons, docs/numerics.md, section 4). Writes 1 to ``flag[i]`` where neuron i spikes
-    (0 elsewhere); returns (Poisson events, saturations).
+    Two loops: the generator's in 64-bit lanes, then the comparisons in 32-bit lanes (twice
+    as many per vector as in one loop, whose 64-bit state would set the width).
     """
-    ring_ex, ring_in, v, iex, iin, ref, rng, flag, cf = seg
+    for i in range(rng.shape[0]):
+        x, u = _xorshift_next(rng[i])
+        rng[i] = x
+        cnt[i] = np.int32(np.uint32(u))
+    n_pois = 0
+    for i in range(cnt.shape[0]):
+        c = _poisson_count(np.uint32(cnt[i]), lo, hi, n_hi)
+        cnt[i] = c
+        n_pois += c
+    return n_pois
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _exp_segment(seg, poisson, excitatory, w_bg):
+    """Background input and the iaf_psc_exp update of one population's neurons on one
+    partition: ``seg`` is (ring_ex, ring_in, v, iex, iin, ref, flag, cf), views of equal
+    length and the population's coefficients.
+
+    With ``poisson``, ``flag[i]`` holds neuron i's Poisson count on entry
+    (``_poisson_counts``); the count times ``w_bg`` joins the excitatory channel if
+    ``excitatory`` (the weight's sign), else the inhibitory one. Both flags are constants
+    at each call, so each inlined copy is a loop of its own.
+
+    Branch-free, so that the loop compiles to vector code; saturations are counted by
+    comparing each result with its clamped value, and the ring channels read at their int32
+    bound (two comparisons, docs/numerics.md, section 4). Writes 1 to ``flag[i]`` where
+    neuron i spikes (0 elsewhere); returns the saturations.
+    """
+    ring_ex, ring_in, v, iex, iin, ref, flag, cf = seg
     # the propagators and the weight are int32 by the contract (checked by the wrapper):
-    # sign-extended from int32, each propagator product compiles to one vpmuldq, not a
-    # vpmullq (the count times the weight stays a vpmullq: LLVM does not see the count's
-    # range)
+    # sign-extended from int32, each product compiles to one vpmuldq, not a vpmullq
     p22, p11ex, p11in = _sext32(cf[0]), _sext32(cf[1]), _sext32(cf[2])
     p21ex, p21in = _sext32(cf[3]), _sext32(cf[4])
     drive, theta, v_reset, ref_steps = cf[5] * cf[8], cf[6], cf[7], cf[9]
-    excitatory = w_bg >= 0
     w_bg = _sext32(w_bg)
-    n_pois = 0
     sat = 0
     for i in range(v.shape[0]):
         in_ex = np.int64(ring_ex[i])
@@ -397,15 +437,12 @@ def _exp_segment(seg, poisson, lo, hi, n_hi, w_bg):
         ring_in[i] = 0
         sat += _ring_saturations(in_ex, in_in)
         if poisson:
-            x, u = _xorshift_next(rng[i])
-            rng[i] = x
-            c = _poisson_count(u, lo, hi, n_hi)
-            n_pois += c
-            bg = c * w_bg
-            # background joins the channel of the weight's sign (bg == 0 changes nothing)
-            in_ex, s1 = _saturate(in_ex + (bg if excitatory else 0))
-            in_in, s2 = _saturate(in_in + (0 if excitatory else bg))
-            sat += s1 + s2
+            bg = _sext32(flag[i]) * w_bg
+            if excitatory:
+                in_ex, s1 = _saturate(in_ex + bg)
+            else:
+                in_in, s1 = _saturate(in_in + bg)
+            sat += s1
         vm = np.int64(v[i])
         ie = np.int64(iex[i])
         ii = np.int64(iin[i])
@@ -424,7 +461,7 @@ def _exp_segment(seg, poisson, lo, hi, n_hi, w_bg):
         iex[i] = ie
         iin[i] = ii
         flag[i] = spike
-    return n_pois, sat
+    return sat
 
 
 @njit(cache=True, nogil=True)
@@ -442,8 +479,8 @@ def _update_partition(p, t, inp, ex_base, lay, neu, pops, spk_buf, counters):
     """
     n_part = lay.n_part
     v, iex, iin, ref, rng = neu.v, neu.iex, neu.iin, neu.ref, neu.rng
-    pop_start, coef, has_poisson, ptable, plen = (pops.pop_start, pops.coef, pops.has_poisson,
-                                                  pops.ptable, pops.plen)
+    pop_start, coef, has_poisson, pthr32, plen = (pops.pop_start, pops.coef, pops.has_poisson,
+                                                  pops.pthr32, pops.plen)
     pweight = pops.pweight
     n = lay.n_loc[p]
     base = lay.noff[p]
@@ -467,19 +504,23 @@ def _update_partition(p, t, inp, ex_base, lay, neu, pops, spk_buf, counters):
         # spike flags go to spk_buf[g0:g1]; the ids are compacted below them in place
         flag = spk_buf[g0:g1]
         seg = (inp[ex_base + l0:ex_base + l1], inp[in_base + l0:in_base + l1], v[g0:g1],
-               iex[g0:g1], iin[g0:g1], ref[g0:g1], rng[g0:g1], flag, coef[k])
-        lo, hi = _table(ptable[k], 0), _table(ptable[k], 1)
+               iex[g0:g1], iin[g0:g1], ref[g0:g1], flag, coef[k])
         # constant flags: each inlined copy is a loop of its own
         if not has_poisson[k]:
-            np_k, sat_k = _exp_segment(seg, False, lo, hi, 0, 0)
-        elif _hi_thresholds(plen[k]) == 0:
-            np_k, sat_k = _exp_segment(seg, True, lo, hi, 0, pweight[k])
-        elif _hi_thresholds(plen[k]) == 4:
-            np_k, sat_k = _exp_segment(seg, True, lo, hi, 4, pweight[k])
+            sat += _exp_segment(seg, False, True, 0)
         else:
-            np_k, sat_k = _exp_segment(seg, True, lo, hi, 16, pweight[k])
-        n_pois += np_k
-        sat += sat_k
+            lo, hi = _table(pthr32[k], 0), _table(pthr32[k], 1)
+            n_hi = _hi_thresholds(plen[k])
+            if n_hi == 0:
+                n_pois += _poisson_counts(rng[g0:g1], flag, lo, hi, 0)
+            elif n_hi == 4:
+                n_pois += _poisson_counts(rng[g0:g1], flag, lo, hi, 4)
+            else:
+                n_pois += _poisson_counts(rng[g0:g1], flag, lo, hi, 16)
+            if pweight[k] >= 0:
+                sat += _exp_segment(seg, True, True, pweight[k])
+            else:
+                sat += _exp_segment(seg, True, False, pweight[k])
         for i in range(l1 - l0):
             if flag[i]:
                 spk_buf[base + n_spk] = (l0 + i) * n_part + p
@@ -548,7 +589,7 @@ def _update_segment(k, p, t, l0, l1, base, inp, ex_base, in_base, n_spk, n_part,
     a21ex, a21in = pops.acoef[k, 0], pops.acoef[k, 1]
     a31ex, a31in = pops.acoef[k, 2], pops.acoef[k, 3]
     poisson, n_hi, w_bg = pops.has_poisson[k], _hi_thresholds(pops.plen[k]), pops.pweight[k]
-    lo, hi = _table(pops.ptable[k], 0), _table(pops.ptable[k], 1)
+    lo, hi = _table(pops.pthr32[k], 0), _table(pops.pthr32[k], 1)
     for l in range(l0, l1):
         g = base + l
         in_ex = np.int64(inp[ex_base + l])
@@ -559,7 +600,7 @@ def _update_segment(k, p, t, l0, l1, base, inp, ex_base, in_base, n_spk, n_part,
         if poisson:
             x, u = _xorshift_next(rng[g])
             rng[g] = x
-            c = _poisson_count(u, lo, hi, n_hi)
+            c = np.int64(_poisson_count(np.uint32(u), lo, hi, n_hi))
             n_pois += c
             bg = c * w_bg
             if bg >= 0:
