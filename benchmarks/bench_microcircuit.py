@@ -152,6 +152,8 @@ def profile_phases(scale: float, threads: int, partitions: int, prefetch: list[i
                             for a in prefetch]:
         backend.delivery = delivery
         backend.prefetch = ahead
+        if delivery == "gather":
+            _ = backend.delay_rows  # derived on first use: not inside the timed run
         backend.profile = np.zeros((partitions + 1, _kernels.PROFILE_COLUMNS), np.int64)
         before = sim.counters
         t = time.perf_counter()
