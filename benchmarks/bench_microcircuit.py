@@ -121,10 +121,12 @@ def bench_nest(work: pathlib.Path, nest_python: str, scale: float, threads: int,
 
 def profile_phases(scale: float, threads: int, partitions: int, prefetch: list[int],
                    seed: int, t_presim: float, t_sim: float,
-                   deliveries: list[str] | None = None) -> list[dict]:
+                   deliveries: list[str] | None = None,
+                   schedules: list[str] | None = None) -> list[dict]:
     """Time the phases of the engine's step loop in this process, once per delivery
-    (``_cpu.DELIVERIES``; default: the engine's choice) and prefetch distance (the same
-    network and simulator, ``t_sim`` ms each after ``t_presim`` ms).
+    (``_cpu.DELIVERIES``; default: the engine's choice), schedule (``_cpu.SCHEDULES``;
+    default: the engine's choice) and prefetch distance (the same network and simulator,
+    ``t_sim`` ms each after ``t_presim`` ms).
 
     Seconds per biological second of: the delivery (``gather_s``: the deferred gather or
     the immediate delivery) and the update with background input (summed over partitions,
@@ -148,9 +150,11 @@ def profile_phases(scale: float, threads: int, partitions: int, prefetch: list[i
     time.sleep(0.2)
     hz = (_kernels._read_cycles() - c0) / (time.perf_counter() - t0)
     out = []
-    for delivery, ahead in [(d, a) for d in deliveries or [backend.delivery]
-                            for a in prefetch]:
+    for delivery, schedule, ahead in [(d, s, a) for d in deliveries or [backend.delivery]
+                                      for s in schedules or [backend.schedule]
+                                      for a in prefetch]:
         backend.delivery = delivery
+        backend.schedule = schedule
         backend.prefetch = ahead
         if delivery == "gather":
             _ = backend.delay_rows  # derived on first use: not inside the timed run
@@ -165,7 +169,8 @@ def profile_phases(scale: float, threads: int, partitions: int, prefetch: list[i
         gather, update = prof[:partitions, 0].sum(), prof[:partitions, 1].sum()
         region, slowest, exchange, scatter = prof[partitions]
         out.append({"scale": scale, "threads": threads, "partitions": partitions,
-                    "delivery": delivery, "prefetch": ahead, "build_s": build_s, "q_rtf": wall / bio,
+                    "delivery": delivery, "schedule": schedule, "prefetch": ahead,
+                    "build_s": build_s, "q_rtf": wall / bio,
                     "gather_s": gather, "update_s": update, "region_s": region,
                     "slowest_s": slowest, "barrier_s": region - slowest,
                     "imbalance_s": slowest - (gather + update) / threads,
@@ -174,7 +179,7 @@ def profile_phases(scale: float, threads: int, partitions: int, prefetch: list[i
                     "ns_per_neuron_step": update * 1e9 / (built.n_neurons * 10_000)})
         backend.profile = None
         r = out[-1]
-        print(f"scale {scale:g} threads {threads} P {partitions} {delivery} prefetch "
+        print(f"scale {scale:g} threads {threads} P {partitions} {delivery} {schedule} prefetch "
               f"{ahead}: q_RTF {r['q_rtf']:.3f}; per bio-s: deliver {gather:.3f} s "
               f"({r['ns_per_event']:.2f} "
               f"ns/event), update {update:.3f} s ({r['ns_per_neuron_step']:.2f} "
@@ -276,7 +281,7 @@ def _t_sim(args, scale: float) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print the table and write JSON (``--json``) and the plot."""
-    from neuroaix.engine._cpu import DELIVERIES
+    from neuroaix.engine._cpu import DELIVERIES, SCHEDULES
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--scales", type=float, nargs="+", default=[0.1, 0.25, 0.5, 1.0])
@@ -305,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="prefetch distances of --phases (default: the engine's)")
     p.add_argument("--delivery", nargs="+", default=None, choices=DELIVERIES,
                    help="deliveries of --phases (default: the engine's choice)")
+    p.add_argument("--schedule", nargs="+", default=None, choices=SCHEDULES,
+                   help="schedules of partitions on threads of --phases (default: the "
+                        "engine's choice)")
     args = p.parse_args(argv)
     if args.phases:
         from neuroaix.engine import _kernels
@@ -312,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
         scale, threads = args.scales[0], args.threads[0]
         rows = profile_phases(scale, threads, args.partitions or threads,
                               args.prefetch or [_kernels.PREFETCH_AHEAD], args.seed,
-                              args.t_presim, _t_sim(args, scale), args.delivery)
+                              args.t_presim, _t_sim(args, scale), args.delivery,
+                              args.schedule)
         if args.json:
             _write_json(args.json, {"config": _config(args), "phases": rows,
                                     "cpu_count": os.cpu_count()})

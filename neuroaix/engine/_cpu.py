@@ -10,11 +10,16 @@ from neuroaix._threads import set_num_threads
 from neuroaix.engine import _kernels as _k
 from neuroaix.engine.backend import Backend, register_backend
 
-__all__ = ["CPUBackend", "DELIVERIES", "choose_delivery", "delay_rows", "population_tables"]
+__all__ = ["CPUBackend", "DELIVERIES", "SCHEDULES", "choose_delivery", "choose_schedule",
+           "delay_rows", "population_tables"]
 
 #: Deliveries of the step loop (``_kernels._run_steps``): deferred, gathered by delay
 #: (``DelayRows``), or immediate, from the canonical rows onto each partition's own ring.
 DELIVERIES = ("gather", "immediate")
+#: How the step loop's threads share the partitions (``_kernels._run_steps``): a thread of
+#: its own for each partition (or a fixed share of them), or the next partition not yet
+#: taken, one by one. Either leaves the same results.
+SCHEDULES = ("static", "dynamic")
 
 
 #: Kernel segment of each model kind (``neuron.MODEL_KINDS`` order); iaf_psc_exp
@@ -121,6 +126,13 @@ def choose_delivery(n_partitions: int) -> str:
     return "immediate" if n_partitions >= IMMEDIATE_FROM_PARTITIONS else "gather"
 
 
+def choose_schedule(n_partitions: int, threads: int) -> str:
+    """Return the schedule (``SCHEDULES``) of ``n_partitions`` partitions on ``threads``
+    threads: "dynamic" where there are more partitions than threads, "static" elsewhere
+    (where a partition stays on one thread, and in its cache, from step to step)."""
+    return "dynamic" if n_partitions > threads else "static"
+
+
 def _empty_delay_rows(n_part: int) -> _k.DelayRows:
     """A ``DelayRows`` with no synapses (the immediate delivery does not read it)."""
     dptr, tgt, wgt = List(), List(), List()
@@ -178,6 +190,8 @@ class CPUBackend(Backend):
         #: Delivery of the step loop (``DELIVERIES``); the layout of ``delay_rows`` is
         #: derived only when "gather" runs. Either leaves the same results.
         self.delivery = choose_delivery(n_part)
+        #: How the threads share the partitions in each step (``SCHEDULES``).
+        self.schedule = choose_schedule(n_part, threads)
         #: Prefetch distance of the deferred delivery (``_kernels.PREFETCH_AHEAD``; 0: none).
         self.prefetch = _k.PREFETCH_AHEAD
         #: Cycles per phase, int64 (P + 1, ``_kernels.PROFILE_COLUMNS``), added to by every
@@ -204,7 +218,11 @@ class CPUBackend(Backend):
         set_num_threads(self.threads)
         if self.delivery not in DELIVERIES:
             raise ValueError(f"delivery must be one of {DELIVERIES}, not {self.delivery!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, not {self.schedule!r}")
         immediate = self.delivery == "immediate"
+        # the dynamic schedule's workers: one per thread (static: one per partition)
+        workers = np.int64(self.threads if self.schedule == "dynamic" else self.kl.n_part)
         drows = _empty_delay_rows(len(self.own)) if immediate else self.delay_rows
         n_probe = len(self._probe_flat) if record else 0
         probe_buf = np.zeros((n_probe, 3, n_steps if record else 0), np.int32)
@@ -217,8 +235,8 @@ class CPUBackend(Backend):
                             probe_idx=self._probe_flat[:n_probe], probe_buf=probe_buf,
                             probe_t0=t0)
             done += _k._run_steps(t0 + done, n_steps - done, self.kl, self.neurons, self.pops,
-                                  drows, self.synapses, immediate, rec, self.counters,
-                                  np.int64(self.prefetch), prof)
+                                  drows, self.synapses, immediate, workers, rec,
+                                  self.counters, np.int64(self.prefetch), prof)
             if done < n_steps:
                 self._grow_record(int(self._rec_n[0]) + self.layout.n_neurons)
         if not record:

@@ -245,6 +245,22 @@ def _prefetch(typingctx, arr, idx):
 
 
 @intrinsic
+def _claim(typingctx, flags, i):
+    """Atomically add 1 to ``flags[i]`` (int64 array) and return its value before: 0 for
+    the one caller that takes item ``i``."""
+    if not (isinstance(flags, types.Array) and flags.dtype == types.int64
+            and isinstance(i, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        ptr = builder.gep(ary.data, [args[1]])
+        return builder.atomic_rmw("add", ptr, ir.IntType(64)(1), "monotonic")
+
+    return types.int64(flags, i), codegen
+
+
+@intrinsic
 def _cycles(typingctx):
     """Return the processor's time-stamp counter (int64), for the step loop's profile."""
 
@@ -817,8 +833,8 @@ def _scatter_pending(p, t_end, t_lo, lay, ring, dptr, tgt, wgt, d0, n_d, senders
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _run_steps(t0, n_steps, lay, neu, pops, drows, syn, immediate, rec, counters, ahead,
-               prof):
+def _run_steps(t0, n_steps, lay, neu, pops, drows, syn, immediate, n_workers, rec, counters,
+               ahead, prof):
     """Run steps ``t0 .. t0 + n_steps - 1``; partitions in parallel, exchange in between.
 
     Delivery is deferred (``immediate`` false): at step t each partition gathers every
@@ -839,7 +855,9 @@ def _run_steps(t0, n_steps, lay, neu, pops, drows, syn, immediate, rec, counters
     record buffers could overflow, stops before the step and returns the number of steps
     done (the caller grows the buffers and continues). Probes record (V, I_ex, I_in) of the
     flat indices ``rec.probe_idx`` at the end of every step into
-    ``rec.probe_buf[:, :, t - rec.probe_t0]``. ``counters`` is int64 (P, N_COUNTERS);
+    ``rec.probe_buf[:, :, t - rec.probe_t0]``. ``n_workers`` below P runs the partitions
+    on that many workers, each its own block first, then those not yet taken
+    (``_claim``); at P or above, each partition is a parallel iteration of its own. ``counters`` is int64 (P, N_COUNTERS);
     ``ahead`` is the gather's prefetch distance (``PREFETCH_AHEAD``, 0: none). ``prof`` is
     int64 (P + 1, PROFILE_COLUMNS) or empty (no profile): where given, time-stamp counter
     cycles are added to it (``PROFILE_COLUMNS``).
@@ -860,37 +878,55 @@ def _run_steps(t0, n_steps, lay, neu, pops, drows, syn, immediate, rec, counters
     profile = prof.shape[0] > 0
     work = np.zeros(n_part, np.int64)
     done = n_steps
+    # with fewer workers than partitions, worker w takes its own block of partitions
+    # first (the same in every step, so they stay in its cache), then any partition not
+    # yet taken, from the last one down (``_claim``), so that a step's slow partitions
+    # spread over the threads; otherwise each partition is an iteration of its own
+    dynamic = n_workers < n_part
+    n_workers = min(n_workers, n_part)
+    taken = np.zeros(n_part, np.int64)
     for step in range(n_steps):
         t = t0 + step
         if rec_n[0] + n_total > rec_senders.shape[0]:
             done = step
             break
         c0 = _cycles() if profile else 0
+        taken[:] = 0
         # deliver (deferred) + background + update
-        for pp in prange(n_part):
-            p = np.int64(pp)  # prange indices may be unsigned
-            w0 = _cycles() if profile else 0
-            r = lay.roff[p] + (t & lay.mask) * 2 * lay.n_loc[p]
-            if immediate:  # the previous step's spikes (earlier calls delivered theirs)
-                if step > 0:
-                    _deliver_rows(p, t - 1, lay, ring, row_ptrs[p], words[p], rec_senders,
-                                  step_off[step - 1], step_off[step], ahead, counters)
-                inp, a = ring, r
-            else:
-                inp, a = acc, 2 * noff[p]
-                if step < depth:  # what earlier calls delivered for this step comes first
-                    for i in range(2 * lay.n_loc[p]):
-                        acc[a + i] = ring[r + i]
-                        ring[r + i] = 0
-                _gather_partition(p, t, t0, lay, acc, a, dptr[p], tgt[p], wgt[p], d0, n_d,
-                                  rec_senders, rec_steps, step_off, ahead, counters)
-            w1 = _cycles() if profile else 0
-            spk_cnt[p] = _update_partition(p, t, inp, a, lay, neu, pops, spk_buf, counters)
-            if profile:
-                w2 = _cycles()
-                prof[p, 0] += w1 - w0
-                prof[p, 1] += w2 - w1
-                work[p] = w2 - w0
+        for ww in prange(n_workers):
+            w = np.int64(ww)  # prange indices may be unsigned
+            own0, own1 = w * n_part // n_workers, (w + 1) * n_part // n_workers
+            for k in range(n_part if dynamic else 1):
+                if not dynamic:
+                    p = w
+                else:
+                    p = own0 + k if own0 + k < own1 else n_part - 1 - (k - (own1 - own0))
+                    if p >= own0 and p < own1 and k >= own1 - own0:
+                        continue  # own partitions come first
+                    if _claim(taken, p) != 0:
+                        continue
+                w0 = _cycles() if profile else 0
+                r = lay.roff[p] + (t & lay.mask) * 2 * lay.n_loc[p]
+                if immediate:  # the previous step's spikes (earlier calls delivered theirs)
+                    if step > 0:
+                        _deliver_rows(p, t - 1, lay, ring, row_ptrs[p], words[p], rec_senders,
+                                      step_off[step - 1], step_off[step], ahead, counters)
+                    inp, a = ring, r
+                else:
+                    inp, a = acc, 2 * noff[p]
+                    if step < depth:  # what earlier calls delivered for this step comes first
+                        for i in range(2 * lay.n_loc[p]):
+                            acc[a + i] = ring[r + i]
+                            ring[r + i] = 0
+                    _gather_partition(p, t, t0, lay, acc, a, dptr[p], tgt[p], wgt[p], d0, n_d,
+                                      rec_senders, rec_steps, step_off, ahead, counters)
+                w1 = _cycles() if profile else 0
+                spk_cnt[p] = _update_partition(p, t, inp, a, lay, neu, pops, spk_buf, counters)
+                if profile:
+                    w2 = _cycles()
+                    prof[p, 0] += w1 - w0
+                    prof[p, 1] += w2 - w1
+                    work[p] = w2 - w0
         if profile:
             c1 = _cycles()
             prof[n_part, 0] += c1 - c0

@@ -1,5 +1,6 @@
-"""The CPU engine's two deliveries (gather by delay, immediate from the canonical rows) and
-its group table: both leave the reference's raster, rings, state and counters."""
+"""The CPU engine's two deliveries (gather by delay, immediate from the canonical rows), its
+group table and its two schedules of partitions on threads: all leave the reference's raster,
+rings, state and counters."""
 
 import numpy as np
 import pytest
@@ -7,7 +8,8 @@ from numba.typed import List
 
 from neuroaix.engine import Simulator
 from neuroaix.engine import _kernels as _k
-from neuroaix.engine._cpu import DELIVERIES, choose_delivery, delay_rows
+from neuroaix.engine._cpu import (DELIVERIES, SCHEDULES, choose_delivery, choose_schedule,
+                                  delay_rows)
 
 from .conftest import assert_same_run, small_network
 
@@ -45,3 +47,32 @@ def test_a_partition_beyond_the_int32_group_table_is_refused():
     syn = _k.SynapseRows(row_ptrs=List([row_ptr]), words=List([np.zeros(0, np.uint64)]))
     with pytest.raises(ValueError, match="int32 group table"):
         delay_rows(syn, np.array([1], np.int64))
+
+
+@pytest.mark.parametrize("delivery", DELIVERIES)
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_each_schedule_equals_the_reference(schedule, delivery):
+    """Seven partitions on two threads, taken one by one or in fixed shares, runs of 11
+    and 29 steps."""
+    built = small_network(w=60_000.0, rate_hz=20_000.0).build(partitions=7)
+    ref = Simulator(built, backend="reference", progress=False)
+    ref.run_steps(40)
+    sim = Simulator(built, threads=2, progress=False)
+    assert sim.backend.schedule == "dynamic"  # more partitions than threads
+    sim.backend.schedule, sim.backend.delivery = schedule, delivery
+    sim.run_steps(11)
+    sim.run_steps(29)
+    assert ref.counters["spikes"] > 0
+    assert_same_run(sim, ref)
+
+
+def test_the_schedule_is_dynamic_only_with_more_partitions_than_threads():
+    assert [choose_schedule(p, 4) for p in (1, 4, 5, 16)] == ["static", "static", "dynamic",
+                                                              "dynamic"]
+
+
+def test_an_unknown_schedule_is_refused():
+    sim = Simulator(small_network().build(partitions=2), threads=1, progress=False)
+    sim.backend.schedule = "guided"
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        sim.run_steps(1)
