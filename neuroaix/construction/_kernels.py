@@ -209,7 +209,7 @@ def _split_total(key, n, capacity, without_replacement):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, buf, stats, key_w, i_w,
+def _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, buf, st, key_w, i_w,
           spare, key_d, i_d):
     """Count (mode 0) or write (mode 1) the synapse from local source ``s`` to local target ``t``.
 
@@ -259,12 +259,12 @@ def _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, buf, stats, k
     else:
         d = prm.d_const
     if w < prm.w_min or w > prm.w_max:
-        stats[c, 0] += 1
+        st[0] += 1
         w = 0
     if d < 1 or d > prm.max_delay_steps:
-        stats[c, 1] += 1
+        st[1] += 1
         d = 1
-    stats[c, 2] = max(stats[c, 2], d)
+    st[2] = max(st[2], d)
     local = np.uint64(gid // prm.n_parts)
     word = ((np.uint64(w & prm.w_mask) << np.uint64(prm.w_shift))
             | (local << np.uint64(prm.t_shift)) | (np.uint64(d) << np.uint64(prm.d_shift)))
@@ -273,23 +273,23 @@ def _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, buf, stats, k
         counts[c, p, s] += 1
         words[pos] = word
     else:
-        n = stats[c, 3]
+        n = st[3]
         buf[0, n] = np.uint64((p << 32) | s)
         buf[1, n] = word
-        stats[c, 3] = n + 1
+        st[3] = n + 1
         if n + 1 == buf.shape[1]:
-            _flush(c, counts, words, base, buf, stats)
+            _flush(c, counts, words, base, buf, st)
     return i_w, spare, i_d
 
 
 @njit(cache=True, nogil=True)
-def _flush(c, counts, words, base, buf, stats):
+def _flush(c, counts, words, base, buf, st):
     """Write chunk ``c``'s buffered synapses partition by partition, each in buffer order.
 
     Grouping the writes by partition keeps one partition's row tails in the cache at a time;
     the order within every row is unchanged.
     """
-    n = stats[c, 3]
+    n = st[3]
     n_parts = counts.shape[1]
     start = np.zeros(n_parts + 1, np.int64)
     for i in range(n):
@@ -307,11 +307,11 @@ def _flush(c, counts, words, base, buf, stats):
         s = np.int64(buf[0, i] & np.uint64(0xFFFFFFFF))
         words[base[p] + counts[c, p, s]] = buf[1, i]
         counts[c, p, s] += 1
-    stats[c, 3] = 0
+    st[3] = 0
 
 
 @njit(cache=True, nogil=True)
-def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, buf, stats,
+def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, buf, st,
                    marker, chosen):
     """Generate the synapses of block ``b`` of one projection in draw order (count or fill).
 
@@ -353,7 +353,7 @@ def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, 
                     chosen[k] = x
                 s, t = (a, x) if out else (x, a)
                 i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words,
-                                        base, buf, stats, key_w, i_w, spare, key_d, i_d)
+                                        base, buf, st, key_w, i_w, spare, key_d, i_d)
                 k += 1
             if not prm.allow_multapses:
                 for j in range(prm.degree):
@@ -363,14 +363,14 @@ def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, 
     if rule == 0:  # one_to_one
         for t in range(lo, hi):
             i_w, spare, i_d = _emit(mode, c, t, t, prm, levels, dtable, counts, words,
-                                    base, buf, stats, key_w, i_w, spare, key_d, i_d)
+                                    base, buf, st, key_w, i_w, spare, key_d, i_d)
     elif rule == 1:  # all_to_all
         for t in range(lo, hi):
             for s in range(n_pre):
                 if no_self and s == t:
                     continue
                 i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words,
-                                        base, buf, stats, key_w, i_w, spare, key_d, i_d)
+                                        base, buf, st, key_w, i_w, spare, key_d, i_d)
     elif rule == 2:  # pairwise_bernoulli, geometric skipping over sources
         if prm.p <= 0.0:
             return
@@ -392,7 +392,7 @@ def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, 
                 if no_self and s == t:
                     continue
                 i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words,
-                                        base, buf, stats, key_w, i_w, spare, key_d, i_d)
+                                        base, buf, st, key_w, i_w, spare, key_d, i_d)
     else:  # fixed_total_number: split[b] synapses with targets in this block
         nb = split[b]
         width = hi - lo
@@ -424,8 +424,13 @@ def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, 
                     continue
                 table[h] = pair
             i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, buf,
-                                    stats, key_w, i_w, spare, key_d, i_d)
+                                    st, key_w, i_w, spare, key_d, i_d)
             j += 1
+
+
+#: Length of a chunk's private counters in ``_run_projection`` (4 used): 128 bytes, so that
+#: the used head of one chunk's array never shares a cache line with another's.
+_STATS_PAD = 16
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -442,12 +447,16 @@ def _run_projection(mode, prm, split, levels, dtable, chunk_bounds, counts, word
         marker = np.zeros(marker_len, np.uint8)
         chosen = np.zeros(max(prm.degree, 1) if marker_len > 1 else 1, np.int64)
         buf = np.empty((2, buf_len if mode == 1 else 0), np.uint64)
-        stats[c, 3] = 0
+        # the chunk's own counters, updated per synapse: a private array, padded so that no
+        # two chunks' counters share a cache line (``stats`` rows do), copied back at the end
+        st = np.zeros(_STATS_PAD, np.int64)
+        st[:3] = stats[c, :3]
         for b in range(chunk_bounds[c], chunk_bounds[c + 1]):
             _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, buf,
-                           stats, marker, chosen)
-        if stats[c, 3] > 0:
-            _flush(c, counts, words, base, buf, stats)
+                           st, marker, chosen)
+        if st[3] > 0:
+            _flush(c, counts, words, base, buf, st)
+        stats[c, :] = st[:4]
 
 
 @njit(cache=True, nogil=True)
