@@ -2,7 +2,7 @@
 
 The build holds the packed synapse words (8 bytes per synapse, ``neuroaix.formats``), two
 ``[P, N + 1]`` int64 row indexes (row pointers and fill pointers), one ``[T, P, N_pre]`` int64
-count array per projection at a time, with P > 1 a write buffer per thread, and a few arrays
+count array per projection at a time, a write buffer per thread, and a few arrays
 per neuron. Nothing else grows with the
 number of synapses (docs/networks.md, "Memory").
 """
@@ -204,8 +204,7 @@ def estimate_build(*, n_neurons: int, synapses: int, partitions: int, threads: i
     syn = synapses * formats.SYNAPSE_BYTES
     index = 2 * partitions * (n_neurons + 1) * 8
     scratch = 2 * threads * partitions * max_pre * 8
-    if partitions > 1:  # per-chunk write buffer (16 bytes) and its ordering (8 bytes)
-        scratch += threads * WRITE_BUFFER_SYNAPSES * 24
+    scratch += threads * WRITE_BUFFER_SYNAPSES * 24  # per-chunk write buffer and its order
     neuron = n_neurons * NEURON_BYTES + OVERHEAD_BYTES
     return MemoryEstimate(synapses, syn, index, scratch, neuron, syn + index + scratch + neuron)
 

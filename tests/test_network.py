@@ -306,7 +306,7 @@ def test_memory_limit_refuses_with_numbers():
     net, a, b = _two(1000, 1000)
     net.connect(a, b, "fixed_indegree", indegree=1000, weight=1.0)
     net.scale_hint = (0.5, 1.0)
-    with pytest.raises(MemoryError, match=r"^building this network needs about 0\.07 GiB "
+    with pytest.raises(MemoryError, match=r"^building this network needs about 0\.08 GiB "
                                           r"\(1e\+06 synapses x 8 bytes plus indexes\), but "
                                           r"only 0\.07 GiB are available \(memory_limit\); use "
                                           r"--scale 0\.[1-4]\d? or smaller$"):

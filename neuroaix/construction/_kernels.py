@@ -213,8 +213,9 @@ def _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, buf, st, key_
           spare, key_d, i_d):
     """Count (mode 0) or write (mode 1) the synapse from local source ``s`` to local target ``t``.
 
-    In mode 1 the weight and the delay are drawn from their lanes; ``counts[c, p, s]`` holds
-    the next write position of chunk ``c`` in row ``s`` of partition ``p``. The weight lane is
+    In mode 1 the weight and the delay are drawn from their lanes and the word goes to the
+    chunk's write buffer ``buf`` (written out by ``_flush`` when full); ``counts[c, p, s]``
+    holds the next write position of chunk ``c`` in row ``s`` of partition ``p``. The weight lane is
     a sequence of standard normals, normal ``k`` made from draws ``k - k % 2`` and
     ``k - k % 2 + 1`` by Box-Muller (cosine for even ``k``, sine for odd), redrawn until
     ``mean + std * z`` lies within the bounds; ``spare`` carries the sine. A random delay is
@@ -268,17 +269,12 @@ def _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, buf, st, key_
     local = np.uint64(gid // prm.n_parts)
     word = ((np.uint64(w & prm.w_mask) << np.uint64(prm.w_shift))
             | (local << np.uint64(prm.t_shift)) | (np.uint64(d) << np.uint64(prm.d_shift)))
-    if buf.shape[1] == 0:
-        pos = base[p] + counts[c, p, s]
-        counts[c, p, s] += 1
-        words[pos] = word
-    else:
-        n = st[3]
-        buf[0, n] = np.uint64((p << 32) | s)
-        buf[1, n] = word
-        st[3] = n + 1
-        if n + 1 == buf.shape[1]:
-            _flush(c, counts, words, base, buf, st)
+    n = st[3]
+    buf[0, n] = np.uint64((p << 32) | s)
+    buf[1, n] = word
+    st[3] = n + 1
+    if n + 1 == buf.shape[1]:
+        _flush(c, counts, words, base, buf, st)
     return i_w, spare, i_d
 
 
@@ -439,8 +435,8 @@ def _run_projection(mode, prm, split, levels, dtable, chunk_bounds, counts, word
     """Process every block of one projection, chunk ``c`` taking blocks
     ``chunk_bounds[c]:chunk_bounds[c+1]`` in order (prange over chunks).
 
-    With ``buf_len > 0`` a filling chunk buffers up to ``buf_len`` synapses and writes them
-    grouped by partition (``_flush``); the words written are the same.
+    A filling chunk buffers up to ``buf_len`` (>= 1) synapses and writes them grouped by
+    partition (``_flush``); the words written do not depend on ``buf_len``.
     """
     n_chunks = chunk_bounds.shape[0] - 1
     for c in prange(n_chunks):

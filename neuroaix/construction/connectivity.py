@@ -370,9 +370,10 @@ def build_synapses(specs, *, n_neurons: int, n_parts: int, threads: int, seed: i
 #: Largest total size (bytes) of the chunk counts kept between the count and fill passes;
 #: above it the fill pass counts again instead.
 _KEEP_COUNTS_BYTES = 256 << 20
-#: Synapses a filling chunk buffers (16 bytes each) before writing them grouped by partition,
-#: when there is more than one partition.
-WRITE_BUFFER_SYNAPSES = 1 << 22
+#: Synapses a filling chunk buffers (16 bytes each) before writing them grouped by partition:
+#: small enough that the buffer and its ordering stay in the cache (docs/performance.md,
+#: "Construction time").
+WRITE_BUFFER_SYNAPSES = 1 << 18
 
 
 def _build(specs, n_neurons, n_parts, threads, seed, dt, only=None):
@@ -400,7 +401,6 @@ def _build(specs, n_neurons, n_parts, threads, seed, dt, only=None):
                          _chunk_bounds(spec.n_blocks, threads)))
         keep_bytes += threads * n_parts * spec.n_pre * 4
     keep = keep_bytes <= _KEEP_COUNTS_BYTES
-    buf_len = 0 if n_parts == 1 else WRITE_BUFFER_SYNAPSES
     kept = []
     no_words = np.zeros(1, np.uint64)
     no_base = np.zeros(n_parts, np.int64)
@@ -445,7 +445,7 @@ def _build(specs, n_neurons, n_parts, threads, seed, dt, only=None):
             list_max = max(list_max, _list_fill(spec, j, n_parts, dt, counts, words, base, own))
             continue
         _k._run_projection(1, prm, split, levels, dtable, bounds, counts, words, base, stats,
-                           _marker_len(spec), buf_len)
+                           _marker_len(spec), WRITE_BUFFER_SYNAPSES)
         bad_w, bad_d = int(stats[:, 0].sum()), int(stats[:, 1].sum())
         if bad_w or bad_d:
             what = (f"{bad_w} weights do not fit int32 in the I format; bound the weight "
