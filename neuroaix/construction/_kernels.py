@@ -209,13 +209,20 @@ def _split_total(key, n, capacity, without_replacement):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, buf, st, key_w, i_w,
-          spare, key_d, i_d):
-    """Count (mode 0) or write (mode 1) the synapse from local source ``s`` to local target ``t``.
+def _count(c, s, t, prm, counts):
+    """Count the synapse from local source ``s`` to local target ``t`` in ``counts[c, p, s]``,
+    ``p`` the target's partition (the count pass)."""
+    counts[c, (prm.post_start + t) % prm.n_parts, s] += 1
 
-    In mode 1 the weight and the delay are drawn from their lanes and the word goes to the
-    chunk's write buffer ``buf`` (written out by ``_flush`` when full); ``counts[c, p, s]``
-    holds the next write position of chunk ``c`` in row ``s`` of partition ``p``. The weight lane is
+
+@njit(cache=True, nogil=True, inline="always")
+def _emit(c, s, t, prm, levels, dtable, counts, words, base, buf, st, key_w, i_w, spare,
+          key_d, i_d):
+    """Write the synapse from local source ``s`` to local target ``t`` (the fill pass).
+
+    The weight and the delay are drawn from their lanes and the word goes to the chunk's
+    write buffer ``buf`` (written out by ``_flush`` when full); ``counts[c, p, s]`` holds the
+    next write position of chunk ``c`` in row ``s`` of partition ``p``. The weight lane is
     a sequence of standard normals, normal ``k`` made from draws ``k - k % 2`` and
     ``k - k % 2 + 1`` by Box-Muller (cosine for even ``k``, sine for odd), redrawn until
     ``mean + std * z`` lies within the bounds; ``spare`` carries the sine. A random delay is
@@ -226,9 +233,6 @@ def _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, buf, st, key_
     """
     gid = prm.post_start + t
     p = gid % prm.n_parts
-    if mode == 0:
-        counts[c, p, s] += 1
-        return i_w, spare, i_d
     if prm.w_std > 0.0:
         while True:
             if i_w & 1:
@@ -348,8 +352,11 @@ def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, 
                     marker[x] = 1
                     chosen[k] = x
                 s, t = (a, x) if out else (x, a)
-                i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words,
-                                        base, buf, st, key_w, i_w, spare, key_d, i_d)
+                if mode == 0:
+                    _count(c, s, t, prm, counts)
+                else:
+                    i_w, spare, i_d = _emit(c, s, t, prm, levels, dtable, counts, words, base,
+                                            buf, st, key_w, i_w, spare, key_d, i_d)
                 k += 1
             if not prm.allow_multapses:
                 for j in range(prm.degree):
@@ -358,15 +365,21 @@ def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, 
     hi = min(lo + prm.block_size, n_post)
     if rule == 0:  # one_to_one
         for t in range(lo, hi):
-            i_w, spare, i_d = _emit(mode, c, t, t, prm, levels, dtable, counts, words,
-                                    base, buf, st, key_w, i_w, spare, key_d, i_d)
+            if mode == 0:
+                _count(c, t, t, prm, counts)
+            else:
+                i_w, spare, i_d = _emit(c, t, t, prm, levels, dtable, counts, words, base,
+                                        buf, st, key_w, i_w, spare, key_d, i_d)
     elif rule == 1:  # all_to_all
         for t in range(lo, hi):
             for s in range(n_pre):
                 if no_self and s == t:
                     continue
-                i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words,
-                                        base, buf, st, key_w, i_w, spare, key_d, i_d)
+                if mode == 0:
+                    _count(c, s, t, prm, counts)
+                else:
+                    i_w, spare, i_d = _emit(c, s, t, prm, levels, dtable, counts, words, base,
+                                            buf, st, key_w, i_w, spare, key_d, i_d)
     elif rule == 2:  # pairwise_bernoulli, geometric skipping over sources
         if prm.p <= 0.0:
             return
@@ -387,8 +400,11 @@ def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, 
                     break
                 if no_self and s == t:
                     continue
-                i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words,
-                                        base, buf, st, key_w, i_w, spare, key_d, i_d)
+                if mode == 0:
+                    _count(c, s, t, prm, counts)
+                else:
+                    i_w, spare, i_d = _emit(c, s, t, prm, levels, dtable, counts, words, base,
+                                            buf, st, key_w, i_w, spare, key_d, i_d)
     else:  # fixed_total_number: split[b] synapses with targets in this block
         nb = split[b]
         width = hi - lo
@@ -419,8 +435,11 @@ def _process_block(mode, c, b, prm, split, levels, dtable, counts, words, base, 
                 if dup:
                     continue
                 table[h] = pair
-            i_w, spare, i_d = _emit(mode, c, s, t, prm, levels, dtable, counts, words, base, buf,
-                                    st, key_w, i_w, spare, key_d, i_d)
+            if mode == 0:
+                _count(c, s, t, prm, counts)
+            else:
+                i_w, spare, i_d = _emit(c, s, t, prm, levels, dtable, counts, words, base, buf,
+                                        st, key_w, i_w, spare, key_d, i_d)
             j += 1
 
 
