@@ -436,7 +436,7 @@ def _exp_segment(seg, poisson, excitatory, w_bg):
     Branch-free, so that the loop compiles to vector code; saturations are counted by
     comparing each result with its clamped value, and the ring channels read at their int32
     bound (two comparisons, docs/numerics.md, section 4). Writes 1 to ``flag[i]`` where
-    neuron i spikes (0 elsewhere); returns the saturations.
+    neuron i spikes (0 elsewhere); returns the saturations (int32).
     """
     ring_ex, ring_in, v, iex, iin, ref, flag, cf = seg
     # the propagators and the weight are int32 by the contract (checked by the wrapper):
@@ -445,32 +445,32 @@ def _exp_segment(seg, poisson, excitatory, w_bg):
     p21ex, p21in = _sext32(cf[3]), _sext32(cf[4])
     drive, theta, v_reset, ref_steps = cf[5] * cf[8], cf[6], cf[7], cf[9]
     w_bg = _sext32(w_bg)
-    sat = 0
+    sat = np.int32(0)  # per-lane counts in 32 bits (at most 6 per neuron and step)
     for i in range(v.shape[0]):
         in_ex = np.int64(ring_ex[i])
         in_in = np.int64(ring_in[i])
         ring_ex[i] = 0
         ring_in[i] = 0
-        sat += _ring_saturations(in_ex, in_in)
+        sat = _add32(sat, np.int32(_ring_saturations(in_ex, in_in)))
         if poisson:
             bg = _sext32(flag[i]) * w_bg
             if excitatory:
                 in_ex, s1 = _saturate(in_ex + bg)
             else:
                 in_in, s1 = _saturate(in_in + bg)
-            sat += s1
+            sat = _add32(sat, np.int32(s1))
         vm = np.int64(v[i])
         ie = np.int64(iex[i])
         ii = np.int64(iin[i])
         r = np.int64(ref[i])
         vc, s0 = _saturate((p22 * vm + p21ex * ie + p21in * ii + drive + _HALF) >> 30)
         free = r == 0
-        sat += free & s0
+        sat = _add32(sat, np.int32(free & s0))
         vm = vc if free else vm
         r = r if free else r - 1
         ie, s1 = _saturate(((p11ex * ie + _HALF) >> 30) + in_ex)
         ii, s2 = _saturate(((p11in * ii + _HALF) >> 30) + in_in)
-        sat += s1 + s2
+        sat = _add32(sat, np.int32(s1 + s2))
         spike = vm >= theta
         v[i] = v_reset if spike else vm
         ref[i] = ref_steps if spike else r
