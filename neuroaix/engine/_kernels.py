@@ -896,13 +896,15 @@ def _run_steps(t0, n_steps, lay, neu, pops, drows, syn, immediate, n_workers, re
         for ww in prange(n_workers):
             w = np.int64(ww)  # prange indices may be unsigned
             own0, own1 = w * n_part // n_workers, (w + 1) * n_part // n_workers
-            for k in range(n_part if dynamic else 1):
+            n_own = own1 - own0
+            # dynamic: own block ascending, then every partition descending, own ones skipped
+            for k in range(n_part + n_own if dynamic else 1):
                 if not dynamic:
                     p = w
                 else:
-                    p = own0 + k if own0 + k < own1 else n_part - 1 - (k - (own1 - own0))
-                    if p >= own0 and p < own1 and k >= own1 - own0:
-                        continue  # own partitions come first
+                    p = own0 + k if k < n_own else n_part - 1 - (k - n_own)
+                    if k >= n_own and p >= own0 and p < own1:
+                        continue
                     if _claim(taken, p) != 0:
                         continue
                 w0 = _cycles() if profile else 0
