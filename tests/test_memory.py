@@ -33,7 +33,7 @@ def test_check_memory_names_need_available_and_scale():
         memory.check_memory(e, 1 << 30, scale=1.0)
     with pytest.raises(MemoryError, match=r"use --scale 0\.64 or smaller$"):
         memory.check_memory(e, 1 << 30, scale=1.0, scale_exponent=2.0)
-    with pytest.raises(MemoryError, match=r"reduce the number of synapses about 2\.\d+-fold$"):
+    with pytest.raises(MemoryError, match=r"reduce the number of synapses about 2\.4-fold$"):
         memory.check_memory(e, 1 << 30)
 
 
